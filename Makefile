@@ -1,0 +1,44 @@
+# The two set-up commands: `make demo` and `make test`. Each creates the virtual
+# environment and installs what it needs on first use.
+PYTHON ?= python3
+VENV ?= .venv
+# Which TensorFlow build to install: cpu (default) or gpu (CUDA, Linux).
+BACKEND ?= cpu
+JOBS ?= 2
+
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(BACKEND)
+DEMO_DATA := data/demo
+DEMO_RUN := result/demo
+
+.PHONY: venv demo test lint format clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecgml needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: venv
+	@test -f $(DEMO_DATA)/D00300.hea || $(BIN)/ecgml demo-data $(DEMO_DATA)
+	$(BIN)/ecgml prepare $(DEMO_DATA) --out $(DEMO_RUN)/cache -j $(JOBS)
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(DEMO_RUN) $(DEMO_DATA)

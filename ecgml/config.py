@@ -1,0 +1,98 @@
+"""Run configuration: frozen dataclasses read from JSON files in ``configs/``.
+
+A config file is a JSON object with one section per part of the pipeline::
+
+    {"preprocess": {"fs": 500, "window": 5000, ...},
+     "labels": {"equivalent_mode": "separate"}}
+
+Missing sections and fields take their defaults; an unknown section or field
+is an error, so that a typo never silently falls back to a default. The
+resolved config (every field, defaults included) is written next to every
+output with :func:`save_config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any
+
+from ecgml.data.labels import LabelConfig
+from ecgml.data.preprocess import PreprocessConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything a run needs to know, one frozen section per stage."""
+
+    preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
+    labels: LabelConfig = dataclasses.field(default_factory=LabelConfig)
+
+
+def _freeze(value: Any) -> Any:
+    """JSON lists become tuples, so that configs stay hashable and immutable."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"{where or 'config'} must be a JSON object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {unknown} in {where or 'config'}; expected some of {sorted(names)}"
+        )
+    kwargs = {}
+    for key, value in data.items():
+        hint = hints[key]
+        path = f"{where}.{key}" if where else key
+        if dataclasses.is_dataclass(hint):
+            kwargs[key] = _build(hint, value, path)
+        else:
+            kwargs[key] = _freeze(value)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid {where or 'config'}: {exc}") from exc
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Build a :class:`Config` from a parsed JSON object.
+
+    Raises:
+        ValueError: an unknown section or field, or a value a section rejects.
+    """
+    return _build(Config, data, "")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read a JSON config file; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"config file {path} is not valid JSON: {exc}") from exc
+    try:
+        return config_from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Every field of a config dataclass, as JSON-ready values."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def save_config(config: Any, path: str | Path) -> None:
+    """Write the resolved config as indented JSON."""
+    Path(path).write_text(json.dumps(config_to_dict(config), indent=2) + "\n")

@@ -1,0 +1,377 @@
+"""The training cache: every record preprocessed once, read back memory-mapped.
+
+A cache folder holds:
+
+* ``signals.f32``: float32 windows, C order, shape ``(n_rows, window, n_leads)``
+  (``meta.json`` gives the shape); a record owns rows ``row : row + n_windows``.
+* ``index.csv``: one line per cached record: ``record_id``, ``folder``,
+  ``source``, ``path``, ``patient_id``, ``age``, ``sex``, ``fs``, ``n_samples``
+  (original), ``dx`` (every code, scored or not), ``row``, ``n_windows``,
+  ``fingerprint``, ``warnings``.
+* ``labels.npy``: uint8 multi-hot labels, shape ``(n_records, n_classes)``,
+  in ``index.csv`` order.
+* ``meta.json``: the preprocessing and label config, class names, versions.
+* ``prepare_report.json``: what the last ``prepare`` did, per record.
+
+``index.csv`` is the single source of truth and is replaced atomically at
+checkpoints; rows of ``signals.f32`` it does not reference (a changed record's
+old rows, an interrupted run's tail) are garbage that a later run compacts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ecgml import __version__
+from ecgml.data.labels import LabelConfig, LabelEncoder
+from ecgml.data.loading import load_record
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.records import RecordError
+from ecgml.data.sources import FoundRecord, find_records, source_of
+
+FORMAT_VERSION = 1
+SIGNALS, INDEX, LABELS, META, REPORT = (
+    "signals.f32", "index.csv", "labels.npy", "meta.json", "prepare_report.json",
+)  # fmt: skip
+INDEX_COLUMNS = (
+    "record_id", "folder", "source", "path", "patient_id", "age", "sex", "fs",
+    "n_samples", "dx", "row", "n_windows", "fingerprint", "warnings",
+)  # fmt: skip
+_CHECKPOINT_SECONDS = 30.0
+_COMPACT_GARBAGE_FRACTION = 0.25
+
+
+def _config_hash(config: PreprocessConfig) -> str:
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def _read_index(path: Path) -> pd.DataFrame:
+    text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
+                    "fingerprint", "warnings")  # fmt: skip
+    index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
+    index["age"] = pd.to_numeric(index["age"].replace("", np.nan))
+    return index
+
+
+def _process(task: tuple[str, PreprocessConfig]) -> dict[str, Any]:
+    """Worker: one record to windows, or to the reason it was skipped."""
+    path, config = task
+    try:
+        prepared = load_record(path, config)
+    except RecordError as exc:
+        return {"ok": False, "reason": exc.problem}
+    header = prepared.header
+    return {
+        "ok": True,
+        "windows": prepared.windows,
+        "meta": {
+            "age": header.age,
+            "sex": header.sex or "",
+            "fs": header.fs,
+            "n_samples": header.n_samples,
+            "dx": ",".join(header.dx),
+            "warnings": "; ".join(prepared.warnings),
+        },
+    }
+
+
+def _imap(tasks: list[tuple[str, PreprocessConfig]], jobs: int) -> Iterable[dict[str, Any]]:
+    if jobs <= 1:
+        yield from map(_process, tasks)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_process, tasks, chunksize=4)
+
+
+class _Writer:
+    """Appends windows to ``signals.f32`` and checkpoints the index."""
+
+    def __init__(self, out: Path, shape: tuple[int, int]) -> None:
+        self.out = out
+        self.row_bytes = int(np.prod(shape)) * 4
+        path = out / SIGNALS
+        path.touch()
+        self.n_rows = path.stat().st_size // self.row_bytes
+        self.file = open(path, "r+b")  # noqa: SIM115 -- closed in close()
+        self.file.truncate(self.n_rows * self.row_bytes)  # drop a torn last row
+        self.file.seek(0, os.SEEK_END)
+
+    def append(self, windows: np.ndarray) -> int:
+        row = self.n_rows
+        self.file.write(np.ascontiguousarray(windows, dtype=np.float32).tobytes())
+        self.n_rows += windows.shape[0]
+        return row
+
+    def checkpoint(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
+        _atomic_write(self.out / INDEX, lambda p: index.to_csv(p, index=False))
+        return index
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _compact(out: Path, index: pd.DataFrame, shape: tuple[int, int]) -> pd.DataFrame:
+    """Rewrite ``signals.f32`` with only the rows the index references."""
+    old = np.memmap(out / SIGNALS, dtype=np.float32, mode="r").reshape(-1, *shape)
+    new_rows = np.zeros(len(index), dtype=np.int64)
+    tmp = out / (SIGNALS + ".tmp")
+    with open(tmp, "wb") as f:
+        row = 0
+        for i, (start, count) in enumerate(zip(index["row"], index["n_windows"], strict=True)):
+            f.write(np.ascontiguousarray(old[start : start + count]).tobytes())
+            new_rows[i] = row
+            row += count
+    del old
+    index = index.assign(row=new_rows)
+    # Index first: if the rename below does not happen, the old rows are read as garbage.
+    os.replace(tmp, out / SIGNALS)
+    _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
+    return index
+
+
+def _load_previous(out: Path, preprocess: PreprocessConfig) -> pd.DataFrame | None:
+    meta_path, index_path = out / META, out / INDEX
+    if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    if meta.get("preprocess_hash") != _config_hash(preprocess):
+        print(f"preprocessing config differs from the cache in {out}: rebuilding it")
+        (out / SIGNALS).unlink()
+        return None
+    return _read_index(index_path)
+
+
+def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.DataFrame:
+    if patient_map is None:
+        return index
+    table = pd.read_csv(patient_map, dtype=str, keep_default_na=False)
+    missing = {"record_id", "patient_id"} - set(table.columns)
+    if missing:
+        raise ValueError(
+            f"patient map {patient_map} lacks column(s) {sorted(missing)}; "
+            f"it has {list(table.columns)}"
+        )
+    mapping = dict(zip(table["record_id"], table["patient_id"], strict=True))
+    mapped = index["record_id"].map(mapping)
+    return index.assign(patient_id=mapped.fillna(index["patient_id"]))
+
+
+def write_labels(out: Path, index: pd.DataFrame, labels: LabelConfig) -> np.ndarray:
+    """Encode ``index.dx`` with ``labels`` and write ``labels.npy``."""
+    encoder = LabelEncoder.from_config(labels)
+    y = encoder.encode_many([dx.split(",") if dx else [] for dx in index["dx"]])
+
+    def save(path: Path) -> None:
+        with open(path, "wb") as f:  # a file object: np.save would append ".npy" to a path
+            np.save(f, y)
+
+    _atomic_write(out / LABELS, save)
+    return y
+
+
+def prepare_cache(
+    data_dirs: Sequence[str | Path],
+    out: str | Path,
+    preprocess: PreprocessConfig | None = None,
+    labels: LabelConfig | None = None,
+    *,
+    jobs: int = 1,
+    patient_map: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Build or update a cache from folders of CinC-style records.
+
+    Walks ``data_dirs`` recursively; reuses records already cached whose files
+    are unchanged; reads the rest with ``jobs`` worker processes. Records that
+    cannot be used are skipped and listed with the reason in
+    ``prepare_report.json``; unknown Dx codes are kept, with a warning. An
+    interrupted run resumes from its last checkpoint.
+
+    Args:
+        data_dirs: folders to walk for ``.hea`` files.
+        out: the cache folder (created if needed).
+        preprocess: how records become windows; a cache built with other
+            settings is rebuilt from scratch.
+        labels: how Dx codes become the label matrix.
+        jobs: worker processes reading records.
+        patient_map: optional CSV with columns ``record_id, patient_id``.
+        progress: show a progress bar.
+
+    Returns:
+        The report that was written to ``prepare_report.json``.
+    """
+    preprocess = preprocess or PreprocessConfig()
+    labels = labels or LabelConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    found = find_records(data_dirs)
+    previous = _load_previous(out, preprocess)
+    reusable: dict[tuple[str, str], dict[str, Any]] = {}
+    if previous is not None:
+        for row in previous.to_dict("records"):
+            reusable[(row["path"], row["fingerprint"])] = row
+
+    skipped: list[dict[str, str]] = []
+    kept: list[FoundRecord] = []
+    first_path: dict[str, Path] = {}
+    for rec in found:
+        if rec.record_id in first_path:
+            skipped.append({"record_id": rec.record_id, "path": str(rec.path),
+                            "reason": f"duplicate record id; kept {first_path[rec.record_id]}"})  # fmt: skip
+            continue
+        first_path[rec.record_id] = rec.path
+        kept.append(rec)
+
+    rows = [reusable[key] for r in kept if (key := (str(r.path), r.fingerprint)) in reusable]
+    todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
+    shape = (preprocess.window, len(preprocess.leads))
+    writer = _Writer(out, shape)
+    last_checkpoint = time.time()
+    tasks = [(str(r.path), preprocess) for r in todo]
+    results = _imap(tasks, jobs)
+    bar = tqdm(total=len(todo), desc="prepare", unit="rec", disable=not progress)
+    n_new = 0
+    try:
+        for rec, result in zip(todo, results, strict=True):
+            bar.update()
+            if not result["ok"]:
+                skipped.append({"record_id": rec.record_id, "path": str(rec.path),
+                                "reason": result["reason"]})  # fmt: skip
+                continue
+            windows = result["windows"]
+            n_new += 1
+            rows.append({
+                "record_id": rec.record_id, "folder": rec.folder,
+                "source": source_of(rec.record_id, rec.folder), "path": str(rec.path),
+                "patient_id": "", **result["meta"], "row": writer.append(windows),
+                "n_windows": windows.shape[0], "fingerprint": rec.fingerprint,
+            })  # fmt: skip
+            if time.time() - last_checkpoint > _CHECKPOINT_SECONDS:
+                writer.checkpoint(rows)
+                last_checkpoint = time.time()
+        bar.close()
+        rows.sort(key=lambda r: r["path"])
+        index = writer.checkpoint(rows)
+    finally:
+        writer.close()
+
+    garbage = writer.n_rows - int(index["n_windows"].sum())
+    if garbage > _COMPACT_GARBAGE_FRACTION * max(writer.n_rows, 1):
+        index = _compact(out, index, shape)
+    index = _apply_patient_map(index, Path(patient_map) if patient_map else None)
+    _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
+    write_labels(out, index, labels)
+    encoder = LabelEncoder.from_config(labels)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "ecgml_version": __version__,
+        "preprocess": dataclasses.asdict(preprocess),
+        "labels": dataclasses.asdict(labels),
+        "preprocess_hash": _config_hash(preprocess),
+        "shape": [(out / SIGNALS).stat().st_size // writer.row_bytes, *shape],
+        "class_names": list(encoder.class_names),
+        "abbreviations": list(encoder.abbreviations),
+        "n_records": len(index),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _atomic_write(out / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+
+    warned = index[index["warnings"] != ""]
+    report = {
+        "cache": str(out.resolve()),
+        "data_dirs": [str(Path(d).resolve()) for d in data_dirs],
+        "found": len(found),
+        "cached": len(index),
+        "new": n_new,
+        "unchanged": len(kept) - len(todo),
+        "removed": 0 if previous is None else int((~previous["path"].isin(index["path"])).sum()),
+        "skipped": skipped,
+        "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
+        "seconds": round(time.time() - started, 3),
+        "jobs": jobs,
+    }
+    _atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+    return report
+
+
+class Cache:
+    """A prepared cache, opened for reading (signals memory-mapped).
+
+    Attributes:
+        path: the cache folder.
+        index: one row per record (columns in the module docstring).
+        labels: uint8, shape ``(n_records, n_classes)``.
+        signals: float32 memmap, shape ``(n_rows, window, n_leads)``.
+        class_names: SNOMED code (or ``"a|b"`` for a merged pair) per label column.
+        abbreviations: short name per label column.
+        meta: the contents of ``meta.json``.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        meta_path = self.path / META
+        if not meta_path.is_file():
+            raise FileNotFoundError(
+                f"no cache in {self.path} (no {META}); build one with 'ecgml prepare'"
+            )
+        self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        if self.meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"cache {self.path} has format {self.meta.get('format_version')}, "
+                f"this ecgml reads format {FORMAT_VERSION}; rebuild it with 'ecgml prepare'"
+            )
+        self.index = _read_index(self.path / INDEX)
+        self.labels: np.ndarray = np.load(self.path / LABELS)
+        if self.labels.shape[0] != len(self.index):
+            raise ValueError(
+                f"cache {self.path}: {self.labels.shape[0]} label rows for "
+                f"{len(self.index)} records; rerun 'ecgml prepare'"
+            )
+        shape = tuple(self.meta["shape"])
+        self.signals = np.memmap(self.path / SIGNALS, dtype=np.float32, mode="r", shape=shape)
+        self.class_names: tuple[str, ...] = tuple(self.meta["class_names"])
+        self.abbreviations: tuple[str, ...] = tuple(self.meta["abbreviations"])
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def preprocess(self) -> PreprocessConfig:
+        """The preprocessing settings the cache was built with."""
+        fields = dict(self.meta["preprocess"])
+        fields["leads"] = tuple(fields["leads"])
+        if fields["bandpass"] is not None:
+            fields["bandpass"] = tuple(fields["bandpass"])
+        return PreprocessConfig(**fields)
+
+    def windows(self, i: int) -> np.ndarray:
+        """Windows of record ``i``, shape ``(n_windows, window, n_leads)`` (a memmap view)."""
+        row, count = self.index.at[i, "row"], self.index.at[i, "n_windows"]
+        return self.signals[row : row + count]
+
+    def first_windows(self) -> np.ndarray:
+        """Row of the first window of every record, shape ``(n_records,)``."""
+        return self.index["row"].to_numpy(dtype=np.int64)

@@ -1,0 +1,186 @@
+"""Signal preprocessing, pure numpy/scipy: leads, rate, filter, windows, scale.
+
+Every function takes and returns channels-last arrays, shape
+``(n_samples, n_leads)``, in millivolts unless normalised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy import signal as sps
+
+STANDARD_LEADS: tuple[str, ...] = (
+    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
+)  # fmt: skip
+WINDOW_POLICIES = ("first", "centre", "all")
+NORMALISATIONS = ("none", "zscore")
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How a raw record becomes fixed-length model input.
+
+    Attributes:
+        leads: lead names in the order the model sees them.
+        fs: target sampling rate in Hz; any other rate is resampled.
+        window: samples per window (default 10 s at 500 Hz).
+        window_policy: for records longer than ``window``: ``"first"`` window,
+            ``"centre"`` window, or ``"all"`` windows (non-overlapping where the
+            length allows, the last one aligned with the record's end).
+        bandpass: ``(low_hz, high_hz)`` for a zero-phase Butterworth band-pass,
+            or ``None`` for no filter.
+        filter_order: order of that filter.
+        normalisation: ``"none"`` (keep mV) or ``"zscore"`` (per lead, per window).
+    """
+
+    leads: tuple[str, ...] = STANDARD_LEADS
+    fs: float = 500.0
+    window: int = 5000
+    window_policy: str = "first"
+    bandpass: tuple[float, float] | None = None
+    filter_order: int = 3
+    normalisation: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.window_policy not in WINDOW_POLICIES:
+            raise ValueError(
+                f"window_policy must be one of {WINDOW_POLICIES}, got {self.window_policy!r}"
+            )
+        if self.normalisation not in NORMALISATIONS:
+            raise ValueError(
+                f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}"
+            )
+        if self.fs <= 0 or self.window <= 0:
+            raise ValueError(f"fs and window must be positive, got {self.fs} and {self.window}")
+        if self.bandpass is not None:
+            low, high = self.bandpass
+            if not 0 < low < high < self.fs / 2:
+                raise ValueError(
+                    f"bandpass must satisfy 0 < low < high < fs/2 = {self.fs / 2}, "
+                    f"got {self.bandpass}"
+                )
+        if len(set(name.lower() for name in self.leads)) != len(self.leads):
+            raise ValueError(f"leads contains a name twice: {self.leads}")
+
+
+def reorder_leads(
+    signal: np.ndarray, lead_names: Sequence[str], leads: Sequence[str] = STANDARD_LEADS
+) -> np.ndarray:
+    """Select and order the columns of ``signal`` to follow ``leads``.
+
+    Names match case-insensitively ("AVR" is "aVR").
+
+    Raises:
+        ValueError: the record has a different number of leads, a lead is
+            missing, or a name appears twice.
+    """
+    if signal.ndim != 2 or signal.shape[1] != len(lead_names):
+        raise ValueError(
+            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
+        )
+    if len(lead_names) != len(leads):
+        raise ValueError(f"expected {len(leads)} leads, got {len(lead_names)}: {list(lead_names)}")
+    position = {name.strip().lower(): i for i, name in enumerate(lead_names)}
+    if len(position) != len(lead_names):
+        raise ValueError(f"a lead name appears twice: {list(lead_names)}")
+    missing = [name for name in leads if name.lower() not in position]
+    if missing:
+        raise ValueError(f"missing leads {missing}; the record has {list(lead_names)}")
+    order = [position[name.lower()] for name in leads]
+    if order == list(range(len(order))):
+        return signal
+    return signal[:, order]
+
+
+def resample(signal: np.ndarray, fs: float, target_fs: float) -> np.ndarray:
+    """Resample along time with a polyphase anti-aliasing filter.
+
+    The ratio ``target_fs / fs`` is approximated by a fraction with a
+    denominator of at most 1000 (exact for the usual ECG rates).
+    """
+    if fs <= 0:
+        raise ValueError(f"sampling rate must be positive, got {fs}")
+    if fs == target_fs:
+        return signal
+    ratio = Fraction(target_fs / fs).limit_denominator(1000)
+    out = sps.resample_poly(signal, ratio.numerator, ratio.denominator, axis=0)
+    return out.astype(signal.dtype, copy=False)
+
+
+def bandpass(signal: np.ndarray, fs: float, low: float, high: float, order: int = 3) -> np.ndarray:
+    """Zero-phase Butterworth band-pass filter along time."""
+    sos = sps.butter(order, (low, high), btype="bandpass", fs=fs, output="sos")
+    # scipy's default padding (a few samples) leaves seconds-long edge transients
+    # from the high-pass corner; one period of that corner keeps them small.
+    padlen = min(signal.shape[0] - 1, int(np.ceil(fs / low)))
+    return sps.sosfiltfilt(sos, signal, axis=0, padlen=padlen).astype(signal.dtype, copy=False)
+
+
+def window_starts(n_samples: int, window: int, policy: str) -> list[int]:
+    """Start indices of the windows taken from a record of ``n_samples``.
+
+    A record no longer than ``window`` gives one window at 0 (zero-padded by
+    :func:`make_windows`).
+    """
+    if policy not in WINDOW_POLICIES:
+        raise ValueError(f"window policy must be one of {WINDOW_POLICIES}, got {policy!r}")
+    excess = n_samples - window
+    if excess <= 0 or policy == "first":
+        return [0]
+    if policy == "centre":
+        return [excess // 2]
+    count = -(-n_samples // window)  # ceil: cover every sample
+    return [int(s) for s in np.round(np.linspace(0, excess, count))]
+
+
+def make_windows(signal: np.ndarray, window: int, policy: str) -> np.ndarray:
+    """Cut fixed-length windows, shape ``(n_windows, window, n_leads)``.
+
+    Short records are zero-padded at the end.
+    """
+    starts = window_starts(signal.shape[0], window, policy)
+    out = np.zeros((len(starts), window, signal.shape[1]), dtype=np.float32)
+    for k, start in enumerate(starts):
+        piece = signal[start : start + window]
+        out[k, : piece.shape[0]] = piece
+    return out
+
+
+def zscore(windows: np.ndarray, eps: float = 1e-3) -> np.ndarray:
+    """Per-window, per-lead standardisation; flat leads stay near zero."""
+    mean = windows.mean(axis=-2, keepdims=True)
+    std = windows.std(axis=-2, keepdims=True)
+    return ((windows - mean) / np.maximum(std, eps)).astype(np.float32)
+
+
+def preprocess(
+    signal: np.ndarray, fs: float, lead_names: Sequence[str], config: PreprocessConfig
+) -> np.ndarray:
+    """Run the whole chain on one record.
+
+    Args:
+        signal: shape ``(n_samples, n_leads)``, mV.
+        fs: its sampling rate in Hz.
+        lead_names: names of its columns.
+        config: what to do.
+
+    Returns:
+        float32 windows, shape ``(n_windows, config.window, len(config.leads))``.
+
+    Raises:
+        ValueError: wrong or missing leads, no samples.
+    """
+    if signal.shape[0] == 0:
+        raise ValueError("zero length")
+    x = reorder_leads(signal, lead_names, config.leads).astype(np.float32, copy=False)
+    x = resample(x, fs, config.fs)
+    if config.bandpass is not None:
+        x = bandpass(x, config.fs, *config.bandpass, order=config.filter_order)
+    windows = make_windows(x, config.window, config.window_policy)
+    if config.normalisation == "zscore":
+        windows = zscore(windows)
+    return windows

@@ -1,0 +1,312 @@
+"""Reading and writing WFDB records in the PhysioNet/CinC Challenge style.
+
+A CinC 2020/2021 record is a WFDB header (``A0001.hea``) and a signal file, a
+MATLAB v4 ``.mat`` holding an int16 matrix ``val`` of shape (leads, samples)
+that the header addresses as format 16 with a 24-byte offset. Plain WFDB
+``.dat`` signal files read the same way. Header comments carry the metadata::
+
+    #Age: 74
+    #Sex: Male
+    #Dx: 164889003,59118001      (SNOMED-CT codes; early 2020 files: "#Dx: RBBB")
+
+This is the only module that imports ``wfdb``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+import wfdb
+
+from ecgml.data.labels import normalise_dx
+
+# Bytes before the data in a MATLAB v4 file holding one int16 matrix named "val".
+_MAT_V4_OFFSET = 24
+_UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
+
+
+class RecordError(ValueError):
+    """A record that cannot be used, with the record and the problem named."""
+
+    def __init__(self, record: str, problem: str) -> None:
+        super().__init__(f"record {record}: {problem}")
+        self.record = record
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class RecordHeader:
+    """What a record's header says.
+
+    Attributes:
+        record_id: the record name (header file name without ``.hea``).
+        path: the header file.
+        fs: sampling rate in Hz.
+        n_samples: samples per lead.
+        lead_names: lead names as written in the header.
+        units: physical unit of each lead, as written.
+        signal_files: signal file names, relative to the header's folder.
+        age: age in years, ``None`` where unknown.
+        sex: ``"Male"``, ``"Female"`` or ``None`` where unknown.
+        dx: diagnosis codes, text labels already mapped to SNOMED codes.
+        comments: every ``key: value`` header comment, raw.
+    """
+
+    record_id: str
+    path: Path
+    fs: float
+    n_samples: int
+    lead_names: tuple[str, ...]
+    units: tuple[str, ...]
+    signal_files: tuple[str, ...]
+    age: float | None
+    sex: str | None
+    dx: tuple[str, ...]
+    comments: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Record:
+    """A header and its signal.
+
+    Attributes:
+        header: the parsed header.
+        signal: float32 array, shape ``(n_samples, n_leads)``, in millivolts,
+            leads in header order.
+    """
+
+    header: RecordHeader
+    signal: np.ndarray
+
+
+def _parse_comments(comments: Sequence[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for line in comments:
+        key, sep, value = line.partition(":")
+        if sep:
+            parsed[key.strip().lower()] = value.strip()
+    return parsed
+
+
+def _parse_age(value: str | None) -> float | None:
+    try:
+        age = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return None if math.isnan(age) or age < 0 else age
+
+
+def _parse_sex(value: str | None) -> str | None:
+    key = (value or "").strip().lower()
+    if key in ("male", "m"):
+        return "Male"
+    if key in ("female", "f"):
+        return "Female"
+    return None
+
+
+def _record_stem(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_suffix("") if path.suffix in (".hea", ".mat", ".dat") else path
+
+
+def _record_line_name(header_path: Path) -> str | None:
+    with open(header_path, encoding="ascii", errors="ignore") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                return line.split()[0]
+    return None
+
+
+@contextlib.contextmanager
+def _wfdb_readable(stem: Path) -> Iterator[Path]:
+    """The record path to hand to wfdb, repairing a known header quirk.
+
+    Some CinC 2021 headers (the Georgia set) name the record ``E00271.mat``
+    on the record line, which wfdb rejects. For those, wfdb reads a corrected
+    copy of the header in a temporary folder, beside links to the signal files.
+    """
+    name = _record_line_name(stem.with_suffix(".hea"))
+    if name is None or Path(name).suffix not in (".mat", ".dat") or Path(name).stem != stem.name:
+        yield stem
+        return
+    with tempfile.TemporaryDirectory(prefix="ecgml-hea-") as tmp:
+        text = stem.with_suffix(".hea").read_text(encoding="ascii", errors="ignore")
+        Path(tmp, stem.name + ".hea").write_text(text.replace(name, stem.name, 1))
+        for suffix in (".mat", ".dat"):
+            if stem.with_suffix(suffix).exists():
+                os.symlink(stem.with_suffix(suffix), Path(tmp, stem.name + suffix))
+        yield Path(tmp, stem.name)
+
+
+def read_header(path: str | Path) -> RecordHeader:
+    """Parse a record's header.
+
+    Args:
+        path: the ``.hea`` file, or the record path without extension.
+
+    Raises:
+        RecordError: the header is missing or does not parse.
+    """
+    stem = _record_stem(path)
+    record_id = stem.name
+    header_path = stem.with_suffix(".hea")
+    if not header_path.is_file():
+        raise RecordError(record_id, f"header file not found: {header_path}")
+    try:
+        with _wfdb_readable(stem) as readable:
+            header = wfdb.rdheader(str(readable))
+    except Exception as exc:  # wfdb raises many types for a malformed header
+        raise RecordError(record_id, f"header does not parse: {exc}") from exc
+    if not header.sig_name or not header.fs:
+        raise RecordError(record_id, "header names no signals or no sampling rate")
+    comments = _parse_comments(header.comments or [])
+    dx_field = comments.get("dx", "")
+    dx = tuple(normalise_dx(t) for t in dx_field.split(",") if t.strip())
+    return RecordHeader(
+        record_id=record_id,
+        path=header_path,
+        fs=float(header.fs),
+        n_samples=int(header.sig_len or 0),
+        lead_names=tuple(header.sig_name),
+        units=tuple(u or "mV" for u in (header.units or ["mV"] * header.n_sig)),
+        signal_files=tuple(dict.fromkeys(header.file_name or [])),
+        age=_parse_age(comments.get("age")),
+        sex=_parse_sex(comments.get("sex")),
+        dx=dx,
+        comments=comments,
+    )
+
+
+def read_record(path: str | Path) -> Record:
+    """Read a record's header and signal, in millivolts.
+
+    Args:
+        path: the ``.hea`` file, or the record path without extension.
+
+    Raises:
+        RecordError: the header does not parse; the signal file is missing,
+            truncated or unreadable; the record has no samples; a sample is
+            NaN or infinite; a unit is not a voltage.
+    """
+    header = read_header(path)
+    rid = header.record_id
+    if header.n_samples <= 0:
+        raise RecordError(rid, "zero length (the header gives no samples)")
+    for name in header.signal_files:
+        if not (header.path.parent / name).is_file():
+            raise RecordError(rid, f"signal file not found: {header.path.parent / name}")
+    scales = []
+    for unit in header.units:
+        scale = _UNIT_SCALE_TO_MV.get(unit.strip().lower())
+        if scale is None:
+            raise RecordError(rid, f"unit {unit!r} is not a voltage (expected mV, uV or V)")
+        scales.append(scale)
+    try:
+        with _wfdb_readable(header.path.with_suffix("")) as readable:
+            raw = wfdb.rdrecord(str(readable), physical=True, return_res=32)
+    except Exception as exc:
+        raise RecordError(rid, f"signal file unreadable or truncated: {exc}") from exc
+    signal = raw.p_signal
+    if signal is None or signal.shape != (header.n_samples, len(header.lead_names)):
+        got = None if signal is None else signal.shape
+        raise RecordError(
+            rid,
+            f"signal truncated: header promises {header.n_samples} samples x "
+            f"{len(header.lead_names)} leads, file holds {got}",
+        )
+    signal = np.asarray(signal, dtype=np.float32) * np.asarray(scales, dtype=np.float32)
+    bad = ~np.isfinite(signal)
+    if bad.any():
+        leads = sorted({header.lead_names[j] for j in np.nonzero(bad)[1]})
+        raise RecordError(rid, f"{int(bad.sum())} NaN or infinite samples in leads {leads}")
+    return Record(header=header, signal=signal)
+
+
+def write_record(
+    directory: str | Path,
+    record_id: str,
+    signal: np.ndarray,
+    fs: float,
+    lead_names: Sequence[str],
+    *,
+    dx: Sequence[str] = (),
+    age: float | None = None,
+    sex: str | None = None,
+    signal_format: str = "mat",
+    gain: float = 1000.0,
+) -> Path:
+    """Write a record in the CinC challenge layout.
+
+    Args:
+        directory: output folder (created if needed).
+        record_id: record name, used for both file names.
+        signal: shape ``(n_samples, n_leads)``, millivolts.
+        fs: sampling rate in Hz.
+        lead_names: one name per column of ``signal``.
+        dx: diagnosis codes for the ``#Dx`` comment.
+        age: years, or ``None`` (written as ``NaN``).
+        sex: ``"Male"``, ``"Female"`` or ``None`` (written as ``Unknown``).
+        signal_format: ``"mat"`` (MATLAB v4 ``val`` matrix, as the challenge
+            distributed) or ``"dat"`` (WFDB format 16).
+        gain: ADC units per mV; samples are stored as int16.
+
+    Returns:
+        The path of the written header.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 2 or signal.shape[1] != len(lead_names):
+        raise ValueError(
+            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
+        )
+    if signal_format not in ("mat", "dat"):
+        raise ValueError(f"signal_format must be 'mat' or 'dat', got {signal_format!r}")
+    digital = np.clip(np.round(signal * gain), -32767, 32767).astype(np.int16)
+    n_sig = len(lead_names)
+    comments = [
+        f"Age: {'NaN' if age is None else int(age)}",
+        f"Sex: {sex or 'Unknown'}",
+        f"Dx: {','.join(dx)}",
+        "Rx: Unknown",
+        "Hx: Unknown",
+        "Sx: Unknown",
+    ]
+    file_name = f"{record_id}.{signal_format}"
+    record = wfdb.Record(
+        record_name=record_id,
+        n_sig=n_sig,
+        fs=fs,
+        sig_len=signal.shape[0],
+        file_name=[file_name] * n_sig,
+        fmt=["16"] * n_sig,
+        byte_offset=[_MAT_V4_OFFSET if signal_format == "mat" else None] * n_sig,
+        adc_gain=[gain] * n_sig,
+        baseline=[0] * n_sig,
+        units=["mV"] * n_sig,
+        adc_res=[16] * n_sig,
+        adc_zero=[0] * n_sig,
+        init_value=[int(v) for v in digital[0]],
+        checksum=[int(c) for c in (digital.astype(np.int64).sum(axis=0) % 65536)],
+        block_size=[0] * n_sig,
+        sig_name=list(lead_names),
+        d_signal=digital,
+        comments=comments,
+    )
+    record.wrheader(write_dir=str(directory))
+    if signal_format == "mat":
+        # Column-major (leads, samples) int16 is the interleaved format-16 layout.
+        scipy.io.savemat(directory / file_name, {"val": digital.T}, format="4")
+    else:
+        record.wr_dats(expanded=False, write_dir=str(directory))
+    return directory / f"{record_id}.hea"

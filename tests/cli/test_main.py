@@ -1,0 +1,55 @@
+import json
+
+import pytest
+
+from ecgml.cli.main import main
+from ecgml.data.cache import Cache
+
+
+def test_demo_data_then_prepare(tmp_path, capsys):
+    assert main(["demo-data", str(tmp_path / "demo"), "--n-records", "12"]) == 0
+    assert len(list((tmp_path / "demo").glob("*.hea"))) == 12
+    code = main(["prepare", str(tmp_path / "demo"), "--out", str(tmp_path / "cache"),
+                 "-j", "2", "--no-progress"])  # fmt: skip
+    assert code == 0
+    assert "12 records cached (12 new, 0 unchanged), 0 skipped" in capsys.readouterr().out
+    assert len(Cache(tmp_path / "cache")) == 12
+
+
+def test_prepare_with_a_config(tmp_path, write_wfdb):
+    write_wfdb("R1")
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"preprocess": {"window": 1000, "window_policy": "all"}}))
+    assert main(["prepare", str(tmp_path / "data"), "--out", str(tmp_path / "cache"),
+                 "--config", str(config), "--no-progress"]) == 0  # fmt: skip
+    assert Cache(tmp_path / "cache").signals.shape == (5, 1000, 12)
+
+
+def test_missing_data_dir_is_one_line_and_exit_2(tmp_path, capsys):
+    assert main(["prepare", str(tmp_path / "nope"), "--out", str(tmp_path / "c")]) == 2
+    assert "data directory not found" in capsys.readouterr().err
+
+
+def test_folder_without_records_exits_1(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert (
+        main(["prepare", str(tmp_path / "empty"), "--out", str(tmp_path / "c"), "--no-progress"])
+        == 1
+    )
+    assert "no usable record" in capsys.readouterr().out
+
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, write_wfdb):
+    write_wfdb("R1")
+    config = tmp_path / "c.json"
+    config.write_text('{"preprocess": {"fs": -1}}')
+    assert main(["prepare", str(tmp_path / "data"), "--out", str(tmp_path / "c"),
+                 "--config", str(config)]) == 2  # fmt: skip
+    assert "fs and window must be positive" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("ecgml ")

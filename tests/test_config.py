@@ -1,0 +1,51 @@
+import json
+
+import pytest
+
+from ecgml.config import Config, config_from_dict, load_config, save_config
+from tests.conftest import REPO
+
+
+def test_every_shipped_config_loads():
+    paths = sorted((REPO / "configs").glob("*.json"))
+    assert paths
+    for path in paths:
+        assert isinstance(load_config(path), Config)
+
+
+def test_missing_fields_take_defaults_and_lists_become_tuples():
+    config = config_from_dict({"preprocess": {"fs": 250, "bandpass": [0.5, 40]}})
+    assert config.preprocess.fs == 250
+    assert config.preprocess.bandpass == (0.5, 40)
+    assert config.preprocess.window == 5000
+    assert config.labels.equivalent_mode == "separate"
+
+
+def test_unknown_field_is_an_error_naming_it():
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['windw'\] in preprocess"):
+        config_from_dict({"preprocess": {"windw": 100}})
+
+
+def test_unknown_section_is_an_error():
+    with pytest.raises(ValueError, match="unknown field"):
+        config_from_dict({"preprocessing": {}})
+
+
+def test_invalid_value_is_an_error_naming_the_section():
+    with pytest.raises(ValueError, match="invalid preprocess: window_policy"):
+        config_from_dict({"preprocess": {"window_policy": "random"}})
+
+
+def test_saved_config_loads_back_equal(tmp_path):
+    config = config_from_dict(
+        {"preprocess": {"bandpass": [1, 45]}, "labels": {"equivalent_mode": "merge"}}
+    )
+    save_config(config, tmp_path / "c.json")
+    assert load_config(tmp_path / "c.json") == config
+    assert json.loads((tmp_path / "c.json").read_text())["preprocess"]["bandpass"] == [1, 45]
+
+
+def test_bad_json_names_the_file(tmp_path):
+    (tmp_path / "c.json").write_text("{")
+    with pytest.raises(ValueError, match=r"c\.json is not valid JSON"):
+        load_config(tmp_path / "c.json")
