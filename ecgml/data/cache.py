@@ -133,25 +133,42 @@ class _Writer:
 
 
 def _compact(out: Path, index: pd.DataFrame, shape: tuple[int, int]) -> pd.DataFrame:
-    """Rewrite ``signals.f32`` with only the rows the index references."""
+    """Rewrite ``signals.f32`` with only the rows the index references.
+
+    Two-phase: the new signals and the new index are written beside the old
+    ones, then renamed, signals first. :func:`_recover_compaction` finishes or
+    undoes a compaction that a crash interrupted.
+    """
     old = np.memmap(out / SIGNALS, dtype=np.float32, mode="r").reshape(-1, *shape)
     new_rows = np.zeros(len(index), dtype=np.int64)
-    tmp = out / (SIGNALS + ".tmp")
-    with open(tmp, "wb") as f:
+    with open(out / (SIGNALS + ".tmp"), "wb") as f:
         row = 0
         for i, (start, count) in enumerate(zip(index["row"], index["n_windows"], strict=True)):
             f.write(np.ascontiguousarray(old[start : start + count]).tobytes())
             new_rows[i] = row
             row += count
+        f.flush()
+        os.fsync(f.fileno())
     del old
     index = index.assign(row=new_rows)
-    # Index first: if the rename below does not happen, the old rows are read as garbage.
-    os.replace(tmp, out / SIGNALS)
-    _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
+    _atomic_write(out / (INDEX + ".compact"), lambda p: index.to_csv(p, index=False))
+    os.replace(out / (SIGNALS + ".tmp"), out / SIGNALS)
+    os.replace(out / (INDEX + ".compact"), out / INDEX)
     return index
 
 
+def _recover_compaction(out: Path) -> None:
+    """Finish or undo a compaction that stopped half-way."""
+    signals_tmp, index_compact = out / (SIGNALS + ".tmp"), out / (INDEX + ".compact")
+    if signals_tmp.exists():  # the old signals are still in place: undo
+        signals_tmp.unlink()
+        index_compact.unlink(missing_ok=True)
+    elif index_compact.exists():  # the new signals are in place: finish
+        os.replace(index_compact, out / INDEX)
+
+
 def _load_previous(out: Path, preprocess: PreprocessConfig) -> pd.DataFrame | None:
+    _recover_compaction(out)
     meta_path, index_path = out / META, out / INDEX
     if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
         return None
@@ -176,6 +193,31 @@ def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.Data
     mapping = dict(zip(table["record_id"], table["patient_id"], strict=True))
     mapped = index["record_id"].map(mapping)
     return index.assign(patient_id=mapped.fillna(index["patient_id"]))
+
+
+def _write_meta(
+    out: Path, preprocess: PreprocessConfig, labels: LabelConfig, *, complete: bool
+) -> None:
+    encoder = LabelEncoder.from_config(labels)
+    row_bytes = preprocess.window * len(preprocess.leads) * 4
+    signals = out / SIGNALS
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "ecgml_version": __version__,
+        "complete": complete,
+        "preprocess": dataclasses.asdict(preprocess),
+        "labels": dataclasses.asdict(labels),
+        "preprocess_hash": _config_hash(preprocess),
+        "shape": [
+            signals.stat().st_size // row_bytes if signals.exists() else 0,
+            preprocess.window,
+            len(preprocess.leads),
+        ],
+        "class_names": list(encoder.class_names),
+        "abbreviations": list(encoder.abbreviations),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _atomic_write(out / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 def write_labels(out: Path, index: pd.DataFrame, labels: LabelConfig) -> np.ndarray:
@@ -249,6 +291,7 @@ def prepare_cache(
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
     shape = (preprocess.window, len(preprocess.leads))
     writer = _Writer(out, shape)
+    _write_meta(out, preprocess, labels, complete=False)  # lets an interrupted run resume
     last_checkpoint = time.time()
     tasks = [(str(r.path), preprocess) for r in todo]
     results = _imap(tasks, jobs)
@@ -284,20 +327,7 @@ def prepare_cache(
     index = _apply_patient_map(index, Path(patient_map) if patient_map else None)
     _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     write_labels(out, index, labels)
-    encoder = LabelEncoder.from_config(labels)
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "ecgml_version": __version__,
-        "preprocess": dataclasses.asdict(preprocess),
-        "labels": dataclasses.asdict(labels),
-        "preprocess_hash": _config_hash(preprocess),
-        "shape": [(out / SIGNALS).stat().st_size // writer.row_bytes, *shape],
-        "class_names": list(encoder.class_names),
-        "abbreviations": list(encoder.abbreviations),
-        "n_records": len(index),
-        "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    _atomic_write(out / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    _write_meta(out, preprocess, labels, complete=True)
 
     warned = index[index["warnings"] != ""]
     report = {
@@ -338,6 +368,11 @@ class Cache:
                 f"no cache in {self.path} (no {META}); build one with 'ecgml prepare'"
             )
         self.meta: dict[str, Any] = json.loads(meta_path.read_text())
+        if not self.meta.get("complete"):
+            raise ValueError(
+                f"cache {self.path} is incomplete (its 'ecgml prepare' was interrupted); "
+                "rerun the same command to finish it"
+            )
         if self.meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(
                 f"cache {self.path} has format {self.meta.get('format_version')}, "

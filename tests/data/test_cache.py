@@ -147,3 +147,60 @@ def test_missing_data_dir_is_an_error(tmp_path):
 def test_opening_a_folder_without_a_cache_says_how_to_make_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="ecgml prepare"):
         Cache(tmp_path)
+
+
+def test_an_interrupted_first_run_resumes_where_it_stopped(messy_dir, tmp_path, monkeypatch):
+    from ecgml.data import cache as cache_module
+
+    real_process = cache_module._process
+    calls = []
+
+    def dies_on_the_third_good_record(task):
+        if task[0].endswith("G3.hea"):
+            raise KeyboardInterrupt
+        calls.append(task[0])
+        return real_process(task)
+
+    monkeypatch.setattr(cache_module, "_CHECKPOINT_SECONDS", -1.0)  # checkpoint every record
+    monkeypatch.setattr(cache_module, "_process", dies_on_the_third_good_record)
+    out = tmp_path / "cache"
+    with pytest.raises(KeyboardInterrupt):
+        prepare_cache([messy_dir], out, progress=False)
+    with pytest.raises(ValueError, match="incomplete"):
+        Cache(out)
+
+    monkeypatch.setattr(cache_module, "_process", real_process)
+    report = prepare_cache([messy_dir], out, progress=False)
+    assert report["unchanged"] == 2  # G1 and G2 were checkpointed before the interruption
+    assert report["cached"] == 4
+    cache = Cache(out)
+    for i, rid in enumerate(cache.index["record_id"]):
+        np.testing.assert_array_equal(cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows)
+
+
+def test_a_crash_inside_compaction_is_recovered(messy_dir, tmp_path, write_wfdb, monkeypatch):
+    from ecgml.data import cache as cache_module
+
+    out = tmp_path / "cache"
+    prepare_cache([messy_dir], out, progress=False)
+    for rid in ("G1", "G2"):  # two of four records change: half the rows become garbage
+        write_wfdb(rid, 3 * sine_signal(), dx=AF)
+        os.utime(messy_dir / f"{rid}.dat", ns=(0, 10**18))
+
+    real_replace = os.replace
+
+    def crash_before_the_index_rename(src, dst):
+        if str(src).endswith(".compact"):
+            raise OSError("power cut")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(cache_module.os, "replace", crash_before_the_index_rename)
+    with pytest.raises(OSError, match="power cut"):
+        prepare_cache([messy_dir], out, progress=False)
+    monkeypatch.setattr(cache_module.os, "replace", real_replace)
+
+    prepare_cache([messy_dir], out, progress=False)
+    cache = Cache(out)
+    assert cache.signals.shape[0] == 4  # compacted
+    for i, rid in enumerate(cache.index["record_id"]):
+        np.testing.assert_array_equal(cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows)
