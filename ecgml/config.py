@@ -21,6 +21,7 @@ from typing import Any
 
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.models.config import ModelConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Config:
 
     preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
     labels: LabelConfig = dataclasses.field(default_factory=LabelConfig)
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
 
 
 def _freeze(value: Any) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ecgml import __version__
-from ecgml.cli import data
+from ecgml.cli import data, model
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,18 +19,21 @@ def build_parser() -> argparse.ArgumentParser:
         title="commands", metavar="COMMAND", dest="command", required=True
     )
     data.add_parsers(subparsers)
+    model.add_parsers(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one ``ecgml`` command; returns the process exit code.
-
-    Errors in what the user gave (a missing folder, a bad config) print one
-    line and return 2 instead of a traceback.
-    """
-    args = build_parser().parse_args(argv)
+def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespace,
+                name: str) -> int:  # fmt: skip
+    """Run one command; errors in what the user gave print one line and return 2."""
     try:
-        return args.run(args)
+        return run(args)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"ecgml {args.command}: error: {exc}", file=sys.stderr)
+        print(f"ecgml {name}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``ecgml`` command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    return run_command(args.run, args, args.command)

@@ -1,0 +1,50 @@
+"""``ecgml modelbuild`` (also ``python modelbuild.py``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="JSON config (model, preprocess, labels)")
+    parser.add_argument("--out", type=Path, help="save the untrained model here (.keras)")
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "modelbuild",
+        help="build the untrained model a config describes and print its summary",
+        description="Build the untrained model, print its layers, parameters and FLOPs "
+        "per sample, and optionally save it as a .keras file.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run_modelbuild)
+
+
+def run_modelbuild(args: argparse.Namespace) -> int:
+    from ecgml.config import load_config
+    from ecgml.data.labels import LabelEncoder
+    from ecgml.models.registry import build_model, count_flops
+
+    if args.out is not None and args.out.suffix != ".keras":
+        raise ValueError(f"--out must end in .keras, got {args.out}")
+    config = load_config(args.config)
+    n_classes = LabelEncoder.from_config(config.labels).n_classes
+    model = build_model(
+        config.model,
+        n_classes=n_classes,
+        input_length=config.preprocess.window,
+        n_leads=len(config.preprocess.leads),
+    )
+    model.summary()
+    print(
+        f"input {model.input_shape[1:]}, {n_classes} outputs, "
+        f"{model.count_params():,} parameters, "
+        f"{count_flops(model) / 1e9:.2f} GFLOPs per sample (convolutions and dense layers)"
+    )
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        model.save(args.out)
+        print(f"saved {args.out}")
+    return 0

@@ -1,0 +1,35 @@
+"""Which builder makes which architecture, and what a built model costs."""
+
+from __future__ import annotations
+
+import keras
+
+from ecgml.models.config import ModelConfig
+from ecgml.models.se_resnet import build_se_resnet
+
+_BUILDERS = {"se_resnet": build_se_resnet}
+
+
+def build_model(
+    config: ModelConfig, *, n_classes: int, input_length: int | None, n_leads: int
+) -> keras.Model:
+    """Build the architecture ``config.architecture`` names."""
+    return _BUILDERS[config.architecture](
+        config, n_classes=n_classes, input_length=input_length, n_leads=n_leads
+    )
+
+
+def count_flops(model: keras.Model) -> int:
+    """Multiply-adds x 2 of the convolution and dense layers, for one sample.
+
+    Batch norm, activations and pooling are left out (a few percent of the total).
+    """
+    flops = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv1D):
+            length, c_out = layer.output.shape[1], layer.output.shape[2]
+            c_in = layer.input.shape[-1]
+            flops += 2 * length * layer.kernel_size[0] * c_in * c_out // layer.groups
+        elif isinstance(layer, keras.layers.Dense):
+            flops += 2 * layer.input.shape[-1] * layer.units
+    return flops

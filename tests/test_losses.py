@@ -1,0 +1,44 @@
+import keras
+import numpy as np
+import pytest
+
+from ecgml.losses import WeightedBinaryCrossentropy, make_loss, positive_weights
+
+
+def test_positive_weights_are_negatives_over_positives():
+    y = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0], [0, 0, 0]])
+    np.testing.assert_allclose(positive_weights(y), [1.0, 3.0, 1.0])  # class 2 has no positive
+    np.testing.assert_allclose(positive_weights(y, max_weight=2.0), [1.0, 2.0, 1.0])
+
+
+def test_weighted_bce_against_a_hand_computed_value():
+    y_true = np.array([[1.0, 0.0]])
+    y_pred = np.array([[0.8, 0.4]])
+    loss = WeightedBinaryCrossentropy([3.0, 1.0])(y_true, y_pred)
+    expected = -(3.0 * np.log(0.8) + np.log(0.6)) / 2
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def test_unit_weights_equal_plain_binary_cross_entropy():
+    rng = np.random.default_rng(0)
+    y_true = (rng.random((8, 5)) < 0.3).astype("float32")
+    y_pred = rng.uniform(0.05, 0.95, (8, 5)).astype("float32")
+    ours = float(WeightedBinaryCrossentropy([1.0] * 5)(y_true, y_pred))
+    theirs = float(keras.losses.BinaryCrossentropy()(y_true, y_pred))
+    assert ours == pytest.approx(theirs, rel=1e-4)
+
+
+def test_make_loss_builds_weights_from_the_training_labels():
+    y = np.array([[1, 0], [0, 0], [0, 0], [0, 1]])
+    loss = make_loss("weighted_bce", y)
+    assert loss.pos_weight == [3.0, 3.0]
+    assert isinstance(make_loss("focal", y, focal_gamma=2.0), keras.losses.BinaryFocalCrossentropy)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        make_loss("hinge", y)
+
+
+def test_serialization_round_trip():
+    loss = WeightedBinaryCrossentropy([2.0, 0.5])
+    clone = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(clone, WeightedBinaryCrossentropy)
+    assert clone.pos_weight == [2.0, 0.5]
