@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(BACKEND)
 DEMO_DATA := data/demo
 DEMO_RUN := result/demo
+# Backend-neutral parts, run a second time under JAX.
+JAX_TESTS := tests/models tests/test_losses.py tests/test_optimizers.py
 
 .PHONY: venv demo test lint format clean
 
@@ -19,7 +21,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecgml needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -31,6 +33,7 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+	KERAS_BACKEND=jax $(BIN)/pytest $(JAX_TESTS)
 
 lint: venv
 	$(BIN)/ruff check .
