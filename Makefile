@@ -28,6 +28,7 @@ $(STAMP): setup.cfg pyproject.toml
 demo: venv
 	@test -f $(DEMO_DATA)/D00300.hea || $(BIN)/ecgml demo-data $(DEMO_DATA)
 	$(BIN)/ecgml prepare $(DEMO_DATA) --out $(DEMO_RUN)/cache -j $(JOBS)
+	$(BIN)/python model_training.py --config configs/demo.json --data $(DEMO_RUN)/cache --out $(DEMO_RUN)/run --quiet
 
 test: venv
 	$(BIN)/ruff check .

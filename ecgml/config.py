@@ -22,6 +22,7 @@ from typing import Any
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.models.config import ModelConfig
+from ecgml.training.config import TrainingConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Config:
     preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
     labels: LabelConfig = dataclasses.field(default_factory=LabelConfig)
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
 
 def _freeze(value: Any) -> Any:

@@ -394,6 +394,16 @@ class Cache:
         return len(self.index)
 
     @property
+    def cache_id(self) -> str:
+        """A digest of the cached records, their file fingerprints and the preprocessing."""
+        text = self.meta["preprocess_hash"] + "".join(
+            f"{r}|{f}|{d}\n"
+            for r, f, d in zip(self.index["record_id"], self.index["fingerprint"],
+                               self.index["dx"], strict=True)  # fmt: skip
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
     def preprocess(self) -> PreprocessConfig:
         """The preprocessing settings the cache was built with."""
         fields = dict(self.meta["preprocess"])

@@ -1,0 +1,67 @@
+"""``ecgml train`` (also ``python model_training.py``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="JSON config (default: built-in defaults)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        metavar="CACHE_DIR",
+        help="a cache made by 'ecgml prepare'",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="RUN_DIR",
+        help="run folder; rerunning with the same folder resumes",
+    )
+    parser.add_argument(
+        "--fold",
+        type=int,
+        action="append",
+        metavar="K",
+        help="train only fold K (repeatable); default all folds",
+    )
+    parser.add_argument("--epochs", type=int, help="override training.epochs")
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="five-fold training on a prepared cache (resumable)",
+        description="Train one model per cross-validation fold. Folds are fixed and saved "
+        "in RUN_DIR/folds.json; finished folds are skipped and an interrupted fold resumes "
+        "from its last epoch when the same command runs again.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ecgml.config import load_config
+    from ecgml.evaluation.plots import plot_history
+    from ecgml.training.fit import HISTORY, fold_dir, train_run
+
+    config = load_config(args.config)
+    if args.epochs is not None:
+        config = dataclasses.replace(
+            config, training=dataclasses.replace(config.training, epochs=args.epochs)
+        )
+    trained = train_run(
+        args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1
+    )
+    for fold in trained:
+        folder = fold_dir(args.out, fold)
+        plot_history(folder / HISTORY, folder / "curves.png", title=f"fold {fold}")
+    print(f"trained fold(s) {trained or 'none (all requested folds were done)'} -> {args.out}")
+    return 0

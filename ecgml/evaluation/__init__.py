@@ -1,0 +1,1 @@
+"""Metrics, thresholds, the ensemble, reports and plots."""

@@ -1,0 +1,1 @@
+"""Folds, the input pipeline, fitting, checkpoints and resumable fold jobs."""

@@ -1,0 +1,98 @@
+"""Checkpoints that a killed job can trust, and resuming from them."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+
+LAST, BEST, STATE = "last.keras", "best.keras", "state.json"
+
+
+def atomic_save(model: keras.Model, path: Path) -> None:
+    """Save a ``.keras`` file so that a reader sees the old or the new file, never half of one."""
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+class FoldCheckpoint(keras.callbacks.Callback):
+    """Saves the best and the last model every epoch, with what a resumed run needs.
+
+    ``state.json`` is written last, so it only ever describes files already in
+    place. On resume, :meth:`restore` gives back the epoch to continue from,
+    and the waiting counters and best values of early stopping and the
+    plateau schedule, which Keras would otherwise reset.
+
+    Args:
+        folder: where ``best.keras``, ``last.keras`` and ``state.json`` go.
+        monitor: the logged value that decides "best".
+        mode: ``"min"`` or ``"max"``.
+        stateful: callbacks whose ``wait``/``best`` counters are saved and restored.
+    """
+
+    def __init__(self, folder: Path, monitor: str, mode: str, stateful: dict[str, Any]) -> None:
+        super().__init__()
+        self.folder = folder
+        self.monitor = monitor
+        self.mode = mode
+        self.stateful = stateful
+        self.best = -math.inf if mode == "max" else math.inf
+        self.best_epoch = -1
+        self._restored: dict[str, Any] | None = None
+
+    def _improved(self, value: float) -> bool:
+        return value > self.best if self.mode == "max" else value < self.best
+
+    def restore(self) -> int:
+        """Read ``state.json``; returns the epoch to start from (0 for a fresh fold)."""
+        path = self.folder / STATE
+        if not path.is_file() or not (self.folder / LAST).is_file():
+            return 0
+        state = json.loads(path.read_text())
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self._restored = state["callbacks"]
+        return state["epoch"] + 1
+
+    def on_train_begin(self, logs=None) -> None:
+        # Keras reset these in their own on_train_begin, which ran before this one.
+        for name, callback in self.stateful.items():
+            for key, value in (self._restored or {}).get(name, {}).items():
+                setattr(callback, key, value)
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"monitor {self.monitor!r} is not logged; logged: {sorted(logs or {})}")
+        if self._improved(float(value)):
+            self.best, self.best_epoch = float(value), epoch
+            atomic_save(self.model, self.folder / BEST)
+        atomic_save(self.model, self.folder / LAST)
+        state = {
+            "epoch": epoch,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "monitor": self.monitor,
+            "callbacks": {
+                name: {
+                    k: _plain(getattr(cb, k))
+                    for k in ("wait", "best", "cooldown_counter")
+                    if hasattr(cb, k)
+                }
+                for name, cb in self.stateful.items()
+            },
+        }
+        tmp = self.folder / (STATE + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n")
+        os.replace(tmp, self.folder / STATE)
+
+
+def _plain(value: Any) -> Any:
+    try:
+        return float(value) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        return value

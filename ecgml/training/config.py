@@ -1,0 +1,93 @@
+"""Training configuration (the ``training`` section of a config file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MONITORS = ("val_loss", "val_auroc")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How each fold model is trained.
+
+    Attributes:
+        seed: seeds the folds, the weights and the augmentation.
+        n_folds: cross-validation folds.
+        batch_size: samples per step.
+        epochs: most epochs per fold.
+        input_length: samples per training input; shorter than the cache's window
+            gives random crops in training and centre crops in evaluation.
+            ``None`` uses the whole window.
+        loss: ``"weighted_bce"``, ``"focal"`` or ``"bce"``.
+        focal_gamma: focal loss gamma.
+        focal_alpha: focal loss alpha; ``None`` turns class balancing off.
+        max_pos_weight: cap on weighted-BCE positive weights; ``None`` for none.
+        learning_rate: RAdam's peak learning rate.
+        beta_1: RAdam's first-moment decay.
+        beta_2: RAdam's second-moment decay.
+        weight_decay: decoupled weight decay; 0 for none.
+        warmup_proportion: share of all steps spent in linear warm-up; 0 for none.
+        min_lr: learning rate at the last step of the linear decay.
+        monitor: ``"val_loss"`` or ``"val_auroc"`` (macro AUROC on the validation
+            fold), for early stopping, plateau and the best checkpoint.
+        early_stopping_patience: epochs without improvement before stopping.
+        reduce_lr_factor: ReduceLROnPlateau factor.
+        reduce_lr_patience: ReduceLROnPlateau patience; 0 turns it off.
+        noise_std: Gaussian noise added to training inputs (input units); 0 for none.
+        lead_mask_prob: probability that a lead of a training input is zeroed.
+        oversample_min_count: records of classes with fewer positives than this in
+            the training fold are repeated (with noise) until they reach it; 0 for none.
+        oversample_noise_std: noise added to those repeats.
+        precision: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+        jit_compile: XLA compilation of the train step.
+        data_parallel: split each batch over all local GPUs.
+        deterministic: deterministic kernels where the backend offers them.
+    """
+
+    seed: int = 42
+    n_folds: int = 5
+    batch_size: int = 64
+    epochs: int = 50
+    input_length: int | None = None
+    loss: str = "weighted_bce"
+    focal_gamma: float = 2.0
+    focal_alpha: float | None = 0.25
+    max_pos_weight: float | None = 50.0
+    learning_rate: float = 1e-3
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    weight_decay: float = 0.0
+    warmup_proportion: float = 0.1
+    min_lr: float = 1e-5
+    monitor: str = "val_auroc"
+    early_stopping_patience: int = 10
+    reduce_lr_factor: float = 0.1
+    reduce_lr_patience: int = 4
+    noise_std: float = 0.0
+    lead_mask_prob: float = 0.0
+    oversample_min_count: int = 0
+    oversample_noise_std: float = 0.01
+    precision: str = "float32"
+    jit_compile: bool = False
+    data_parallel: bool = False
+    deterministic: bool = False
+
+    def __post_init__(self) -> None:
+        if self.monitor not in MONITORS:
+            raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.n_folds < 2:
+            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+        if self.batch_size < 1 or self.epochs < 1:
+            raise ValueError(
+                f"batch_size and epochs must be positive, got {self.batch_size}, {self.epochs}"
+            )
+        if not 0.0 <= self.lead_mask_prob < 1.0:
+            raise ValueError(f"lead_mask_prob must be in [0, 1), got {self.lead_mask_prob}")
+
+    @property
+    def monitor_mode(self) -> str:
+        return "max" if self.monitor == "val_auroc" else "min"

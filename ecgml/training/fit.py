@@ -1,0 +1,294 @@
+"""Five-fold training of a run folder, one resumable fold job at a time.
+
+A run folder holds ``config.json`` (resolved), ``folds.json`` (fixed at the
+first call and reused after), ``manifest.json`` and one ``fold_K/`` per fold with
+``model.keras`` (the best epoch), ``history.csv``, ``val_predictions.npz`` and
+``done.json``. ``done.json`` is written last: a fold without it is unfinished,
+and a rerun resumes it from ``fold_K/last.keras``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ecgml import __version__
+from ecgml.config import Config, config_from_dict, save_config
+from ecgml.data.cache import Cache
+from ecgml.data.labels import LabelEncoder
+from ecgml.losses import make_loss
+from ecgml.metrics import MacroAUROC
+from ecgml.models.registry import build_model
+from ecgml.optimizers import RAdam
+from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
+from ecgml.training.dataset import CacheDataset, oversample
+from ecgml.training.folds import load_folds, make_folds, save_folds
+from ecgml.training.runtime import distribution_scope, set_up
+
+MODEL, HISTORY, PREDICTIONS, DONE = "model.keras", "history.csv", "val_predictions.npz", "done.json"
+
+
+def fold_dir(run: Path, fold: int) -> Path:
+    return run / f"fold_{fold}"
+
+
+def is_done(run: Path, fold: int) -> bool:
+    return (fold_dir(run, fold) / DONE).is_file()
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _check_config(run: Path, config: Config) -> None:
+    path = run / "config.json"
+    if path.is_file():
+        saved = config_from_dict(json.loads(path.read_text()))
+        if saved != config:
+            raise ValueError(
+                f"run folder {run} was started with another config (see {path}); "
+                "use a new --out folder, or the same config"
+            )
+    else:
+        save_config(config, path)
+
+
+def _update_manifest(run: Path, cache: Cache, config: Config, **changes: Any) -> None:
+    path = run / "manifest.json"
+    manifest = (
+        json.loads(path.read_text())
+        if path.is_file()
+        else {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "folds": {},
+        }
+    )
+    manifest.update(
+        {
+            "ecgml_version": __version__,
+            "keras_version": keras.__version__,
+            "backend": keras.backend.backend(),
+            "numpy_version": np.__version__,
+            "python": platform.python_version(),
+            "machine": platform.platform(),
+            "seed": config.training.seed,
+            "cache": {"path": str(cache.path.resolve()), "id": cache.cache_id},
+        }
+    )
+    for fold, info in changes.get("folds", {}).items():
+        manifest["folds"].setdefault(str(fold), {}).update(info)
+    _write_json(path, manifest)
+
+
+def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
+    encoder = LabelEncoder.from_config(config.labels)
+    codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
+    return encoder.encode_many(codes), encoder
+
+
+def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray:
+    path = run / "folds.json"
+    record_ids = list(cache.index["record_id"])
+    if path.is_file():
+        return load_folds(path, record_ids)
+    groups = list(cache.index["patient_id"])
+    folds = make_folds(y, n_folds=config.training.n_folds, seed=config.training.seed, groups=groups)
+    save_folds(
+        path,
+        record_ids,
+        folds,
+        seed=config.training.seed,
+        cache_id=cache.cache_id,
+        grouped_by_patient=any(groups),
+    )
+    return folds
+
+
+def _trim_history(path: Path, last_epoch: int) -> None:
+    """Drop history rows past the last checkpointed epoch (a killed epoch may have logged)."""
+    if not path.is_file():
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= last_epoch]
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(kept)
+
+
+def _compile(
+    model: keras.Model, config: Config, y_train: np.ndarray, y_val: np.ndarray, total_steps: int
+) -> None:
+    t = config.training
+    optimizer = RAdam(
+        learning_rate=t.learning_rate,
+        beta_1=t.beta_1,
+        beta_2=t.beta_2,
+        weight_decay=t.weight_decay or None,
+        total_steps=total_steps if t.warmup_proportion else 0,
+        warmup_proportion=t.warmup_proportion,
+        min_lr=t.min_lr,
+    )
+    loss = make_loss(
+        t.loss,
+        y_train,
+        focal_gamma=t.focal_gamma,
+        focal_alpha=t.focal_alpha,
+        max_pos_weight=t.max_pos_weight,
+    )
+    # macro AUROC over the classes the validation fold has positives of
+    auroc = MacroAUROC((y_val.sum(axis=0) > 0).astype("float32"))
+    model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile)
+
+
+def train_fold(
+    run: Path,
+    fold: int,
+    cache: Cache,
+    y: np.ndarray,
+    folds: np.ndarray,
+    config: Config,
+    *,
+    verbose: int = 1,
+) -> dict[str, Any]:
+    """Train (or resume) one fold; returns what ``done.json`` records."""
+    t = config.training
+    out = fold_dir(run, fold)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    set_up(t)
+    train_idx, val_idx = np.nonzero(folds != fold)[0], np.nonzero(folds == fold)[0]
+    idx, is_copy = train_idx, None
+    if t.oversample_min_count:
+        idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
+    common = {"labels": y, "batch_size": t.batch_size, "input_length": t.input_length}
+    train_ds = CacheDataset(
+        cache,
+        idx,
+        training=True,
+        noise_std=t.noise_std,
+        lead_mask_prob=t.lead_mask_prob,
+        is_copy=is_copy,
+        copy_noise_std=t.oversample_noise_std,
+        seed=t.seed + fold,
+        **common,
+    )
+    val_ds = CacheDataset(cache, val_idx, **common)
+    mode = t.monitor_mode
+    early = keras.callbacks.EarlyStopping(t.monitor, patience=t.early_stopping_patience, mode=mode)
+    callbacks: list[keras.callbacks.Callback] = [early]
+    stateful: dict[str, Any] = {"early_stopping": early}
+    if t.reduce_lr_patience:
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            t.monitor, factor=t.reduce_lr_factor, patience=t.reduce_lr_patience, mode=mode
+        )
+        callbacks.append(plateau)
+        stateful["reduce_lr"] = plateau
+    checkpoint = FoldCheckpoint(out, t.monitor, mode, stateful)
+    initial_epoch = checkpoint.restore()
+    _trim_history(out / HISTORY, initial_epoch - 1)
+    callbacks += [
+        keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
+        checkpoint,
+    ]
+
+    with distribution_scope(t):
+        if initial_epoch:
+            model = keras.saving.load_model(out / LAST, safe_mode=True)
+        else:
+            model = build_model(
+                config.model,
+                n_classes=y.shape[1],
+                input_length=train_ds.input_length,
+                n_leads=cache.signals.shape[2],
+            )
+            _compile(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs)
+    if initial_epoch < t.epochs:
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=t.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    best = keras.saving.load_model(out / BEST, safe_mode=True)
+    y_score = best.predict(val_ds, verbose=0)
+    record_ids = cache.index["record_id"].to_numpy()[val_idx]
+    tmp = out / (PREDICTIONS + ".tmp.npz")
+    np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score)
+    os.replace(tmp, out / PREDICTIONS)
+    os.replace(out / BEST, out / MODEL)
+    done = {
+        "fold": fold,
+        "best_epoch": checkpoint.best_epoch,
+        "monitor": t.monitor,
+        "best": checkpoint.best,
+        "n_train": len(train_idx),
+        "n_train_with_repeats": len(idx),
+        "n_val": len(val_idx),
+        "seconds_this_job": round(time.time() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _write_json(out / DONE, done)
+    for name in (LAST, STATE):
+        (out / name).unlink(missing_ok=True)
+    return done
+
+
+def train_run(
+    cache_dir: str | Path,
+    run: str | Path,
+    config: Config,
+    *,
+    folds: Sequence[int] | None = None,
+    verbose: int = 1,
+) -> list[int]:
+    """Train the folds of a run that are not done yet.
+
+    Args:
+        cache_dir: a cache made by ``ecgml prepare``.
+        run: the run folder (created; reused if it exists, with the same config).
+        config: the resolved config.
+        folds: only these folds (for one job per fold); ``None`` for all.
+        verbose: Keras's fit verbosity (1 progress bar, 2 a line per epoch, 0 none).
+
+    Returns:
+        The folds trained by this call.
+    """
+    run = Path(run)
+    run.mkdir(parents=True, exist_ok=True)
+    cache = Cache(cache_dir)
+    _check_config(run, config)
+    y, encoder = _labels(cache, config)
+    fold_of = _folds(run, cache, y, config)
+    wanted = list(range(config.training.n_folds)) if folds is None else list(folds)
+    bad = [k for k in wanted if not 0 <= k < config.training.n_folds]
+    if bad:
+        raise ValueError(f"fold(s) {bad} do not exist; folds are 0..{config.training.n_folds - 1}")
+    _update_manifest(run, cache, config, class_names=list(encoder.class_names))
+    trained = []
+    for fold in wanted:
+        if is_done(run, fold):
+            print(f"fold {fold}: done already, skipped")
+            continue
+        print(
+            f"fold {fold}: training ({int((fold_of != fold).sum())} train, "
+            f"{int((fold_of == fold).sum())} validation records)"
+        )
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        done = train_fold(run, fold, cache, y, fold_of, config, verbose=verbose)
+        _update_manifest(run, cache, config, folds={fold: {"started": started, **done}})
+        trained.append(fold)
+    return trained

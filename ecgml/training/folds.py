@@ -1,0 +1,85 @@
+"""Fixed, saved cross-validation folds: multilabel-stratified, grouped by patient."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+
+def make_folds(
+    y_true: np.ndarray,
+    *,
+    n_folds: int = 5,
+    seed: int = 42,
+    groups: Sequence[str] | None = None,
+) -> np.ndarray:
+    """Assign every record to a fold.
+
+    Records that share a group (a patient) land in the same fold. Groups are
+    stratified on the union of their records' labels with iterative
+    stratification (Sechidis et al., 2011; ``iterative-stratification``).
+
+    Args:
+        y_true: multi-hot labels, shape ``(n_records, n_classes)``.
+        n_folds: number of folds.
+        seed: shuffling seed; the same inputs and seed give the same folds.
+        groups: one group id per record; empty or ``None`` ids are their own group.
+
+    Returns:
+        int array, shape ``(n_records,)``: the fold of each record, ``0 .. n_folds - 1``.
+    """
+    y_true = np.asarray(y_true)
+    n = y_true.shape[0]
+    if n < n_folds:
+        raise ValueError(f"{n} records cannot make {n_folds} folds")
+    keys = [g if g else f"\0record{i}" for i, g in enumerate(groups or [None] * n)]
+    unique, group_of = np.unique(np.asarray(keys, dtype=object).astype(str), return_inverse=True)
+    if len(unique) < n_folds:
+        raise ValueError(f"{len(unique)} patients cannot make {n_folds} folds")
+    y_group = np.zeros((len(unique), y_true.shape[1]), dtype=np.int64)
+    np.maximum.at(y_group, group_of, y_true.astype(np.int64))
+    splitter = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    fold_of_group = np.zeros(len(unique), dtype=np.int64)
+    for fold, (_, test) in enumerate(splitter.split(np.zeros(len(unique)), y_group)):
+        fold_of_group[test] = fold
+    return fold_of_group[group_of]
+
+
+def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info) -> None:
+    """Write ``folds.json``: the record ids of each fold, and how they were made."""
+    n_folds = int(folds.max()) + 1
+    data = {
+        **info,
+        "n_folds": n_folds,
+        "folds": [
+            [rid for rid, f in zip(record_ids, folds, strict=True) if f == k]
+            for k in range(n_folds)
+        ],
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
+    """Read ``folds.json`` back as one fold per record of ``record_ids``.
+
+    Raises:
+        ValueError: the saved folds do not cover exactly these records (the
+            cache changed since the run began).
+    """
+    data = json.loads(path.read_text())
+    fold_of = {rid: k for k, ids in enumerate(data["folds"]) for rid in ids}
+    missing = [rid for rid in record_ids if rid not in fold_of]
+    if missing or len(fold_of) != len(record_ids):
+        raise ValueError(
+            f"{path} does not match the cache: {len(missing)} cached records have no fold, "
+            f"{len(fold_of) - (len(record_ids) - len(missing))} fold records are not cached; "
+            "start a new run folder, or rebuild the cache it was made from"
+        )
+    return np.array([fold_of[rid] for rid in record_ids], dtype=np.int64)

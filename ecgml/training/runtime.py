@@ -1,0 +1,51 @@
+"""Precision, compilation, distribution and determinism: the GPU options of a config."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import keras
+
+from ecgml.training.config import TrainingConfig
+
+
+def set_up(config: TrainingConfig) -> None:
+    """Apply the seed, the mixed-precision policy and deterministic mode, before building."""
+    keras.utils.set_random_seed(config.seed)
+    keras.mixed_precision.set_global_policy(config.precision)
+    if config.deterministic:
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.experimental.enable_op_determinism()
+        elif backend == "torch":
+            import torch
+
+            torch.use_deterministic_algorithms(True)
+        # JAX on CPU is deterministic; on GPU set XLA_FLAGS=--xla_gpu_deterministic_ops=true
+
+
+@contextlib.contextmanager
+def distribution_scope(config: TrainingConfig) -> Iterator[None]:
+    """Build and compile the model inside this, for data parallelism over local GPUs."""
+    if not config.data_parallel:
+        yield
+        return
+    backend = keras.backend.backend()
+    if backend == "jax":
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        try:
+            yield
+        finally:
+            keras.distribution.set_distribution(None)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.distribute.MirroredStrategy().scope():
+            yield
+    else:
+        raise ValueError(
+            f"data_parallel is supported on the jax and tensorflow backends, not {backend}"
+        )

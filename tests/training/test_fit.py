@@ -1,0 +1,129 @@
+"""Five-fold training on a tiny cache: outputs, resume after interruption, one fold only."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import model_training
+from ecgml.config import Config
+from ecgml.data.cache import prepare_cache
+from ecgml.data.demo import write_demo_dataset
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.models.config import ModelConfig
+from ecgml.training import fit
+from ecgml.training.config import TrainingConfig
+
+pytestmark = pytest.mark.slow
+
+CONFIG = Config(
+    preprocess=PreprocessConfig(window=500),
+    model=ModelConfig(
+        stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
+    ),
+    training=TrainingConfig(
+        n_folds=3, batch_size=8, epochs=2, reduce_lr_patience=1, noise_std=0.01
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fit")
+    write_demo_dataset(root / "data", n_records=24, progress=False)
+    prepare_cache([root / "data"], root / "cache", CONFIG.preprocess, progress=False)
+    return root / "cache"
+
+
+def test_a_run_leaves_what_thresholds_and_the_ensemble_need(cache_dir, tmp_path):
+    run = tmp_path / "run"
+    assert fit.train_run(cache_dir, run, CONFIG, verbose=0) == [0, 1, 2]
+    folds = json.loads((run / "folds.json").read_text())["folds"]
+    assert sorted(rid for fold in folds for rid in fold) == sorted(
+        f"D{k:05d}" for k in range(1, 25)
+    )
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["backend"] == keras.backend.backend()
+    assert set(manifest["folds"]) == {"0", "1", "2"}
+    for k in range(3):
+        out = run / f"fold_{k}"
+        assert {p.name for p in out.iterdir()} == {
+            "model.keras",
+            "history.csv",
+            "val_predictions.npz",
+            "done.json",
+        }
+        preds = np.load(out / "val_predictions.npz")
+        assert list(preds["record_ids"]) == folds[k]  # out-of-fold: exactly this fold's records
+        assert preds["y_score"].shape == preds["y_true"].shape == (len(folds[k]), 27)
+        assert np.all(np.isfinite(preds["y_score"]))
+        model = keras.saving.load_model(out / "model.keras", safe_mode=True)
+        assert model.output_shape == (None, 27)
+    assert fit.train_run(cache_dir, run, CONFIG, verbose=0) == []  # all done: nothing to redo
+
+
+def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    config = Config(
+        **{
+            **CONFIG.__dict__,
+            "training": TrainingConfig(n_folds=3, batch_size=8, epochs=3, reduce_lr_patience=1),
+        }
+    )
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    real_fit = keras.Model.fit
+    monkeypatch.setattr(
+        keras.Model,
+        "fit",
+        lambda self, *a, callbacks, **kw: real_fit(
+            self, *a, callbacks=[*callbacks, Interrupt()], **kw
+        ),
+    )
+    with pytest.raises(KeyboardInterrupt):
+        fit.train_run(cache_dir, run, config, folds=[0], verbose=0)
+    state = json.loads((run / "fold_0" / "state.json").read_text())
+    assert state["epoch"] == 0
+    assert not (run / "fold_0" / "done.json").exists()
+
+    monkeypatch.setattr(keras.Model, "fit", real_fit)
+    epochs_run = []
+    monkeypatch.setattr(
+        fit.FoldCheckpoint,
+        "on_epoch_begin",
+        lambda self, epoch, logs=None: epochs_run.append(epoch),
+        raising=False,
+    )
+    assert fit.train_run(cache_dir, run, config, folds=[0], verbose=0) == [0]
+    assert epochs_run == [1, 2]  # epoch 0 was not trained again
+    history = (run / "fold_0" / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]
+    assert (run / "fold_0" / "done.json").exists()
+    assert not (run / "fold_0" / "last.keras").exists()
+
+
+def test_fold_option_trains_that_fold_only(cache_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    config_path = tmp_path / "c.json"
+    from ecgml.config import save_config
+
+    save_config(CONFIG, config_path)
+    args = ["--config", str(config_path), "--data", str(cache_dir), "--out", str(run), "--quiet"]
+    assert model_training.main([*args, "--fold", "1"]) == 0
+    assert sorted(p.name for p in run.glob("fold_*")) == ["fold_1"]
+    assert (run / "fold_1" / "curves.png").is_file()
+    assert model_training.main([*args, "--fold", "7"]) == 2
+    assert "do not exist" in capsys.readouterr().err
+
+
+def test_another_config_in_the_same_run_folder_is_refused(cache_dir, tmp_path):
+    run = tmp_path / "run"
+    fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+    other = Config(**{**CONFIG.__dict__, "training": TrainingConfig(n_folds=3, epochs=5)})
+    with pytest.raises(ValueError, match="started with another config"):
+        fit.train_run(cache_dir, run, other, folds=[1], verbose=0)
