@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(BACKEND)
 DEMO_DATA := data/demo
 DEMO_RUN := result/demo
 # Backend-neutral parts, run a second time under JAX.
-JAX_TESTS := tests/models tests/test_losses.py tests/test_optimizers.py
+JAX_TESTS := tests/models tests/training tests/test_losses.py tests/test_optimizers.py
 
 .PHONY: venv demo test lint format clean
 
