@@ -1,21 +1,10 @@
-"""The training cache: every record preprocessed once, read back memory-mapped.
+"""Building the training cache: ``ecgml prepare``.
 
-A cache folder holds:
-
-* ``signals.f32``: float32 windows, C order, shape ``(n_rows, window, n_leads)``
-  (``meta.json`` gives the shape); a record owns rows ``row : row + n_windows``.
-* ``index.csv``: one line per cached record: ``record_id``, ``folder``,
-  ``source``, ``path``, ``patient_id``, ``age``, ``sex``, ``fs``, ``n_samples``
-  (original), ``dx`` (every code, scored or not), ``row``, ``n_windows``,
-  ``fingerprint``, ``warnings``.
-* ``labels.npy``: uint8 multi-hot labels, shape ``(n_records, n_classes)``,
-  in ``index.csv`` order.
-* ``meta.json``: the preprocessing and label config, class names, versions.
-* ``prepare_report.json``: what the last ``prepare`` did, per record.
-
-``index.csv`` is the single source of truth and is replaced atomically at
-checkpoints; rows of ``signals.f32`` it does not reference (a changed record's
-old rows, an interrupted run's tail) are garbage that a later run compacts.
+The folder layout is described in :mod:`ecgml.data.cache_reader`, which opens
+a cache for reading. ``index.csv`` is the single source of truth and is
+replaced atomically at checkpoints; rows of ``signals.f32`` it does not
+reference (a changed record's old rows, an interrupted run's tail) are garbage
+that a later run compacts.
 """
 
 from __future__ import annotations
@@ -35,20 +24,25 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ecgml import __version__
+from ecgml.data.cache_reader import (
+    FORMAT_VERSION,
+    INDEX,
+    INDEX_COLUMNS,
+    LABELS,
+    META,
+    REPORT,
+    SIGNALS,
+    Cache,
+    read_index,
+)
 from ecgml.data.labels import LabelConfig, LabelEncoder
 from ecgml.data.loading import load_record
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError
 from ecgml.data.sources import FoundRecord, find_records, source_of
 
-FORMAT_VERSION = 1
-SIGNALS, INDEX, LABELS, META, REPORT = (
-    "signals.f32", "index.csv", "labels.npy", "meta.json", "prepare_report.json",
-)  # fmt: skip
-INDEX_COLUMNS = (
-    "record_id", "folder", "source", "path", "patient_id", "age", "sex", "fs",
-    "n_samples", "dx", "row", "n_windows", "fingerprint", "warnings",
-)  # fmt: skip
+__all__ = ["REPORT", "Cache", "prepare_cache", "write_labels"]
+
 _CHECKPOINT_SECONDS = 30.0
 _COMPACT_GARBAGE_FRACTION = 0.25
 
@@ -62,14 +56,6 @@ def _atomic_write(path: Path, write: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     os.replace(tmp, path)
-
-
-def _read_index(path: Path) -> pd.DataFrame:
-    text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
-                    "fingerprint", "warnings")  # fmt: skip
-    index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
-    index["age"] = pd.to_numeric(index["age"].replace("", np.nan))
-    return index
 
 
 def _process(task: tuple[str, PreprocessConfig]) -> dict[str, Any]:
@@ -177,7 +163,7 @@ def _load_previous(out: Path, preprocess: PreprocessConfig) -> pd.DataFrame | No
         print(f"preprocessing config differs from the cache in {out}: rebuilding it")
         (out / SIGNALS).unlink()
         return None
-    return _read_index(index_path)
+    return read_index(index_path)
 
 
 def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.DataFrame:
@@ -345,78 +331,3 @@ def prepare_cache(
     }
     _atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     return report
-
-
-class Cache:
-    """A prepared cache, opened for reading (signals memory-mapped).
-
-    Attributes:
-        path: the cache folder.
-        index: one row per record (columns in the module docstring).
-        labels: uint8, shape ``(n_records, n_classes)``.
-        signals: float32 memmap, shape ``(n_rows, window, n_leads)``.
-        class_names: SNOMED code (or ``"a|b"`` for a merged pair) per label column.
-        abbreviations: short name per label column.
-        meta: the contents of ``meta.json``.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        meta_path = self.path / META
-        if not meta_path.is_file():
-            raise FileNotFoundError(
-                f"no cache in {self.path} (no {META}); build one with 'ecgml prepare'"
-            )
-        self.meta: dict[str, Any] = json.loads(meta_path.read_text())
-        if not self.meta.get("complete"):
-            raise ValueError(
-                f"cache {self.path} is incomplete (its 'ecgml prepare' was interrupted); "
-                "rerun the same command to finish it"
-            )
-        if self.meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"cache {self.path} has format {self.meta.get('format_version')}, "
-                f"this ecgml reads format {FORMAT_VERSION}; rebuild it with 'ecgml prepare'"
-            )
-        self.index = _read_index(self.path / INDEX)
-        self.labels: np.ndarray = np.load(self.path / LABELS)
-        if self.labels.shape[0] != len(self.index):
-            raise ValueError(
-                f"cache {self.path}: {self.labels.shape[0]} label rows for "
-                f"{len(self.index)} records; rerun 'ecgml prepare'"
-            )
-        shape = tuple(self.meta["shape"])
-        self.signals = np.memmap(self.path / SIGNALS, dtype=np.float32, mode="r", shape=shape)
-        self.class_names: tuple[str, ...] = tuple(self.meta["class_names"])
-        self.abbreviations: tuple[str, ...] = tuple(self.meta["abbreviations"])
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    @property
-    def cache_id(self) -> str:
-        """A digest of the cached records, their file fingerprints and the preprocessing."""
-        text = self.meta["preprocess_hash"] + "".join(
-            f"{r}|{f}|{d}\n"
-            for r, f, d in zip(self.index["record_id"], self.index["fingerprint"],
-                               self.index["dx"], strict=True)  # fmt: skip
-        )
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    @property
-    def preprocess(self) -> PreprocessConfig:
-        """The preprocessing settings the cache was built with."""
-        fields = dict(self.meta["preprocess"])
-        fields["leads"] = tuple(fields["leads"])
-        if fields["bandpass"] is not None:
-            fields["bandpass"] = tuple(fields["bandpass"])
-        return PreprocessConfig(**fields)
-
-    def windows(self, i: int) -> np.ndarray:
-        """Windows of record ``i``, shape ``(n_windows, window, n_leads)`` (a memmap view)."""
-        row, count = self.index.at[i, "row"], self.index.at[i, "n_windows"]
-        return self.signals[row : row + count]
-
-    def first_windows(self) -> np.ndarray:
-        """Row of the first window of every record, shape ``(n_records,)``."""
-        return self.index["row"].to_numpy(dtype=np.int64)
