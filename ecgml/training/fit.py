@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,16 +65,21 @@ def _check_config(run: Path, config: Config) -> None:
         save_config(config, path)
 
 
-def _update_manifest(run: Path, cache: Cache, config: Config, **changes: Any) -> None:
+def _update_manifest(
+    run: Path,
+    cache: Cache,
+    config: Config,
+    *,
+    class_names: Sequence[str] | None = None,
+    fold: int | None = None,
+    fold_info: dict[str, Any] | None = None,
+) -> None:
+    """Record versions, seed and cache in ``manifest.json``; also class names or a fold."""
     path = run / "manifest.json"
-    manifest = (
-        json.loads(path.read_text())
-        if path.is_file()
-        else {
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "folds": {},
-        }
-    )
+    if path.is_file():
+        manifest = json.loads(path.read_text())
+    else:
+        manifest = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "folds": {}}
     manifest.update(
         {
             "ecgml_version": __version__,
@@ -86,8 +92,10 @@ def _update_manifest(run: Path, cache: Cache, config: Config, **changes: Any) ->
             "cache": {"path": str(cache.path.resolve()), "id": cache.cache_id},
         }
     )
-    for fold, info in changes.get("folds", {}).items():
-        manifest["folds"].setdefault(str(fold), {}).update(info)
+    if class_names is not None:
+        manifest["class_names"] = list(class_names)
+    if fold is not None:
+        manifest["folds"].setdefault(str(fold), {}).update(fold_info or {})
     _write_json(path, manifest)
 
 
@@ -229,7 +237,10 @@ def train_fold(
     tmp = out / (PREDICTIONS + ".tmp.npz")
     np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score)
     os.replace(tmp, out / PREDICTIONS)
-    os.replace(out / BEST, out / MODEL)
+    # A copy, not a rename: until done.json exists, a rerun needs best.keras.
+    tmp = out / (MODEL + ".tmp.keras")
+    shutil.copyfile(out / BEST, tmp)
+    os.replace(tmp, out / MODEL)
     done = {
         "fold": fold,
         "best_epoch": checkpoint.best_epoch,
@@ -242,7 +253,7 @@ def train_fold(
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     _write_json(out / DONE, done)
-    for name in (LAST, STATE):
+    for name in (BEST, LAST, STATE):
         (out / name).unlink(missing_ok=True)
     return done
 
@@ -289,6 +300,6 @@ def train_run(
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         done = train_fold(run, fold, cache, y, fold_of, config, verbose=verbose)
-        _update_manifest(run, cache, config, folds={fold: {"started": started, **done}})
+        _update_manifest(run, cache, config, fold=fold, fold_info={"started": started, **done})
         trained.append(fold)
     return trained

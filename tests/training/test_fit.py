@@ -127,3 +127,34 @@ def test_another_config_in_the_same_run_folder_is_refused(cache_dir, tmp_path):
     other = Config(**{**CONFIG.__dict__, "training": TrainingConfig(n_folds=3, epochs=5)})
     with pytest.raises(ValueError, match="started with another config"):
         fit.train_run(cache_dir, run, other, folds=[1], verbose=0)
+
+
+def test_manifest_names_the_classes(cache_dir, tmp_path):
+    run = tmp_path / "run"
+    fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert len(manifest["class_names"]) == 27
+    assert "164889003" in manifest["class_names"]
+    assert manifest["folds"]["0"]["best_epoch"] >= 0
+
+
+def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    real_write = fit._write_json
+
+    def crash_on_done(path, data):
+        if path.name == "done.json":
+            raise OSError("power cut")
+        real_write(path, data)
+
+    monkeypatch.setattr(fit, "_write_json", crash_on_done)
+    with pytest.raises(OSError, match="power cut"):
+        fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+    assert (run / "fold_0" / "model.keras").exists()
+    assert not (run / "fold_0" / "done.json").exists()
+
+    monkeypatch.setattr(fit, "_write_json", real_write)
+    assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
+    assert (run / "fold_0" / "done.json").exists()
+    assert {p.name for p in (run / "fold_0").iterdir()} == {
+        "model.keras", "history.csv", "val_predictions.npz", "done.json"}  # fmt: skip
