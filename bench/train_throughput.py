@@ -75,10 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         metrics=[MacroAUROC(np.ones(n_classes))],
         jit_compile=args.jit,
     )
-    rng = np.random.default_rng(0)
-    rows = rng.integers(0, cache.signals.shape[0], args.batch)
-    x = np.asarray(cache.signals[np.sort(rows)])
-    y = cache.labels[np.minimum(np.sort(rows), len(cache) - 1)].astype("float32")
+    records = np.sort(np.random.default_rng(0).choice(len(cache), args.batch))
+    x = np.asarray(cache.signals[cache.index["row"].to_numpy()[records]])
+    y = cache.labels[records].astype("float32")
     for _ in range(args.warmup):
         model.train_on_batch(x, y)
     started = time.perf_counter()

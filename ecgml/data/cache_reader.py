@@ -114,7 +114,3 @@ class Cache:
         """Windows of record ``i``, shape ``(n_windows, window, n_leads)`` (a memmap view)."""
         row, count = self.index.at[i, "row"], self.index.at[i, "n_windows"]
         return self.signals[row : row + count]
-
-    def first_windows(self) -> np.ndarray:
-        """Row of the first window of every record, shape ``(n_records,)``."""
-        return self.index["row"].to_numpy(dtype=np.int64)
