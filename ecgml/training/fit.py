@@ -278,9 +278,15 @@ def train_run(
     Returns:
         The folds trained by this call.
     """
+    cache = Cache(cache_dir)
+    window = cache.signals.shape[1]
+    if config.training.input_length is not None and config.training.input_length > window:
+        raise ValueError(
+            f"training.input_length {config.training.input_length} is longer than the "
+            f"cache's windows ({window} samples); rebuild the cache with a longer window"
+        )
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
-    cache = Cache(cache_dir)
     _check_config(run, config)
     y, encoder = _labels(cache, config)
     fold_of = _folds(run, cache, y, config)

@@ -158,3 +158,10 @@ def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_pat
     assert (run / "fold_0" / "done.json").exists()
     assert {p.name for p in (run / "fold_0").iterdir()} == {
         "model.keras", "history.csv", "val_predictions.npz", "done.json"}  # fmt: skip
+
+
+def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_path):
+    config = Config(**{**CONFIG.__dict__, "training": TrainingConfig(n_folds=3, input_length=900)})
+    with pytest.raises(ValueError, match="longer than the cache's windows"):
+        fit.train_run(cache_dir, tmp_path / "run", config, verbose=0)
+    assert not (tmp_path / "run").exists()
