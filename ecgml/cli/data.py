@@ -17,6 +17,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("out", type=Path, metavar="OUT_DIR", help="folder to write into")
     demo.add_argument("--n-records", type=int, default=300, help="records (default 300)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument(
+        "--first-id", type=int, default=1, help="number of the first record, D00001 (default 1)"
+    )
     demo.set_defaults(run=run_demo_data)
 
     prepare = subparsers.add_parser(
@@ -39,7 +42,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 def run_demo_data(args: argparse.Namespace) -> int:
     from ecgml.data.demo import write_demo_dataset
 
-    paths = write_demo_dataset(args.out, n_records=args.n_records, seed=args.seed)
+    paths = write_demo_dataset(
+        args.out, n_records=args.n_records, seed=args.seed, first_id=args.first_id
+    )
     print(f"wrote {len(paths)} demo records to {args.out}")
     return 0
 

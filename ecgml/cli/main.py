@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ecgml import __version__
-from ecgml.cli import data, model, train
+from ecgml.cli import data, evaluate, model, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_parsers(subparsers)
     model.add_parsers(subparsers)
     train.add_parsers(subparsers)
+    evaluate.add_parsers(subparsers)
     return parser
 
 

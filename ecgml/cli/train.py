@@ -50,7 +50,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     from ecgml.config import load_config
     from ecgml.evaluation.plots import plot_history
-    from ecgml.training.fit import HISTORY, fold_dir, train_run
+    from ecgml.training.fit import train_run
+    from ecgml.training.layout import HISTORY, fold_dir
 
     config = load_config(args.config)
     if args.epochs is not None:

@@ -158,18 +158,26 @@ def _choose(rng: np.random.Generator, options: tuple) -> str | None:
 
 
 def write_demo_dataset(
-    out: str | Path, *, n_records: int = 300, seed: int = 0, progress: bool = True
+    out: str | Path,
+    *,
+    n_records: int = 300,
+    seed: int = 0,
+    first_id: int = 1,
+    progress: bool = True,
 ) -> list[Path]:
     """Write ``n_records`` synthetic records (``D00001.hea`` + ``.mat``, ...) into ``out``.
 
     The same ``seed`` writes the same files; record ``k`` does not depend on
-    ``n_records``.
+    ``n_records``. Record names count from ``first_id``, so that a held-out set
+    (another seed) can sit next to a training set without name clashes.
 
     Returns:
         The header paths, in order.
     """
     if n_records < 1:
         raise ValueError(f"n_records must be at least 1, got {n_records}")
+    if not 1 <= first_id <= 99999 - n_records + 1:
+        raise ValueError(f"first_id must leave room for {n_records} 5-digit ids, got {first_id}")
     seeds = np.random.SeedSequence(seed).spawn(n_records)
     paths = []
     for k, seq in enumerate(tqdm(seeds, desc="demo-data", unit="rec", disable=not progress)):
@@ -182,7 +190,7 @@ def write_demo_dataset(
         dx = [CODES[rhythm]] + ([CODES[conduction]] if conduction else [])
         paths.append(
             write_record(
-                out, f"D{k + 1:05d}", signal, 500.0, STANDARD_LEADS, dx=dx,
+                out, f"D{first_id + k:05d}", signal, 500.0, STANDARD_LEADS, dx=dx,
                 age=int(rng.integers(18, 91)), sex=str(rng.choice(["Male", "Female"])),
             )  # fmt: skip
         )

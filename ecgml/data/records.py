@@ -304,6 +304,14 @@ def write_record(
         comments=comments,
     )
     record.wrheader(write_dir=str(directory))
+    # wfdb writes "# Dx: ..."; CinC headers, and the challenge's scoring, use "#Dx: ...".
+    header = directory / f"{record_id}.hea"
+    header.write_text(
+        "".join(
+            "#" + line[2:] if line.startswith("# ") else line
+            for line in header.read_text().splitlines(keepends=True)
+        )
+    )
     if signal_format == "mat":
         # Column-major (leads, samples) int16 is the interleaved format-16 layout.
         scipy.io.savemat(directory / file_name, {"val": digital.T}, format="4")

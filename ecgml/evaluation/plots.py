@@ -6,10 +6,18 @@ pyplot's global state and interactive backends are never touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
 
 def plot_history(history_csv: str | Path, out_png: str | Path, *, title: str = "") -> None:
@@ -30,3 +38,95 @@ def plot_history(history_csv: str | Path, out_png: str | Path, *, title: str = "
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
+
+
+def _grid(n_panels: int, size: float = 2.6) -> tuple[Figure, list]:
+    cols = min(6, max(1, n_panels))
+    rows = -(-n_panels // cols)
+    fig = Figure(figsize=(size * cols, size * rows))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
+    for ax in axes[n_panels:]:
+        ax.set_axis_off()
+    return fig, axes[:n_panels]
+
+
+def _no_positives(ax, name: str) -> None:
+    ax.text(0.5, 0.5, "no positive\ntest records", ha="center", va="center", color="0.4")
+    ax.set_title(f"{name} (not scored)", fontsize=9)
+
+
+def plot_roc_grid(
+    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
+    *, title: str = "",
+) -> None:  # fmt: skip
+    """One ROC panel per class with its AUC; a class without positives (or without
+    negatives) gets a marked, empty panel."""
+    fig, axes = _grid(len(names))
+    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        ax.plot([0, 1], [0, 1], color="0.8", lw=0.8)
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        positives = int(y_true[:, k].sum())
+        if positives == 0 or positives == len(y_true):
+            _no_positives(ax, name)
+            continue
+        fpr, tpr, _ = roc_curve(y_true[:, k], y_score[:, k])
+        auc = roc_auc_score(y_true[:, k], y_score[:, k])
+        ax.plot(fpr, tpr, lw=1.5)
+        ax.set_title(f"{name} AUC {auc:.3f} (n={positives})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes:
+        ax.set_xlabel("1 - specificity", fontsize=7)
+        ax.set_ylabel("sensitivity", fontsize=7)
+    _finish(fig, title, out_png)
+
+
+def plot_pr_grid(
+    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
+    *, title: str = "",
+) -> None:  # fmt: skip
+    """One precision-recall panel per class with its average precision."""
+    fig, axes = _grid(len(names))
+    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        positives = int(y_true[:, k].sum())
+        if positives == 0:
+            _no_positives(ax, name)
+            continue
+        precision, recall, _ = precision_recall_curve(y_true[:, k], y_score[:, k])
+        ap = average_precision_score(y_true[:, k], y_score[:, k])
+        ax.step(recall, precision, where="post", lw=1.5)
+        ax.axhline(positives / len(y_true), color="0.8", lw=0.8)  # chance level
+        ax.set_title(f"{name} AP {ap:.3f} (n={positives})", fontsize=9)
+        ax.set_xlabel("recall", fontsize=7)
+        ax.set_ylabel("precision", fontsize=7)
+        ax.tick_params(labelsize=7)
+    _finish(fig, title, out_png)
+
+
+def plot_confusion_grid(
+    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], out_png: str | Path,
+    *, title: str = "",
+) -> None:  # fmt: skip
+    """One 2x2 confusion matrix (rows label, columns decision) per class."""
+    fig, axes = _grid(len(names), size=2.2)
+    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+        t, p = y_true[:, k].astype(bool), y_pred[:, k].astype(bool)
+        counts = np.array([[np.sum(~t & ~p), np.sum(~t & p)], [np.sum(t & ~p), np.sum(t & p)]])
+        ax.imshow(counts / max(counts.sum(), 1), cmap="Blues", vmin=0, vmax=1)
+        for (i, j), c in np.ndenumerate(counts):
+            ax.text(j, i, str(c), ha="center", va="center", fontsize=9)
+        ax.set_xticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_yticks([0, 1], ["no", "yes"], fontsize=7)
+        ax.set_xlabel("decided", fontsize=7)
+        ax.set_ylabel("label", fontsize=7)
+        ax.set_title(name if t.any() else f"{name} (no positives)", fontsize=9)
+    _finish(fig, title, out_png)
+
+
+def _finish(fig: Figure, title: str, out_png: str | Path) -> None:
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)

@@ -33,17 +33,8 @@ from ecgml.optimizers import RAdam
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
 from ecgml.training.dataset import CacheDataset, oversample
 from ecgml.training.folds import load_folds, make_folds, save_folds
+from ecgml.training.layout import DONE, HISTORY, MODEL, PREDICTIONS, fold_dir, is_done
 from ecgml.training.runtime import distribution_scope, set_up
-
-MODEL, HISTORY, PREDICTIONS, DONE = "model.keras", "history.csv", "val_predictions.npz", "done.json"
-
-
-def fold_dir(run: Path, fold: int) -> Path:
-    return run / f"fold_{fold}"
-
-
-def is_done(run: Path, fold: int) -> bool:
-    return (fold_dir(run, fold) / DONE).is_file()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

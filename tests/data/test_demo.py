@@ -71,3 +71,8 @@ def test_af_rr_intervals_are_irregular(demo):
     sinus = [rr_variation(r) for r in demo if NAMES[r.header.dx[0]] != "AF"]
     assert af and sinus
     assert min(af) > 2 * np.median(sinus)
+
+
+def test_first_id_names_a_held_out_set_after_the_training_set(tmp_path):
+    paths = write_demo_dataset(tmp_path, n_records=2, seed=1, first_id=301, progress=False)
+    assert [p.name for p in paths] == ["D00301.hea", "D00302.hea"]

@@ -1,0 +1,169 @@
+"""``ecgml threshold`` (``threshold.py``), ``ecgml postprocess`` (``postprocessing.py``)
+and ``ecgml score``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+WEIGHTS_HELP = (
+    "reward matrix of the challenge metric, in the format of the challenge's weights.csv "
+    "(default: 'cinc2020', the CinC 2020 table shipped with ecgml; 'none' leaves the "
+    "challenge metric out)"
+)
+
+
+def _weights(value: str):
+    from ecgml.evaluation.challenge import RewardMatrix
+
+    return None if value == "none" else RewardMatrix.load(value)
+
+
+def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    parser.add_argument(
+        "--objective", choices=("f1", "fbeta", "challenge"), default="f1",
+        help="per-class F1 (default), per-class F-beta, or the challenge metric (joint)",
+    )  # fmt: skip
+    parser.add_argument("--beta", type=float, default=2.0, help="beta of fbeta (default 2)")
+    parser.add_argument(
+        "--grid", type=int, metavar="G",
+        help="search G evenly spaced thresholds in [0, 1] (default: every distinct score)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fallback", type=float, default=0.5,
+        help="threshold of a class without validation positives (default 0.5)",
+    )  # fmt: skip
+    parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
+    parser.add_argument("--fold", type=int, action="append", metavar="K", help="only fold K")
+
+
+def run_threshold(args: argparse.Namespace) -> int:
+    from ecgml.evaluation.run_thresholds import fit_run_thresholds
+
+    weights = _weights(args.weights) if args.objective == "challenge" else None
+    results = fit_run_thresholds(
+        args.run, objective=args.objective, beta=args.beta, grid=args.grid,
+        fallback=args.fallback, weights=weights, folds=args.fold,
+    )  # fmt: skip
+    for r in results:
+        score = r["validation_score"]
+        fallback = ", ".join(r["fallback_classes"]) or "none"
+        print(
+            f"fold {r['fold']}: {r['objective']} on {r['n_validation']} validation records "
+            f"= {'n/a' if score is None else f'{score:.4f}'}; fallback {r['fallback']} for: "
+            f"{fallback}"
+        )
+    print(f"thresholds -> {args.run}/fold_K/thresholds.json")
+    return 0
+
+
+def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    parser.add_argument(
+        "--data", type=Path, required=True, metavar="TEST_CACHE_OR_DIR",
+        help="held-out records: a cache from 'ecgml prepare' or a folder of records",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    parser.add_argument(
+        "--rule", choices=("majority", "mean"), default="majority",
+        help="majority vote of the fold decisions (default), or the mean probability "
+        "against the mean threshold",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-votes", type=int,
+        help="votes a class needs under 'majority' (default: more than half the folds)",
+    )  # fmt: skip
+    parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
+    parser.add_argument(
+        "--all-windows", action="store_true",
+        help="average the predictions over every 'window' of long records",
+    )  # fmt: skip
+    parser.add_argument(
+        "--crops", type=int, default=1,
+        help="evenly spaced crops per window to average when the model input is shorter",
+    )  # fmt: skip
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="processes reading records")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run_postprocess(args: argparse.Namespace) -> int:
+    from ecgml.evaluation.postprocess import SCORE, evaluate_on_data
+
+    score = evaluate_on_data(
+        args.run, args.data, args.out, rule=args.rule, min_votes=args.min_votes,
+        weights=_weights(args.weights), weights_source=args.weights,
+        all_windows=args.all_windows, crops=args.crops, jobs=args.jobs,
+        progress=not args.no_progress,
+    )  # fmt: skip
+    data = score["data"]
+    print(
+        f"{data['n_records']} records scored, {data['n_excluded']} left out "
+        "(unreadable; listed in score.json)"
+    )
+    for name, result in score["models"].items():
+        o, c = result["overall"], result.get("challenge", {})
+        print(
+            f"{name:>18}: macro AUROC {_fmt(o['macro_auroc'])}  macro F1 {_fmt(o['macro_f1'])}"
+            f"  challenge metric {_fmt(c.get('challenge_metric'))}"
+        )
+    print(f"-> {args.out / SCORE}, roc.png, pr.png, confusion.png, outputs/")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return "  n/a" if value is None else f"{value:.3f}"
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    threshold = subparsers.add_parser(
+        "threshold",
+        help="learn per-class thresholds for each fold of a run",
+        description="Learn one threshold per class for each finished fold, from that "
+        "fold's validation predictions only, into RUN_DIR/fold_K/thresholds.json.",
+    )
+    add_threshold_arguments(threshold)
+    threshold.set_defaults(run=run_threshold)
+
+    post = subparsers.add_parser(
+        "postprocess",
+        help="score a run's ensemble on held-out records",
+        description="Predict every held-out record with each fold model, combine them by "
+        "majority vote, and write score.json, ROC/PR/confusion plots and challenge-format "
+        "output files.",
+    )
+    add_postprocess_arguments(post)
+    post.set_defaults(run=run_postprocess)
+
+    score = subparsers.add_parser(
+        "score",
+        help="score challenge-format output files as the CinC 2020 challenge did",
+        description="Score OUTPUT_DIR/RECORD.csv against the #Dx lines of LABEL_DIR/RECORD.hea "
+        "with the CinC 2020 definitions: equivalent classes folded, macro AUROC/AUPRC, "
+        "accuracy, F-measure, F-beta, G-beta and the challenge metric.",
+    )
+    score.add_argument("--labels", type=Path, required=True, metavar="LABEL_DIR")
+    score.add_argument("--outputs", type=Path, required=True, metavar="OUTPUT_DIR")
+    score.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
+    score.add_argument("--out", type=Path, metavar="JSON", help="also write the scores here")
+    score.set_defaults(run=run_score)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    from ecgml.evaluation.challenge import score_directories
+    from ecgml.evaluation.report import json_safe
+
+    result = json_safe(score_directories(args.labels, args.outputs, weights=_weights(args.weights)))
+    for name, value in result["overall"].items():
+        print(f"{name:>17}: {_fmt(value)}")
+    if result["problems"]:
+        print(f"{len(result['problems'])} of {result['n_records']} records had missing or "
+              "malformed output files, scored as all-negative:")  # fmt: skip
+        for p in result["problems"][:10]:
+            print(f"  {p['record']}: {p['problem']}")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"-> {args.out}")
+    return 0

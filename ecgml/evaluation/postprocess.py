@@ -1,0 +1,197 @@
+"""``postprocessing.py``: score a run's ensemble on a held-out test set.
+
+Writes into the output folder:
+
+* ``score.json``: per class and overall metrics for each fold model, the ensemble
+  and the ensemble under the other vote rule; the challenge's own scoring of the
+  same outputs; thresholds; positives per class; which run and data produced it;
+  the records left out and why.
+* ``roc.png``, ``pr.png``, ``confusion.png``: the ensemble, one panel per class.
+* ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format.
+* ``predictions.npz``: record ids, labels, each fold's and the ensemble's scores
+  and decisions.
+* ``cache/``: the prepared test records, when ``data`` is a folder of records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgml import __version__
+from ecgml.data.cache import META, REPORT, Cache, prepare_cache
+from ecgml.evaluation import plots
+from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote
+from ecgml.evaluation.report import evaluate_predictions, json_safe
+
+SCORE = "score.json"
+
+
+def _open_test_data(
+    data: Path, out: Path, ensemble: Ensemble, *, all_windows: bool, jobs: int, progress: bool
+) -> tuple[Cache, list[dict[str, str]]]:
+    """The test cache, and the records that could not be used, with the reason."""
+    if not data.exists():
+        raise FileNotFoundError(f"test data {data} not found")
+    preprocess = ensemble.config.preprocess
+    if (data / META).is_file():
+        cache = Cache(data)
+        report = data / REPORT
+        skipped = json.loads(report.read_text())["skipped"] if report.is_file() else []
+        ours = dataclasses.asdict(cache.preprocess)
+        theirs = dataclasses.asdict(preprocess)
+        differ = [k for k in ours if k != "window_policy" and ours[k] != theirs[k]]
+        if differ:
+            raise ValueError(
+                f"cache {data} was prepared with other settings than the run "
+                f"({', '.join(f'{k}: {ours[k]} vs {theirs[k]}' for k in differ)}); "
+                "pass the folder of records instead, or prepare it with the run's config"
+            )
+        return cache, skipped
+    if all_windows:
+        preprocess = dataclasses.replace(preprocess, window_policy="all")
+    report = prepare_cache(
+        [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs, progress=progress
+    )
+    return Cache(out / "cache"), report["skipped"]
+
+
+def evaluate_on_data(
+    run: str | Path,
+    data: str | Path,
+    out: str | Path,
+    *,
+    rule: str = "majority",
+    min_votes: int | None = None,
+    weights: RewardMatrix | None = None,
+    weights_source: str | None = None,
+    all_windows: bool = False,
+    crops: int = 1,
+    jobs: int = 1,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Score a run's ensemble on held-out data and write the output folder.
+
+    Args:
+        run: a trained run folder whose folds have thresholds.
+        data: a cache made by ``ecgml prepare``, or a folder of records (prepared
+            into ``out/cache`` with the run's settings).
+        out: the output folder (created).
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.ensemble`).
+        min_votes: votes needed under ``"majority"``; default a strict majority.
+        weights: reward matrix for the challenge metric; ``None`` leaves it out.
+        weights_source: where ``weights`` came from, for the report.
+        all_windows: average over every window of long records (and cache them all).
+        crops: evenly spaced crops per window to average, when the model input is
+            shorter than the cache window.
+        jobs: worker processes to read records.
+        progress: progress bars.
+
+    Returns:
+        The contents of ``score.json``.
+    """
+    if rule not in VOTE_RULES:
+        raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
+    started = time.time()
+    run, data, out = Path(run), Path(data), Path(out)
+    ensemble = Ensemble.load(run)
+    out.mkdir(parents=True, exist_ok=True)
+    cache, skipped = _open_test_data(
+        data, out, ensemble, all_windows=all_windows, jobs=jobs, progress=progress
+    )
+    if len(cache) == 0:
+        raise ValueError(f"no usable records in {data} ({len(skipped)} could not be read)")
+    label_codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
+    y_true = ensemble.encoder.encode_many(label_codes)
+    fold_scores = ensemble.predict_cache(
+        cache, all_windows=all_windows, crops=crops, progress=progress
+    )
+    names, abbreviations = ensemble.class_names, ensemble.encoder.abbreviations
+    fold_preds = (fold_scores >= ensemble.thresholds[:, None, :]).astype(np.uint8)
+
+    def evaluate(y_score: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+        return evaluate_predictions(
+            y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes,
+            weights=weights,
+        )  # fmt: skip
+
+    models = {
+        f"fold_{k}": evaluate(fold_scores[m], fold_preds[m]) for m, k in enumerate(ensemble.folds)
+    }
+    y_pred, y_score = vote(fold_scores, ensemble.thresholds, rule=rule, min_votes=min_votes)
+    models["ensemble"] = evaluate(y_score, y_pred)
+    other = next(r for r in VOTE_RULES if r != rule)
+    other_pred, _ = vote(fold_scores, ensemble.thresholds, rule=other)
+    models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
+
+    record_ids = cache.index["record_id"].tolist()
+    outputs = out / "outputs"
+    outputs.mkdir(exist_ok=True)
+    codes, source = output_codes(names)
+    for i, record in enumerate(record_ids):
+        write_output_file(
+            outputs / f"{record}.csv", record, codes, y_pred[i, source], y_score[i, source]
+        )
+    np.savez_compressed(
+        out / "predictions.npz", record_ids=np.array(record_ids, dtype=str), y_true=y_true,
+        fold_scores=fold_scores, fold_preds=fold_preds, y_score=y_score, y_pred=y_pred,
+    )  # fmt: skip
+    labels = [f"{a} ({c})" for a, c in zip(abbreviations, names, strict=True)]
+    title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
+    plots.plot_roc_grid(y_true, y_score, labels, out / "roc.png", title=title)
+    plots.plot_pr_grid(y_true, y_score, labels, out / "pr.png", title=title)
+    plots.plot_confusion_grid(y_true, y_pred, labels, out / "confusion.png", title=title)
+
+    manifest_path = run / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    first = ensemble.threshold_info[0]
+    members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
+    needed = len(ensemble.folds) // 2 + 1 if min_votes is None else min_votes
+    score = {
+        "ecgml_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.time() - started, 1),
+        "run": {
+            "path": str(run.resolve()),
+            "folds": ensemble.folds,
+            "training_cache": manifest.get("cache"),
+            "backend": manifest.get("backend"),
+        },
+        "data": {
+            "path": str(data.resolve()),
+            "cache": str(cache.path.resolve()),
+            "cache_id": cache.cache_id,
+            "n_records": len(cache),
+            "n_excluded": len(skipped),
+            "excluded": skipped,
+            "sources": cache.index["source"].value_counts().to_dict(),
+        },
+        "ensemble": {
+            "rule": rule,
+            "min_votes": needed if rule == "majority" else None,
+            "score": "mean of the fold models' probabilities",
+            "all_windows": all_windows,
+            "crops": crops,
+        },
+        "weights": weights_source,
+        "classes": [
+            {"code": c, "abbreviation": a, "n_positive": int(n)}
+            for c, a, n in zip(names, abbreviations, y_true.sum(axis=0), strict=True)
+        ],
+        "thresholds": {
+            "objective": first["objective"],
+            "beta": first.get("beta"),
+            "per_fold": {f"fold_{k}": t["thresholds"] for k, t in members},
+            "fallback_classes": {f"fold_{k}": t["fallback_classes"] for k, t in members},
+        },
+        "models": models,
+    }
+    score = json_safe(score)
+    (out / SCORE).write_text(json.dumps(score, indent=1) + "\n")
+    return score

@@ -1,0 +1,129 @@
+"""``threshold.py``: per-fold thresholds for a trained run folder.
+
+Fold ``K``'s thresholds are learned from ``fold_K/val_predictions.npz`` only: the
+predictions of fold ``K``'s model on fold ``K``'s validation records, which that
+model never trained on. Before fitting, the record ids in the file are checked
+against the run's ``folds.json``; a file holding any other record is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgml import __version__
+from ecgml.config import Config, config_from_dict
+from ecgml.data.labels import LabelEncoder
+from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
+from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.training.layout import CONFIG, FOLDS, PREDICTIONS, THRESHOLDS, fold_dir, is_done
+
+
+def run_info(run: Path) -> tuple[Config, LabelEncoder, list[list[str]]]:
+    """A run's config, its label encoder and the validation record ids of each fold."""
+    for name in (CONFIG, FOLDS):
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run} is not a run folder (no {name}); train one first")
+    config = config_from_dict(json.loads((run / CONFIG).read_text()))
+    folds = json.loads((run / FOLDS).read_text())["folds"]
+    return config, LabelEncoder.from_config(config.labels), folds
+
+
+def reward_for_classes(weights: RewardMatrix, class_names: Sequence[str]) -> np.ndarray:
+    """The reward matrix for model classes; a merged class ``"a|b"`` takes ``a``'s row."""
+    return weights.for_classes([name.split("|")[0] for name in class_names])
+
+
+def load_validation(run: Path, fold: int, expected_ids: Sequence[str]) -> dict[str, np.ndarray]:
+    """``fold_K/val_predictions.npz``, after checking it holds exactly fold K's records."""
+    path = fold_dir(run, fold) / PREDICTIONS
+    with np.load(path) as data:
+        found = {name: data[name] for name in data.files}
+    ids = set(found["record_ids"].tolist())
+    if ids != set(expected_ids) or len(found["record_ids"]) != len(expected_ids):
+        outside = sorted(ids - set(expected_ids))
+        raise ValueError(
+            f"{path} does not hold exactly fold {fold}'s validation records "
+            f"({len(outside)} records from other folds, e.g. {outside[:3]}); "
+            "thresholds must not see records the fold model trained on"
+        )
+    return found
+
+
+def fit_run_thresholds(
+    run: str | Path,
+    *,
+    objective: str = "f1",
+    beta: float = 2.0,
+    grid: int | None = None,
+    fallback: float = 0.5,
+    weights: RewardMatrix | None = None,
+    folds: Sequence[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Learn and save ``fold_K/thresholds.json`` for every finished fold.
+
+    Args:
+        run: a run folder made by ``model_training.py``.
+        objective, beta, grid, fallback: as :class:`ThresholdOptimizer`.
+        weights: reward matrix; needed for ``objective="challenge"``.
+        folds: only these folds; ``None`` for every finished fold.
+
+    Returns:
+        What was written, one dict per fold.
+    """
+    run = Path(run)
+    _, encoder, fold_ids = run_info(run)
+    class_names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
+    wanted = range(len(fold_ids)) if folds is None else folds
+    done = [k for k in wanted if 0 <= k < len(fold_ids) and is_done(run, k)]
+    if not done:
+        raise ValueError(f"{run} has no finished fold among {list(wanted)}; train first")
+    reward, normal = None, None
+    if objective == "challenge":
+        if weights is None:
+            raise ValueError("the challenge objective needs a reward matrix (--weights)")
+        if NORMAL_CLASS not in class_names:
+            raise ValueError(
+                f"the challenge objective needs the normal class {NORMAL_CLASS} among "
+                "the run's classes"
+            )
+        reward, normal = reward_for_classes(weights, class_names), class_names.index(NORMAL_CLASS)
+    written = []
+    for fold in done:
+        data = load_validation(run, fold, fold_ids[fold])
+        optimizer = ThresholdOptimizer(
+            objective, beta=beta, grid=grid, fallback=fallback, weights=reward,
+            normal_index=normal,
+        ).fit(data["y_true"], data["y_score"])  # fmt: skip
+        result = {
+            "fold": fold,
+            "objective": objective,
+            "beta": beta if objective == "fbeta" else None,
+            "grid": grid,
+            "fallback": fallback,
+            "class_names": class_names,
+            "abbreviations": abbreviations,
+            "thresholds": optimizer.thresholds_.tolist(),
+            "fallback_classes": [
+                c for c, f in zip(class_names, optimizer.fallback_, strict=True) if f
+            ],
+            "class_scores": [None if np.isnan(v) else v for v in optimizer.class_scores_],
+            "validation_score": None if np.isnan(optimizer.score_) else optimizer.score_,
+            "n_validation": len(data["y_true"]),
+            "n_sweeps": optimizer.n_sweeps_,
+            "learned_from": f"fold_{fold}/{PREDICTIONS}",
+            "ecgml_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        path = fold_dir(run, fold) / THRESHOLDS
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+        os.replace(tmp, path)
+        written.append(result)
+    return written

@@ -1,0 +1,29 @@
+"""Names of the files in a run folder (importing this module does not import Keras).
+
+::
+
+    RUN/config.json          the resolved config
+    RUN/folds.json           the record ids of each fold, fixed at the first call
+    RUN/manifest.json        versions, machine, cache id, class names, fold times
+    RUN/fold_K/model.keras   the fold's best model
+    RUN/fold_K/history.csv   per-epoch metrics
+    RUN/fold_K/val_predictions.npz   record_ids, y_true, y_score on fold K's validation part
+    RUN/fold_K/done.json     written last: the fold is finished
+    RUN/fold_K/thresholds.json       per-class thresholds (``threshold.py``)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MODEL, HISTORY, PREDICTIONS, DONE = "model.keras", "history.csv", "val_predictions.npz", "done.json"
+THRESHOLDS = "thresholds.json"
+CONFIG, FOLDS, MANIFEST = "config.json", "folds.json", "manifest.json"
+
+
+def fold_dir(run: Path, fold: int) -> Path:
+    return Path(run) / f"fold_{fold}"
+
+
+def is_done(run: Path, fold: int) -> bool:
+    return (fold_dir(run, fold) / DONE).is_file()

@@ -1,0 +1,149 @@
+"""Thresholds and held-out scoring on a tiny trained run, through the scripts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import postprocessing
+import threshold
+from ecgml.cli.main import main as ecgml_main
+from ecgml.config import Config, save_config
+from ecgml.data.cache import prepare_cache
+from ecgml.data.demo import write_demo_dataset
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.evaluation.ensemble import Ensemble, vote
+from ecgml.models.config import ModelConfig
+from ecgml.training import fit
+from ecgml.training.config import TrainingConfig
+
+pytestmark = pytest.mark.slow
+
+CONFIG = Config(
+    preprocess=PreprocessConfig(window=500),
+    model=ModelConfig(
+        stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
+    ),
+    training=TrainingConfig(n_folds=3, batch_size=8, epochs=1),
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("pipeline")
+    write_demo_dataset(root / "train", n_records=24, progress=False)
+    prepare_cache([root / "train"], root / "cache", CONFIG.preprocess, progress=False)
+    fit.train_run(root / "cache", root / "run", CONFIG, verbose=0)
+    test = root / "test"
+    write_demo_dataset(test, n_records=8, seed=1, first_id=101, progress=False)
+    header = (test / "D00101.hea").read_text().replace("D00101", "BROKEN")
+    (test / "BROKEN.hea").write_text(header)  # its signal file does not exist
+    return {"root": root, "run": root / "run", "test": test}
+
+
+@pytest.fixture
+def run(trained, tmp_path) -> Path:
+    """A fresh copy of the trained run, so tests do not see each other's thresholds."""
+    return Path(shutil.copytree(trained["run"], tmp_path / "run"))
+
+
+def test_threshold_script_writes_each_folds_thresholds(run: Path) -> None:
+    assert threshold.main(["--run", str(run)]) == 0
+    for k in range(3):
+        saved = json.loads((run / f"fold_{k}" / "thresholds.json").read_text())
+        assert saved["objective"] == "f1" and len(saved["thresholds"]) == 27
+        assert saved["learned_from"] == f"fold_{k}/val_predictions.npz"
+        n_val = len(np.load(run / f"fold_{k}" / "val_predictions.npz")["y_true"])
+        assert saved["n_validation"] == n_val
+        # the demo data has 7 of the 27 classes; the other 20 get the fallback
+        assert len(saved["fallback_classes"]) >= 20
+        assert all(saved["thresholds"][saved["class_names"].index(c)] == 0.5
+                   for c in saved["fallback_classes"])  # fmt: skip
+
+
+def test_challenge_objective_runs_on_a_real_run(run: Path) -> None:
+    assert threshold.main(["--run", str(run), "--objective", "challenge"]) == 0
+    saved = json.loads((run / "fold_0" / "thresholds.json").read_text())
+    assert saved["objective"] == "challenge" and saved["validation_score"] is not None
+
+
+def test_thresholds_refuse_predictions_of_training_records(run: Path, capsys) -> None:
+    path = run / "fold_0" / "val_predictions.npz"
+    data = dict(np.load(path))
+    other = json.loads((run / "folds.json").read_text())["folds"][1][0]
+    data["record_ids"] = np.append(data["record_ids"], other)
+    data["y_true"] = np.vstack([data["y_true"], data["y_true"][:1]])
+    data["y_score"] = np.vstack([data["y_score"], data["y_score"][:1]])
+    np.savez(path, **data)
+    assert threshold.main(["--run", str(run)]) == 2
+    assert "must not see records the fold model trained on" in capsys.readouterr().err
+
+
+def test_postprocessing_without_thresholds_says_what_to_run(run: Path, tmp_path, capsys) -> None:
+    code = postprocessing.main(["--run", str(run), "--data", "x", "--out", str(tmp_path / "o")])
+    assert code == 2 and "run threshold.py" in capsys.readouterr().err
+
+
+def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) -> None:
+    assert threshold.main(["--run", str(run)]) == 0
+    out = tmp_path / "result"
+    args = ["--run", str(run), "--data", str(trained["test"]), "--out", str(out)]
+    assert postprocessing.main([*args, "--no-progress"]) == 0
+    score = json.loads((out / "score.json").read_text())
+    assert score["data"]["n_records"] == 8 and score["data"]["n_excluded"] == 1
+    assert score["data"]["excluded"][0]["record_id"] == "BROKEN"
+    assert set(score["models"]) == {"fold_0", "fold_1", "fold_2", "ensemble", "ensemble_mean"}
+    assert score["ensemble"] == {
+        "rule": "majority", "min_votes": 2, "score": "mean of the fold models' probabilities",
+        "all_windows": False, "crops": 1,
+    }  # fmt: skip
+    for name in ("roc.png", "pr.png", "confusion.png", "predictions.npz"):
+        assert (out / name).stat().st_size > 0
+    assert sorted(p.name for p in (out / "outputs").iterdir()) == [
+        f"D{k:05d}.csv" for k in range(101, 109)
+    ]
+
+    # the ensemble's decisions are the majority vote of the saved fold decisions
+    saved = np.load(out / "predictions.npz")
+    np.testing.assert_array_equal(saved["y_pred"], saved["fold_preds"].sum(axis=0) >= 2)
+    ensemble = Ensemble.load(run)
+    mean_pred, _ = vote(saved["fold_scores"], ensemble.thresholds, rule="mean")
+    n_positive = np.array([c["n_positive"] for c in score["classes"]])
+    assert score["models"]["ensemble_mean"]["overall"]["exact_match_accuracy"] == pytest.approx(
+        np.mean(np.all(mean_pred == saved["y_true"], axis=1))
+    )
+    assert n_positive.sum() == saved["y_true"].sum()
+
+    # the challenge's scoring of the written files agrees with score.json
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for header in trained["test"].glob("D*.hea"):
+        shutil.copy(header, labels)
+    assert ecgml_main(["score", "--labels", str(labels), "--outputs", str(out / "outputs"),
+                       "--out", str(tmp_path / "s.json")]) == 0  # fmt: skip
+    from_files = json.loads((tmp_path / "s.json").read_text())
+    assert from_files["problems"] == []
+    for name, value in score["models"]["ensemble"]["challenge"].items():
+        if name != "classes":
+            assert from_files["overall"][name] == pytest.approx(value, abs=1e-6), name
+
+
+def test_a_cache_prepared_with_other_settings_is_refused(run: Path, trained, tmp_path, capsys):
+    threshold.main(["--run", str(run)])
+    other = tmp_path / "other_cache"
+    prepare_cache([trained["test"]], other, PreprocessConfig(window=1000), progress=False)
+    args = ["--run", str(run), "--data", str(other), "--out", str(tmp_path / "o")]
+    assert postprocessing.main(args) == 2
+    assert "window: 1000 vs 500" in capsys.readouterr().err
+
+
+def test_config_round_trip_is_what_the_ensemble_reads(run: Path, tmp_path) -> None:
+    threshold.main(["--run", str(run)])
+    save_config(CONFIG, tmp_path / "c.json")
+    ensemble = Ensemble.load(run)
+    assert ensemble.config == CONFIG and ensemble.input_length == 500
+    assert ensemble.thresholds.shape == (3, 27)
