@@ -9,9 +9,10 @@ JOBS ?= 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(BACKEND)
 DEMO_DATA := data/demo
+DEMO_TEST := data/demo-test
 DEMO_RUN := result/demo
 # Backend-neutral parts, run a second time under JAX.
-JAX_TESTS := tests/models tests/training tests/test_losses.py tests/test_optimizers.py
+JAX_TESTS := tests/models tests/training tests/evaluation tests/test_losses.py tests/test_optimizers.py
 
 .PHONY: venv demo test lint format clean
 
@@ -28,7 +29,10 @@ $(STAMP): setup.cfg pyproject.toml
 demo: venv
 	@test -f $(DEMO_DATA)/D00300.hea || $(BIN)/ecgml demo-data $(DEMO_DATA)
 	$(BIN)/ecgml prepare $(DEMO_DATA) --out $(DEMO_RUN)/cache -j $(JOBS)
+	@test -f $(DEMO_TEST)/D00400.hea || $(BIN)/ecgml demo-data $(DEMO_TEST) --n-records 100 --seed 1 --first-id 301
 	$(BIN)/python model_training.py --config configs/demo.json --data $(DEMO_RUN)/cache --out $(DEMO_RUN)/run --quiet
+	$(BIN)/python threshold.py --run $(DEMO_RUN)/run
+	$(BIN)/python postprocessing.py --run $(DEMO_RUN)/run --data $(DEMO_TEST) --out $(DEMO_RUN)/test -j $(JOBS) --no-progress
 
 test: venv
 	$(BIN)/ruff check .
@@ -45,4 +49,4 @@ format: venv
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(DEMO_RUN) $(DEMO_DATA)
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(DEMO_RUN) $(DEMO_DATA) $(DEMO_TEST)

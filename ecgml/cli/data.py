@@ -20,7 +20,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument(
         "--first-id", type=int, default=1, help="number of the first record, D00001 (default 1)"
     )
-    demo.set_defaults(run=run_demo_data)
+    demo.set_defaults(func=run_demo_data)
 
     prepare = subparsers.add_parser(
         "prepare",
@@ -36,7 +36,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("--config", type=Path, help="JSON config (preprocess, labels)")
     prepare.add_argument("--patient-map", type=Path, help="CSV with columns record_id,patient_id")
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
-    prepare.set_defaults(run=run_prepare)
+    prepare.set_defaults(func=run_prepare)
 
 
 def run_demo_data(args: argparse.Namespace) -> int:

@@ -49,11 +49,11 @@ def run_threshold(args: argparse.Namespace) -> int:
     )  # fmt: skip
     for r in results:
         score = r["validation_score"]
-        fallback = ", ".join(r["fallback_classes"]) or "none"
         print(
             f"fold {r['fold']}: {r['objective']} on {r['n_validation']} validation records "
-            f"= {'n/a' if score is None else f'{score:.4f}'}; fallback {r['fallback']} for: "
-            f"{fallback}"
+            f"= {'n/a' if score is None else f'{score:.4f}'}; "
+            f"{len(r['fallback_classes'])} classes without validation positives get "
+            f"{r['fallback']}"
         )
     print(f"thresholds -> {args.run}/fold_K/thresholds.json")
     return 0
@@ -89,7 +89,13 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_postprocess(args: argparse.Namespace) -> int:
+    import logging
+
     from ecgml.evaluation.postprocess import SCORE, evaluate_on_data
+
+    # TensorFlow warns about "retracing" when five models each trace their predict
+    # step; that is expected here, one trace per model.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     score = evaluate_on_data(
         args.run, args.data, args.out, rule=args.rule, min_votes=args.min_votes,
@@ -124,7 +130,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "fold's validation predictions only, into RUN_DIR/fold_K/thresholds.json.",
     )
     add_threshold_arguments(threshold)
-    threshold.set_defaults(run=run_threshold)
+    threshold.set_defaults(func=run_threshold)
 
     post = subparsers.add_parser(
         "postprocess",
@@ -134,7 +140,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "output files.",
     )
     add_postprocess_arguments(post)
-    post.set_defaults(run=run_postprocess)
+    post.set_defaults(func=run_postprocess)
 
     score = subparsers.add_parser(
         "score",
@@ -147,7 +153,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     score.add_argument("--outputs", type=Path, required=True, metavar="OUTPUT_DIR")
     score.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     score.add_argument("--out", type=Path, metavar="JSON", help="also write the scores here")
-    score.set_defaults(run=run_score)
+    score.set_defaults(func=run_score)
 
 
 def run_score(args: argparse.Namespace) -> int:

@@ -38,4 +38,4 @@ def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ``ecgml`` command; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    return run_command(args.run, args, args.command)
+    return run_command(args.func, args, args.command)

@@ -19,7 +19,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "per sample, and optionally save it as a .keras file.",
     )
     add_arguments(parser)
-    parser.set_defaults(run=run_modelbuild)
+    parser.set_defaults(func=run_modelbuild)
 
 
 def run_modelbuild(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "from its last epoch when the same command runs again.",
     )
     add_arguments(parser)
-    parser.set_defaults(run=run_train)
+    parser.set_defaults(func=run_train)
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -122,7 +122,10 @@ class Ensemble:
             info.append(json.loads((fold_dir(run, k) / THRESHOLDS).read_text()))
             if info[-1]["class_names"] != list(encoder.class_names):
                 raise ValueError(f"fold {k}'s thresholds are for other classes than the run's")
-            models.append(keras.saving.load_model(fold_dir(run, k) / MODEL, safe_mode=True))
+            # compile=False: inference needs no optimizer or loss, so nothing of the
+            # training set-up has to be importable here.
+            path = fold_dir(run, k) / MODEL
+            models.append(keras.saving.load_model(path, safe_mode=True, compile=False))
         return cls(run, config, encoder, wanted, models, info)
 
     @property
@@ -136,8 +139,14 @@ class Ensemble:
     def predict_proba(self, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
         """Each member's probabilities for inputs ``(n, input_length, n_leads)``:
         shape ``(n_models, n, n_classes)``, float32."""
+        n = len(x)
+        # Padding to whole batches gives every call the same input shape, so each
+        # model's predict function is traced once.
+        pad = -n % batch_size
+        if pad:
+            x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
         return np.stack(
-            [m.predict(x, batch_size=batch_size, verbose=0) for m in self.models]
+            [m.predict(x, batch_size=batch_size, verbose=0)[:n] for m in self.models]
         ).astype(np.float32)
 
     def predict_cache(

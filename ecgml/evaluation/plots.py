@@ -78,6 +78,7 @@ def plot_roc_grid(
     for ax in axes:
         ax.set_xlabel("1 - specificity", fontsize=7)
         ax.set_ylabel("sensitivity", fontsize=7)
+        ax.tick_params(labelsize=7)
     _finish(fig, title, out_png)
 
 
@@ -90,6 +91,7 @@ def plot_pr_grid(
     for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=7)
         positives = int(y_true[:, k].sum())
         if positives == 0:
             _no_positives(ax, name)

@@ -53,3 +53,33 @@ def test_version(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("ecgml ")
+
+
+def test_score_prints_the_challenge_metrics_and_writes_json(tmp_path, capsys):
+    import numpy as np
+
+    from ecgml.evaluation.challenge import write_output_file
+
+    labels, outputs = tmp_path / "labels", tmp_path / "outputs"
+    labels.mkdir()
+    outputs.mkdir()
+    for record, dx in (("A", "164889003"), ("B", "426783006")):
+        (labels / f"{record}.hea").write_text(f"{record} 12 500 5000\n#Dx: {dx}\n")
+        write_output_file(outputs / f"{record}.csv", record, [dx], np.array([1]), np.array([0.9]))
+    out = tmp_path / "s.json"
+    code = main(["score", "--labels", str(labels), "--outputs", str(outputs), "--out", str(out)])
+    assert code == 0
+    assert "challenge_metric: 1.000" in capsys.readouterr().out
+    assert json.loads(out.read_text())["overall"]["accuracy"] == 1.0
+
+
+def test_score_without_the_output_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "labels").mkdir()
+    args = ["score", "--labels", str(tmp_path / "labels"), "--outputs", str(tmp_path / "x")]
+    assert main(args) == 2
+    assert "output folder" in capsys.readouterr().err
+
+
+def test_threshold_on_a_folder_that_is_not_a_run_is_exit_2(tmp_path, capsys):
+    assert main(["threshold", "--run", str(tmp_path)]) == 2
+    assert "is not a run folder" in capsys.readouterr().err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ from ecgml.evaluation.ensemble import Ensemble, vote
 from ecgml.models.config import ModelConfig
 from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +133,19 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     for name, value in score["models"]["ensemble"]["challenge"].items():
         if name != "classes":
             assert from_files["overall"][name] == pytest.approx(value, abs=1e-6), name
+
+
+def test_postprocessing_runs_in_a_fresh_interpreter(run: Path, trained, tmp_path) -> None:
+    # Loading the fold models must not rely on modules that training imported.
+    assert threshold.main(["--run", str(run)]) == 0
+    out = tmp_path / "fresh"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "postprocessing.py"), "--run", str(run), "--data",
+         str(trained["test"]), "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "score.json").is_file()
 
 
 def test_a_cache_prepared_with_other_settings_is_refused(run: Path, trained, tmp_path, capsys):
