@@ -98,9 +98,15 @@ def evaluate_on_data(
     """
     if rule not in VOTE_RULES:
         raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
+    if crops < 1:
+        raise ValueError(f"crops must be at least 1, got {crops}")
     started = time.time()
     run, data, out = Path(run), Path(data), Path(out)
     ensemble = Ensemble.load(run)
+    n_models = len(ensemble.folds)
+    if min_votes is not None and not 1 <= min_votes <= n_models:
+        raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+    # Checked before anything is written: a bad option costs no preparing or predicting.
     out.mkdir(parents=True, exist_ok=True)
     cache, skipped = _open_test_data(
         data, out, ensemble, all_windows=all_windows, jobs=jobs, progress=progress

@@ -148,6 +148,15 @@ def test_postprocessing_runs_in_a_fresh_interpreter(run: Path, trained, tmp_path
     assert (out / "score.json").is_file()
 
 
+@pytest.mark.parametrize("option", [["--crops", "0"], ["--min-votes", "4"]])
+def test_bad_options_are_refused_before_anything_is_written(run, trained, tmp_path, option):
+    threshold.main(["--run", str(run)])
+    out = tmp_path / "o"
+    args = ["--run", str(run), "--data", str(trained["test"]), "--out", str(out), *option]
+    assert postprocessing.main(args) == 2
+    assert not out.exists()
+
+
 def test_a_cache_prepared_with_other_settings_is_refused(run: Path, trained, tmp_path, capsys):
     threshold.main(["--run", str(run)])
     other = tmp_path / "other_cache"
