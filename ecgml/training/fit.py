@@ -1,7 +1,9 @@
 """Five-fold training of a run folder, one resumable fold job at a time.
 
 A run folder holds ``config.json`` (resolved), ``folds.json`` (fixed at the
-first call and reused after), ``manifest.json`` and one ``fold_K/`` per fold with
+first call and reused after; one written there beforehand fixes the folds, and
+its ``"test"`` records are never trained or validated on), ``manifest.json`` and
+one ``fold_K/`` per fold with
 ``model.keras`` (the best epoch), ``history.csv``, ``val_predictions.npz`` and
 ``done.json``. ``done.json`` is written last: a fold without it is unfinished,
 and a rerun resumes it from ``fold_K/last.keras``.
@@ -32,7 +34,7 @@ from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
 from ecgml.training.dataset import CacheDataset, oversample
-from ecgml.training.folds import load_folds, make_folds, save_folds
+from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds
 from ecgml.training.layout import DONE, HISTORY, MODEL, PREDICTIONS, fold_dir, is_done
 from ecgml.training.runtime import distribution_scope, set_up
 
@@ -166,7 +168,8 @@ def train_fold(
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     set_up(t)
-    train_idx, val_idx = np.nonzero(folds != fold)[0], np.nonzero(folds == fold)[0]
+    train_idx = np.nonzero((folds != fold) & (folds != HELD_OUT))[0]
+    val_idx = np.nonzero(folds == fold)[0]
     idx, is_copy = train_idx, None
     if t.oversample_min_count:
         idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
@@ -292,8 +295,8 @@ def train_run(
             print(f"fold {fold}: done already, skipped")
             continue
         print(
-            f"fold {fold}: training ({int((fold_of != fold).sum())} train, "
-            f"{int((fold_of == fold).sum())} validation records)"
+            f"fold {fold}: training ({int(((fold_of != fold) & (fold_of != HELD_OUT)).sum())} "
+            f"train, {int((fold_of == fold).sum())} validation records)"
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         done = train_fold(run, fold, cache, y, fold_of, config, verbose=verbose)

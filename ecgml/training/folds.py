@@ -50,8 +50,17 @@ def make_folds(
     return fold_of_group[group_of]
 
 
+HELD_OUT = -1
+
+
 def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info) -> None:
-    """Write ``folds.json``: the record ids of each fold, and how they were made."""
+    """Write ``folds.json``: the record ids of each fold, and how they were made.
+
+    A record whose fold is ``HELD_OUT`` (-1) goes to the ``"test"`` list: the
+    run never trains or validates on it (a benchmark's outer test part, or a
+    held-out source).
+    """
+    folds = np.asarray(folds)
     n_folds = int(folds.max()) + 1
     data = {
         **info,
@@ -61,13 +70,17 @@ def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info)
             for k in range(n_folds)
         ],
     }
+    held_out = [rid for rid, f in zip(record_ids, folds, strict=True) if f == HELD_OUT]
+    if held_out:
+        data["test"] = held_out
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)
 
 
 def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
-    """Read ``folds.json`` back as one fold per record of ``record_ids``.
+    """Read ``folds.json`` back as one fold per record of ``record_ids``
+    (``HELD_OUT`` for the records of its ``"test"`` list).
 
     Raises:
         ValueError: the saved folds do not cover exactly these records (the
@@ -75,6 +88,7 @@ def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
     """
     data = json.loads(path.read_text())
     fold_of = {rid: k for k, ids in enumerate(data["folds"]) for rid in ids}
+    fold_of |= {rid: HELD_OUT for rid in data.get("test", [])}
     missing = [rid for rid in record_ids if rid not in fold_of]
     if missing or len(fold_of) != len(record_ids):
         raise ValueError(

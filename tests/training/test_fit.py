@@ -14,6 +14,7 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.models.config import ModelConfig
 from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
+from ecgml.training.folds import HELD_OUT, save_folds
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +106,21 @@ def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, mo
     assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]
     assert (run / "fold_0" / "done.json").exists()
     assert not (run / "fold_0" / "last.keras").exists()
+
+
+def test_records_held_out_in_folds_json_are_neither_trained_nor_validated_on(cache_dir, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    ids = [f"D{k:05d}" for k in range(1, 25)]
+    held_out = ids[-6:]
+    folds = np.array([k % 3 for k in range(18)] + [HELD_OUT] * 6)
+    save_folds(run / "folds.json", ids, folds)
+    assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
+    done = json.loads((run / "fold_0" / "done.json").read_text())
+    assert (done["n_train"], done["n_val"]) == (12, 6)
+    validated = np.load(run / "fold_0" / "val_predictions.npz")["record_ids"]
+    assert not set(validated) & set(held_out)
+    assert json.loads((run / "folds.json").read_text())["test"] == held_out
 
 
 def test_fold_option_trains_that_fold_only(cache_dir, tmp_path, capsys):

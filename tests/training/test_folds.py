@@ -1,7 +1,9 @@
+import json
+
 import numpy as np
 import pytest
 
-from ecgml.training.folds import load_folds, make_folds, save_folds
+from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds
 
 
 def labels(n=200, c=6, seed=0):
@@ -51,3 +53,13 @@ def test_saved_folds_load_back_and_must_match_the_records(tmp_path):
     np.testing.assert_array_equal(load_folds(tmp_path / "folds.json", ids), folds)
     with pytest.raises(ValueError, match="does not match the cache"):
         load_folds(tmp_path / "folds.json", [*ids, "R99"])
+
+
+def test_held_out_records_are_saved_as_test_and_load_back(tmp_path):
+    ids = [f"R{i}" for i in range(12)]
+    folds = np.array([0, 1, 2] * 3 + [HELD_OUT] * 3)
+    save_folds(tmp_path / "folds.json", ids, folds)
+    saved = json.loads((tmp_path / "folds.json").read_text())
+    assert saved["n_folds"] == 3
+    assert saved["test"] == ["R9", "R10", "R11"]
+    np.testing.assert_array_equal(load_folds(tmp_path / "folds.json", ids), folds)

@@ -1,0 +1,386 @@
+"""Real-data benchmark on ``../shared/data/cinc12``: default config, seed config, feature baseline.
+
+    python bench/cinc12.py                            # everything (hours on 2 CPU cores)
+    python bench/cinc12.py --models default --variants oof
+
+Every model is judged on the same splits, fixed and saved before any training:
+
+* ``oof`` (out of fold): five outer folds (multilabel-stratified, seed 42). For
+  outer fold K, a model trains on three folds, stops early and learns its
+  thresholds on fold K+1 (mod 5), and predicts fold K, which nothing of it saw.
+  The five test parts together give one prediction per record.
+* ``loso`` (leave one source out): for each source, a model trains on 80 % of the
+  other sources, stops early and learns thresholds on the other 20 %, and
+  predicts every record of the held-out source.
+
+Deep models train with ecgml's own training loop (one run folder per split under
+``--work``; the test part is written to the run's ``folds.json`` as held out),
+in float32 without XLA on the CPU. Thresholds are learned for F1 and for the
+challenge metric. Scores are pooled over the test parts: macro AUROC and AUPRC
+over the classes with at least 5 positives, macro F1 over the same classes, the
+challenge metric (``--weights``) and per-class AUROC. Everything is resumable:
+finished run folders and feature tables are reused. Results are merged into
+``--out`` (one entry per model and variant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgml import __version__
+from ecgml.config import Config, load_config
+from ecgml.data.cache import Cache, prepare_cache
+from ecgml.data.labels import LabelEncoder
+from ecgml.evaluation import metrics
+from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
+from ecgml.evaluation.report import evaluate_predictions, json_safe
+from ecgml.evaluation.run_thresholds import reward_for_classes
+from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.training.folds import HELD_OUT, make_folds, save_folds
+
+ROOT = Path(__file__).resolve().parent.parent
+DEEP = {"default": ROOT / "configs/default.json", "seed": ROOT / "configs/seed.json"}
+MODELS = (*DEEP, "features")
+OBJECTIVES = ("f1", "challenge")
+MIN_POSITIVES = 5
+N_OUTER = 5
+SEED = 42
+
+
+@dataclasses.dataclass
+class Split:
+    """One train/validation/test split: indices into the benchmark's record order."""
+
+    name: str
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+
+
+def outer_folds(work: Path, record_ids: list[str], y: np.ndarray, groups: list[str]) -> np.ndarray:
+    """The five outer folds, made once and saved to ``work/outer_folds.json``."""
+    path = work / "outer_folds.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())["folds"]
+        fold_of = {rid: k for k, ids in enumerate(saved) for rid in ids}
+        if set(fold_of) != set(record_ids):
+            raise SystemExit(f"{path} is for other records; delete {work} to start over")
+        return np.array([fold_of[r] for r in record_ids])
+    folds = make_folds(y, n_folds=N_OUTER, seed=SEED, groups=groups)
+    save_folds(path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups))
+    return folds
+
+
+def make_splits(
+    variant: str, folds: np.ndarray, sources: np.ndarray, y: np.ndarray, groups: list[str]
+) -> list[Split]:
+    if variant == "oof":
+        return [
+            Split(
+                f"outer_{k}",
+                train=np.nonzero((folds != k) & (folds != (k + 1) % N_OUTER))[0],
+                val=np.nonzero(folds == (k + 1) % N_OUTER)[0],
+                test=np.nonzero(folds == k)[0],
+            )
+            for k in range(N_OUTER)
+        ]
+    splits = []
+    for source in sorted(set(sources)):
+        rest = np.nonzero(sources != source)[0]
+        inner = make_folds(y[rest], n_folds=5, seed=SEED, groups=[groups[i] for i in rest])
+        splits.append(
+            Split(
+                f"loso_{source}",
+                train=rest[inner != 0],
+                val=rest[inner == 0],
+                test=np.nonzero(sources == source)[0],
+            )
+        )
+    return splits
+
+
+def cpu_config(path: Path, n_folds: int) -> Config:
+    """The config as trained here: float32, no XLA (the GPU options do not apply)."""
+    config = load_config(path)
+    training = dataclasses.replace(
+        config.training, precision="float32", jit_compile=False, n_folds=n_folds
+    )
+    return dataclasses.replace(config, training=training)
+
+
+def prepared(name: str, config: Config, data: list[Path], work: Path) -> Cache:
+    out = work / "cache" / name
+    prepare_cache(
+        data, out, config.preprocess, config.labels, jobs=os.cpu_count() or 1, progress=False
+    )
+    return Cache(out)
+
+
+def deep_scores(
+    name: str, config_path: Path, split: Split, record_ids: list[str], work: Path, data: list[Path]
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Train (or reuse) one split's model; its validation and test probabilities."""
+    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.evaluation.run_thresholds import fit_run_thresholds, load_validation
+    from ecgml.training.fit import train_run
+
+    config = cpu_config(config_path, n_folds=2)
+    cache = prepared(name, config, data, work)
+    if list(cache.index["record_id"]) != record_ids:
+        raise SystemExit(f"cache {cache.path} holds other records than the benchmark's")
+    run = work / "runs" / name / split.name
+    run.mkdir(parents=True, exist_ok=True)
+    # inner fold 0 is the validation part, inner fold 1 the training part; the test
+    # part is held out. Only fold 0 is trained.
+    fold_of = np.full(len(record_ids), HELD_OUT)
+    fold_of[split.val], fold_of[split.train] = 0, 1
+    if not (run / "folds.json").is_file():
+        save_folds(run / "folds.json", record_ids, fold_of, split=split.name)
+    started = time.time()
+    train_run(cache.path, run, config, folds=[0], verbose=2)
+    fit_run_thresholds(run, objective="f1")
+    ids = [record_ids[i] for i in split.val]
+    val = load_validation(run, 0, ids)["y_score"]
+    predictions = run / "test_predictions.npz"
+    if not predictions.is_file():
+        ensemble = Ensemble.load(run, folds=[0])
+        all_windows = config.preprocess.window_policy == "all"
+        test = ensemble.predict_cache(cache, all_windows=all_windows, progress=False)[0]
+        np.savez(predictions, y_score=test[split.test], all_windows=all_windows)
+    test = np.load(predictions)["y_score"]
+    done = json.loads((run / "fold_0" / "done.json").read_text())
+    info = {
+        "best_epoch": done["best_epoch"],
+        "train_seconds": done["seconds_this_job"],
+        "seconds_this_call": round(time.time() - started, 1),
+    }
+    return val, test, info
+
+
+def feature_scores(
+    split: Split, features: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    from ecgml.baseline import FeatureClassifier
+
+    started = time.time()
+    model = FeatureClassifier(random_state=SEED).fit(features[split.train], y[split.train])
+    val, test = model.predict_proba(features[split.val]), model.predict_proba(features[split.test])
+    return val, test, {"train_seconds": round(time.time() - started, 1)}
+
+
+def feature_table(cache: Cache, work: Path) -> np.ndarray:
+    """Hand-crafted features of every cached record (first window), saved for reuse."""
+    from ecgml.baseline import extract_features, feature_names
+
+    path = work / "features.npz"
+    ids = cache.index["record_id"].to_numpy().astype(str)
+    if path.is_file():
+        saved = np.load(path)
+        if list(saved["record_ids"]) == list(ids):
+            return saved["x"]
+    started = time.time()
+    leads = cache.preprocess.leads
+    rows = [
+        extract_features(
+            cache.windows(i)[0],
+            cache.preprocess.fs,
+            leads,
+            age=cache.index.at[i, "age"],
+            sex=cache.index.at[i, "sex"],
+        )
+        for i in range(len(cache))
+    ]
+    x = np.array(rows, dtype=np.float64)
+    np.savez(path, x=x, record_ids=ids, names=np.array(feature_names(leads)))
+    print(f"features: {x.shape[1]} per record, {time.time() - started:.1f} s for {len(ids)}")
+    return x
+
+
+def scored(
+    y: np.ndarray,
+    val_parts: list[tuple[np.ndarray, np.ndarray]],
+    test_parts: list[tuple[np.ndarray, np.ndarray]],
+    encoder: LabelEncoder,
+    dx: list[list[str]],
+    weights: RewardMatrix,
+) -> dict[str, Any]:
+    """Pool the test parts; decisions from thresholds learned on each split's validation part.
+
+    ``val_parts`` and ``test_parts`` hold ``(indices, scores)`` per split.
+    """
+    class_names = list(encoder.class_names)
+    reward = reward_for_classes(weights, class_names)
+    normal = class_names.index(NORMAL_CLASS)
+    order = np.concatenate([idx for idx, _ in test_parts])
+    y_true = y[order]
+    y_score = np.concatenate([s for _, s in test_parts])
+    keep = y_true.sum(axis=0) >= MIN_POSITIVES
+    auroc, auprc = metrics.auroc_auprc(y_true, y_score)
+    result: dict[str, Any] = {
+        "n_records": len(order),
+        "classes_scored": [encoder.abbreviations[k] for k in np.nonzero(keep)[0]],
+        "macro_auroc": metrics.nanmean(auroc[keep]),
+        "macro_auprc": metrics.nanmean(auprc[keep]),
+        "per_class_auroc": {
+            encoder.abbreviations[k]: auroc[k] for k in np.nonzero(y_true.sum(axis=0))[0]
+        },
+    }
+    for objective in OBJECTIVES:
+        decisions = []
+        for (val_idx, val_score), (_, test_score) in zip(val_parts, test_parts, strict=True):
+            optimizer = ThresholdOptimizer(
+                objective,
+                weights=reward if objective == "challenge" else None,
+                normal_index=normal,
+            ).fit(y[val_idx], val_score)
+            decisions.append(optimizer.predict(test_score))
+        y_pred = np.concatenate(decisions)
+        report = evaluate_predictions(
+            y_true,
+            y_score,
+            y_pred,
+            class_names,
+            encoder.abbreviations,
+            label_codes=[dx[i] for i in order],
+            weights=weights,
+        )
+        f1 = metrics.f1_per_class(y_true, y_pred)
+        result[f"thresholds_{objective}"] = {
+            "challenge_metric": report["challenge"]["challenge_metric"],
+            "macro_f1": metrics.nanmean(f1[keep]),
+            "macro_f1_all_present": report["overall"]["macro_f1"],
+        }
+    return result
+
+
+def per_source(
+    splits: list[Split],
+    y: np.ndarray,
+    test_parts: list[tuple[np.ndarray, np.ndarray]],
+) -> dict[str, Any]:
+    """Each held-out source alone: its size and macro AUROC over its classes with 5+ positives."""
+    out = {}
+    for split, (idx, score) in zip(splits, test_parts, strict=True):
+        keep = y[idx].sum(axis=0) >= MIN_POSITIVES
+        auroc, _ = metrics.auroc_auprc(y[idx], score)
+        out[split.name.removeprefix("loso_")] = {
+            "n_records": len(idx),
+            "classes_with_5_positives": int(keep.sum()),
+            "macro_auroc": metrics.nanmean(auroc[keep]) if keep.any() else None,
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/cinc12")
+    parser.add_argument(
+        "--weights", type=Path, default=ROOT.parent / "shared/reference/weights.csv"
+    )
+    parser.add_argument("--work", type=Path, default=ROOT / "result/bench/cinc12")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/cinc12.json")
+    parser.add_argument("--models", default=",".join(MODELS), help=f"of {', '.join(MODELS)}")
+    parser.add_argument("--variants", default="oof,loso", help="oof, loso or both")
+    args = parser.parse_args(argv)
+    models = args.models.split(",")
+    variants = args.variants.split(",")
+    if bad := [m for m in models if m not in MODELS] + [
+        v for v in variants if v not in ("oof", "loso")
+    ]:
+        parser.error(f"unknown model or variant: {bad}")
+    for path in (args.data, args.weights):
+        if not path.exists():
+            print(f"not found: {path}", file=sys.stderr)
+            return 2
+    args.work.mkdir(parents=True, exist_ok=True)
+    weights = RewardMatrix.load(args.weights)
+
+    # The record set, labels, sources and folds come from the seed config's
+    # cache (plain first windows); every config's cache holds the same records.
+    base = prepared("seed", cpu_config(DEEP["seed"], 2), [args.data], args.work)
+    record_ids = list(base.index["record_id"])
+    encoder = LabelEncoder.from_config(load_config(DEEP["default"]).labels)
+    dx = [d.split(",") if d else [] for d in base.index["dx"]]
+    y = encoder.encode_many(dx)
+    groups = list(base.index["patient_id"])
+    sources = base.index["source"].to_numpy().astype(str)
+    folds = outer_folds(args.work, record_ids, y, groups)
+
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    results.setdefault("models", {})
+    for model in models:
+        features = feature_table(base, args.work) if model == "features" else None
+        for variant in variants:
+            splits = make_splits(variant, folds, sources, y, groups)
+            started = time.time()
+            val_parts, test_parts, info = [], [], {}
+            for split in splits:
+                print(
+                    f"== {model} {split.name}: {len(split.train)} train, {len(split.val)} "
+                    f"validation, {len(split.test)} test",
+                    flush=True,
+                )
+                if model == "features":
+                    val, test, info[split.name] = feature_scores(split, features, y)
+                else:
+                    val, test, info[split.name] = deep_scores(
+                        model, DEEP[model], split, record_ids, args.work, [args.data]
+                    )
+                val_parts.append((split.val, val))
+                test_parts.append((split.test, test))
+            entry = scored(y, val_parts, test_parts, encoder, dx, weights)
+            if variant == "loso":
+                entry["per_source"] = per_source(splits, y, test_parts)
+            entry["splits"] = info
+            entry["wall_seconds_this_call"] = round(time.time() - started, 1)
+            results["models"].setdefault(model, {})[variant] = entry
+            print(
+                json.dumps(
+                    json_safe(
+                        {
+                            k: entry[k]
+                            for k in (
+                                "macro_auroc",
+                                "macro_auprc",
+                                "thresholds_f1",
+                                "thresholds_challenge",
+                            )
+                        }
+                    ),
+                    indent=1,
+                )
+            )
+            results.update(
+                {
+                    "data": str(args.data),
+                    "n_records": len(record_ids),
+                    "sources": {s: int((sources == s).sum()) for s in sorted(set(sources))},
+                    "outer_folds": [
+                        [r for r, f in zip(record_ids, folds, strict=True) if f == k]
+                        for k in range(N_OUTER)
+                    ],
+                    "min_positives": MIN_POSITIVES,
+                    "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, no GPU",
+                    "ecgml_version": __version__,
+                    "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                }
+            )
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.out.with_name(args.out.name + ".tmp")
+            tmp.write_text(json.dumps(json_safe(results), indent=1) + "\n")
+            os.replace(tmp, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
