@@ -13,6 +13,9 @@ Every model is judged on the same splits, fixed and saved before any training:
   other sources, stops early and learns thresholds on the other 20 %, and
   predicts every record of the held-out source.
 
+``default+features`` averages the default model's probabilities with the feature
+forests' (fixed weights 1/2 each, nothing tuned), from the same splits' models.
+
 Deep models train with ecgml's own training loop (one run folder per split under
 ``--work``; the test part is written to the run's ``folds.json`` as held out),
 in float32 without XLA on the CPU. Thresholds are learned for F1 and for the
@@ -50,7 +53,8 @@ from ecgml.training.folds import HELD_OUT, make_folds, save_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 DEEP = {"default": ROOT / "configs/default.json", "seed": ROOT / "configs/seed.json"}
-MODELS = (*DEEP, "features")
+FUSION = "default+features"
+MODELS = (*DEEP, "features", FUSION)
 OBJECTIVES = ("f1", "challenge")
 MIN_POSITIVES = 5
 N_OUTER = 5
@@ -281,6 +285,47 @@ def per_source(
     return out
 
 
+def table(results: dict[str, Any]) -> str:
+    """The results as the Markdown tables of docs/benchmarks.md."""
+
+    def cell(value: Any) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    lines = []
+    for variant, title in (("oof", "out of fold"), ("loso", "leave one source out, pooled")):
+        lines += [
+            f"{title}:",
+            "",
+            "| model | macro AUROC | macro AUPRC | challenge metric (F1 thr.) | "
+            "challenge metric (challenge thr.) | macro F1 (F1 thr.) | wall time |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for model, entry in results["models"].items():
+            if variant not in entry:
+                continue
+            e = entry[variant]
+            f1, ch = e["thresholds_f1"], e["thresholds_challenge"]
+            minutes = e["wall_seconds_this_call"] / 60
+            lines.append(
+                f"| {model} | {cell(e['macro_auroc'])} | {cell(e['macro_auprc'])} | "
+                f"{cell(f1['challenge_metric'])} | {cell(ch['challenge_metric'])} | "
+                f"{cell(f1['macro_f1'])} | {minutes:.1f} min |"
+            )
+        lines.append("")
+    models = [m for m in results["models"] if "oof" in results["models"][m]]
+    classes = results["models"][models[0]]["oof"]["classes_scored"] if models else []
+    lines += [
+        "per-class AUROC, out of fold:",
+        "",
+        "| class | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    for c in classes:
+        values = [results["models"][m]["oof"]["per_class_auroc"].get(c) for m in models]
+        lines.append(f"| {c} | " + " | ".join(cell(v) for v in values) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/cinc12")
@@ -291,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/cinc12.json")
     parser.add_argument("--models", default=",".join(MODELS), help=f"of {', '.join(MODELS)}")
     parser.add_argument("--variants", default="oof,loso", help="oof, loso or both")
+    parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return 0
     models = args.models.split(",")
     variants = args.variants.split(",")
     if bad := [m for m in models if m not in MODELS] + [
@@ -319,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
     results.setdefault("models", {})
     for model in models:
-        features = feature_table(base, args.work) if model == "features" else None
+        features = feature_table(base, args.work) if model in ("features", FUSION) else None
         for variant in variants:
             splits = make_splits(variant, folds, sources, y, groups)
             started = time.time()
@@ -332,6 +381,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if model == "features":
                     val, test, info[split.name] = feature_scores(split, features, y)
+                elif model == FUSION:
+                    deep = deep_scores(
+                        "default", DEEP["default"], split, record_ids, args.work, [args.data]
+                    )
+                    forest = feature_scores(split, features, y)
+                    val, test = (deep[0] + forest[0]) / 2, (deep[1] + forest[1]) / 2
+                    info[split.name] = {"default": deep[2], "features": forest[2]}
                 else:
                     val, test, info[split.name] = deep_scores(
                         model, DEEP[model], split, record_ids, args.work, [args.data]
