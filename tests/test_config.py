@@ -3,6 +3,7 @@ import json
 import pytest
 
 from ecgml.config import Config, config_from_dict, load_config, save_config
+from ecgml.training.config import TrainingConfig
 from tests.conftest import REPO
 
 
@@ -49,3 +50,11 @@ def test_bad_json_names_the_file(tmp_path):
     (tmp_path / "c.json").write_text("{")
     with pytest.raises(ValueError, match=r"c\.json is not valid JSON"):
         load_config(tmp_path / "c.json")
+
+
+def test_keeping_the_last_epoch_needs_early_stopping_off():
+    with pytest.raises(ValueError, match="early_stopping_patience to 0"):
+        TrainingConfig(keep_epoch="last", early_stopping_patience=5)
+    with pytest.raises(ValueError, match="keep_epoch must be one of"):
+        TrainingConfig(keep_epoch="first")
+    assert TrainingConfig(keep_epoch="last", early_stopping_patience=0).keep_epoch == "last"

@@ -33,10 +33,20 @@ class FoldCheckpoint(keras.callbacks.Callback):
         monitor: the logged value that decides "best".
         mode: ``"min"`` or ``"max"``.
         stateful: callbacks whose ``wait``/``best`` counters are saved and restored.
+        keep_last: every epoch counts as the best: ``best.keras`` is the latest model.
     """
 
-    def __init__(self, folder: Path, monitor: str, mode: str, stateful: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        monitor: str,
+        mode: str,
+        stateful: dict[str, Any],
+        *,
+        keep_last: bool = False,
+    ) -> None:
         super().__init__()
+        self.keep_last = keep_last
         self.folder = folder
         self.monitor = monitor
         self.mode = mode
@@ -46,6 +56,8 @@ class FoldCheckpoint(keras.callbacks.Callback):
         self._restored: dict[str, Any] | None = None
 
     def _improved(self, value: float) -> bool:
+        if self.keep_last:
+            return True
         return value > self.best if self.mode == "max" else value < self.best
 
     def restore(self) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 MONITORS = ("val_loss", "val_auroc")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+KEEP_EPOCHS = ("best", "last")
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,12 @@ class TrainingConfig:
         min_lr: learning rate at the last step of the linear decay.
         monitor: ``"val_loss"`` or ``"val_auroc"`` (macro AUROC on the validation
             fold), for early stopping, plateau and the best checkpoint.
-        early_stopping_patience: epochs without improvement before stopping.
+        early_stopping_patience: epochs without improvement before stopping; 0
+            turns early stopping off.
+        keep_epoch: which epoch's model the fold keeps: ``"best"`` by ``monitor``,
+            or ``"last"`` (the end of the learning-rate schedule; needs early
+            stopping off). On a small validation part the monitored value is
+            noisy, and "best" picks noise peaks.
         reduce_lr_factor: ReduceLROnPlateau factor.
         reduce_lr_patience: ReduceLROnPlateau patience; 0 turns it off.
         noise_std: Gaussian noise added to training inputs (input units); 0 for none.
@@ -63,6 +69,7 @@ class TrainingConfig:
     min_lr: float = 1e-5
     monitor: str = "val_auroc"
     early_stopping_patience: int = 10
+    keep_epoch: str = "best"
     reduce_lr_factor: float = 0.1
     reduce_lr_patience: int = 4
     noise_std: float = 0.0
@@ -77,6 +84,12 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
+        if self.keep_epoch not in KEEP_EPOCHS:
+            raise ValueError(f"keep_epoch must be one of {KEEP_EPOCHS}, got {self.keep_epoch!r}")
+        if self.keep_epoch == "last" and self.early_stopping_patience:
+            raise ValueError(
+                "keep_epoch 'last' trains every epoch; set early_stopping_patience to 0"
+            )
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.n_folds < 2:

@@ -187,16 +187,21 @@ def train_fold(
     )
     val_ds = CacheDataset(cache, val_idx, **common)
     mode = t.monitor_mode
-    early = keras.callbacks.EarlyStopping(t.monitor, patience=t.early_stopping_patience, mode=mode)
-    callbacks: list[keras.callbacks.Callback] = [early]
-    stateful: dict[str, Any] = {"early_stopping": early}
+    callbacks: list[keras.callbacks.Callback] = []
+    stateful: dict[str, Any] = {}
+    if t.early_stopping_patience:
+        early = keras.callbacks.EarlyStopping(
+            t.monitor, patience=t.early_stopping_patience, mode=mode
+        )
+        callbacks.append(early)
+        stateful["early_stopping"] = early
     if t.reduce_lr_patience:
         plateau = keras.callbacks.ReduceLROnPlateau(
             t.monitor, factor=t.reduce_lr_factor, patience=t.reduce_lr_patience, mode=mode
         )
         callbacks.append(plateau)
         stateful["reduce_lr"] = plateau
-    checkpoint = FoldCheckpoint(out, t.monitor, mode, stateful)
+    checkpoint = FoldCheckpoint(out, t.monitor, mode, stateful, keep_last=t.keep_epoch == "last")
     initial_epoch = checkpoint.restore()
     _trim_history(out / HISTORY, initial_epoch - 1)
     callbacks += [

@@ -1,5 +1,6 @@
 """Five-fold training on a tiny cache: outputs, resume after interruption, one fold only."""
 
+import dataclasses
 import json
 
 import keras
@@ -121,6 +122,17 @@ def test_records_held_out_in_folds_json_are_neither_trained_nor_validated_on(cac
     validated = np.load(run / "fold_0" / "val_predictions.npz")["record_ids"]
     assert not set(validated) & set(held_out)
     assert json.loads((run / "folds.json").read_text())["test"] == held_out
+
+
+def test_keep_epoch_last_trains_every_epoch_and_keeps_the_last(cache_dir, tmp_path):
+    training = dataclasses.replace(
+        CONFIG.training, epochs=3, early_stopping_patience=0, keep_epoch="last"
+    )
+    config = dataclasses.replace(CONFIG, training=training)
+    fit.train_run(cache_dir, tmp_path / "run", config, folds=[0], verbose=0)
+    done = json.loads((tmp_path / "run" / "fold_0" / "done.json").read_text())
+    history = (tmp_path / "run" / "fold_0" / "history.csv").read_text().splitlines()
+    assert done["best_epoch"] == 2 and len(history) == 4
 
 
 def test_fold_option_trains_that_fold_only(cache_dir, tmp_path, capsys):
