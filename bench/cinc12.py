@@ -118,11 +118,13 @@ def make_splits(
     return splits
 
 
-def cpu_config(path: Path, n_folds: int) -> Config:
-    """The config as trained here: float32, no XLA (the GPU options do not apply)."""
+def cpu_config(path: Path, n_folds: int, max_epochs: int | None = None) -> Config:
+    """The config as trained here: float32, no XLA (the GPU options do not apply),
+    and at most ``max_epochs`` epochs."""
     config = load_config(path)
+    epochs = min(config.training.epochs, max_epochs or config.training.epochs)
     training = dataclasses.replace(
-        config.training, precision="float32", jit_compile=False, n_folds=n_folds
+        config.training, precision="float32", jit_compile=False, n_folds=n_folds, epochs=epochs
     )
     return dataclasses.replace(config, training=training)
 
@@ -136,14 +138,20 @@ def prepared(name: str, config: Config, data: list[Path], work: Path) -> Cache:
 
 
 def deep_scores(
-    name: str, config_path: Path, split: Split, record_ids: list[str], work: Path, data: list[Path]
+    name: str,
+    config_path: Path,
+    split: Split,
+    record_ids: list[str],
+    work: Path,
+    data: list[Path],
+    max_epochs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Train (or reuse) one split's model; its validation and test probabilities."""
     from ecgml.evaluation.ensemble import Ensemble
     from ecgml.evaluation.run_thresholds import fit_run_thresholds, load_validation
     from ecgml.training.fit import train_run
 
-    config = cpu_config(config_path, n_folds=2)
+    config = cpu_config(config_path, n_folds=2, max_epochs=max_epochs)
     cache = prepared(name, config, data, work)
     if list(cache.index["record_id"]) != record_ids:
         raise SystemExit(f"cache {cache.path} holds other records than the benchmark's")
@@ -341,12 +349,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/cinc12.json")
     parser.add_argument("--models", default=",".join(MODELS), help=f"of {', '.join(MODELS)}")
     parser.add_argument("--variants", default="oof,loso", help="oof, loso or both")
+    parser.add_argument(
+        "--max-epochs",
+        action="append",
+        default=[],
+        metavar="MODEL=N",
+        help="cap a deep model's epochs (repeatable), e.g. seed=40",
+    )
     parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
     args = parser.parse_args(argv)
     if args.table:
         print(table(json.loads(args.out.read_text())))
         return 0
     models = args.models.split(",")
+    caps = {m: int(n) for m, n in (item.split("=") for item in args.max_epochs)}
     variants = args.variants.split(",")
     if bad := [m for m in models if m not in MODELS] + [
         v for v in variants if v not in ("oof", "loso")
@@ -395,7 +411,13 @@ def main(argv: list[str] | None = None) -> int:
                     info[split.name] = {"default": deep[2], "features": forest[2]}
                 else:
                     val, test, info[split.name] = deep_scores(
-                        model, DEEP[model], split, record_ids, args.work, [args.data]
+                        model,
+                        DEEP[model],
+                        split,
+                        record_ids,
+                        args.work,
+                        [args.data],
+                        max_epochs=caps.get(model),
                     )
                 val_parts.append((split.val, val))
                 test_parts.append((split.test, test))
@@ -403,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             if variant == "loso":
                 entry["per_source"] = per_source(splits, y, test_parts)
             entry["splits"] = info
+            entry["max_epochs"] = caps.get(model)
             entry["wall_seconds_this_call"] = round(time.time() - started, 1)
             results["models"].setdefault(model, {})[variant] = entry
             print(
