@@ -305,7 +305,12 @@ def table(results: dict[str, Any]) -> str:
         return "-" if value is None else f"{value:.3f}"
 
     lines = []
-    for variant, title in (("oof", "out of fold"), ("loso", "leave one source out, pooled")):
+    titles = {"oof": "out of fold", "loso": "leave one source out, pooled"}
+    keys = list(titles) + sorted(
+        {k for entry in results["models"].values() for k in entry} - set(titles)
+    )
+    for variant in keys:
+        title = titles.get(variant, f"{variant.replace(':', ', splits ')}, pooled")
         lines += [
             f"{title}:",
             "",
@@ -356,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODEL=N",
         help="cap a deep model's epochs (repeatable), e.g. seed=40",
     )
+    parser.add_argument(
+        "--splits",
+        help="only these splits, comma-separated (e.g. outer_0,outer_1): a paired comparison "
+        "on part of the data; stored under VARIANT:SPLITS",
+    )
     parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
     args = parser.parse_args(argv)
     if args.table:
@@ -392,6 +402,13 @@ def main(argv: list[str] | None = None) -> int:
         features = feature_table(base, args.work) if model in ("features", FUSION) else None
         for variant in variants:
             splits = make_splits(variant, folds, sources, y, groups)
+            key = variant
+            if args.splits:
+                wanted = args.splits.split(",")
+                splits = [split for split in splits if split.name in wanted]
+                key = f"{variant}:{args.splits}"
+                if len(splits) != len(wanted):
+                    parser.error(f"--splits {args.splits}: not all are {variant} splits")
             started = time.time()
             val_parts, test_parts, info = [], [], {}
             for split in splits:
@@ -427,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             entry["splits"] = info
             entry["max_epochs"] = caps.get(model)
             entry["wall_seconds_this_call"] = round(time.time() - started, 1)
-            results["models"].setdefault(model, {})[variant] = entry
+            results["models"].setdefault(model, {})[key] = entry
             print(
                 json.dumps(
                     json_safe(
