@@ -372,10 +372,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
     args = parser.parse_args(argv)
     if args.table:
+        if not args.out.is_file():
+            parser.error(f"--table: no results at {args.out}; run the benchmark first")
         print(table(json.loads(args.out.read_text())))
         return 0
     models = args.models.split(",")
-    caps = {m: int(n) for m, n in (item.split("=") for item in args.max_epochs)}
+    caps = {}
+    for item in args.max_epochs:
+        model, _, n = item.partition("=")
+        if model not in DEEP or not n.isdigit() or int(n) < 1:
+            parser.error(
+                f"--max-epochs expects DEEP_MODEL=N with N >= 1 ({', '.join(DEEP)}), got {item!r}"
+            )
+        caps[model] = int(n)
     variants = args.variants.split(",")
     if bad := [m for m in models if m not in MODELS] + [
         v for v in variants if v not in ("oof", "loso")
