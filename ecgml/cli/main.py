@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ecgml import __version__
-from ecgml.cli import data, evaluate, model, train
+from ecgml.cli import data, evaluate, model, serve, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_parsers(subparsers)
     train.add_parsers(subparsers)
     evaluate.add_parsers(subparsers)
+    serve.add_parsers(subparsers)
     return parser
 
 

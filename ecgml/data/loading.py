@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ecgml.data.labels import known_diagnoses
-from ecgml.data.preprocess import PreprocessConfig, preprocess
+from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.records import RecordError, RecordHeader, read_record
 
 
@@ -26,6 +28,16 @@ class PreparedRecord:
     header: RecordHeader
     windows: np.ndarray
     warnings: tuple[str, ...]
+
+
+# A record shorter than this share of a window is refused for prediction: the
+# rest of the window would be zero padding, which the models never saw.
+MIN_WINDOW_SHARE = 0.5
+
+
+def min_seconds(config: PreprocessConfig) -> float:
+    """The shortest record :func:`prepare_signal` accepts: half a window (5 s for 10 s windows)."""
+    return MIN_WINDOW_SHARE * config.window / config.fs
 
 
 def dx_warnings(header: RecordHeader) -> tuple[str, ...]:
@@ -60,3 +72,81 @@ def load_record(path: str | Path, config: PreprocessConfig | None = None) -> Pre
     except ValueError as exc:
         raise RecordError(header.record_id, str(exc)) from exc
     return PreparedRecord(header=header, windows=windows, warnings=dx_warnings(header))
+
+
+def prepare_signal(
+    signal: np.ndarray,
+    fs: float,
+    lead_names: Sequence[str],
+    config: PreprocessConfig,
+    *,
+    missing_leads: str = "error",
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Any recording to the windows a model trained with ``config`` takes.
+
+    The leads are picked by name and put in the model's order (extra leads are
+    left out), the signal is resampled to ``config.fs`` and filtered as in
+    training, and cut into every window (``window_policy="all"``): a long record
+    gives several windows, whose predictions are averaged; a record shorter than a
+    window is zero-padded.
+
+    Args:
+        signal: shape ``(n_samples, n_leads)``, millivolts.
+        fs: its sampling rate in Hz.
+        lead_names: names of its columns.
+        config: the run's preprocessing.
+        missing_leads: ``"error"`` or ``"zero"`` (see :func:`select_leads`).
+
+    Returns:
+        float32 windows ``(n_windows, config.window, len(config.leads))`` and warnings.
+
+    Raises:
+        ValueError: a wrong shape, a bad rate, NaN/inf samples, a missing lead, or a
+            record shorter than :func:`min_seconds`.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    if signal.ndim != 2 or signal.shape[1] != len(lead_names):
+        hint = (
+            "; pass it as (n_samples, n_leads), transposed"
+            if signal.ndim == 2 and signal.shape[0] == len(lead_names)
+            else ""
+        )
+        raise ValueError(
+            f"expected a signal of shape (n_samples, {len(lead_names)}) for leads "
+            f"{list(lead_names)}, got {signal.shape}{hint}"
+        )
+    if not fs > 0:
+        raise ValueError(f"sampling rate must be positive, got {fs}")
+    if not np.isfinite(signal).all():
+        raise ValueError(f"{int((~np.isfinite(signal)).sum())} NaN or infinite samples")
+    duration, shortest = signal.shape[0] / fs, min_seconds(config)
+    if duration < shortest:
+        raise ValueError(f"too short: {duration:.2f} s, at least {shortest:g} s needed")
+    selected, warnings = select_leads(signal, lead_names, config.leads, missing=missing_leads)
+    windows = preprocess(
+        selected, fs, config.leads, dataclasses.replace(config, window_policy="all")
+    )
+    if duration < config.window / config.fs:
+        warnings += (f"{duration:.2f} s is shorter than a {config.window / config.fs:g} s "
+                     "window; zero-padded",)  # fmt: skip
+    return windows, warnings
+
+
+def load_for_prediction(
+    path: str | Path, config: PreprocessConfig, *, missing_leads: str = "error"
+) -> PreparedRecord:
+    """Read one record of any rate, length and lead order for prediction
+    (:func:`prepare_signal`).
+
+    Raises:
+        RecordError: naming the record and the problem.
+    """
+    record = read_record(path)
+    header = record.header
+    try:
+        windows, warnings = prepare_signal(
+            record.signal, header.fs, header.lead_names, config, missing_leads=missing_leads
+        )
+    except ValueError as exc:
+        raise RecordError(header.record_id, str(exc)) from exc
+    return PreparedRecord(header=header, windows=windows, warnings=warnings)

@@ -96,6 +96,62 @@ def reorder_leads(
     return signal[:, order]
 
 
+MISSING_LEADS = ("error", "zero")
+
+
+def select_leads(
+    signal: np.ndarray,
+    lead_names: Sequence[str],
+    leads: Sequence[str] = STANDARD_LEADS,
+    *,
+    missing: str = "error",
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Pick the columns of ``signal`` named in ``leads``, in that order, for prediction.
+
+    Unlike :func:`reorder_leads`, a record may carry more leads than the model
+    takes (a 15-lead PTB record, say); the others are left out. Names match
+    case-insensitively.
+
+    Args:
+        signal: shape ``(n_samples, len(lead_names))``.
+        lead_names: names of its columns.
+        leads: the model's lead order.
+        missing: ``"error"`` (a missing lead raises) or ``"zero"`` (a missing lead
+            becomes a flat zero trace, with a warning).
+
+    Returns:
+        The selected signal ``(n_samples, len(leads))`` and warnings.
+
+    Raises:
+        ValueError: a missing lead under ``missing="error"``, a name given twice,
+            or a signal that does not match its names.
+    """
+    if missing not in MISSING_LEADS:
+        raise ValueError(f"missing must be one of {MISSING_LEADS}, got {missing!r}")
+    if signal.ndim != 2 or signal.shape[1] != len(lead_names):
+        raise ValueError(
+            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
+        )
+    position = {name.strip().lower(): i for i, name in enumerate(lead_names)}
+    if len(position) != len(lead_names):
+        raise ValueError(f"a lead name appears twice: {list(lead_names)}")
+    absent = [name for name in leads if name.lower() not in position]
+    if absent and missing == "error":
+        raise ValueError(f"missing leads {absent}; the record has {list(lead_names)}")
+    warnings = []
+    if absent:
+        warnings.append(f"leads {absent} missing, filled with zeros")
+    wanted = {name.lower() for name in leads}
+    extra = [name for name in lead_names if name.strip().lower() not in wanted]
+    if extra:
+        warnings.append(f"leads {extra} not used by the model")
+    out = np.zeros((signal.shape[0], len(leads)), dtype=signal.dtype)
+    for k, name in enumerate(leads):
+        if name.lower() in position:
+            out[:, k] = signal[:, position[name.lower()]]
+    return out, tuple(warnings)
+
+
 def resample(signal: np.ndarray, fs: float, target_fs: float) -> np.ndarray:
     """Resample along time with a polyphase anti-aliasing filter.
 

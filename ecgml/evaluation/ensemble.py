@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -27,6 +29,7 @@ from tqdm import tqdm
 from ecgml.config import Config
 from ecgml.data.cache_reader import Cache
 from ecgml.data.labels import LabelEncoder
+from ecgml.data.loading import prepare_signal
 from ecgml.evaluation.run_thresholds import run_info
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 
@@ -69,6 +72,48 @@ def vote(
         raise ValueError(f"min_votes must be between 1 and {n_models}, got {needed}")
     votes = (fold_scores >= thresholds[:, None, :]).sum(axis=0)
     return (votes >= needed).astype(np.uint8), y_score
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The ensemble's answer for one recording.
+
+    Attributes:
+        class_names: class codes (SNOMED-CT), in output order.
+        abbreviations: their short names.
+        y_score: mean fold probability per class, shape ``(n_classes,)``.
+        y_pred: the ensemble's 0/1 decisions, same shape.
+        fold_scores: each member's probabilities, shape ``(n_models, n_classes)``.
+        n_windows: windows the recording was cut into (their scores are averaged).
+        warnings: what was adapted on the way (missing leads zero-filled, padding).
+    """
+
+    class_names: tuple[str, ...]
+    abbreviations: tuple[str, ...]
+    y_score: np.ndarray
+    y_pred: np.ndarray
+    fold_scores: np.ndarray
+    n_windows: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def decided(self) -> list[str]:
+        """Abbreviations of the decided classes."""
+        return [a for a, p in zip(self.abbreviations, self.y_pred, strict=True) if p]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form: decided classes, then every class with its numbers."""
+        return {
+            "decided": self.decided,
+            "n_windows": self.n_windows,
+            "warnings": list(self.warnings),
+            "classes": [
+                {"code": c, "abbreviation": a, "probability": round(float(p), 6),
+                 "decision": int(d), "fold_probabilities": [round(float(f), 6) for f in fs]}
+                for c, a, p, d, fs in zip(self.class_names, self.abbreviations, self.y_score,
+                                          self.y_pred, self.fold_scores.T, strict=True)
+            ],
+        }  # fmt: skip
 
 
 class Ensemble:
@@ -134,20 +179,97 @@ class Ensemble:
 
     @property
     def input_length(self) -> int:
-        return int(self.models[0].input_shape[1])
+        """Samples per model input: fixed by the model, or the config's window."""
+        length = self.models[0].input_shape[1]
+        return int(length) if length is not None else self.config.preprocess.window
+
+    @property
+    def abbreviations(self) -> tuple[str, ...]:
+        return self.encoder.abbreviations
+
+    def predict(
+        self,
+        signal: np.ndarray,
+        *,
+        fs: float,
+        lead_names: Sequence[str],
+        missing_leads: str = "error",
+        rule: str = "majority",
+        min_votes: int | None = None,
+    ) -> Prediction:
+        """Classify one recording of any rate, length and lead order.
+
+        The recording goes through the run's own preprocessing
+        (:func:`ecgml.data.loading.prepare_signal`): leads matched by name,
+        resampled, filtered, cut into windows whose probabilities are averaged.
+        Each fold's thresholds decide for that fold, and ``rule`` combines them
+        (:func:`vote`).
+
+        Args:
+            signal: shape ``(n_samples, n_leads)``, millivolts.
+            fs: its sampling rate in Hz.
+            lead_names: names of its columns ("I", "II", ..., "V6"; any case).
+            missing_leads: ``"error"`` or ``"zero"`` (fill a missing lead with zeros
+                and say so in the warnings).
+            rule: ``"majority"`` or ``"mean"``.
+            min_votes: votes needed under ``"majority"``; default a strict majority.
+
+        Raises:
+            ValueError: the recording does not fit (wrong shape, too short, a
+                missing lead), named in the message.
+        """
+        windows, warnings = prepare_signal(
+            signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
+        )
+        fold_scores = self.predict_windows([windows])
+        y_pred, y_score = vote(fold_scores, self.thresholds, rule=rule, min_votes=min_votes)
+        return Prediction(
+            class_names=tuple(self.class_names),
+            abbreviations=tuple(self.abbreviations),
+            y_score=y_score[0],
+            y_pred=y_pred[0],
+            fold_scores=fold_scores[:, 0],
+            n_windows=len(windows),
+            warnings=warnings,
+        )
+
+    def predict_windows(self, windows: Sequence[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
+        """Member probabilities for recordings already cut into windows.
+
+        Args:
+            windows: per recording, shape ``(n_windows, window, n_leads)``; a window
+                longer than the model input is centre-cropped.
+
+        Returns:
+            Shape ``(n_models, n_recordings, n_classes)``: each recording's windows averaged.
+        """
+        counts = np.array([len(w) for w in windows])
+        if len(windows) == 0 or counts.min() < 1:
+            raise ValueError("every recording needs at least one window")
+        x = np.concatenate(windows).astype(np.float32, copy=False)
+        length = self.input_length
+        if x.shape[1] < length:
+            raise ValueError(f"the models take {length} samples, the windows have {x.shape[1]}")
+        start = (x.shape[1] - length) // 2
+        scores = self.predict_proba(x[:, start : start + length], batch_size=batch_size)
+        ends = np.cumsum(counts)
+        sums = np.add.reduceat(scores.astype(np.float64), ends - counts, axis=1)
+        return (sums / counts[None, :, None]).astype(np.float32)
 
     def predict_proba(self, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
         """Each member's probabilities for inputs ``(n, input_length, n_leads)``:
         shape ``(n_models, n, n_classes)``, float32."""
         n = len(x)
-        # Padding to whole batches gives every call the same input shape, so each
-        # model's predict function is traced once.
-        pad = -n % batch_size
+        # Padding to whole batches, or below one batch to a power of two, keeps the
+        # input shapes few, so each model's predict function is traced a few times
+        # at most, while one short recording does not pay for a whole batch.
+        size = batch_size if n >= batch_size else min(batch_size, 1 << (n - 1).bit_length())
+        pad = -n % size
         if pad:
             x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
-        return np.stack(
-            [m.predict(x, batch_size=batch_size, verbose=0)[:n] for m in self.models]
-        ).astype(np.float32)
+        return np.stack([m.predict(x, batch_size=size, verbose=0)[:n] for m in self.models]).astype(
+            np.float32
+        )
 
     def predict_cache(
         self,

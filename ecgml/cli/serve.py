@@ -1,0 +1,149 @@
+"""``ecgml predict``, ``ecgml export`` and ``ecgml serve``: a trained run outside training."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from pathlib import Path
+
+EXPORT_FORMATS = ("savedmodel", "onnx", "tflite")
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    parser.add_argument(
+        "inputs", nargs="+", type=Path, metavar="RECORD_OR_DIR",
+        help="a .hea file, a record path without extension, or a folder (walked recursively)",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    parser.add_argument(
+        "--rule", choices=("majority", "mean"), default="majority",
+        help="majority vote of the fold decisions (default), or the mean probability "
+        "against the mean threshold",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-votes", type=int,
+        help="votes a class needs under 'majority' (default: more than half the folds)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--missing-leads", choices=("error", "zero"), default="error",
+        help="a record without one of the model's leads is skipped (error, default) or "
+        "predicted with that lead set to zero and a warning (zero)",
+    )  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    import logging
+
+    from ecgml.serve.predict import REPORT, SUMMARY, predict_records
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    report = predict_records(
+        args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
+        missing_leads=args.missing_leads, progress=not args.no_progress,
+    )  # fmt: skip
+    print(
+        f"{report['n_predicted']} of {report['n_records']} records predicted, "
+        f"{report['n_skipped']} skipped (listed in {REPORT})"
+    )
+    print(f"-> {args.out / SUMMARY}, {args.out / 'outputs'}/RECORD.csv, {args.out / REPORT}")
+    return 0 if report["n_predicted"] else 1
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import logging
+
+    from ecgml.serve.export import export_run
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    card = export_run(args.run, args.out, fmt=args.format, score=args.score)
+    check = card["check"]
+    print(
+        f"exported the {len(card['run']['folds'])}-model ensemble as {args.format}: "
+        f"{args.out / card['artifact']['file']}"
+    )
+    print(
+        f"check: largest difference from the Keras models on {check['n_inputs']} inputs "
+        f"{check['max_abs_difference']:.2e} (tolerance {check['tolerance']:g})"
+    )
+    print(f"-> model card {args.out / 'model_card.json'}, {args.out / 'MODEL_CARD.md'}")
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import waitress
+
+    from ecgml.serve.app import create_app
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if args.max_upload_mb <= 0:
+        raise ValueError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    if not _is_loopback(args.host):
+        print(
+            f"warning: binding to {args.host} makes the app reachable from other machines; "
+            "it has no authentication",
+            file=sys.stderr,
+        )
+    app = create_app(args.run, max_upload_mb=args.max_upload_mb)
+    print(f"serving {args.run} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
+    waitress.serve(app, host=args.host, port=args.port, threads=4)
+    return 0
+
+
+def add_parsers(subparsers: argparse._SubParsersAction) -> None:
+    predict = subparsers.add_parser(
+        "predict",
+        help="classify new recordings with a run's ensemble",
+        description="Classify WFDB records of any sampling rate, length (at least half a "
+        "window) and lead order with the run's fold models and thresholds. Writes "
+        "OUT_DIR/outputs/RECORD.csv (challenge format), summary.csv and predict.json; a "
+        "record that cannot be used is reported and skipped.",
+    )
+    add_predict_arguments(predict)
+    predict.set_defaults(func=run_predict)
+
+    export = subparsers.add_parser(
+        "export",
+        help="export a run's ensemble as one SavedModel, ONNX or TFLite graph",
+        description="Write the run's fold models as one graph (input: windows in mV, "
+        "output: every fold's probabilities) that a non-Python service can serve, "
+        "check it against the Keras models, and write a model card. Needs the "
+        "TensorFlow backend.",
+    )
+    export.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
+    export.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    export.add_argument(
+        "--score", type=Path, metavar="SCORE_JSON",
+        help="a score.json from 'ecgml postprocess' on held-out data, quoted in the model card",
+    )  # fmt: skip
+    export.set_defaults(func=run_export)
+
+    serve = subparsers.add_parser(
+        "serve",
+        help="a local web app: upload a recording, see its trace and the ensemble's answer",
+        description="Start a web app for the run: a page to upload a record (.hea and its "
+        ".mat or .dat, or a .zip of them) that shows the 12-lead trace, every class's "
+        "probability and the decisions, and POST /api/predict returning the same as JSON.",
+    )
+    serve.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--max-upload-mb", type=float, default=20.0,
+        help="largest upload accepted, in MB (default 20)",
+    )  # fmt: skip
+    serve.set_defaults(func=run_serve)

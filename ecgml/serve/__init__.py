@@ -1,0 +1,1 @@
+"""A trained run outside training: batch prediction, model export and a local web app."""

@@ -1,0 +1,169 @@
+"""``ecgml serve``: a local web app around a run's ensemble.
+
+* ``GET /``: a page to upload a recording (a ``.hea`` header with its signal file,
+  or a ``.zip`` of records); ``POST /`` shows each record's trace, every class's
+  probability and the ensemble's decisions.
+* ``POST /api/predict``: the same as JSON, for a multipart form whose files are in
+  one or more fields named ``files``; ``?plot=0`` leaves the trace plots out.
+* ``GET /api/info``: the run, its input and its classes.
+
+Uploads live in a temporary folder that is removed when the request ends
+(:mod:`ecgml.serve.uploads`). A bad upload gets a 4xx and a message: 400 for a
+malformed upload, 413 for one too large, 422 for records the models cannot use
+(too short, a missing lead).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ecgml import __version__
+from ecgml.data.labels import known_diagnoses
+from ecgml.data.loading import min_seconds, prepare_signal
+from ecgml.data.preprocess import select_leads
+from ecgml.data.records import RecordError, read_record
+from ecgml.evaluation import plots
+from ecgml.evaluation.ensemble import Ensemble, Prediction, vote
+from ecgml.serve.uploads import UploadError, stage_uploads
+
+
+def _plot_png(signal, fs: float, lead_names, title: str) -> str:
+    buffer = io.BytesIO()
+    plots.plot_ecg(signal, fs, lead_names, buffer, title=title)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def create_app(
+    run: str | Path,
+    *,
+    max_upload_mb: float = 20.0,
+    missing_leads: str = "error",
+    ensemble: Ensemble | None = None,
+) -> Flask:
+    """The web app for one run (module docstring).
+
+    Args:
+        run: a trained run folder whose folds have thresholds.
+        max_upload_mb: the largest request accepted, in MB (also the cap on
+            unpacked zips).
+        missing_leads: ``"error"`` or ``"zero"`` (:func:`ecgml.data.loading.prepare_signal`).
+        ensemble: an already loaded ensemble of ``run``.
+    """
+    ensemble = ensemble or Ensemble.load(run)
+    pre = ensemble.config.preprocess
+    max_bytes = int(max_upload_mb * 1e6)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    # One prediction at a time: the Keras models are shared between server threads.
+    lock = threading.Lock()
+    known = known_diagnoses()
+    names = [
+        " / ".join(known[c].name if c in known else c for c in code.split("|"))
+        for code in ensemble.class_names
+    ]
+    info = {
+        "ecgml_version": __version__,
+        "run": Path(ensemble.run).resolve().name,
+        "folds": ensemble.folds,
+        "rule": f"majority vote of {len(ensemble.folds)} fold models, "
+        f"{len(ensemble.folds) // 2 + 1} needed",
+        "input": {
+            "leads": list(pre.leads),
+            "fs": pre.fs,
+            "window_seconds": pre.window / pre.fs,
+            "min_seconds": min_seconds(pre),
+            "missing_leads": missing_leads,
+        },
+        "max_upload_mb": max_upload_mb,
+        "classes": [
+            {"code": c, "abbreviation": a, "name": n}
+            for c, a, n in zip(ensemble.class_names, ensemble.abbreviations, names, strict=True)
+        ],
+    }
+
+    def analyse(with_plots: bool) -> dict[str, Any]:
+        uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
+        with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
+            headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes)
+            ready, errors = [], []
+            for header in headers:
+                try:
+                    record = read_record(header)
+                    windows, warnings = prepare_signal(
+                        record.signal, record.header.fs, record.header.lead_names, pre,
+                        missing_leads=missing_leads,
+                    )  # fmt: skip
+                except RecordError as exc:
+                    errors.append({"record": exc.record, "error": str(exc)})
+                except ValueError as exc:
+                    errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
+                else:
+                    ready.append((record, windows, warnings))
+        if not ready:
+            raise UploadError("; ".join(e["error"] for e in errors), status=422)
+        with lock:
+            fold_scores = ensemble.predict_windows([w for _, w, _ in ready])
+        y_pred, y_score = vote(fold_scores, ensemble.thresholds)
+        votes = (fold_scores >= ensemble.thresholds[:, None, :]).sum(axis=0)
+        records = []
+        for i, (record, windows, warnings) in enumerate(ready):
+            header = record.header
+            prediction = Prediction(
+                class_names=ensemble.class_names, abbreviations=ensemble.abbreviations,
+                y_score=y_score[i], y_pred=y_pred[i], fold_scores=fold_scores[:, i],
+                n_windows=len(windows), warnings=warnings,
+            )  # fmt: skip
+            result = {
+                "record": header.record_id,
+                "fs": header.fs,
+                "seconds": round(header.n_samples / header.fs, 3),
+                "leads": list(header.lead_names),
+                **prediction.to_dict(),
+            }
+            for entry, name, n_votes in zip(result["classes"], names, votes[i], strict=True):
+                entry["name"], entry["votes"] = name, int(n_votes)
+            if with_plots:
+                shown, _ = select_leads(record.signal, header.lead_names, pre.leads, missing="zero")
+                result["plot_png"] = _plot_png(shown, header.fs, pre.leads, header.record_id)
+            records.append(result)
+        return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", info=info)
+
+    @app.post("/")
+    def upload():
+        try:
+            result = analyse(with_plots=True)
+        except UploadError as exc:
+            return render_template("index.html", info=info, error=str(exc)), exc.status
+        return render_template("index.html", info=info, result=result)
+
+    @app.get("/api/info")
+    def api_info():
+        return jsonify(info)
+
+    @app.post("/api/predict")
+    def api_predict():
+        try:
+            return jsonify(analyse(with_plots=request.args.get("plot", "1") != "0"))
+        except UploadError as exc:
+            return jsonify({"error": str(exc)}), exc.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_exc):
+        message = f"upload too large: the limit is {max_upload_mb:g} MB"
+        if request.path.startswith("/api/"):
+            return jsonify({"error": message}), 413
+        return render_template("index.html", info=info, error=message), 413
+
+    return app

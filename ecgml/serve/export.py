@@ -1,0 +1,324 @@
+"""``ecgml export``: a run's ensemble as one graph a non-Python service can serve.
+
+The fold models are rebuilt in float32 (a run trained under mixed precision keeps
+float32 weights) and joined into one Keras model::
+
+    input  "ecg"               (batch, input_length, n_leads) float32, mV, the run's
+                               lead order, resampled, filtered and windowed as in training
+    output "fold_probabilities" (batch, n_models, n_classes) float32
+
+which Keras 3 exports as a TensorFlow SavedModel, ONNX (through tf2onnx) or TFLite
+(LiteRT). The decisions are left to the service, from the thresholds and the vote
+rule in the model card: a class is decided when at least ``min_votes`` fold models
+reach their own threshold for it. After writing, the artifact is loaded back with
+its own runtime and run on test inputs; the largest difference from the Keras
+models goes into the model card, and an export off by more than ``tolerance`` is
+an error.
+
+Exporting needs the TensorFlow backend.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ecgml import __version__
+from ecgml.data.loading import min_seconds
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.evaluation.ensemble import Ensemble
+from ecgml.models.registry import build_model
+
+FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
+ARTIFACTS = {"savedmodel": "ensemble_savedmodel", "onnx": "ensemble.onnx",
+             "tflite": "ensemble.tflite"}  # fmt: skip
+RUNTIMES = {"savedmodel": "tf.saved_model", "onnx": "onnxruntime",
+            "tflite": "LiteRT (ai-edge-litert)"}  # fmt: skip
+CARD_JSON, CARD_MD = "model_card.json", "MODEL_CARD.md"
+INPUT_NAME, OUTPUT_NAME = "ecg", "fold_probabilities"
+
+
+def ensemble_graph(ensemble: Ensemble) -> keras.Model:
+    """The fold models, rebuilt in float32 with their trained weights, as one model
+    with output ``(batch, n_models, n_classes)``."""
+    config = ensemble.config
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        members = []
+        for fold, trained in zip(ensemble.folds, ensemble.models, strict=True):
+            model = build_model(
+                config.model, n_classes=len(ensemble.class_names),
+                input_length=ensemble.input_length, n_leads=len(config.preprocess.leads),
+            )  # fmt: skip
+            model.set_weights(trained.get_weights())
+            model.name = f"fold_{fold}"
+            members.append(model)
+        inputs = keras.Input((ensemble.input_length, len(config.preprocess.leads)),
+                             name=INPUT_NAME)  # fmt: skip
+        outputs = [keras.layers.Reshape((1, -1), name=f"fold_{k}_row")(m(inputs))
+                   for k, m in zip(ensemble.folds, members, strict=True)]  # fmt: skip
+        stacked = (
+            keras.layers.Concatenate(axis=1, name=OUTPUT_NAME)(outputs)
+            if len(outputs) > 1 else keras.layers.Identity(name=OUTPUT_NAME)(outputs[0])
+        )  # fmt: skip
+        return keras.Model(inputs, stacked, name="ecgml_ensemble")
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _runner(fmt: str, path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """Load an exported artifact with its own runtime; returns ``x -> outputs``."""
+    if fmt == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: x})[0]
+    if fmt == "savedmodel":
+        import tensorflow as tf
+
+        loaded = tf.saved_model.load(str(path))
+        return lambda x: np.asarray(loaded.serve(tf.constant(x)))
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    detail = interpreter.get_input_details()[0]
+
+    def run(x: np.ndarray) -> np.ndarray:
+        interpreter.resize_tensor_input(detail["index"], x.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(detail["index"], x)
+        interpreter.invoke()
+        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+    return run
+
+
+def check_inputs(ensemble: Ensemble, n: int = 4, seed: int = 0) -> np.ndarray:
+    """ECG-sized test inputs: a few sines per lead plus noise, about 1 mV peak to peak."""
+    rng = np.random.default_rng(seed)
+    length, n_leads = ensemble.input_length, len(ensemble.config.preprocess.leads)
+    t = np.arange(length) / ensemble.config.preprocess.fs
+    freqs = rng.uniform(0.5, 20, size=(n, 1, n_leads, 3))
+    waves = np.sin(2 * np.pi * freqs * t[None, :, None, None]).sum(axis=-1) * 0.2
+    return (waves + rng.normal(0, 0.05, size=waves.shape)).astype(np.float32)
+
+
+def _card_markdown(card: dict[str, Any]) -> str:
+    i, o, d, c = card["input"], card["output"], card["decision"], card["check"]
+    lines = [
+        f"# Model card: {card['name']}",
+        "",
+        f"Exported by ecgml {card['ecgml_version']} on {card['created']} "
+        f"from `{card['run']['path']}`.",
+        "",
+        "## Artifact",
+        f"- `{card['artifact']['file']}` ({card['artifact']['format']})",
+        f"- checked against the Keras models on {c['n_inputs']} inputs with {c['runtime']}: "
+        f"largest difference {c['max_abs_difference']:.2e} (tolerance {c['tolerance']:g})",
+        "",
+        "## Input",
+        f"- `{i['name']}`: float32, shape {i['shape']} (batch, samples, leads), {i['units']}",
+        f"- {i['fs']:g} Hz, {i['samples']} samples ({i['seconds']:g} s) per window",
+        f"- lead order: {', '.join(i['lead_order'])}",
+        f"- preprocessing to apply first: {i['preprocessing']}",
+        f"- long records: {i['long_records']}; short records: {i['short_records']} "
+        f"(at least {i['min_seconds']:g} s)",
+        "",
+        "## Output",
+        f"- `{o['name']}`: float32, shape {o['shape']}: {o['meaning']}",
+        "",
+        "## Decision",
+        f"- {d['rule']}",
+        "- a class without positives in a fold's validation part has that fold's fallback "
+        "threshold (listed in model_card.json)",
+        "",
+        "| class | code | " + " | ".join(f"fold {k}" for k in card["run"]["folds"]) + " |",
+        "|---|---|" + "---|" * len(card["run"]["folds"]),
+    ]
+    for k, c in enumerate(card["classes"]):
+        cells = " | ".join(f"{t[k]:.3f}" for t in d["thresholds"])
+        lines.append(f"| {c['abbreviation']} | {c['code']} | {cells} |")
+    t = card["training"]
+    lines += ["", "## Training data and scores",
+              f"- cache: `{t['cache']}`; records per fold (train / validation): "
+              + ", ".join(f"{f['n_train']} / {f['n_val']}" for f in t["folds"]),
+              f"- thresholds: {t['threshold_objective']} on each fold's validation part; "
+              "validation scores: " + ", ".join(
+                  "n/a" if s is None else f"{s:.3f}" for s in t["validation_scores"])]  # fmt: skip
+    test = card.get("test_score")
+    lines.append(
+        f"- held-out test ({test['n_records']} records, `{test['data']}`): " + ", ".join(
+            f"{k} {v:.3f}" for k, v in test["scores"].items() if v is not None)
+        if test else "- held-out test: none given (`ecgml export --score score.json`)"
+    )  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _preprocessing_text(pre: PreprocessConfig) -> str:
+    steps = [f"resample to {pre.fs:g} Hz"]
+    if pre.bandpass:
+        steps.append(f"zero-phase Butterworth band-pass {pre.bandpass[0]:g}-{pre.bandpass[1]:g} "
+                     f"Hz, order {pre.filter_order} (scipy sosfiltfilt)")  # fmt: skip
+    if pre.normalisation == "zscore":
+        steps.append("z-score each lead of each window")
+    return "; ".join(steps)
+
+
+def _test_score(score: Path) -> dict[str, Any]:
+    data = json.loads(Path(score).read_text())
+    ensemble = data["models"]["ensemble"]
+    overall, challenge = ensemble["overall"], ensemble.get("challenge", {})
+    return {
+        "file": str(Path(score).resolve()),
+        "data": data["data"]["path"],
+        "n_records": data["data"]["n_records"],
+        "scores": {
+            "macro_auroc": overall.get("macro_auroc"),
+            "macro_auprc": overall.get("macro_auprc"),
+            "macro_f1": overall.get("macro_f1"),
+            "challenge_metric": challenge.get("challenge_metric"),
+        },
+    }
+
+
+def export_run(
+    run: str | Path,
+    out: str | Path,
+    *,
+    fmt: str,
+    score: str | Path | None = None,
+    tolerance: float = 1e-4,
+    ensemble: Ensemble | None = None,
+) -> dict[str, Any]:
+    """Export a run's ensemble and write its model card (module docstring).
+
+    Args:
+        run: a trained run folder whose folds have thresholds.
+        out: the output folder (created; an earlier artifact of the same format is replaced).
+        fmt: ``"savedmodel"``, ``"onnx"`` or ``"tflite"``.
+        score: a ``score.json`` of the run on held-out data, for the card.
+        tolerance: largest accepted difference from the Keras models' probabilities.
+        ensemble: an already loaded ensemble of ``run``.
+
+    Returns:
+        The model card.
+
+    Raises:
+        ValueError: an unknown format, another backend than TensorFlow, or an
+            artifact whose outputs differ from the Keras models by more than ``tolerance``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"exporting needs the TensorFlow backend, this is {keras.backend.backend()}; "
+            "run with KERAS_BACKEND=tensorflow"
+        )
+    if score is not None and not Path(score).is_file():
+        raise FileNotFoundError(f"score file not found: {score}")
+    ensemble = ensemble or Ensemble.load(run)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    artifact = out / ARTIFACTS[fmt]
+    if artifact.is_dir():
+        shutil.rmtree(artifact)
+    graph = ensemble_graph(ensemble)
+    x = check_inputs(ensemble)
+    graph(x[:1])  # exporters want a model that has been called once
+    with warnings.catch_warnings():
+        # tf2onnx and the converters warn about their own deprecated internals
+        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+        graph.export(str(artifact), format=FORMATS[fmt], verbose=False)
+
+    expected = np.moveaxis(ensemble.predict_proba(x), 0, 1)  # (batch, models, classes)
+    got = np.asarray(_runner(fmt, artifact)(x))
+    if got.shape != expected.shape:
+        raise ValueError(f"exported model gives shape {got.shape}, expected {expected.shape}")
+    difference = float(np.abs(got - expected).max())
+    if not difference <= tolerance:
+        raise ValueError(
+            f"exported {fmt} model differs from the Keras models by {difference:.2e} "
+            f"(tolerance {tolerance:g})"
+        )
+
+    pre = ensemble.config.preprocess
+    run = Path(ensemble.run)
+    manifest_path = run / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    n_models = len(ensemble.folds)
+    needed = n_models // 2 + 1
+    card = {
+        "name": f"ecgml ensemble of {run.resolve().name}",
+        "ecgml_version": __version__,
+        "keras_version": keras.__version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "run": {"path": str(run.resolve()), "folds": ensemble.folds},
+        "artifact": {"file": artifact.name, "format": fmt},
+        "input": {
+            "name": INPUT_NAME,
+            "shape": ["batch", ensemble.input_length, len(pre.leads)],
+            "dtype": "float32",
+            "units": "mV",
+            "fs": pre.fs,
+            "samples": ensemble.input_length,
+            "seconds": ensemble.input_length / pre.fs,
+            "lead_order": list(pre.leads),
+            "preprocessing": _preprocessing_text(pre),
+            "long_records": f"cut into {pre.window}-sample windows covering the record; "
+            "average the probabilities over windows",
+            "short_records": "zero-pad at the end to one window",
+            "min_seconds": min_seconds(pre),
+        },
+        "output": {
+            "name": OUTPUT_NAME,
+            "shape": ["batch", n_models, len(ensemble.class_names)],
+            "dtype": "float32",
+            "meaning": "each fold model's sigmoid probability per class; the ensemble's "
+            "score is their mean over the fold axis",
+        },
+        "decision": {
+            "rule": f"majority: a class is decided when at least {needed} of the {n_models} "
+            "fold models reach their own threshold (probability >= threshold)",
+            "min_votes": needed,
+            "thresholds": ensemble.thresholds.tolist(),
+            "fallback_classes": {
+                f"fold_{k}": t["fallback_classes"]
+                for k, t in zip(ensemble.folds, ensemble.threshold_info, strict=True)
+            },
+        },
+        "classes": [
+            {"code": c, "abbreviation": a}
+            for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
+        ],
+        "training": {
+            "cache": (manifest.get("cache") or {}).get("path"),
+            "backend": manifest.get("backend"),
+            "folds": [
+                {k: manifest.get("folds", {}).get(str(f), {}).get(k) for k in ("n_train", "n_val")}
+                for f in ensemble.folds
+            ],
+            "threshold_objective": ensemble.threshold_info[0]["objective"],
+            "validation_scores": [t.get("validation_score") for t in ensemble.threshold_info],
+        },
+        "check": {
+            "n_inputs": len(x),
+            "max_abs_difference": difference,
+            "tolerance": tolerance,
+            "runtime": RUNTIMES[fmt],
+        },
+    }
+    if score is not None:
+        card["test_score"] = _test_score(Path(score))
+    (out / CARD_JSON).write_text(json.dumps(card, indent=1) + "\n")
+    (out / CARD_MD).write_text(_card_markdown(card))
+    return card

@@ -1,0 +1,205 @@
+"""``ecgml predict``: classify new recordings with a run's five-fold ensemble.
+
+Writes into the output folder:
+
+* ``outputs/RECORD.csv``: each record's classes, decisions and probabilities in the
+  challenge format (readable by ``ecgml score``);
+* ``summary.csv``: one line per record given: its path, whether it was predicted,
+  the decided classes, the number of windows, warnings or the error, and one
+  probability column per class (``p_AF``, ...);
+* ``predict.json``: which run, rule and settings produced them, and the records
+  that could not be used, with the reason.
+
+A record that cannot be read or used is reported and skipped; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from ecgml import __version__
+from ecgml.data.loading import PreparedRecord, load_for_prediction, min_seconds
+from ecgml.data.records import RecordError
+from ecgml.data.sources import find_records
+from ecgml.evaluation.challenge import output_codes, write_output_file
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote
+
+SUMMARY, REPORT = "summary.csv", "predict.json"
+
+
+def find_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+    """Header paths for what the user named: folders (walked recursively), ``.hea``
+    files, or record paths without an extension.
+
+    Raises:
+        FileNotFoundError: an input names nothing on disk.
+    """
+    headers: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            headers += [r.path for r in find_records([item])]
+        elif item.suffix == ".hea" and item.is_file():
+            headers.append(item.resolve())
+        elif item.with_suffix(".hea").is_file():
+            headers.append(item.with_suffix(".hea").resolve())
+        elif Path(f"{item}.hea").is_file():  # a record name with a dot in it
+            headers.append(Path(f"{item}.hea").resolve())
+        else:
+            raise FileNotFoundError(f"no record or folder at {item} (expected a .hea file, "
+                                    "a record path without extension, or a folder)")  # fmt: skip
+    return list(dict.fromkeys(headers))
+
+
+def _read(
+    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str
+) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
+    for path in headers:
+        try:
+            yield path, load_for_prediction(path, ensemble.config.preprocess,
+                                            missing_leads=missing_leads), None  # fmt: skip
+        except RecordError as exc:
+            yield path, None, exc.problem
+
+
+def predict_records(
+    run: str | Path,
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    *,
+    rule: str = "majority",
+    min_votes: int | None = None,
+    missing_leads: str = "error",
+    chunk: int = 32,
+    progress: bool = True,
+    ensemble: Ensemble | None = None,
+) -> dict[str, Any]:
+    """Predict every record named by ``inputs`` and write the output folder.
+
+    Args:
+        run: a trained run folder whose folds have thresholds.
+        inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`).
+        out: the output folder (created).
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.ensemble`).
+        min_votes: votes needed under ``"majority"``; default a strict majority.
+        missing_leads: ``"error"`` (skip a record without every lead the model
+            takes) or ``"zero"`` (fill the lead with zeros, with a warning).
+        chunk: records read before the models run on all their windows at once.
+        progress: show a progress bar.
+        ensemble: an already loaded ensemble of ``run``.
+
+    Returns:
+        The contents of ``predict.json``.
+
+    Raises:
+        FileNotFoundError: no run, or an input that does not exist.
+        ValueError: a bad option, or no record found in the inputs.
+    """
+    if rule not in VOTE_RULES:
+        raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    started = time.time()
+    headers = find_inputs(inputs)
+    if not headers:
+        raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
+    ensemble = ensemble or Ensemble.load(run)
+    n_models = len(ensemble.folds)
+    if min_votes is not None and not 1 <= min_votes <= n_models:
+        raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+    out = Path(out)
+    (out / "outputs").mkdir(parents=True, exist_ok=True)
+    codes, source = output_codes(ensemble.class_names)
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, Path] = {}
+    pending: list[tuple[Path, PreparedRecord]] = []
+
+    def flush() -> None:
+        fold_scores = ensemble.predict_windows([p.windows for _, p in pending])
+        y_pred, y_score = vote(fold_scores, ensemble.thresholds, rule=rule, min_votes=min_votes)
+        for i, (path, prepared) in enumerate(pending):
+            rid = prepared.header.record_id
+            write_output_file(out / "outputs" / f"{rid}.csv", rid, codes,
+                              y_pred[i, source], y_score[i, source])  # fmt: skip
+            rows.append({
+                "record": rid, "path": str(path), "status": "predicted",
+                "decided": " ".join(a for a, d in zip(ensemble.abbreviations, y_pred[i],
+                                                       strict=True) if d),
+                "n_windows": len(prepared.windows),
+                "seconds": round(prepared.header.n_samples / prepared.header.fs, 3),
+                "fs": prepared.header.fs, "note": "; ".join(prepared.warnings),
+                **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
+                                                                y_score[i], strict=True)},
+            })  # fmt: skip
+        pending.clear()
+
+    bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
+    for path, prepared, problem in _read(headers, ensemble, missing_leads):
+        rid = path.stem
+        if problem is None and rid in seen:
+            problem = f"record id {rid} already predicted from {seen[rid]}; outputs are named by id"
+        if problem is not None:
+            rows.append({"record": rid, "path": str(path), "status": "skipped", "note": problem})
+            bar.write(f"skipped {path}: {problem}")
+        else:
+            seen[rid] = path
+            pending.append((path, prepared))
+            if len(pending) >= chunk:
+                flush()
+        bar.update(1)
+    if pending:
+        flush()
+    bar.close()
+
+    columns = ["record", "path", "status", "decided", "n_windows", "seconds", "fs", "note"]
+    columns += [f"p_{a}" for a in ensemble.abbreviations]
+    pd.DataFrame(rows, columns=columns).to_csv(out / SUMMARY, index=False)
+    skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
+    report = {
+        "ecgml_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "seconds": round(time.time() - started, 1),
+        "run": {"path": str(Path(ensemble.run).resolve()), "folds": ensemble.folds},
+        "inputs": [str(Path(i).resolve()) for i in inputs],
+        "n_records": len(headers),
+        "n_predicted": len(headers) - len(skipped),
+        "n_skipped": len(skipped),
+        "skipped": skipped,
+        "ensemble": {
+            "rule": rule,
+            "min_votes": (n_models // 2 + 1 if min_votes is None else min_votes)
+            if rule == "majority" else None,
+            "thresholds": ensemble.threshold_info[0]["objective"],
+        },
+        "input": {
+            "leads": list(ensemble.config.preprocess.leads),
+            "missing_leads": missing_leads,
+            "fs": ensemble.config.preprocess.fs,
+            "window_seconds": ensemble.config.preprocess.window / ensemble.config.preprocess.fs,
+            "min_seconds": min_seconds(ensemble.config.preprocess),
+            "long_records": "every window predicted, probabilities averaged",
+            "short_records": "zero-padded to one window",
+        },
+        "classes": [
+            {"code": c, "abbreviation": a}
+            for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
+        ],
+    }  # fmt: skip
+    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def read_summary(out: str | Path) -> pd.DataFrame:
+    """The summary table of an output folder: decided classes as lists, numbers as
+    numbers (missing on skipped records)."""
+    table = pd.read_csv(Path(out) / SUMMARY, dtype={"record": str, "decided": str, "note": str})
+    table[["decided", "note"]] = table[["decided", "note"]].fillna("")
+    table["decided"] = [s.split() for s in table["decided"]]
+    table["n_windows"] = table["n_windows"].astype("Int64")
+    return table
