@@ -12,7 +12,8 @@ DEMO_DATA := data/demo
 DEMO_TEST := data/demo-test
 DEMO_RUN := result/demo
 # Backend-neutral parts, run a second time under JAX.
-JAX_TESTS := tests/models tests/training tests/evaluation tests/test_losses.py tests/test_optimizers.py
+JAX_TESTS := tests/models tests/training tests/evaluation tests/test_losses.py tests/test_optimizers.py \
+	tests/serve/test_ensemble_predict.py tests/serve/test_predict.py tests/serve/test_app.py
 
 .PHONY: venv demo test lint format clean
 
@@ -22,7 +23,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecgml needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,export,serve,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -65,8 +65,10 @@ def run_export(args: argparse.Namespace) -> int:
         f"{args.out / card['artifact']['file']}"
     )
     print(
-        f"check: largest difference from the Keras models on {check['n_inputs']} inputs "
-        f"{check['max_abs_difference']:.2e} (tolerance {check['tolerance']:g})"
+        f"check with {check['runtime']} on {check['n_inputs']} inputs: largest difference from "
+        f"the float32 Keras graph {check['max_abs_difference']:.2e} (tolerance "
+        f"{check['tolerance']:g}), from the run's {check['precision']} models "
+        f"{check['max_abs_difference_from_run_models']:.2e}"
     )
     print(f"-> model card {args.out / 'model_card.json'}, {args.out / 'MODEL_CARD.md'}")
     return 0

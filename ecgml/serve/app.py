@@ -71,7 +71,7 @@ def create_app(
     ]
     info = {
         "ecgml_version": __version__,
-        "run": Path(ensemble.run).resolve().name,
+        "run": "/".join(Path(ensemble.run).resolve().parts[-2:]),
         "folds": ensemble.folds,
         "rule": f"majority vote of {len(ensemble.folds)} fold models, "
         f"{len(ensemble.folds) // 2 + 1} needed",

@@ -1,0 +1,118 @@
+"""The web app through Flask's test client."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tempfile
+import zipfile
+
+import numpy as np
+import pytest
+
+from ecgml.data.records import read_record, write_record
+from ecgml.serve.app import create_app
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(served, ensemble):
+    return create_app(served["run"], ensemble=ensemble, max_upload_mb=2).test_client()
+
+
+def _files(folder, *names):
+    return {"files": [(io.BytesIO((folder / n).read_bytes()), n) for n in names]}
+
+
+def _post(client, data, url="/api/predict"):
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_the_page_has_an_upload_form(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert '<input type="file" id="files" name="files" multiple>' in page
+    assert 'enctype="multipart/form-data"' in page
+
+
+def test_the_api_returns_what_the_ensemble_says(client, served, ensemble) -> None:
+    folder = served["records"]
+    response = _post(client, _files(folder, "D00101.hea", "D00101.mat"))
+    assert response.status_code == 200
+    [result] = response.json["records"]
+    record = read_record(folder / "D00101.hea")
+    expected = ensemble.predict(record.signal, fs=500, lead_names=record.header.lead_names)
+    assert result["record"] == "D00101" and result["decided"] == expected.decided
+    got = [c["probability"] for c in result["classes"]]
+    np.testing.assert_allclose(got, expected.y_score, atol=1e-5)
+    votes = (expected.fold_scores >= ensemble.thresholds).sum(axis=0)
+    assert [c["votes"] for c in result["classes"]] == votes.tolist()
+    assert base64.b64decode(result["plot_png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert response.json["errors"] == []
+
+
+def test_a_zip_of_several_records_and_no_plots(client, served) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in sorted(served["records"].glob("D0010[12].*")):
+            archive.write(path, f"upload/{path.name}")
+    response = _post(client, {"files": [(io.BytesIO(buffer.getvalue()), "two.zip")]},
+                     url="/api/predict?plot=0")  # fmt: skip
+    assert response.status_code == 200
+    assert [r["record"] for r in response.json["records"]] == ["D00101", "D00102"]
+    assert all("plot_png" not in r for r in response.json["records"])
+
+
+def test_a_missing_signal_file_is_400_with_the_reason(client, served) -> None:
+    response = _post(client, _files(served["records"], "D00101.hea"))
+    assert response.status_code == 400
+    assert "signal file D00101.mat, which was not uploaded" in response.json["error"]
+
+
+def test_a_wrong_file_type_is_400(client) -> None:
+    response = _post(client, {"files": [(io.BytesIO(b"%PDF-1.4"), "report.pdf")]})
+    assert response.status_code == 400 and "no header (.hea)" in response.json["error"]
+
+
+def test_too_large_is_413_with_the_limit(client) -> None:
+    response = _post(client, {"files": [(io.BytesIO(b"0" * 2_100_000), "A0001.dat")]})
+    assert response.status_code == 413
+    assert response.json["error"] == "upload too large: the limit is 2 MB"
+
+
+def test_too_short_is_422_and_a_good_record_beside_it_still_counts(client, served, tmp_path):
+    record = read_record(served["records"] / "D00101.hea")
+    write_record(tmp_path, "SHORT", record.signal[:100], 500, record.header.lead_names)
+    alone = _post(client, _files(tmp_path, "SHORT.hea", "SHORT.mat"))
+    assert alone.status_code == 422
+    assert alone.json["error"] == "record SHORT: too short: 0.20 s, at least 0.5 s needed"
+    short = _files(tmp_path, "SHORT.hea", "SHORT.mat")["files"]
+    good = _files(served["records"], "D00101.hea", "D00101.mat")["files"]
+    both = _post(client, {"files": short + good})
+    assert both.status_code == 200
+    assert [r["record"] for r in both.json["records"]] == ["D00101"]
+    assert both.json["errors"] == [{"record": "SHORT", "error": alone.json["error"]}]
+
+
+def test_the_page_shows_results_and_errors(client, served) -> None:
+    page = _post(client, _files(served["records"], "D00101.hea", "D00101.mat"), url="/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="record-D00101"' in html and "data:image/png;base64," in html
+    bad = _post(client, _files(served["records"], "D00101.hea"), url="/")
+    assert bad.status_code == 400
+    assert "which was not uploaded" in bad.get_data(as_text=True)
+
+
+def test_uploads_are_removed_after_the_request(client, served, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _post(client, _files(served["records"], "D00101.hea", "D00101.mat"))
+    _post(client, _files(served["records"], "D00101.hea"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_info_describes_the_run(client, ensemble) -> None:
+    info = client.get("/api/info").json
+    assert [c["code"] for c in info["classes"]] == list(ensemble.class_names)
+    assert info["classes"][1]["name"] == "atrial fibrillation"
+    assert info["input"]["leads"][:3] == ["I", "II", "III"] and info["input"]["min_seconds"] == 0.5
