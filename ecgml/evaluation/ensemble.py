@@ -261,15 +261,25 @@ class Ensemble:
         shape ``(n_models, n, n_classes)``, float32."""
         n = len(x)
         # Padding to whole batches, or below one batch to a power of two, keeps the
-        # input shapes few, so each model's predict function is traced a few times
-        # at most, while one short recording does not pay for a whole batch.
+        # input shapes few, so each model's predict step is traced a few times at
+        # most, while one short recording does not pay for a whole batch.
         size = batch_size if n >= batch_size else min(batch_size, 1 << (n - 1).bit_length())
         pad = -n % size
         if pad:
             x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
-        return np.stack([m.predict(x, batch_size=size, verbose=0)[:n] for m in self.models]).astype(
-            np.float32
-        )
+        # predict_on_batch skips predict()'s per-call set-up (data adapter, iterator,
+        # callbacks), which costs more than the model itself for one recording.
+        return np.stack(
+            [
+                np.concatenate(
+                    [
+                        np.asarray(m.predict_on_batch(x[i : i + size]))
+                        for i in range(0, len(x), size)
+                    ]
+                )[:n]
+                for m in self.models
+            ]
+        ).astype(np.float32)
 
     def predict_cache(
         self,
