@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+import socket
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 import zipfile
 
 import numpy as np
 import pytest
 
+from ecgml.cli.serve import _is_loopback
 from ecgml.data.records import read_record, write_record
 from ecgml.serve.app import create_app
 
@@ -116,3 +123,43 @@ def test_info_describes_the_run(client, ensemble) -> None:
     assert [c["code"] for c in info["classes"]] == list(ensemble.class_names)
     assert info["classes"][1]["name"] == "atrial fibrillation"
     assert info["input"]["leads"][:3] == ["I", "II", "III"] and info["input"]["min_seconds"] == 0.5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ecgml_serve_starts_on_loopback(served) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecgml", "serve", "--run", str(served["run"]), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/info", timeout=5) as r:
+                    info = json.load(r)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the server did not answer: {process.stdout.read()}")
+                time.sleep(0.5)
+        assert info["folds"] == [0, 1, 2]
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert f"serving {served['run']} on http://127.0.0.1:{port}/" in output
+    assert "warning" not in output
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False),
+     ("192.168.1.5", False), ("example.org", False)],
+)  # fmt: skip
+def test_hosts_other_than_loopback_are_flagged(host, loopback) -> None:
+    assert _is_loopback(host) is loopback
