@@ -59,13 +59,8 @@ def run_threshold(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
-    parser.add_argument(
-        "--data", type=Path, required=True, metavar="TEST_CACHE_OR_DIR",
-        help="held-out records: a cache from 'ecgml prepare' or a folder of records",
-    )  # fmt: skip
-    parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+def add_vote_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--rule`` and ``--min-votes``: how the fold models' decisions combine."""
     parser.add_argument(
         "--rule", choices=("majority", "mean"), default="majority",
         help="majority vote of the fold decisions (default), or the mean probability "
@@ -75,6 +70,16 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-votes", type=int,
         help="votes a class needs under 'majority' (default: more than half the folds)",
     )  # fmt: skip
+
+
+def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    parser.add_argument(
+        "--data", type=Path, required=True, metavar="TEST_CACHE_OR_DIR",
+        help="held-out records: a cache from 'ecgml prepare' or a folder of records",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    add_vote_arguments(parser)
     parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     parser.add_argument(
         "--all-windows", action="store_true",

@@ -7,6 +7,8 @@ import ipaddress
 import sys
 from pathlib import Path
 
+from ecgml.cli.evaluate import add_vote_arguments
+
 EXPORT_FORMATS = ("savedmodel", "onnx", "tflite")
 
 
@@ -17,15 +19,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="a .hea file, a record path without extension, or a folder (walked recursively)",
     )  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
-    parser.add_argument(
-        "--rule", choices=("majority", "mean"), default="majority",
-        help="majority vote of the fold decisions (default), or the mean probability "
-        "against the mean threshold",
-    )  # fmt: skip
-    parser.add_argument(
-        "--min-votes", type=int,
-        help="votes a class needs under 'majority' (default: more than half the folds)",
-    )  # fmt: skip
+    add_vote_arguments(parser)
     parser.add_argument(
         "--missing-leads", choices=("error", "zero"), default="error",
         help="a record without one of the model's leads is skipped (error, default) or "

@@ -14,33 +14,23 @@ import pytest
 import postprocessing
 import threshold
 from ecgml.cli.main import main as ecgml_main
-from ecgml.config import Config, save_config
+from ecgml.config import save_config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.evaluation.ensemble import Ensemble, vote
-from ecgml.models.config import ModelConfig
-from ecgml.training import fit
-from ecgml.training.config import TrainingConfig
 from tests.conftest import REPO
+from tests.tiny_run import TINY_CONFIG, train_tiny_run
 
 pytestmark = pytest.mark.slow
 
-CONFIG = Config(
-    preprocess=PreprocessConfig(window=500),
-    model=ModelConfig(
-        stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
-    ),
-    training=TrainingConfig(n_folds=3, batch_size=8, epochs=1),
-)
+CONFIG = TINY_CONFIG
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("pipeline")
-    write_demo_dataset(root / "train", n_records=24, progress=False)
-    prepare_cache([root / "train"], root / "cache", CONFIG.preprocess, progress=False)
-    fit.train_run(root / "cache", root / "run", CONFIG, verbose=0)
+    train_tiny_run(root)
     test = root / "test"
     write_demo_dataset(test, n_records=8, seed=1, first_id=101, progress=False)
     header = (test / "D00101.hea").read_text().replace("D00101", "BROKEN")
