@@ -171,7 +171,8 @@ def _preprocessing_text(pre: PreprocessConfig) -> str:
     steps = [f"resample to {pre.fs:g} Hz"]
     if pre.bandpass:
         steps.append(f"zero-phase Butterworth band-pass {pre.bandpass[0]:g}-{pre.bandpass[1]:g} "
-                     f"Hz, order {pre.filter_order} (scipy sosfiltfilt)")  # fmt: skip
+                     f"Hz, order {pre.filter_order} (scipy sosfiltfilt, padlen "
+                     f"min(n_samples - 1, ceil(fs / {pre.bandpass[0]:g})))")  # fmt: skip
     if pre.normalisation == "zscore":
         steps.append("z-score each lead of each window")
     return "; ".join(steps)
