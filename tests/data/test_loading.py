@@ -1,6 +1,6 @@
 import pytest
 
-from ecgml.data.loading import load_record
+from ecgml.data.loading import load_for_prediction, load_record, min_seconds, prepare_signal
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
 from ecgml.data.records import RecordError
 from tests.conftest import sine_signal
@@ -26,3 +26,25 @@ def test_unknown_code_is_kept_with_a_warning(write_wfdb):
 
 def test_no_dx_is_a_warning(write_wfdb):
     assert load_record(write_wfdb("R1", dx="")).warnings == ("no Dx codes in the header",)
+
+
+def test_prepare_signal_resamples_windows_and_pads() -> None:
+    config = PreprocessConfig()
+    long, warnings = prepare_signal(sine_signal(n_samples=12_500, fs=250), 250, STANDARD_LEADS,
+                                    config)  # fmt: skip
+    assert long.shape == (5, 5000, 12) and warnings == ()  # 50 s at 500 Hz: 5 windows
+    short, warnings = prepare_signal(sine_signal(n_samples=3000), 500, STANDARD_LEADS, config)
+    assert short.shape == (1, 5000, 12) and not short[0, 3000:].any()
+    assert warnings == ("6.00 s is shorter than a 10 s window; zero-padded",)
+
+
+def test_prepare_signal_refuses_records_under_half_a_window() -> None:
+    assert min_seconds(PreprocessConfig()) == 5.0
+    with pytest.raises(ValueError, match="too short: 4.99 s, at least 5 s needed"):
+        prepare_signal(sine_signal(n_samples=2495), 500, STANDARD_LEADS, PreprocessConfig())
+
+
+def test_load_for_prediction_names_the_record(write_wfdb) -> None:
+    header = write_wfdb("A0042", sine_signal(n_samples=1000))
+    with pytest.raises(RecordError, match="record A0042: too short: 2.00 s"):
+        load_for_prediction(header, PreprocessConfig())

@@ -11,6 +11,7 @@ from ecgml.data.preprocess import (
     resample,
     window_starts,
     zscore,
+    select_leads,
 )
 from tests.conftest import sine_signal
 
@@ -107,3 +108,22 @@ def test_preprocess_chain_shape_and_order():
 def test_config_rejects_an_impossible_bandpass():
     with pytest.raises(ValueError, match="bandpass"):
         PreprocessConfig(bandpass=(1.0, 300.0))
+
+
+def test_select_leads_orders_by_name_and_leaves_extra_leads_out() -> None:
+    signal = np.arange(15, dtype=np.float32)[None, :].repeat(3, axis=0)
+    names = [n.lower() for n in reversed(STANDARD_LEADS)] + ["vx", "vy", "vz"]
+    out, warnings = select_leads(signal, names)
+    np.testing.assert_array_equal(out[0], np.arange(11, -1, -1))
+    assert warnings == ("leads ['vx', 'vy', 'vz'] not used by the model",)
+
+
+def test_select_leads_zero_fills_a_missing_lead_only_on_request() -> None:
+    signal = np.ones((4, 11), np.float32)
+    with pytest.raises(ValueError, match=r"missing leads \['V6'\]"):
+        select_leads(signal, STANDARD_LEADS[:11])
+    out, warnings = select_leads(signal, STANDARD_LEADS[:11], missing="zero")
+    assert out[:, 11].tolist() == [0, 0, 0, 0] and out[:, :11].min() == 1
+    assert warnings == ("leads ['V6'] missing, filled with zeros",)
+    with pytest.raises(ValueError, match="missing must be one of"):
+        select_leads(signal, STANDARD_LEADS[:11], missing="drop")
