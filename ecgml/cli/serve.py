@@ -20,12 +20,16 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     add_vote_arguments(parser)
+    add_missing_leads_argument(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_missing_leads_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--missing-leads", choices=("error", "zero"), default="error",
-        help="a record without one of the model's leads is skipped (error, default) or "
+        help="a record without one of the model's leads is refused (error, default) or "
         "predicted with that lead set to zero and a warning (zero)",
     )  # fmt: skip
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -93,7 +97,7 @@ def run_serve(args: argparse.Namespace) -> int:
             "it has no authentication",
             file=sys.stderr,
         )
-    app = create_app(args.run, max_upload_mb=args.max_upload_mb)
+    app = create_app(args.run, max_upload_mb=args.max_upload_mb, missing_leads=args.missing_leads)
     print(f"serving {args.run} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
     waitress.serve(app, host=args.host, port=args.port, threads=4)
     return 0
@@ -142,4 +146,5 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "--max-upload-mb", type=float, default=20.0,
         help="largest upload accepted, in MB (default 20)",
     )  # fmt: skip
+    add_missing_leads_argument(serve)
     serve.set_defaults(func=run_serve)

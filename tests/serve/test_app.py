@@ -163,3 +163,15 @@ def test_ecgml_serve_starts_on_loopback(served) -> None:
 )  # fmt: skip
 def test_hosts_other_than_loopback_are_flagged(host, loopback) -> None:
     assert _is_loopback(host) is loopback
+
+
+def test_a_missing_lead_is_422_unless_the_app_fills_it(client, served, ensemble, tmp_path):
+    record = read_record(served["records"] / "D00101.hea")
+    write_record(tmp_path, "NOV6", record.signal[:, :11], 500, record.header.lead_names[:11])
+    files = lambda: _files(tmp_path, "NOV6.hea", "NOV6.mat")  # noqa: E731
+    refused = _post(client, files())
+    assert refused.status_code == 422 and "missing leads ['V6']" in refused.json["error"]
+    filling = create_app(served["run"], ensemble=ensemble, missing_leads="zero").test_client()
+    answered = _post(filling, files())
+    assert answered.status_code == 200
+    assert answered.json["records"][0]["warnings"] == ["leads ['V6'] missing, filled with zeros"]
