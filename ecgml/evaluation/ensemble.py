@@ -36,6 +36,12 @@ from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 VOTE_RULES = ("majority", "mean")
 
 
+def votes_needed(n_models: int, min_votes: int | None = None) -> int:
+    """The votes a class needs under ``"majority"``: ``min_votes``, by default a strict
+    majority of ``n_models``."""
+    return n_models // 2 + 1 if min_votes is None else min_votes
+
+
 def vote(
     fold_scores: np.ndarray,
     thresholds: np.ndarray,
@@ -67,7 +73,7 @@ def vote(
         return (y_score >= thresholds.mean(axis=0)).astype(np.uint8), y_score
     if rule != "majority":
         raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
-    needed = n_models // 2 + 1 if min_votes is None else min_votes
+    needed = votes_needed(n_models, min_votes)
     if not 1 <= needed <= n_models:
         raise ValueError(f"min_votes must be between 1 and {n_models}, got {needed}")
     votes = (fold_scores >= thresholds[:, None, :]).sum(axis=0)

@@ -27,7 +27,7 @@ from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote, votes_needed
 from ecgml.evaluation.report import evaluate_predictions, json_safe
 
 SCORE = "score.json"
@@ -158,7 +158,7 @@ def evaluate_on_data(
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     first = ensemble.threshold_info[0]
     members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
-    needed = len(ensemble.folds) // 2 + 1 if min_votes is None else min_votes
+    needed = votes_needed(len(ensemble.folds), min_votes)
     score = {
         "ecgml_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -31,7 +31,7 @@ from ecgml.data.loading import min_seconds, prepare_signal
 from ecgml.data.preprocess import select_leads
 from ecgml.data.records import RecordError, read_record
 from ecgml.evaluation import plots
-from ecgml.evaluation.ensemble import Ensemble, Prediction, vote
+from ecgml.evaluation.ensemble import Ensemble, Prediction, vote, votes_needed
 from ecgml.serve.uploads import UploadError, stage_uploads
 
 
@@ -74,7 +74,7 @@ def create_app(
         "run": "/".join(Path(ensemble.run).resolve().parts[-2:]),
         "folds": ensemble.folds,
         "rule": f"majority vote of {len(ensemble.folds)} fold models, "
-        f"{len(ensemble.folds) // 2 + 1} needed",
+        f"{votes_needed(len(ensemble.folds))} needed",
         "input": {
             "leads": list(pre.leads),
             "fs": pre.fs,

@@ -35,7 +35,7 @@ import numpy as np
 from ecgml import __version__
 from ecgml.data.loading import min_seconds
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.evaluation.ensemble import Ensemble, votes_needed
 from ecgml.models.registry import build_model
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
@@ -263,7 +263,7 @@ def export_run(
     manifest_path = run / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     n_models = len(ensemble.folds)
-    needed = n_models // 2 + 1
+    needed = votes_needed(n_models)
     card = {
         "name": f"ecgml ensemble of {run.resolve().name}",
         "ecgml_version": __version__,

@@ -29,7 +29,7 @@ from ecgml.data.loading import PreparedRecord, load_for_prediction, min_seconds
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote, votes_needed
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
@@ -173,8 +173,7 @@ def predict_records(
         "skipped": skipped,
         "ensemble": {
             "rule": rule,
-            "min_votes": (n_models // 2 + 1 if min_votes is None else min_votes)
-            if rule == "majority" else None,
+            "min_votes": votes_needed(n_models, min_votes) if rule == "majority" else None,
             "thresholds": ensemble.threshold_info[0]["objective"],
         },
         "input": {
