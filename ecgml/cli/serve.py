@@ -91,6 +91,8 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if args.max_upload_mb <= 0:
         raise ValueError(f"--max-upload-mb must be positive, got {args.max_upload_mb}")
+    if not 0 < args.port < 65536:
+        raise ValueError(f"--port must be between 1 and 65535, got {args.port}")
     if not _is_loopback(args.host):
         print(
             f"warning: binding to {args.host} makes the app reachable from other machines; "
@@ -98,8 +100,12 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     app = create_app(args.run, max_upload_mb=args.max_upload_mb, missing_leads=args.missing_leads)
-    print(f"serving {args.run} on http://{args.host}:{args.port}/ (Ctrl-C stops)")
-    waitress.serve(app, host=args.host, port=args.port, threads=4)
+    try:
+        server = waitress.create_server(app, host=args.host, port=args.port, threads=4)
+    except OSError as exc:  # the port is taken, or the host is not an address here
+        raise ValueError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
+    print(f"serving {args.run} on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    server.run()
     return 0
 
 

@@ -22,7 +22,9 @@ Exporting needs the TensorFlow backend.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -167,6 +169,41 @@ def _card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _export_and_check(
+    ensemble: Ensemble, fmt: str, path: Path, tolerance: float
+) -> tuple[float, float, int]:
+    """Export the float32 graph to ``path`` and run it with its own runtime.
+
+    Returns:
+        The largest difference from the float32 Keras graph, the largest from the
+        run's models as loaded, and the number of test inputs.
+
+    Raises:
+        ValueError: a wrong output shape, or a difference over ``tolerance``.
+    """
+    graph = ensemble_graph(ensemble)
+    x = check_inputs(ensemble)
+    graph(x[:1])  # exporters want a model that has been called once
+    with warnings.catch_warnings():
+        # tf2onnx and the converters warn about their own deprecated internals
+        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+        graph.export(str(path), format=FORMATS[fmt], verbose=False)
+    expected = np.asarray(graph.predict(x, verbose=0))
+    # A run trained under mixed precision computes in bfloat16 or float16 when
+    # loaded as saved; the float32 graph differs from it by that rounding.
+    run_models = np.moveaxis(ensemble.predict_proba(x), 0, 1)  # (batch, models, classes)
+    got = np.asarray(_runner(fmt, path)(x))
+    if got.shape != expected.shape:
+        raise ValueError(f"exported model gives shape {got.shape}, expected {expected.shape}")
+    difference = float(np.abs(got - expected).max())
+    if not difference <= tolerance:
+        raise ValueError(
+            f"exported {fmt} model differs from the float32 Keras graph by {difference:.2e} "
+            f"(tolerance {tolerance:g})"
+        )
+    return difference, float(np.abs(got - run_models).max()), len(x)
+
+
 def _preprocessing_text(pre: PreprocessConfig) -> str:
     steps = [f"resample to {pre.fs:g} Hz"]
     if pre.bandpass:
@@ -208,7 +245,8 @@ def export_run(
 
     Args:
         run: a trained run folder whose folds have thresholds.
-        out: the output folder (created; an earlier artifact of the same format is replaced).
+        out: the output folder (created). An earlier artifact of the same format is
+            replaced only once the new one has passed its check.
         fmt: ``"savedmodel"``, ``"onnx"`` or ``"tflite"``.
         score: a ``score.json`` of the run on held-out data, for the card.
         tolerance: largest accepted difference from the Keras models' probabilities.
@@ -234,29 +272,14 @@ def export_run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     artifact = out / ARTIFACTS[fmt]
-    if artifact.is_dir():
-        shutil.rmtree(artifact)
-    graph = ensemble_graph(ensemble)
-    x = check_inputs(ensemble)
-    graph(x[:1])  # exporters want a model that has been called once
-    with warnings.catch_warnings():
-        # tf2onnx and the converters warn about their own deprecated internals
-        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
-        graph.export(str(artifact), format=FORMATS[fmt], verbose=False)
-
-    expected = np.asarray(graph.predict(x, verbose=0))
-    # A run trained under mixed precision computes in bfloat16 or float16 when
-    # loaded as saved; the float32 graph differs from it by that rounding.
-    run_models = np.moveaxis(ensemble.predict_proba(x), 0, 1)  # (batch, models, classes)
-    got = np.asarray(_runner(fmt, artifact)(x))
-    if got.shape != expected.shape:
-        raise ValueError(f"exported model gives shape {got.shape}, expected {expected.shape}")
-    difference = float(np.abs(got - expected).max())
-    if not difference <= tolerance:
-        raise ValueError(
-            f"exported {fmt} model differs from the float32 Keras graph by {difference:.2e} "
-            f"(tolerance {tolerance:g})"
-        )
+    # Written and checked in a scratch folder first, so that a failed export leaves
+    # an earlier artifact of the same format in place.
+    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as scratch:
+        staged = Path(scratch) / artifact.name
+        difference, run_difference, n_inputs = _export_and_check(ensemble, fmt, staged, tolerance)
+        if artifact.is_dir():
+            shutil.rmtree(artifact)
+        os.replace(staged, artifact)
 
     pre = ensemble.config.preprocess
     run = Path(ensemble.run)
@@ -318,11 +341,11 @@ def export_run(
             "validation_scores": [t.get("validation_score") for t in ensemble.threshold_info],
         },
         "check": {
-            "n_inputs": len(x),
+            "n_inputs": n_inputs,
             "max_abs_difference": difference,
             "compared_with": "the float32 Keras graph of the fold models",
             "precision": ensemble.config.training.precision,
-            "max_abs_difference_from_run_models": float(np.abs(got - run_models).max()),
+            "max_abs_difference_from_run_models": run_difference,
             "tolerance": tolerance,
             "runtime": RUNTIMES[fmt],
         },

@@ -175,3 +175,16 @@ def test_a_missing_lead_is_422_unless_the_app_fills_it(client, served, ensemble,
     answered = _post(filling, files())
     assert answered.status_code == 200
     assert answered.json["records"][0]["warnings"] == ["leads ['V6'] missing, filled with zeros"]
+
+
+def test_serve_refuses_a_taken_or_impossible_port(served, capsys) -> None:
+    from ecgml.cli.main import main as ecgml_main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert ecgml_main(["serve", "--run", str(served["run"]), "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert ecgml_main(["serve", "--run", str(served["run"]), "--port", "70000"]) == 2
+    assert "--port must be between 1 and 65535" in capsys.readouterr().err

@@ -75,3 +75,16 @@ def test_the_command_line_and_its_errors(served, tmp_path, capsys) -> None:
     assert (out / "ensemble_savedmodel" / "saved_model.pb").is_file()
     assert ecgml_main([*args, "--score", str(tmp_path / "none.json")]) == 2
     assert "score file not found" in capsys.readouterr().err
+
+
+def test_a_failed_check_keeps_the_earlier_artifact(served, ensemble, tmp_path) -> None:
+    export_run(served["run"], tmp_path, fmt="savedmodel", ensemble=ensemble)
+    saved = (tmp_path / "ensemble_savedmodel" / "saved_model.pb").read_bytes()
+    card = (tmp_path / "model_card.json").read_text()
+    with pytest.raises(ValueError, match="differs from the float32 Keras graph"):
+        export_run(served["run"], tmp_path, fmt="savedmodel", ensemble=ensemble, tolerance=-1)
+    assert (tmp_path / "ensemble_savedmodel" / "saved_model.pb").read_bytes() == saved
+    assert (tmp_path / "model_card.json").read_text() == card
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "MODEL_CARD.md", "ensemble_savedmodel", "model_card.json"
+    ]  # fmt: skip
