@@ -206,6 +206,80 @@ def extract_features(
     )
 
 
+QUALITY = ("qrs_template_corr", "kurtosis", "skewness", "qrs_band_power", "baseline_power",
+           "flat_fraction")  # fmt: skip
+
+
+def single_lead_feature_names() -> list[str]:
+    """Names of the columns :func:`extract_single_lead_features` returns."""
+    return [*RHYTHM, *INTERVALS, *MORPHOLOGY, "qrs_ms", *QUALITY]
+
+
+def _quality(raw: np.ndarray, cleaned: np.ndarray, rpeaks: np.ndarray, fs: float) -> list[float]:
+    """Signal-quality features: how alike the beats are, how peaked the signal, where
+    its power lies, how much of it is flat."""
+    import neurokit2 as nk
+    from scipy import signal as sps
+    from scipy import stats
+
+    template = math.nan
+    if len(rpeaks) >= 3:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                quality = nk.ecg_quality(
+                    cleaned, rpeaks=rpeaks, sampling_rate=int(fs), method="averageQRS"
+                )
+            template = float(np.nanmean(quality))
+        except Exception:
+            template = math.nan
+    freqs, power = sps.welch(raw, fs=fs, nperseg=min(len(raw), int(4 * fs)))
+    total = power[(freqs >= 0.05) & (freqs <= 45)].sum()
+
+    def share(low: float, high: float) -> float:
+        return (
+            float(power[(freqs >= low) & (freqs < high)].sum() / total) if total > 0 else math.nan
+        )
+
+    flat = float(np.mean(np.abs(np.diff(raw)) < 1e-4)) if len(raw) > 1 else math.nan
+    return [template, float(stats.kurtosis(cleaned)), float(stats.skew(cleaned)),
+            share(5.0, 15.0), share(0.05, 1.0), flat]  # fmt: skip
+
+
+def extract_single_lead_features(signal: np.ndarray, fs: float) -> np.ndarray:
+    """Features of a single-lead recording, in the order of :func:`single_lead_feature_names`.
+
+    The rhythm features (RR irregularity), the intervals with the share of beats
+    that have a P wave, the median beat's morphology and QRS width, as for 12
+    leads (:func:`extract_features`), and signal-quality features: the mean
+    correlation of each beat with the average beat (NeuroKit2's ``averageQRS``),
+    kurtosis and skewness, the share of power in 5-15 Hz (QRS) and below 1 Hz
+    (baseline wander), and the share of flat samples. The CinC 2017 entries'
+    "feature-based approach" used features of these three kinds.
+
+    Args:
+        signal: shape ``(n_samples,)`` or ``(n_samples, 1)``, millivolts.
+        fs: sampling rate in Hz.
+
+    Returns:
+        float64 vector; NaN where a feature cannot be measured.
+    """
+    import neurokit2 as nk
+
+    raw = np.asarray(signal, dtype=np.float64).reshape(-1)
+    base = extract_features(raw[:, None], fs, ["II"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cleaned = nk.ecg_clean(raw, sampling_rate=int(fs))
+        try:
+            _, info = nk.ecg_peaks(cleaned, sampling_rate=int(fs))
+            rpeaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+        except Exception:
+            rpeaks = np.zeros(0, dtype=np.int64)
+    n_shared = len(RHYTHM) + len(INTERVALS) + len(MORPHOLOGY) + 1  # up to and with qrs_ms
+    return np.concatenate([base[:n_shared], _quality(raw, cleaned, rpeaks, fs)])
+
+
 class FeatureClassifier:
     """One random forest per class on a feature table; missing values imputed with medians.
 

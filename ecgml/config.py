@@ -2,8 +2,16 @@
 
 A config file is a JSON object with one section per part of the pipeline::
 
-    {"preprocess": {"fs": 500, "window": 5000, ...},
-     "labels": {"equivalent_mode": "separate"}}
+    {"task": {"name": "cinc2020", "reader": "cinc2020", "target": "multilabel", ...},
+     "preprocess": {"fs": 500, "window": 5000, ...},
+     "labels": {"equivalent_mode": "separate"},
+     "model": {"architecture": "se_resnet", ...},
+     "training": {...}}
+
+The ``task`` section says which reader reads the data, what kind of target the
+model learns and which scorer scores it; a config without one is the CinC 2020
+task. The ``model`` section's fields depend on its ``architecture``
+(:data:`ecgml.models.config.MODEL_CONFIGS`).
 
 Missing sections and fields take their defaults; an unknown section or field
 is an error, so that a typo never silently falls back to a default. The
@@ -21,17 +29,56 @@ from typing import Any
 
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import ModelConfig
+from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
+
+TARGETS = ("multilabel", "multiclass")
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskConfig:
+    """Which task a config is for: how its data is read, learned and scored.
+
+    Attributes:
+        name: the task's name, for reports.
+        reader: the data reader (:mod:`ecgml.data.readers`): ``"cinc2020"``
+            (CinC 2020/2021, labels in ``#Dx``) or ``"cinc2017"`` (single lead,
+            labels in ``REFERENCE.csv``).
+        target: ``"multilabel"`` (a sigmoid per class, per-class thresholds,
+            majority vote) or ``"multiclass"`` (softmax, one class per record,
+            the argmax of the mean fold probability); see :mod:`ecgml.targets`.
+        scorer: the scorer of held-out predictions (:mod:`ecgml.evaluation.scorers`).
+        all_windows: score every cached window of a record, averaged, at test
+            time; otherwise its first window.
+    """
+
+    name: str = "cinc2020"
+    reader: str = "cinc2020"
+    target: str = "multilabel"
+    scorer: str = "cinc2020"
+    all_windows: bool = False
+
+    def __post_init__(self) -> None:
+        from ecgml.data.readers import READER_NAMES
+        from ecgml.evaluation.scorers import SCORER_NAMES
+
+        if self.reader not in READER_NAMES:
+            raise ValueError(f"reader must be one of {READER_NAMES}, got {self.reader!r}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        if self.scorer not in SCORER_NAMES:
+            raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {self.scorer!r}")
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     """Everything a run needs to know, one frozen section per stage."""
 
+    task: TaskConfig = dataclasses.field(default_factory=TaskConfig)
     preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
     labels: LabelConfig = dataclasses.field(default_factory=LabelConfig)
-    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    # a ModelConfig for the SE-ResNet, or another architecture's config
+    model: Any = dataclasses.field(default_factory=ModelConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
 
@@ -56,6 +103,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
     for key, value in data.items():
         hint = hints[key]
         path = f"{where}.{key}" if where else key
+        if cls is Config and key == "model" and isinstance(value, dict):
+            hint = model_config_class(value.get("architecture", "se_resnet"))
         if dataclasses.is_dataclass(hint):
             kwargs[key] = _build(hint, value, path)
         else:

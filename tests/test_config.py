@@ -58,3 +58,29 @@ def test_keeping_the_last_epoch_needs_early_stopping_off():
     with pytest.raises(ValueError, match="keep_epoch must be one of"):
         TrainingConfig(keep_epoch="first")
     assert TrainingConfig(keep_epoch="last", early_stopping_patience=0).keep_epoch == "last"
+
+
+def test_a_config_without_a_task_is_the_cinc2020_task():
+    task = config_from_dict({}).task
+    assert (task.name, task.reader, task.target, task.scorer) == (
+        "cinc2020", "cinc2020", "multilabel", "cinc2020")  # fmt: skip
+    assert not task.all_windows
+
+
+def test_cinc2017_configs_name_their_reader_target_and_scorer():
+    for name in ("cinc2017.json", "cinc2017-cpu.json"):
+        config = load_config(REPO / "configs" / name)
+        assert (config.task.reader, config.task.target, config.task.scorer) == (
+            "cinc2017", "multiclass", "cinc2017")  # fmt: skip
+        assert config.model.architecture == "resecg"
+        assert config.preprocess.leads == ("ECG",) and config.preprocess.fs == 300
+        assert config.labels.classes == ("N", "A", "O", "~")
+
+
+def test_unknown_task_parts_are_errors_naming_the_choices():
+    with pytest.raises(ValueError, match="reader must be one of"):
+        config_from_dict({"task": {"reader": "mitdb2"}})
+    with pytest.raises(ValueError, match="target must be one of"):
+        config_from_dict({"task": {"target": "regression"}})
+    with pytest.raises(ValueError, match="scorer must be one of"):
+        config_from_dict({"task": {"scorer": "kappa"}})

@@ -2,7 +2,13 @@ import keras
 import numpy as np
 import pytest
 
-from ecgml.losses import WeightedBinaryCrossentropy, make_loss, positive_weights
+from ecgml.losses import (
+    WeightedBinaryCrossentropy,
+    WeightedCategoricalCrossentropy,
+    class_weights,
+    make_loss,
+    positive_weights,
+)
 
 
 def test_positive_weights_are_negatives_over_positives():
@@ -42,3 +48,27 @@ def test_serialization_round_trip():
     clone = keras.losses.deserialize(keras.losses.serialize(loss))
     assert isinstance(clone, WeightedBinaryCrossentropy)
     assert clone.pos_weight == [2.0, 0.5]
+
+
+def test_class_weights_balance_the_classes():
+    y = np.eye(3, dtype=np.uint8)[[0, 0, 0, 1]]  # 3 of class 0, 1 of class 1, none of 2
+    np.testing.assert_allclose(class_weights(y), [4 / 9, 4 / 3, 1.0], rtol=1e-6)
+
+
+def test_weighted_categorical_crossentropy_by_hand():
+    y_true = np.array([[1, 0], [0, 1]], dtype="float32")
+    y_pred = np.array([[0.8, 0.2], [0.4, 0.6]], dtype="float32")
+    loss = WeightedCategoricalCrossentropy([1.0, 3.0])
+    expected = (-np.log(0.8) - 3.0 * np.log(0.6)) / 2
+    assert float(loss(y_true, y_pred)) == pytest.approx(expected, rel=1e-5)
+    again = WeightedCategoricalCrossentropy.from_config(loss.get_config())
+    assert again.class_weight == [1.0, 3.0]
+
+
+def test_make_loss_builds_the_multiclass_losses():
+    y = np.eye(3, dtype=np.uint8)[[0, 1, 2, 2]]
+    assert isinstance(make_loss("cce", y), keras.losses.CategoricalCrossentropy)
+    weighted = make_loss("weighted_cce", y)
+    np.testing.assert_allclose(weighted.class_weight, class_weights(y))
+    focal = make_loss("categorical_focal", y, focal_gamma=2.0, focal_alpha=None)
+    assert isinstance(focal, keras.losses.CategoricalFocalCrossentropy)

@@ -10,7 +10,7 @@ def test_modelbuild_prints_the_summary_and_saves(tmp_path, capsys):
     out = tmp_path / "m.keras"
     assert modelbuild.main(["--config", str(REPO / "configs/demo.json"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "27 outputs" in printed
+    assert "27 sigmoid outputs" in printed
     assert "GFLOPs per sample" in printed
     model = keras.saving.load_model(out, safe_mode=True)
     assert model.output_shape == (None, 27)

@@ -24,8 +24,9 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
 
     prepare = subparsers.add_parser(
         "prepare",
-        help="read folders of CinC records into a training cache",
-        description="Walk DATA_DIR folders for WFDB records (.hea + .mat/.dat), "
+        help="read folders of records into a training cache",
+        description="Walk DATA_DIR folders for WFDB records (.hea + .mat/.dat) with the "
+        "config's task reader (CinC 2020 by default), "
         "preprocess them and write a memory-mapped cache. Re-running skips records "
         "already cached and unchanged; an interrupted run resumes. Records that "
         "cannot be used are listed with the reason in CACHE_DIR/prepare_report.json.",
@@ -33,7 +34,10 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
     prepare.add_argument("--out", type=Path, required=True, metavar="CACHE_DIR")
     prepare.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
-    prepare.add_argument("--config", type=Path, help="JSON config (preprocess, labels)")
+    prepare.add_argument(
+        "--config", type=Path,
+        help="JSON config (task, preprocess, labels); its task's reader reads the records",
+    )  # fmt: skip
     prepare.add_argument("--patient-map", type=Path, help="CSV with columns record_id,patient_id")
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
@@ -63,6 +67,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         config.labels,
         jobs=args.jobs,
         patient_map=args.patient_map,
+        reader=config.task.reader,
         progress=not args.no_progress,
     )
     n_warned = len({w["record_id"] for w in report["warnings"]})

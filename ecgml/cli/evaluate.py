@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from ecgml.cli.keras_commands import uses_keras
+
 WEIGHTS_HELP = (
     "reward matrix of the challenge metric, in the format of the challenge's weights.csv "
     "(default: 'cinc2020', the CinC 2020 table shipped with ecgml; 'none' leaves the "
@@ -39,6 +41,7 @@ def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fold", type=int, action="append", metavar="K", help="only fold K")
 
 
+@uses_keras
 def run_threshold(args: argparse.Namespace) -> int:
     from ecgml.evaluation.run_thresholds import fit_run_thresholds
 
@@ -47,6 +50,12 @@ def run_threshold(args: argparse.Namespace) -> int:
         args.run, objective=args.objective, beta=args.beta, grid=args.grid,
         fallback=args.fallback, weights=weights, folds=args.fold,
     )  # fmt: skip
+    if not results:
+        print(
+            f"{args.run} is a multiclass run: each decision is the argmax of the "
+            "probabilities, so there is nothing to threshold"
+        )
+        return 0
     for r in results:
         score = r["validation_score"]
         print(
@@ -62,9 +71,11 @@ def run_threshold(args: argparse.Namespace) -> int:
 def add_vote_arguments(parser: argparse.ArgumentParser) -> None:
     """``--rule`` and ``--min-votes``: how the fold models' decisions combine."""
     parser.add_argument(
-        "--rule", choices=("majority", "mean"), default="majority",
-        help="majority vote of the fold decisions (default), or the mean probability "
-        "against the mean threshold",
+        "--rule", choices=("majority", "mean"),
+        help="how the fold models combine. Multilabel runs: majority vote of the fold "
+        "decisions (default), or the mean probability against the mean threshold. "
+        "Multiclass runs: argmax of the mean probability (mean, default), or the most "
+        "votes among the folds' argmaxes (majority; ties to the higher mean probability)",
     )  # fmt: skip
     parser.add_argument(
         "--min-votes", type=int,
@@ -82,8 +93,9 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
     add_vote_arguments(parser)
     parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     parser.add_argument(
-        "--all-windows", action="store_true",
-        help="average the predictions over every 'window' of long records",
+        "--all-windows", action=argparse.BooleanOptionalAction, default=None,
+        help="average the predictions over every 'window' of long records, or only the "
+        "first window (default: the task's all_windows)",
     )  # fmt: skip
     parser.add_argument(
         "--crops", type=int, default=1,
@@ -93,6 +105,7 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
+@uses_keras
 def run_postprocess(args: argparse.Namespace) -> int:
     import logging
 
@@ -114,11 +127,13 @@ def run_postprocess(args: argparse.Namespace) -> int:
         "(unreadable; listed in score.json)"
     )
     for name, result in score["models"].items():
-        o, c = result["overall"], result.get("challenge", {})
-        print(
-            f"{name:>18}: macro AUROC {_fmt(o['macro_auroc'])}  macro F1 {_fmt(o['macro_f1'])}"
-            f"  challenge metric {_fmt(c.get('challenge_metric'))}"
-        )
+        o, c = result["overall"], result.get("challenge")
+        line = f"{name:>18}: macro AUROC {_fmt(o['macro_auroc'])}  macro F1 {_fmt(o['macro_f1'])}"
+        if "cinc2017_score" in o:
+            line += f"  CinC 2017 score {_fmt(o['cinc2017_score'])}"
+        if c is not None:
+            line += f"  challenge metric {_fmt(c.get('challenge_metric'))}"
+        print(line)
     print(f"-> {args.out / SCORE}, roc.png, pr.png, confusion.png, outputs/")
     return 0
 

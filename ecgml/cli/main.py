@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from ecgml import __version__
 from ecgml.cli import data, evaluate, model, serve, train
+from ecgml.cli.keras_commands import quiet_tensorflow
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespace,
                 name: str) -> int:  # fmt: skip
     """Run one command; errors in what the user gave print one line and return 2."""
+    if getattr(run, "uses_keras", False):
+        quiet_tensorflow()
     try:
         return run(args)
     except (FileNotFoundError, ValueError) as exc:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ecgml.cli.keras_commands import uses_keras
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="JSON config (model, preprocess, labels)")
@@ -22,10 +24,12 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_modelbuild)
 
 
+@uses_keras
 def run_modelbuild(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.data.labels import LabelEncoder
     from ecgml.models.registry import build_model, count_flops
+    from ecgml.targets import get_target
 
     if args.out is not None and args.out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras, got {args.out}")
@@ -34,12 +38,14 @@ def run_modelbuild(args: argparse.Namespace) -> int:
     model = build_model(
         config.model,
         n_classes=n_classes,
-        input_length=config.preprocess.window,
+        input_length=config.training.input_length or config.preprocess.window,
         n_leads=len(config.preprocess.leads),
+        activation=get_target(config.task.target).activation,
     )
     model.summary()
+    activation = model.get_layer("output").activation.__name__
     print(
-        f"input {model.input_shape[1:]}, {n_classes} outputs, "
+        f"input {model.input_shape[1:]}, {n_classes} {activation} outputs, "
         f"{model.count_params():,} parameters, "
         f"{count_flops(model) / 1e9:.2f} GFLOPs per sample (convolutions and dense layers)"
     )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ecgml.cli.evaluate import add_vote_arguments
+from ecgml.cli.keras_commands import uses_keras
 
 EXPORT_FORMATS = ("savedmodel", "onnx", "tflite")
 
@@ -32,6 +33,7 @@ def add_missing_leads_argument(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+@uses_keras
 def run_predict(args: argparse.Namespace) -> int:
     import logging
 
@@ -50,6 +52,7 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0 if report["n_predicted"] else 1
 
 
+@uses_keras
 def run_export(args: argparse.Namespace) -> int:
     import logging
 
@@ -81,6 +84,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+@uses_keras
 def run_serve(args: argparse.Namespace) -> int:
     import logging
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ecgml.cli.keras_commands import uses_keras
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="JSON config (default: built-in defaults)")
@@ -45,6 +47,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run_train)
 
 
+@uses_keras
 def run_train(args: argparse.Namespace) -> int:
     import dataclasses
 

@@ -39,7 +39,8 @@ from ecgml.data.labels import LabelConfig, LabelEncoder
 from ecgml.data.loading import load_record
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError
-from ecgml.data.sources import FoundRecord, find_records, source_of
+from ecgml.data.readers import get_reader
+from ecgml.data.sources import FoundRecord
 
 __all__ = ["REPORT", "Cache", "prepare_cache", "write_labels"]
 
@@ -58,11 +59,11 @@ def _atomic_write(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def _process(task: tuple[str, PreprocessConfig]) -> dict[str, Any]:
+def _process(task: tuple[str, PreprocessConfig, str]) -> dict[str, Any]:
     """Worker: one record to windows, or to the reason it was skipped."""
-    path, config = task
+    path, config, reader = task
     try:
-        prepared = load_record(path, config)
+        prepared = load_record(path, config, get_reader(reader))
     except RecordError as exc:
         return {"ok": False, "reason": exc.problem}
     header = prepared.header
@@ -80,7 +81,7 @@ def _process(task: tuple[str, PreprocessConfig]) -> dict[str, Any]:
     }
 
 
-def _imap(tasks: list[tuple[str, PreprocessConfig]], jobs: int) -> Iterable[dict[str, Any]]:
+def _imap(tasks: list[tuple[str, PreprocessConfig, str]], jobs: int) -> Iterable[dict[str, Any]]:
     if jobs <= 1:
         yield from map(_process, tasks)
         return
@@ -153,7 +154,7 @@ def _recover_compaction(out: Path) -> None:
         os.replace(index_compact, out / INDEX)
 
 
-def _load_previous(out: Path, preprocess: PreprocessConfig) -> pd.DataFrame | None:
+def _load_previous(out: Path, preprocess: PreprocessConfig, reader: str) -> pd.DataFrame | None:
     _recover_compaction(out)
     meta_path, index_path = out / META, out / INDEX
     if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
@@ -161,6 +162,10 @@ def _load_previous(out: Path, preprocess: PreprocessConfig) -> pd.DataFrame | No
     meta = json.loads(meta_path.read_text())
     if meta.get("preprocess_hash") != _config_hash(preprocess):
         print(f"preprocessing config differs from the cache in {out}: rebuilding it")
+        (out / SIGNALS).unlink()
+        return None
+    if meta.get("reader", "cinc2020") != reader:
+        print(f"the cache in {out} was read by reader {meta.get('reader')!r}: rebuilding it")
         (out / SIGNALS).unlink()
         return None
     return read_index(index_path)
@@ -182,7 +187,7 @@ def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.Data
 
 
 def _write_meta(
-    out: Path, preprocess: PreprocessConfig, labels: LabelConfig, *, complete: bool
+    out: Path, preprocess: PreprocessConfig, labels: LabelConfig, reader: str, *, complete: bool
 ) -> None:
     encoder = LabelEncoder.from_config(labels)
     row_bytes = preprocess.window * len(preprocess.leads) * 4
@@ -191,6 +196,7 @@ def _write_meta(
         "format_version": FORMAT_VERSION,
         "ecgml_version": __version__,
         "complete": complete,
+        "reader": reader,
         "preprocess": dataclasses.asdict(preprocess),
         "labels": dataclasses.asdict(labels),
         "preprocess_hash": _config_hash(preprocess),
@@ -227,9 +233,10 @@ def prepare_cache(
     *,
     jobs: int = 1,
     patient_map: str | Path | None = None,
+    reader: str = "cinc2020",
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Build or update a cache from folders of CinC-style records.
+    """Build or update a cache from folders of records.
 
     Walks ``data_dirs`` recursively; reuses records already cached whose files
     are unchanged; reads the rest with ``jobs`` worker processes. Records that
@@ -245,6 +252,8 @@ def prepare_cache(
         labels: how Dx codes become the label matrix.
         jobs: worker processes reading records.
         patient_map: optional CSV with columns ``record_id, patient_id``.
+        reader: the data reader (:mod:`ecgml.data.readers`) that finds and
+            reads the records; a cache made by another reader is rebuilt.
         progress: show a progress bar.
 
     Returns:
@@ -255,8 +264,9 @@ def prepare_cache(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    found = find_records(data_dirs)
-    previous = _load_previous(out, preprocess)
+    source = get_reader(reader)
+    found = source.find(data_dirs)
+    previous = _load_previous(out, preprocess, reader)
     reusable: dict[tuple[str, str], dict[str, Any]] = {}
     if previous is not None:
         for row in previous.to_dict("records"):
@@ -277,9 +287,9 @@ def prepare_cache(
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
     shape = (preprocess.window, len(preprocess.leads))
     writer = _Writer(out, shape)
-    _write_meta(out, preprocess, labels, complete=False)  # lets an interrupted run resume
+    _write_meta(out, preprocess, labels, reader, complete=False)  # lets an interrupted run resume
     last_checkpoint = time.time()
-    tasks = [(str(r.path), preprocess) for r in todo]
+    tasks = [(str(r.path), preprocess, reader) for r in todo]
     results = _imap(tasks, jobs)
     bar = tqdm(total=len(todo), desc="prepare", unit="rec", disable=not progress)
     n_new = 0
@@ -294,7 +304,7 @@ def prepare_cache(
             n_new += 1
             rows.append({
                 "record_id": rec.record_id, "folder": rec.folder,
-                "source": source_of(rec.record_id, rec.folder), "path": str(rec.path),
+                "source": source.source(rec.record_id, rec.folder), "path": str(rec.path),
                 "patient_id": "", **result["meta"], "row": writer.append(windows),
                 "n_windows": windows.shape[0], "fingerprint": rec.fingerprint,
             })  # fmt: skip
@@ -313,7 +323,7 @@ def prepare_cache(
     index = _apply_patient_map(index, Path(patient_map) if patient_map else None)
     _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     write_labels(out, index, labels)
-    _write_meta(out, preprocess, labels, complete=True)
+    _write_meta(out, preprocess, labels, reader, complete=True)
 
     warned = index[index["warnings"] != ""]
     report = {
@@ -328,6 +338,7 @@ def prepare_cache(
         "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
         "seconds": round(time.time() - started, 3),
         "jobs": jobs,
+        "reader": reader,
     }
     _atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     return report

@@ -41,7 +41,9 @@ def read_index(path: Path) -> pd.DataFrame:
     text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
                     "fingerprint", "warnings")  # fmt: skip
     index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
-    index["age"] = pd.to_numeric(index["age"].replace("", np.nan))
+    # prepare writes a number or nothing (an unknown age) in this column
+    age = index["age"].astype(str)
+    index["age"] = pd.to_numeric(age.mask(age == ""))
     return index
 
 
@@ -56,6 +58,7 @@ class Cache:
         class_names: SNOMED code (or ``"a|b"`` for a merged pair) per label column.
         abbreviations: short name per label column.
         meta: the contents of ``meta.json``.
+        reader: the data reader that read the records (``"cinc2020"``, ``"cinc2017"``).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -86,6 +89,8 @@ class Cache:
         shape = tuple(self.meta["shape"])
         self.signals = np.memmap(self.path / SIGNALS, dtype=np.float32, mode="r", shape=shape)
         self.class_names: tuple[str, ...] = tuple(self.meta["class_names"])
+        # caches made before readers existed were all read as CinC 2020
+        self.reader: str = self.meta.get("reader", "cinc2020")
         self.abbreviations: tuple[str, ...] = tuple(self.meta["abbreviations"])
 
     def __len__(self) -> int:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.labels import known_diagnoses
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
+from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import RecordError, RecordHeader, read_record
 
 
@@ -22,7 +22,7 @@ class PreparedRecord:
         header: what its header says.
         windows: float32, shape ``(n_windows, window, n_leads)``.
         warnings: problems that do not stop the record from being used
-            (an unknown Dx code, no Dx at all).
+            (an unknown Dx code, no Dx at all, a short record).
     """
 
     header: RecordHeader
@@ -40,24 +40,16 @@ def min_seconds(config: PreprocessConfig) -> float:
     return MIN_WINDOW_SHARE * config.window / config.fs
 
 
-def dx_warnings(header: RecordHeader) -> tuple[str, ...]:
-    """Warnings about a header's diagnoses: none given, or codes no CinC table knows."""
-    if not header.dx:
-        return ("no Dx codes in the header",)
-    known = known_diagnoses()
-    unknown = [code for code in header.dx if code not in known]
-    if unknown:
-        return (f"unknown Dx code(s) {unknown}, kept in the metadata",)
-    return ()
-
-
-def load_record(path: str | Path, config: PreprocessConfig | None = None) -> PreparedRecord:
-    """Read one record and preprocess it.
+def load_record(
+    path: str | Path, config: PreprocessConfig | None = None, reader: Reader | None = None
+) -> PreparedRecord:
+    """Read one record with its labels and preprocess it.
 
     Args:
         path: the ``.hea`` file, or the record path without extension.
         config: preprocessing settings; defaults to 12 standard leads, 500 Hz,
             5000-sample windows.
+        reader: the task's data reader; defaults to CinC 2020 (labels in ``#Dx``).
 
     Raises:
         RecordError: naming the record and the problem (unparsable header,
@@ -65,13 +57,16 @@ def load_record(path: str | Path, config: PreprocessConfig | None = None) -> Pre
             or missing leads).
     """
     config = config or PreprocessConfig()
-    record = read_record(path)
+    reader = reader or get_reader("cinc2020")
+    record = reader.read(path)
     header = record.header
     try:
         windows = preprocess(record.signal, header.fs, header.lead_names, config)
     except ValueError as exc:
         raise RecordError(header.record_id, str(exc)) from exc
-    return PreparedRecord(header=header, windows=windows, warnings=dx_warnings(header))
+    return PreparedRecord(
+        header=header, windows=windows, warnings=reader.label_warnings(header.dx)
+    )
 
 
 def prepare_signal(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -118,33 +119,62 @@ def _record_stem(path: str | Path) -> Path:
     return path.with_suffix("") if path.suffix in (".hea", ".mat", ".dat") else path
 
 
-def _record_line_name(header_path: Path) -> str | None:
+def _record_line(header_path: Path) -> str | None:
+    """The header's record line (its first line that is not a comment)."""
     with open(header_path, encoding="ascii", errors="ignore") as f:
         for line in f:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                return line.split()[0]
+            if line.strip() and not line.lstrip().startswith("#"):
+                return line.rstrip("\r\n")
     return None
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _repaired_record_line(line: str, record_id: str) -> str | None:
+    """The record line with known quirks fixed, or ``None`` if it has none.
+
+    * Some CinC 2021 headers (the Georgia set) name the record ``E00271.mat``.
+    * The CinC 2017 headers give an ISO date before the time
+      (``A00001 1 300 9000 2014-05-08 05:05:15``); WFDB wants the time first and
+      the date as ``DD/MM/YYYY``.
+
+    wfdb rejects both.
+    """
+    fields = line.split()
+    if not fields:
+        return None
+    changed = False
+    name = Path(fields[0])
+    if name.suffix in (".mat", ".dat") and name.stem == record_id:
+        fields[0], changed = record_id, True
+    if len(fields) >= 6 and (date := _ISO_DATE.fullmatch(fields[4])) and _TIME.fullmatch(fields[5]):
+        year, month, day = date.groups()
+        fields[4:6] = [fields[5], f"{day}/{month}/{year}"]
+        changed = True
+    return " ".join(fields) if changed else None
 
 
 @contextlib.contextmanager
 def _wfdb_readable(stem: Path) -> Iterator[Path]:
-    """The record path to hand to wfdb, repairing a known header quirk.
+    """The record path to hand to wfdb, repairing known header quirks.
 
-    Some CinC 2021 headers (the Georgia set) name the record ``E00271.mat``
-    on the record line, which wfdb rejects. For those, wfdb reads a corrected
-    copy of the header in a temporary folder, beside links to the signal files.
+    For a header with a quirk (:func:`_repaired_record_line`), wfdb reads a
+    corrected copy in a temporary folder, beside links to the signal files.
     """
-    name = _record_line_name(stem.with_suffix(".hea"))
-    if name is None or Path(name).suffix not in (".mat", ".dat") or Path(name).stem != stem.name:
+    header_path = stem.with_suffix(".hea")
+    line = _record_line(header_path)
+    repaired = None if line is None else _repaired_record_line(line, stem.name)
+    if repaired is None:
         yield stem
         return
     with tempfile.TemporaryDirectory(prefix="ecgml-hea-") as tmp:
-        text = stem.with_suffix(".hea").read_text(encoding="ascii", errors="ignore")
-        Path(tmp, stem.name + ".hea").write_text(text.replace(name, stem.name, 1))
+        text = header_path.read_text(encoding="ascii", errors="ignore")
+        Path(tmp, stem.name + ".hea").write_text(text.replace(line, repaired, 1))
         for suffix in (".mat", ".dat"):
             if stem.with_suffix(suffix).exists():
-                os.symlink(stem.with_suffix(suffix), Path(tmp, stem.name + suffix))
+                os.symlink(stem.with_suffix(suffix).resolve(), Path(tmp, stem.name + suffix))
         yield Path(tmp, stem.name)
 
 

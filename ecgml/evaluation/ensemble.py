@@ -1,17 +1,10 @@
 """The five fold models of a run as one classifier.
 
-Each fold model scores a record; each fold's own thresholds turn its scores into
-decisions. Two rules combine them:
-
-* ``"majority"`` (default): a class is decided when at least ``min_votes`` fold
-  models decide it. ``min_votes`` defaults to a strict majority,
-  ``n_models // 2 + 1``: 3 of 5, and for an even number of models (say 4) also 3,
-  so a tie (2 of 4) is negative.
-* ``"mean"``: the mean of the fold probabilities against the mean of the fold
-  thresholds, per class (what the seed project did).
-
-Under both rules the ensemble's continuous score, used for ROC and PR curves, is
-the mean fold probability.
+Each fold model scores a record. How the scores become decisions depends on
+the task's target kind (:mod:`ecgml.targets`, :mod:`ecgml.evaluation.decisions`):
+for multi-label runs each fold's own thresholds decide for that fold and a
+majority vote combines them; for multi-class runs the argmax of the mean fold
+probability decides.
 """
 
 from __future__ import annotations
@@ -30,54 +23,13 @@ from ecgml.config import Config
 from ecgml.data.cache_reader import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.loading import prepare_signal
+from ecgml.evaluation.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.evaluation.run_thresholds import run_info
+from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
+from ecgml.targets import Target, get_target
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 
-VOTE_RULES = ("majority", "mean")
-
-
-def votes_needed(n_models: int, min_votes: int | None = None) -> int:
-    """The votes a class needs under ``"majority"``: ``min_votes``, by default a strict
-    majority of ``n_models``."""
-    return n_models // 2 + 1 if min_votes is None else min_votes
-
-
-def vote(
-    fold_scores: np.ndarray,
-    thresholds: np.ndarray,
-    *,
-    rule: str = "majority",
-    min_votes: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Combine fold models (module docstring).
-
-    Args:
-        fold_scores: probabilities, shape ``(n_models, n_records, n_classes)``.
-        thresholds: per fold and class, shape ``(n_models, n_classes)``.
-        rule: ``"majority"`` or ``"mean"``.
-        min_votes: votes needed under ``"majority"``; default a strict majority.
-
-    Returns:
-        ``y_pred`` (uint8, ``(n_records, n_classes)``) and ``y_score`` (the mean
-        probability, float32, same shape).
-    """
-    fold_scores, thresholds = np.asarray(fold_scores), np.asarray(thresholds, dtype=np.float64)
-    if fold_scores.ndim != 3 or thresholds.shape != (fold_scores.shape[0], fold_scores.shape[2]):
-        raise ValueError(
-            "expected fold scores (n_models, n_records, n_classes) and thresholds "
-            f"(n_models, n_classes), got {fold_scores.shape} and {thresholds.shape}"
-        )
-    n_models = fold_scores.shape[0]
-    y_score = fold_scores.astype(np.float64).mean(axis=0).astype(np.float32)
-    if rule == "mean":
-        return (y_score >= thresholds.mean(axis=0)).astype(np.uint8), y_score
-    if rule != "majority":
-        raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
-    needed = votes_needed(n_models, min_votes)
-    if not 1 <= needed <= n_models:
-        raise ValueError(f"min_votes must be between 1 and {n_models}, got {needed}")
-    votes = (fold_scores >= thresholds[:, None, :]).sum(axis=0)
-    return (votes >= needed).astype(np.uint8), y_score
+__all__ = ["VOTE_RULES", "Ensemble", "Prediction", "vote", "votes_needed"]
 
 
 @dataclass(frozen=True)
@@ -131,8 +83,9 @@ class Ensemble:
         encoder: its label encoder (``class_names``, ``abbreviations``).
         folds: the fold numbers of the members.
         models: one Keras model per member.
-        thresholds: shape ``(n_models, n_classes)``.
-        threshold_info: each member's ``thresholds.json``.
+        target: the task's target kind (decision and ensemble rules).
+        thresholds: shape ``(n_models, n_classes)``; ``None`` for a multi-class run.
+        threshold_info: each member's ``thresholds.json`` (empty for a multi-class run).
     """
 
     def __init__(
@@ -147,7 +100,11 @@ class Ensemble:
         self.run, self.config, self.encoder = run, config, encoder
         self.folds, self.models = list(folds), list(models)
         self.threshold_info = list(threshold_info)
-        self.thresholds = np.array([t["thresholds"] for t in threshold_info], dtype=np.float64)
+        self.target: Target = get_target(config.task.target)
+        self.thresholds = (
+            np.array([t["thresholds"] for t in threshold_info], dtype=np.float64)
+            if self.target.needs_thresholds else None
+        )  # fmt: skip
 
     @classmethod
     def load(cls, run: str | Path, *, folds: Sequence[int] | None = None) -> Ensemble:
@@ -159,20 +116,23 @@ class Ensemble:
         """
         run = Path(run)
         config, encoder, fold_ids = run_info(run)
+        needs_thresholds = get_target(config.task.target).needs_thresholds
         wanted = list(range(len(fold_ids))) if folds is None else list(folds)
         problems = [
             f"fold {k} is not finished" if not is_done(run, k)
             else f"fold {k} has no {THRESHOLDS} (run threshold.py)"
             for k in wanted
-            if not is_done(run, k) or not (fold_dir(run, k) / THRESHOLDS).is_file()
+            if not is_done(run, k)
+            or (needs_thresholds and not (fold_dir(run, k) / THRESHOLDS).is_file())
         ]  # fmt: skip
         if problems:
             raise ValueError(f"run {run}: " + "; ".join(problems))
         models, info = [], []
         for k in wanted:
-            info.append(json.loads((fold_dir(run, k) / THRESHOLDS).read_text()))
-            if info[-1]["class_names"] != list(encoder.class_names):
-                raise ValueError(f"fold {k}'s thresholds are for other classes than the run's")
+            if needs_thresholds:
+                info.append(json.loads((fold_dir(run, k) / THRESHOLDS).read_text()))
+                if info[-1]["class_names"] != list(encoder.class_names):
+                    raise ValueError(f"fold {k}'s thresholds are for other classes than the run's")
             # compile=False: inference needs no optimizer or loss, so nothing of the
             # training set-up has to be importable here.
             path = fold_dir(run, k) / MODEL
@@ -200,7 +160,7 @@ class Ensemble:
         fs: float,
         lead_names: Sequence[str],
         missing_leads: str = "error",
-        rule: str = "majority",
+        rule: str | None = None,
         min_votes: int | None = None,
     ) -> Prediction:
         """Classify one recording of any rate, length and lead order.
@@ -208,8 +168,8 @@ class Ensemble:
         The recording goes through the run's own preprocessing
         (:func:`ecgml.data.loading.prepare_signal`): leads matched by name,
         resampled, filtered, cut into windows whose probabilities are averaged.
-        Each fold's thresholds decide for that fold, and ``rule`` combines them
-        (:func:`vote`).
+        The run's target kind turns the fold scores into decisions and combines
+        them under ``rule`` (:mod:`ecgml.evaluation.decisions`).
 
         Args:
             signal: shape ``(n_samples, n_leads)``, millivolts.
@@ -217,8 +177,9 @@ class Ensemble:
             lead_names: names of its columns ("I", "II", ..., "V6"; any case).
             missing_leads: ``"error"`` or ``"zero"`` (fill a missing lead with zeros
                 and say so in the warnings).
-            rule: ``"majority"`` or ``"mean"``.
-            min_votes: votes needed under ``"majority"``; default a strict majority.
+            rule: ``"majority"`` or ``"mean"``; ``None`` for the target kind's default.
+            min_votes: multi-label votes needed under ``"majority"``; default a
+                strict majority.
 
         Raises:
             ValueError: the recording does not fit (wrong shape, too short, a
@@ -228,7 +189,7 @@ class Ensemble:
             signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
         )
         fold_scores = self.predict_windows([windows])
-        y_pred, y_score = vote(fold_scores, self.thresholds, rule=rule, min_votes=min_votes)
+        y_pred, y_score = self.decide(fold_scores, rule=rule, min_votes=min_votes)
         return Prediction(
             class_names=tuple(self.class_names),
             abbreviations=tuple(self.abbreviations),
@@ -238,6 +199,17 @@ class Ensemble:
             n_windows=len(windows),
             warnings=warnings,
         )
+
+    def decide(
+        self, fold_scores: np.ndarray, *, rule: str | None = None, min_votes: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ensemble's ``(y_pred, y_score)`` for fold scores
+        ``(n_models, n_records, n_classes)``, by the run's target kind."""
+        return self.target.combine(fold_scores, self.thresholds, rule=rule, min_votes=min_votes)
+
+    def fold_decisions(self, fold_scores: np.ndarray) -> np.ndarray:
+        """Each member's own decisions, uint8 ``(n_models, n_records, n_classes)``."""
+        return self.target.fold_decisions(fold_scores, self.thresholds)
 
     def predict_windows(self, windows: Sequence[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
         """Member probabilities for recordings already cut into windows.

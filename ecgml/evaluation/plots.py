@@ -129,6 +129,28 @@ def plot_confusion_grid(
     _finish(fig, title, out_png)
 
 
+def plot_confusion_matrix(
+    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], out_png: str | Path,
+    *, title: str = "",
+) -> None:  # fmt: skip
+    """One confusion matrix of one-hot labels and decisions (rows label, columns
+    decision), each cell's count written and its share of the row shaded."""
+    k = len(names)
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (np.argmax(y_true, axis=1), np.argmax(y_pred, axis=1)), 1)
+    fig = Figure(figsize=(1.2 * k + 2.4, 1.2 * k + 1.6))
+    ax = fig.subplots()
+    ax.imshow(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), cmap="Blues",
+              vmin=0, vmax=1)  # fmt: skip
+    for (i, j), c in np.ndenumerate(counts):
+        ax.text(j, i, str(c), ha="center", va="center", fontsize=10)
+    ax.set_xticks(range(k), names, fontsize=8)
+    ax.set_yticks(range(k), names, fontsize=8)
+    ax.set_xlabel("decided", fontsize=9)
+    ax.set_ylabel("label", fontsize=9)
+    _finish(fig, title, out_png)
+
+
 def _finish(fig: Figure, title: str, out_png: str | Path) -> None:
     if title:
         fig.suptitle(title)

@@ -2,11 +2,13 @@
 
 Writes into the output folder:
 
-* ``score.json``: per class and overall metrics for each fold model, the ensemble
-  and the ensemble under the other vote rule; the challenge's own scoring of the
-  same outputs; thresholds; positives per class; which run and data produced it;
-  the records left out and why.
-* ``roc.png``, ``pr.png``, ``confusion.png``: the ensemble, one panel per class.
+* ``score.json``: per class and overall figures, from the task's scorer
+  (:mod:`ecgml.evaluation.scorers`), for each fold model, the ensemble and the
+  ensemble under the other rule; for CinC 2020 the challenge's own scoring of
+  the same outputs; thresholds (multi-label runs); positives per class; which
+  run and data produced it; the records left out and why.
+* ``roc.png``, ``pr.png``: the ensemble, one panel per class; ``confusion.png``:
+  a 2x2 matrix per class (multi-label) or one class-by-class matrix (multi-class).
 * ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format.
 * ``predictions.npz``: record ids, labels, each fold's and the ensemble's scores
   and decisions.
@@ -27,8 +29,9 @@ from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote, votes_needed
-from ecgml.evaluation.report import evaluate_predictions, json_safe
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
+from ecgml.evaluation.report import json_safe
+from ecgml.evaluation.scorers import get_scorer
 
 SCORE = "score.json"
 
@@ -57,9 +60,19 @@ def _open_test_data(
     if all_windows:
         preprocess = dataclasses.replace(preprocess, window_policy="all")
     report = prepare_cache(
-        [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs, progress=progress
-    )
+        [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
+        reader=ensemble.config.task.reader, progress=progress,
+    )  # fmt: skip
     return Cache(out / "cache"), report["skipped"]
+
+
+def _check_reader(cache: Cache, ensemble: Ensemble) -> None:
+    task = ensemble.config.task
+    if cache.reader != task.reader:
+        raise ValueError(
+            f"cache {cache.path} was read by the {cache.reader!r} reader; the run's task "
+            f"({task.name}) reads with {task.reader!r}"
+        )
 
 
 def evaluate_on_data(
@@ -67,11 +80,11 @@ def evaluate_on_data(
     data: str | Path,
     out: str | Path,
     *,
-    rule: str = "majority",
+    rule: str | None = None,
     min_votes: int | None = None,
     weights: RewardMatrix | None = None,
     weights_source: str | None = None,
-    all_windows: bool = False,
+    all_windows: bool | None = None,
     crops: int = 1,
     jobs: int = 1,
     progress: bool = True,
@@ -83,11 +96,15 @@ def evaluate_on_data(
         data: a cache made by ``ecgml prepare``, or a folder of records (prepared
             into ``out/cache`` with the run's settings).
         out: the output folder (created).
-        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.ensemble`).
-        min_votes: votes needed under ``"majority"``; default a strict majority.
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.decisions`);
+            ``None`` for the run's target kind's default.
+        min_votes: multi-label votes needed under ``"majority"``; default a strict
+            majority.
         weights: reward matrix for the challenge metric; ``None`` leaves it out.
+            Only scorers that use one (CinC 2020) take it.
         weights_source: where ``weights`` came from, for the report.
-        all_windows: average over every window of long records (and cache them all).
+        all_windows: average over every window of long records (and cache them
+            all); ``None`` for the task's ``all_windows``.
         crops: evenly spaced crops per window to average, when the model input is
             shorter than the cache window.
         jobs: worker processes to read records.
@@ -96,21 +113,31 @@ def evaluate_on_data(
     Returns:
         The contents of ``score.json``.
     """
-    if rule not in VOTE_RULES:
+    if rule is not None and rule not in VOTE_RULES:
         raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
     if crops < 1:
         raise ValueError(f"crops must be at least 1, got {crops}")
     started = time.time()
     run, data, out = Path(run), Path(data), Path(out)
     ensemble = Ensemble.load(run)
+    target, task = ensemble.target, ensemble.config.task
+    rule = target.rule(rule)
     n_models = len(ensemble.folds)
+    if min_votes is not None and not target.needs_thresholds:
+        raise ValueError(f"min_votes applies to multilabel runs; {run} is {target.kind}")
     if min_votes is not None and not 1 <= min_votes <= n_models:
         raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+    if all_windows is None:
+        all_windows = task.all_windows
+    scorer = get_scorer(task.scorer)
+    if not scorer.uses_weights:
+        weights, weights_source = None, None
     # Checked before anything is written: a bad option costs no preparing or predicting.
     out.mkdir(parents=True, exist_ok=True)
     cache, skipped = _open_test_data(
         data, out, ensemble, all_windows=all_windows, jobs=jobs, progress=progress
     )
+    _check_reader(cache, ensemble)
     if len(cache) == 0:
         raise ValueError(f"no usable records in {data} ({len(skipped)} could not be read)")
     label_codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
@@ -119,10 +146,10 @@ def evaluate_on_data(
         cache, all_windows=all_windows, crops=crops, progress=progress
     )
     names, abbreviations = ensemble.class_names, ensemble.encoder.abbreviations
-    fold_preds = (fold_scores >= ensemble.thresholds[:, None, :]).astype(np.uint8)
+    fold_preds = ensemble.fold_decisions(fold_scores)
 
     def evaluate(y_score: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
-        return evaluate_predictions(
+        return scorer.score(
             y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes,
             weights=weights,
         )  # fmt: skip
@@ -130,10 +157,10 @@ def evaluate_on_data(
     models = {
         f"fold_{k}": evaluate(fold_scores[m], fold_preds[m]) for m, k in enumerate(ensemble.folds)
     }
-    y_pred, y_score = vote(fold_scores, ensemble.thresholds, rule=rule, min_votes=min_votes)
+    y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
     models["ensemble"] = evaluate(y_score, y_pred)
     other = next(r for r in VOTE_RULES if r != rule)
-    other_pred, _ = vote(fold_scores, ensemble.thresholds, rule=other)
+    other_pred, _ = ensemble.decide(fold_scores, rule=other)
     models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
 
     record_ids = cache.index["record_id"].tolist()
@@ -152,13 +179,21 @@ def evaluate_on_data(
     title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
     plots.plot_roc_grid(y_true, y_score, labels, out / "roc.png", title=title)
     plots.plot_pr_grid(y_true, y_score, labels, out / "pr.png", title=title)
-    plots.plot_confusion_grid(y_true, y_pred, labels, out / "confusion.png", title=title)
+    target.plot_confusion(y_true, y_pred, labels, out / "confusion.png", title=title)
 
     manifest_path = run / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    first = ensemble.threshold_info[0]
-    members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
     needed = votes_needed(len(ensemble.folds), min_votes)
+    thresholds = None
+    if target.needs_thresholds:
+        members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
+        first = ensemble.threshold_info[0]
+        thresholds = {
+            "objective": first["objective"],
+            "beta": first.get("beta"),
+            "per_fold": {f"fold_{k}": t["thresholds"] for k, t in members},
+            "fallback_classes": {f"fold_{k}": t["fallback_classes"] for k, t in members},
+        }
     score = {
         "ecgml_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -168,6 +203,9 @@ def evaluate_on_data(
             "folds": ensemble.folds,
             "training_cache": manifest.get("cache"),
             "backend": manifest.get("backend"),
+            "task": task.name,
+            "target": target.kind,
+            "scorer": scorer.name,
         },
         "data": {
             "path": str(data.resolve()),
@@ -180,7 +218,8 @@ def evaluate_on_data(
         },
         "ensemble": {
             "rule": rule,
-            "min_votes": needed if rule == "majority" else None,
+            "min_votes": needed if rule == "majority" and target.needs_thresholds else None,
+            "decision": target.describe(n_models, rule, min_votes),
             "score": "mean of the fold models' probabilities",
             "all_windows": all_windows,
             "crops": crops,
@@ -190,12 +229,7 @@ def evaluate_on_data(
             {"code": c, "abbreviation": a, "n_positive": int(n)}
             for c, a, n in zip(names, abbreviations, y_true.sum(axis=0), strict=True)
         ],
-        "thresholds": {
-            "objective": first["objective"],
-            "beta": first.get("beta"),
-            "per_fold": {f"fold_{k}": t["thresholds"] for k, t in members},
-            "fallback_classes": {f"fold_{k}": t["fallback_classes"] for k, t in members},
-        },
+        "thresholds": thresholds,
         "models": models,
     }
     score = json_safe(score)

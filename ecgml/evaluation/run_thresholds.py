@@ -22,6 +22,7 @@ from ecgml.config import Config, config_from_dict
 from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
 from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.targets import get_target
 from ecgml.training.layout import CONFIG, FOLDS, PREDICTIONS, THRESHOLDS, fold_dir, is_done
 
 
@@ -75,10 +76,13 @@ def fit_run_thresholds(
         folds: only these folds; ``None`` for every finished fold.
 
     Returns:
-        What was written, one dict per fold.
+        What was written, one dict per fold; empty for a run whose target kind
+        needs no thresholds (multi-class: decisions are the argmax).
     """
     run = Path(run)
-    _, encoder, fold_ids = run_info(run)
+    config, encoder, fold_ids = run_info(run)
+    if not get_target(config.task.target).needs_thresholds:
+        return []
     class_names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
     wanted = range(len(fold_ids)) if folds is None else folds
     done = [k for k in wanted if 0 <= k < len(fold_ids) and is_done(run, k)]

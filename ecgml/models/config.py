@@ -1,10 +1,13 @@
-"""Model configuration (the ``model`` section of a config file)."""
+"""Model configuration (the ``model`` section of a config file).
+
+Each architecture has its own frozen dataclass, picked by the section's
+``architecture`` field (:func:`model_config_class`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-ARCHITECTURES = ("se_resnet",)
 HEADS = ("gap", "flatten")
 
 
@@ -48,10 +51,8 @@ class ModelConfig:
     head_dropout: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}"
-            )
+        if self.architecture != "se_resnet":
+            raise ValueError(f"ModelConfig is the SE-ResNet's, got {self.architecture!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if not self.filters or min(self.filters) < 1 or self.blocks_per_stage < 1:
@@ -62,3 +63,67 @@ class ModelConfig:
         for name in ("dropout", "head_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class ResECGConfig:
+    """Sizes of the 34-layer residual network of Hannun et al. (2019), "ResECG".
+
+    The defaults are the paper's: 16 residual blocks of two kernel-16
+    convolutions, 32 filters growing by 32 every fourth block, subsampling by 2
+    in every other block, dropout 0.2.
+
+    Attributes:
+        architecture: ``"resecg"``.
+        n_blocks: residual blocks.
+        filters: filters of the first convolution and the first blocks.
+        filters_step: filters added every ``filters_every`` blocks.
+        filters_every: blocks between two filter increases.
+        subsample_every: every this many blocks, one subsamples by 2 (the
+            second, fourth, ... for 2).
+        kernel_size: kernel of every convolution.
+        dropout: dropout before each convolution of a block after the first.
+    """
+
+    architecture: str = "resecg"
+    n_blocks: int = 16
+    filters: int = 32
+    filters_step: int = 32
+    filters_every: int = 4
+    subsample_every: int = 2
+    kernel_size: int = 16
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.architecture != "resecg":
+            raise ValueError(f"ResECGConfig is ResECG's, got {self.architecture!r}")
+        for name in ("n_blocks", "filters", "filters_every", "subsample_every", "kernel_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.filters_step < 0:
+            raise ValueError(f"filters_step must be 0 or more, got {self.filters_step}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def block_filters(self, block: int) -> int:
+        """Filters of residual block ``block`` (0-based)."""
+        return self.filters + self.filters_step * (block // self.filters_every)
+
+    def block_stride(self, block: int) -> int:
+        """2 for the blocks that subsample, else 1."""
+        return 2 if block % self.subsample_every == self.subsample_every - 1 else 1
+
+
+MODEL_CONFIGS: dict[str, type] = {"se_resnet": ModelConfig, "resecg": ResECGConfig}
+ARCHITECTURES = tuple(MODEL_CONFIGS)
+
+
+def model_config_class(architecture: str) -> type:
+    """The config dataclass of an architecture.
+
+    Raises:
+        ValueError: an unknown architecture.
+    """
+    if architecture not in MODEL_CONFIGS:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+    return MODEL_CONFIGS[architecture]

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
-from ecgml.models.config import ModelConfig
+from ecgml.models.resecg import build_resecg
 from ecgml.models.se_resnet import build_se_resnet
 
-_BUILDERS = {"se_resnet": build_se_resnet}
+# One line per architecture; its config dataclass is in ecgml.models.config.MODEL_CONFIGS.
+_BUILDERS = {"se_resnet": build_se_resnet, "resecg": build_resecg}
 
 
 def build_model(
-    config: ModelConfig, *, n_classes: int, input_length: int | None, n_leads: int
+    config: Any,
+    *,
+    n_classes: int,
+    input_length: int | None,
+    n_leads: int,
+    activation: str = "sigmoid",
 ) -> keras.Model:
-    """Build the architecture ``config.architecture`` names."""
+    """Build the architecture ``config.architecture`` names.
+
+    Args:
+        config: the architecture's config (:data:`ecgml.models.config.MODEL_CONFIGS`).
+        n_classes: outputs.
+        input_length: samples per input; ``None`` for any length where the model allows.
+        n_leads: input channels.
+        activation: the output activation the task's target kind needs
+            (``"sigmoid"`` for multi-label, ``"softmax"`` for multi-class).
+    """
     return _BUILDERS[config.architecture](
-        config, n_classes=n_classes, input_length=input_length, n_leads=n_leads
-    )
+        config, n_classes=n_classes, input_length=input_length, n_leads=n_leads,
+        activation=activation,
+    )  # fmt: skip
 
 
 def count_flops(model: keras.Model) -> int:

@@ -3,7 +3,7 @@
 Input ``(length, n_leads)``, channels last. A stem convolution with batch norm,
 ReLU and max-pooling; residual stages, each a down-sampling block and identity
 blocks, with squeeze-and-excitation in every block; a pooled or flattened head,
-a dense layer and one sigmoid per class.
+a dense layer and one sigmoid per class (or a softmax, for multi-class tasks).
 """
 
 from __future__ import annotations
@@ -46,15 +46,21 @@ def residual_block(x, filters: int, config: ModelConfig, *, stride: int, name: s
 
 
 def build_se_resnet(
-    config: ModelConfig, *, n_classes: int, input_length: int | None, n_leads: int
+    config: ModelConfig,
+    *,
+    n_classes: int,
+    input_length: int | None,
+    n_leads: int,
+    activation: str = "sigmoid",
 ) -> keras.Model:
     """Build the untrained model.
 
     Args:
         config: sizes.
-        n_classes: sigmoid outputs.
+        n_classes: outputs.
         input_length: samples per window; ``None`` accepts any length (``"gap"`` head only).
         n_leads: input channels.
+        activation: ``"sigmoid"`` (multi-label, the default) or ``"softmax"``.
 
     Returns:
         A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
@@ -84,5 +90,5 @@ def build_se_resnet(
     if config.head_dropout:
         x = layers.Dropout(config.head_dropout, name="head_dropout")(x)
     # float32 output keeps probabilities exact under mixed precision
-    outputs = layers.Dense(n_classes, activation="sigmoid", dtype="float32", name="output")(x)
+    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
     return keras.Model(inputs, outputs, name="se_resnet")

@@ -26,12 +26,12 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
-from ecgml.data.labels import known_diagnoses
 from ecgml.data.loading import min_seconds, prepare_signal
 from ecgml.data.preprocess import select_leads
+from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError, read_record
 from ecgml.evaluation import plots
-from ecgml.evaluation.ensemble import Ensemble, Prediction, vote, votes_needed
+from ecgml.evaluation.ensemble import Ensemble, Prediction
 from ecgml.serve.uploads import UploadError, stage_uploads
 
 
@@ -64,17 +64,16 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
-    known = known_diagnoses()
+    reader = get_reader(ensemble.config.task.reader)
     names = [
-        " / ".join(known[c].name if c in known else c for c in code.split("|"))
-        for code in ensemble.class_names
+        " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
     ]
     info = {
         "ecgml_version": __version__,
         "run": "/".join(Path(ensemble.run).resolve().parts[-2:]),
         "folds": ensemble.folds,
-        "rule": f"majority vote of {len(ensemble.folds)} fold models, "
-        f"{votes_needed(len(ensemble.folds))} needed",
+        "task": ensemble.config.task.name,
+        "rule": ensemble.target.describe(len(ensemble.folds)),
         "input": {
             "leads": list(pre.leads),
             "fs": pre.fs,
@@ -111,8 +110,8 @@ def create_app(
             raise UploadError("; ".join(e["error"] for e in errors), status=422)
         with lock:
             fold_scores = ensemble.predict_windows([w for _, w, _ in ready])
-        y_pred, y_score = vote(fold_scores, ensemble.thresholds)
-        votes = (fold_scores >= ensemble.thresholds[:, None, :]).sum(axis=0)
+        y_pred, y_score = ensemble.decide(fold_scores)
+        votes = ensemble.fold_decisions(fold_scores).sum(axis=0)
         records = []
         for i, (record, windows, warnings) in enumerate(ready):
             header = record.header

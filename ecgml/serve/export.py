@@ -8,9 +8,10 @@ float32 weights) and joined into one Keras model::
     output "fold_probabilities" (batch, n_models, n_classes) float32
 
 which Keras 3 exports as a TensorFlow SavedModel, ONNX (through tf2onnx) or TFLite
-(LiteRT). The decisions are left to the service, from the thresholds and the vote
-rule in the model card: a class is decided when at least ``min_votes`` fold models
-reach their own threshold for it. After writing, the artifact is loaded back with
+(LiteRT). The decisions are left to the service, by the rule in the model card:
+for a multi-label run, a class is decided when at least ``min_votes`` fold models
+reach their own threshold for it; for a multi-class run, the argmax of the mean
+fold probability. After writing, the artifact is loaded back with
 its own runtime and run on test inputs; the largest difference from the float32
 Keras graph goes into the model card, and an export off by more than ``tolerance``
 is an error. The card also gives the difference from the run's models as loaded,
@@ -61,6 +62,7 @@ def ensemble_graph(ensemble: Ensemble) -> keras.Model:
             model = build_model(
                 config.model, n_classes=len(ensemble.class_names),
                 input_length=ensemble.input_length, n_leads=len(config.preprocess.leads),
+                activation=ensemble.target.activation,
             )  # fmt: skip
             model.set_weights(trained.get_weights())
             model.name = f"fold_{fold}"
@@ -144,22 +146,31 @@ def _card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Decision",
         f"- {d['rule']}",
-        "- a class without positives in a fold's validation part has that fold's fallback "
-        "threshold (listed in model_card.json)",
-        "",
-        "| class | code | " + " | ".join(f"fold {k}" for k in card["run"]["folds"]) + " |",
-        "|---|---|" + "---|" * len(card["run"]["folds"]),
     ]
-    for k, c in enumerate(card["classes"]):
-        cells = " | ".join(f"{t[k]:.3f}" for t in d["thresholds"])
-        lines.append(f"| {c['abbreviation']} | {c['code']} | {cells} |")
+    if d["thresholds"] is not None:
+        lines += [
+            "- a class without positives in a fold's validation part has that fold's fallback "
+            "threshold (listed in model_card.json)",
+            "",
+            "| class | code | " + " | ".join(f"fold {k}" for k in card["run"]["folds"]) + " |",
+            "|---|---|" + "---|" * len(card["run"]["folds"]),
+        ]
+        for k, c in enumerate(card["classes"]):
+            cells = " | ".join(f"{t[k]:.3f}" for t in d["thresholds"])
+            lines.append(f"| {c['abbreviation']} | {c['code']} | {cells} |")
+    else:
+        lines.append("- classes: " + ", ".join(
+            f"{c['abbreviation']} ({c['code']})" for c in card["classes"]))  # fmt: skip
     t = card["training"]
     lines += ["", "## Training data and scores",
               f"- cache: `{t['cache']}`; records per fold (train / validation): "
-              + ", ".join(f"{f['n_train']} / {f['n_val']}" for f in t["folds"]),
-              f"- thresholds: {t['threshold_objective']} on each fold's validation part; "
-              "validation scores: " + ", ".join(
-                  "n/a" if s is None else f"{s:.3f}" for s in t["validation_scores"])]  # fmt: skip
+              + ", ".join(f"{f['n_train']} / {f['n_val']}" for f in t["folds"])]  # fmt: skip
+    if t["threshold_objective"] is not None:
+        scores = ", ".join("n/a" if s is None else f"{s:.3f}" for s in t["validation_scores"])
+        lines.append(
+            f"- thresholds: {t['threshold_objective']} on each fold's validation part; "
+            f"validation scores: {scores}"
+        )
     test = card.get("test_score")
     lines.append(
         f"- held-out test ({test['n_records']} records, `{test['data']}`): " + ", ".join(
@@ -228,6 +239,7 @@ def _test_score(score: Path) -> dict[str, Any]:
             "macro_auprc": overall.get("macro_auprc"),
             "macro_f1": overall.get("macro_f1"),
             "challenge_metric": challenge.get("challenge_metric"),
+            "cinc2017_score": overall.get("cinc2017_score"),
         },
     }
 
@@ -286,7 +298,22 @@ def export_run(
     manifest_path = run / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     n_models = len(ensemble.folds)
-    needed = votes_needed(n_models)
+    target = ensemble.target
+    if target.needs_thresholds:
+        needed = votes_needed(n_models)
+        decision = {
+            "rule": f"majority: a class is decided when at least {needed} of the {n_models} "
+            "fold models reach their own threshold (probability >= threshold)",
+            "min_votes": needed,
+            "thresholds": ensemble.thresholds.tolist(),
+            "fallback_classes": {
+                f"fold_{k}": t["fallback_classes"]
+                for k, t in zip(ensemble.folds, ensemble.threshold_info, strict=True)
+            },
+        }
+    else:
+        decision = {"rule": target.describe(n_models) + ": one class per record",
+                    "min_votes": None, "thresholds": None}  # fmt: skip
     card = {
         "name": f"ecgml ensemble of {run.resolve().name}",
         "ecgml_version": __version__,
@@ -313,19 +340,11 @@ def export_run(
             "name": OUTPUT_NAME,
             "shape": ["batch", n_models, len(ensemble.class_names)],
             "dtype": "float32",
-            "meaning": "each fold model's sigmoid probability per class; the ensemble's "
-            "score is their mean over the fold axis",
+            "meaning": f"each fold model's {target.activation} probability per class; the "
+            "ensemble's score is their mean over the fold axis",
         },
-        "decision": {
-            "rule": f"majority: a class is decided when at least {needed} of the {n_models} "
-            "fold models reach their own threshold (probability >= threshold)",
-            "min_votes": needed,
-            "thresholds": ensemble.thresholds.tolist(),
-            "fallback_classes": {
-                f"fold_{k}": t["fallback_classes"]
-                for k, t in zip(ensemble.folds, ensemble.threshold_info, strict=True)
-            },
-        },
+        "task": {"name": ensemble.config.task.name, "target": target.kind},
+        "decision": decision,
         "classes": [
             {"code": c, "abbreviation": a}
             for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
@@ -337,7 +356,9 @@ def export_run(
                 {k: manifest.get("folds", {}).get(str(f), {}).get(k) for k in ("n_train", "n_val")}
                 for f in ensemble.folds
             ],
-            "threshold_objective": ensemble.threshold_info[0]["objective"],
+            "threshold_objective": (
+                ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
+            ),
             "validation_scores": [t.get("validation_score") for t in ensemble.threshold_info],
         },
         "check": {

@@ -29,7 +29,7 @@ from ecgml.data.loading import PreparedRecord, load_for_prediction, min_seconds
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, vote, votes_needed
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
@@ -73,7 +73,7 @@ def predict_records(
     inputs: Sequence[str | Path],
     out: str | Path,
     *,
-    rule: str = "majority",
+    rule: str | None = None,
     min_votes: int | None = None,
     missing_leads: str = "error",
     chunk: int = 32,
@@ -86,8 +86,10 @@ def predict_records(
         run: a trained run folder whose folds have thresholds.
         inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`).
         out: the output folder (created).
-        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.ensemble`).
-        min_votes: votes needed under ``"majority"``; default a strict majority.
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.decisions`);
+            ``None`` for the run's target kind's default.
+        min_votes: multi-label votes needed under ``"majority"``; default a strict
+            majority.
         missing_leads: ``"error"`` (skip a record without every lead the model
             takes) or ``"zero"`` (fill the lead with zeros, with a warning).
         chunk: records read before the models run on all their windows at once.
@@ -101,7 +103,7 @@ def predict_records(
         FileNotFoundError: no run, or an input that does not exist.
         ValueError: a bad option, or no record found in the inputs.
     """
-    if rule not in VOTE_RULES:
+    if rule is not None and rule not in VOTE_RULES:
         raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
@@ -110,7 +112,10 @@ def predict_records(
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
     ensemble = ensemble or Ensemble.load(run)
+    rule = ensemble.target.rule(rule)
     n_models = len(ensemble.folds)
+    if min_votes is not None and not ensemble.target.needs_thresholds:
+        raise ValueError(f"min_votes applies to multilabel runs; {run} is {ensemble.target.kind}")
     if min_votes is not None and not 1 <= min_votes <= n_models:
         raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
     out = Path(out)
@@ -122,7 +127,7 @@ def predict_records(
 
     def flush() -> None:
         fold_scores = ensemble.predict_windows([p.windows for _, p in pending])
-        y_pred, y_score = vote(fold_scores, ensemble.thresholds, rule=rule, min_votes=min_votes)
+        y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
         for i, (path, prepared) in enumerate(pending):
             rid = prepared.header.record_id
             write_output_file(out / "outputs" / f"{rid}.csv", rid, codes,
@@ -173,8 +178,14 @@ def predict_records(
         "skipped": skipped,
         "ensemble": {
             "rule": rule,
-            "min_votes": votes_needed(n_models, min_votes) if rule == "majority" else None,
-            "thresholds": ensemble.threshold_info[0]["objective"],
+            "decision": ensemble.target.describe(n_models, rule, min_votes),
+            "min_votes": (
+                votes_needed(n_models, min_votes)
+                if rule == "majority" and ensemble.target.needs_thresholds else None
+            ),
+            "thresholds": (
+                ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
+            ),
         },
         "input": {
             "leads": list(ensemble.config.preprocess.leads),

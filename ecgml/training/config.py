@@ -21,7 +21,9 @@ class TrainingConfig:
         input_length: samples per training input; shorter than the cache's window
             gives random crops in training and centre crops in evaluation.
             ``None`` uses the whole window.
-        loss: ``"weighted_bce"``, ``"focal"`` or ``"bce"``.
+        loss: multi-label: ``"weighted_bce"``, ``"focal"`` or ``"bce"``;
+            multi-class: ``"cce"``, ``"weighted_cce"`` (class weights) or
+            ``"categorical_focal"``.
         focal_gamma: focal loss gamma.
         focal_alpha: focal loss alpha; ``None`` turns class balancing off.
         max_pos_weight: cap on weighted-BCE positive weights; ``None`` for none.

@@ -4,14 +4,16 @@ A run folder holds ``config.json`` (resolved), ``folds.json`` (fixed at the
 first call and reused after; one written there beforehand fixes the folds, and
 its ``"test"`` records are never trained or validated on), ``manifest.json`` and
 one ``fold_K/`` per fold with
-``model.keras`` (the best epoch), ``history.csv``, ``val_predictions.npz`` and
-``done.json``. ``done.json`` is written last: a fold without it is unfinished,
-and a rerun resumes it from ``fold_K/last.keras``.
+``model.keras`` (the best epoch), ``history.csv``, ``tensorboard/`` (the same
+curves for TensorBoard), ``val_predictions.npz`` and ``done.json``. ``done.json``
+is written last: a fold without it is unfinished, and a rerun resumes it from
+``fold_K/last.keras``.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import platform
@@ -28,14 +30,22 @@ from ecgml import __version__
 from ecgml.config import Config, config_from_dict, save_config
 from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
-from ecgml.losses import make_loss
 from ecgml.metrics import MacroAUROC
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
+from ecgml.targets import get_target
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
 from ecgml.training.dataset import CacheDataset, oversample
 from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds
-from ecgml.training.layout import DONE, HISTORY, MODEL, PREDICTIONS, fold_dir, is_done
+from ecgml.training.layout import (
+    DONE,
+    HISTORY,
+    MODEL,
+    PREDICTIONS,
+    TENSORBOARD,
+    fold_dir,
+    is_done,
+)
 from ecgml.training.runtime import distribution_scope, set_up
 
 
@@ -95,7 +105,9 @@ def _update_manifest(
 def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
     encoder = LabelEncoder.from_config(config.labels)
     codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
-    return encoder.encode_many(codes), encoder
+    y = encoder.encode_many(codes)
+    get_target(config.task.target).check_labels(y, where=f"cache {cache.path}")
+    return y, encoder
 
 
 def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray:
@@ -140,16 +152,20 @@ def _compile(
         warmup_proportion=t.warmup_proportion,
         min_lr=t.min_lr,
     )
-    loss = make_loss(
-        t.loss,
-        y_train,
-        focal_gamma=t.focal_gamma,
-        focal_alpha=t.focal_alpha,
-        max_pos_weight=t.max_pos_weight,
-    )
+    loss = get_target(config.task.target).make_loss(t, y_train)
     # macro AUROC over the classes the validation fold has positives of
     auroc = MacroAUROC((y_val.sum(axis=0) > 0).astype("float32"))
     model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile)
+
+
+def _tensorboard(folder: Path, fold: int) -> list[keras.callbacks.Callback]:
+    """TensorBoard logs of the fold's curves, where TensorFlow and TensorBoard (which
+    write them) are installed."""
+    if any(importlib.util.find_spec(m) is None for m in ("tensorflow", "tensorboard")):
+        if fold == 0:
+            print("TensorBoard logs need tensorflow and tensorboard installed: history.csv only")
+        return []
+    return [keras.callbacks.TensorBoard(str(folder), write_graph=False)]
 
 
 def train_fold(
@@ -206,6 +222,7 @@ def train_fold(
     _trim_history(out / HISTORY, initial_epoch - 1)
     callbacks += [
         keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
+        *_tensorboard(out / TENSORBOARD, fold),
         checkpoint,
     ]
 
@@ -218,6 +235,7 @@ def train_fold(
                 n_classes=y.shape[1],
                 input_length=train_ds.input_length,
                 n_leads=cache.signals.shape[2],
+                activation=get_target(config.task.target).activation,
             )
             _compile(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs)
     if initial_epoch < t.epochs:
@@ -278,6 +296,12 @@ def train_run(
         The folds trained by this call.
     """
     cache = Cache(cache_dir)
+    if cache.reader != config.task.reader:
+        raise ValueError(
+            f"cache {cache.path} was read by the {cache.reader!r} reader, but the config's "
+            f"task reads with {config.task.reader!r}; prepare it with this config"
+        )
+    get_target(config.task.target).check_loss(config.training.loss)
     window = cache.signals.shape[1]
     if config.training.input_length is not None and config.training.input_length > window:
         raise ValueError(

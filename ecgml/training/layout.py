@@ -7,6 +7,7 @@
     RUN/manifest.json        versions, machine, cache id, class names, fold times
     RUN/fold_K/model.keras   the fold's best model
     RUN/fold_K/history.csv   per-epoch metrics
+    RUN/fold_K/tensorboard/  the same, as TensorBoard logs (``tensorboard --logdir RUN``)
     RUN/fold_K/val_predictions.npz   record_ids, y_true, y_score on fold K's validation part
     RUN/fold_K/done.json     written last: the fold is finished
     RUN/fold_K/thresholds.json       per-class thresholds (``threshold.py``)
@@ -17,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 MODEL, HISTORY, PREDICTIONS, DONE = "model.keras", "history.csv", "val_predictions.npz", "done.json"
-THRESHOLDS = "thresholds.json"
+THRESHOLDS, TENSORBOARD = "thresholds.json", "tensorboard"
 CONFIG, FOLDS, MANIFEST = "config.json", "folds.json", "manifest.json"
 
 

@@ -1,9 +1,14 @@
 import json
+import os
+import subprocess
+import sys
 
+import keras
 import pytest
 
 from ecgml.cli.main import main
 from ecgml.data.cache import Cache
+from tests.conftest import REPO
 
 
 def test_demo_data_then_prepare(tmp_path, capsys):
@@ -83,3 +88,23 @@ def test_score_without_the_output_folder_is_one_line_and_exit_2(tmp_path, capsys
 def test_threshold_on_a_folder_that_is_not_a_run_is_exit_2(tmp_path, capsys):
     assert main(["threshold", "--run", str(tmp_path)]) == 2
     assert "is not a run folder" in capsys.readouterr().err
+
+
+def _modelbuild_output(**env_changes: str) -> str:
+    hidden = ("TF_CPP_MIN_LOG_LEVEL", "ECGML_TF_LOGS")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    done = subprocess.run(
+        [sys.executable, "-m", "ecgml", "modelbuild", "--config", str(REPO / "configs/demo.json")],
+        capture_output=True, text=True, env=env | env_changes, check=True,
+    )  # fmt: skip
+    assert "27 sigmoid outputs" in done.stdout
+    return done.stdout + done.stderr
+
+
+TF_MARKERS = ("absl::InitializeLog", "oneDNN", "cpu_feature_guard")
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's own logging")
+def test_tensorflow_start_up_lines_are_hidden_unless_asked_for():
+    assert not any(marker in _modelbuild_output() for marker in TF_MARKERS)
+    assert any(marker in _modelbuild_output(ECGML_TF_LOGS="1") for marker in TF_MARKERS)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import signal as sps
 
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.records import read_record
-from ecgml.evaluation.ensemble import vote
+from ecgml.evaluation.ensemble import Ensemble, vote
 
 pytestmark = pytest.mark.slow
 
@@ -108,3 +112,17 @@ def test_bad_signals_are_clear_errors(ensemble, record, make, message) -> None:
     signal, _ = record
     with pytest.raises(ValueError, match=message):
         ensemble.predict(make(signal), fs=500, lead_names=STANDARD_LEADS)
+
+
+def test_a_run_saved_before_tasks_existed_loads_as_cinc2020(served, ensemble, tmp_path) -> None:
+    old = Path(shutil.copytree(served["run"], tmp_path / "old_run"))
+    config = json.loads((old / "config.json").read_text())
+    del config["task"]  # what config.json held before the task section
+    (old / "config.json").write_text(json.dumps(config))
+    loaded = Ensemble.load(old)
+    assert loaded.config.task.name == "cinc2020" and loaded.target.kind == "multilabel"
+    record = read_record(served["records"] / "D00101.hea")
+    got = loaded.predict(record.signal, fs=500, lead_names=record.header.lead_names)
+    expected = ensemble.predict(record.signal, fs=500, lead_names=record.header.lead_names)
+    assert got.decided == expected.decided
+    np.testing.assert_allclose(got.y_score, expected.y_score, atol=1e-6)

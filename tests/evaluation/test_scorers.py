@@ -1,0 +1,73 @@
+"""Scorers: the multi-class F1 and the CinC 2017 score against hand-computed arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgml.evaluation.report import evaluate_predictions, json_safe
+from ecgml.evaluation.scorers import SCORER_NAMES, get_scorer
+from ecgml.evaluation.scorers.cinc2017 import cinc2017_score
+
+NAMES = ("N", "A", "O", "~")
+
+
+def one_hot(classes: list[int], k: int = 4) -> np.ndarray:
+    return np.eye(k, dtype=np.uint8)[classes]
+
+
+# true:    N N N N A A O O O ~
+# decided: N N N A A O O O N ~
+TRUE = one_hot([0, 0, 0, 0, 1, 1, 2, 2, 2, 3])
+PRED = one_hot([0, 0, 0, 1, 1, 2, 2, 2, 0, 3])
+
+
+def test_cinc2017_scorer_f1_and_score_by_hand():
+    result = get_scorer("cinc2017").score(TRUE, TRUE.astype(float), PRED, NAMES, NAMES)
+    o = result["overall"]
+    # N: TP 3, FP 1 (an O), FN 1 (decided A) -> 6 / 8; A: TP 1, FP 1, FN 1 -> 2 / 4
+    # O: TP 2, FP 1, FN 1 -> 4 / 6; ~: TP 1 -> 1
+    assert o["f1_N"] == pytest.approx(0.75)
+    assert o["f1_A"] == pytest.approx(0.5)
+    assert o["f1_O"] == pytest.approx(2 / 3)
+    assert o["f1_~"] == pytest.approx(1.0)
+    assert o["cinc2017_score"] == pytest.approx((0.75 + 0.5 + 2 / 3) / 3)
+    assert o["accuracy"] == pytest.approx(0.7)
+    assert o["macro_f1"] == pytest.approx((0.75 + 0.5 + 2 / 3 + 1) / 4)
+    assert result["confusion_matrix"]["rows_true_columns_decided"] == [
+        [3, 1, 0, 0], [0, 1, 1, 0], [1, 0, 2, 0], [0, 0, 0, 1]]  # fmt: skip
+    assert result["per_class"]["N"]["precision"] == pytest.approx(0.75)
+    assert result["per_class"]["A"]["recall"] == pytest.approx(0.5)
+
+
+def test_cinc2017_score_ignores_the_noisy_class():
+    assert cinc2017_score({"N": 1.0, "A": 0.4, "O": 0.1, "~": 0.0}) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="needs the classes"):
+        cinc2017_score({"N": 1.0, "A": 0.4})
+
+
+def test_multiclass_scorer_refuses_rows_without_exactly_one_class():
+    bad = PRED.copy()
+    bad[0] = [1, 1, 0, 0]
+    with pytest.raises(ValueError, match="exactly one class per record"):
+        get_scorer("multiclass").score(TRUE, TRUE.astype(float), bad, NAMES, NAMES)
+
+
+def test_cinc2020_scorer_is_the_report_with_the_challenge_block():
+    rng = np.random.default_rng(0)
+    y_true = (rng.random((20, 3)) < 0.4).astype(np.uint8)
+    y_score = rng.random((20, 3))
+    y_pred = (y_score > 0.5).astype(np.uint8)
+    names, abbr = ("164889003", "426783006", "59118001"), ("AF", "NSR", "RBBB")
+    codes = [[n for n, t in zip(names, row, strict=True) if t] for row in y_true]
+    scored = get_scorer("cinc2020").score(y_true, y_score, y_pred, names, abbr, label_codes=codes)
+    expected = evaluate_predictions(y_true, y_score, y_pred, names, abbr, label_codes=codes)
+    assert json_safe(scored) == json_safe(expected) and "challenge" in scored
+    plain = get_scorer("multilabel").score(y_true, y_score, y_pred, names, abbr, label_codes=codes)
+    assert "challenge" not in plain and plain["overall"] == expected["overall"]
+
+
+def test_scorers_are_registered_by_name():
+    assert SCORER_NAMES == ("cinc2020", "multilabel", "multiclass", "cinc2017")
+    with pytest.raises(ValueError, match="unknown scorer"):
+        get_scorer("cinc2018")

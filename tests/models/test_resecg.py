@@ -1,0 +1,82 @@
+"""ResECG (Hannun et al., 2019): shape, size, layout, round trip, one training step."""
+
+import keras
+import numpy as np
+import pytest
+
+from ecgml.config import config_from_dict
+from ecgml.models.config import ResECGConfig
+from ecgml.models.registry import build_model
+from ecgml.optimizers import RAdam
+
+TINY = ResECGConfig(n_blocks=4, filters=4, filters_step=4, filters_every=2, kernel_size=3)
+
+
+def tiny(**changes) -> keras.Model:
+    config = ResECGConfig(**{**TINY.__dict__, **changes})
+    return build_model(config, n_classes=4, input_length=256, n_leads=1, activation="softmax")
+
+
+def expected_parameters(config: ResECGConfig, n_leads: int, n_classes: int) -> int:
+    """Convolutions without bias, 4 numbers per batch-norm channel, a dense output."""
+    k, c_in = config.kernel_size, config.filters
+    total = k * n_leads * c_in + 4 * c_in  # stem convolution and batch norm
+    for block in range(config.n_blocks):
+        f = config.block_filters(block)
+        total += 0 if block == 0 else 4 * c_in  # pre-activation batch norm
+        total += k * c_in * f + 4 * f + k * f * f  # conv1, its batch norm, conv2
+        c_in = f
+    return total + 4 * c_in + c_in * n_classes + n_classes
+
+
+def test_paper_layout_34_layers_32_filters_plus_32_every_fourth_block():
+    model = build_model(ResECGConfig(), n_classes=4, input_length=2560, n_leads=1,
+                        activation="softmax")  # fmt: skip
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D)]
+    assert len(convs) == 33  # with the output layer, the paper's 34
+    assert [c.filters for c in convs[1::8]] == [32, 64, 96, 128]
+    assert all(c.kernel_size == (16,) for c in convs)
+    # 8 of the 16 blocks subsample by 2: 2560 samples -> 10 steps of 256
+    assert model.get_layer("final_relu").output.shape[1] == 10
+    assert model.get_layer("output").activation.__name__ == "softmax"
+    assert model.count_params() == expected_parameters(ResECGConfig(), 1, 4)
+
+
+def test_parameter_count_matches_the_layout():
+    assert tiny().count_params() == expected_parameters(TINY, 1, 4)
+
+
+def test_output_is_a_distribution_over_classes():
+    x = np.random.default_rng(0).normal(size=(3, 256, 1)).astype("float32")
+    y = keras.ops.convert_to_numpy(tiny()(x, training=False))
+    assert y.shape == (3, 4)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_keras_round_trip_gives_the_same_outputs(tmp_path):
+    model = tiny()
+    x = np.random.default_rng(1).normal(size=(2, 256, 1)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+def test_one_training_step_is_finite():
+    model = tiny()
+    model.compile(optimizer=RAdam(learning_rate=1e-3), loss="categorical_crossentropy")
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(8, 256, 1)).astype("float32")
+    y = np.eye(4, dtype="float32")[rng.integers(0, 4, 8)]
+    assert np.isfinite(model.train_on_batch(x, y))
+
+
+def test_config_section_picks_the_dataclass_by_architecture():
+    config = config_from_dict({"model": {"architecture": "resecg", "filters": 16}})
+    assert isinstance(config.model, ResECGConfig) and config.model.filters == 16
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['stem_filters'\]"):
+        config_from_dict({"model": {"architecture": "resecg", "stem_filters": 16}})
+    with pytest.raises(ValueError, match="architecture must be one of"):
+        config_from_dict({"model": {"architecture": "lstm"}})
+    with pytest.raises(ValueError, match="dropout must be in"):
+        ResECGConfig(dropout=1.0)
