@@ -20,7 +20,9 @@ Models:
 * ``resecg-focal``: the same with categorical focal loss;
 * ``features``: rhythm-irregularity, P-wave, morphology and signal-quality
   features (:func:`ecgml.baseline.extract_single_lead_features`) and one
-  multi-class random forest.
+  multi-class random forest;
+* ``resecg+features``: the mean of ``resecg``'s and the forest's out-of-fold
+  probabilities (fixed weights 1/2 each, nothing tuned), from the same folds.
 
 Deep models predict every 10 s window of a record and average them. Run folders
 and the feature table are reused on a rerun. Results are merged into ``--out``.
@@ -54,7 +56,8 @@ from ecgml.training.folds import make_folds, save_folds
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs/cinc2017-cpu.json"
 LOSSES = {"resecg": "cce", "resecg-weighted": "weighted_cce", "resecg-focal": "categorical_focal"}
-MODELS = (*LOSSES, "features")
+FUSION = "resecg+features"
+MODELS = (*LOSSES, "features", FUSION)
 N_FOLDS, SEED = 5, 42
 
 
@@ -206,10 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     folds = fixed_folds(args.work, cache, y)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
     for model in models:
-        if model == "features":
+        if model == FUSION:
+            parts = [np.load(args.work / f"oof_{m}.npz") for m in ("resecg", "features")]
+            y_score = (parts[0]["y_score"] + parts[1]["y_score"]) / 2
+            seconds = float(sum(p["seconds"] for p in parts))
+        elif model == "features":
             y_score, seconds = run_features(args.work, cache, y, folds, args.jobs)
         else:
             y_score, seconds = run_deep(model, args.work, cache, folds)
+        np.savez(args.work / f"oof_{model}.npz", y_score=y_score, seconds=seconds,
+                 record_ids=cache.index["record_id"].to_numpy().astype(str))  # fmt: skip
         entry = score(y, y_score, folds, cache)
         entry.update({
             "train_seconds": round(seconds, 1),

@@ -52,7 +52,8 @@ class FoundRecord:
         return self.path.stem
 
 
-def _stat_key(path: Path) -> str:
+def file_key(path: Path) -> str:
+    """Size and modification time of a file (``-`` if it does not exist)."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -61,8 +62,8 @@ def _stat_key(path: Path) -> str:
 
 
 def fingerprint(header_path: Path) -> str:
-    parts = [_stat_key(header_path)]
-    parts += [_stat_key(header_path.with_suffix(s)) for s in SIGNAL_SUFFIXES]
+    parts = [file_key(header_path)]
+    parts += [file_key(header_path.with_suffix(s)) for s in SIGNAL_SUFFIXES]
     return "|".join(parts)
 
 

@@ -139,9 +139,11 @@ def _trim_history(path: Path, last_epoch: int) -> None:
         csv.writer(f).writerows(kept)
 
 
-def _compile(
+def compile_model(
     model: keras.Model, config: Config, y_train: np.ndarray, y_val: np.ndarray, total_steps: int
 ) -> None:
+    """Compile as training does: RAdam with warm-up and decay over ``total_steps``, the
+    target kind's loss weighted from ``y_train``, macro AUROC over ``y_val``'s classes."""
     t = config.training
     optimizer = RAdam(
         learning_rate=t.learning_rate,
@@ -237,7 +239,7 @@ def train_fold(
                 n_leads=cache.signals.shape[2],
                 activation=get_target(config.task.target).activation,
             )
-            _compile(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs)
+            compile_model(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs)
     if initial_epoch < t.epochs:
         model.fit(
             train_ds,

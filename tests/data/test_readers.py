@@ -111,3 +111,13 @@ def test_real_cinc2017_records_read_with_their_labels(shared_data):
     assert record.header.fs == FS and record.signal.shape == (9000, 1)
     # int16 at 1000 per mV: the first samples of A00001 are -127, -162 ... units
     np.testing.assert_allclose(record.signal[:2, 0], [-0.127, -0.162], atol=1e-6)
+
+
+def test_a_changed_reference_label_is_read_again(tmp_path):
+    data = tmp_path / "data"
+    write_cinc2017(data, ["N", "A"], seconds=[10.0, 10.0])
+    prepare_cache([data], tmp_path / "cache", SINGLE, reader="cinc2017", progress=False)
+    (data / "REFERENCE.csv").write_text("A00001,O\nA00002,A\n")
+    report = prepare_cache([data], tmp_path / "cache", SINGLE, reader="cinc2017", progress=False)
+    assert report["new"] == 2
+    assert list(Cache(tmp_path / "cache").index["dx"]) == ["O", "A"]

@@ -92,8 +92,10 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     assert set(score["models"]) == {"fold_0", "fold_1", "fold_2", "ensemble", "ensemble_mean"}
     assert score["ensemble"] == {
         "rule": "majority", "min_votes": 2, "score": "mean of the fold models' probabilities",
-        "all_windows": False, "crops": 1,
+        "all_windows": False, "crops": 1, "decision": "majority vote of 3 fold models, 2 needed",
     }  # fmt: skip
+    assert (score["run"]["task"], score["run"]["target"], score["run"]["scorer"]) == (
+        "cinc2020", "multilabel", "cinc2020")  # fmt: skip
     for name in ("roc.png", "pr.png", "confusion.png", "predictions.npz"):
         assert (out / name).stat().st_size > 0
     assert sorted(p.name for p in (out / "outputs").iterdir()) == [

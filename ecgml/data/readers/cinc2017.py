@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ecgml.data.readers.base import Reader
 from ecgml.data.records import Record, RecordError, read_record
+from ecgml.data.sources import FoundRecord, file_key
 
 REFERENCE = "REFERENCE.csv"
 CLASSES: dict[str, str] = {
@@ -53,6 +54,14 @@ class Cinc2017Reader(Reader):
     """Reads CinC 2017 records and their ``REFERENCE.csv`` labels (module docstring)."""
 
     name = "cinc2017"
+
+    def find(self, data_dirs) -> list[FoundRecord]:
+        """As every reader, with ``REFERENCE.csv`` in each record's fingerprint, so that
+        a changed label makes ``ecgml prepare`` read the record again."""
+        return [
+            dataclasses.replace(r, fingerprint=f"{r.fingerprint}|{file_key(r.path.parent / REFERENCE)}")
+            for r in super().find(data_dirs)
+        ]
 
     def read(self, path: str | Path) -> Record:
         record = read_record(path)
