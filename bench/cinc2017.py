@@ -18,6 +18,10 @@ Models:
 * ``resecg``: ``configs/cinc2017-cpu.json`` (categorical cross-entropy);
 * ``resecg-weighted``: the same with class weights (``weighted_cce``);
 * ``resecg-focal``: the same with categorical focal loss;
+* ``resecg-zscore``: ``resecg`` with each window standardised per lead
+  (``normalisation: "zscore"``), its one change; added after the first rows,
+  where ResECG never decided AF, as a lever against amplitude differences
+  between recordings (its own cache of the same records, the same folds);
 * ``features``: rhythm-irregularity, P-wave, morphology and signal-quality
   features (:func:`ecgml.baseline.extract_single_lead_features`) and one
   multi-class random forest;
@@ -55,7 +59,9 @@ from ecgml.training.folds import make_folds, save_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs/cinc2017-cpu.json"
-LOSSES = {"resecg": "cce", "resecg-weighted": "weighted_cce", "resecg-focal": "categorical_focal"}
+LOSSES = {"resecg": "cce", "resecg-weighted": "weighted_cce", "resecg-focal": "categorical_focal",
+          "resecg-zscore": "cce"}  # fmt: skip
+ZSCORE = ("resecg-zscore",)
 FUSION = "resecg+features"
 MODELS = (*LOSSES, "features", FUSION)
 N_FOLDS, SEED = 5, 42
@@ -63,9 +69,26 @@ N_FOLDS, SEED = 5, 42
 
 def deep_config(model: str) -> Config:
     config = load_config(CONFIG)
+    if model in ZSCORE:
+        pre = dataclasses.replace(config.preprocess, normalisation="zscore")
+        config = dataclasses.replace(config, preprocess=pre)
     return dataclasses.replace(
         config, training=dataclasses.replace(config.training, loss=LOSSES[model])
     )
+
+
+def model_cache(model: str, work: Path, data: Path, cache: Cache, jobs: int) -> Cache:
+    """The benchmark's cache, or a cache of the same records with the model's preprocessing."""
+    config = deep_config(model)
+    if config.preprocess == cache.preprocess:
+        return cache
+    folder = work / f"cache-{config.preprocess.normalisation}"
+    prepare_cache([data], folder, config.preprocess, config.labels, jobs=jobs,
+                  reader=config.task.reader, progress=False)  # fmt: skip
+    other = Cache(folder)
+    if list(other.index["record_id"]) != list(cache.index["record_id"]):
+        raise ValueError(f"{folder} holds other records than {cache.path}")
+    return other
 
 
 def fixed_folds(work: Path, cache: Cache, y: np.ndarray) -> np.ndarray:
@@ -216,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         elif model == "features":
             y_score, seconds = run_features(args.work, cache, y, folds, args.jobs)
         else:
-            y_score, seconds = run_deep(model, args.work, cache, folds)
+            own = model_cache(model, args.work, args.data, cache, args.jobs)
+            y_score, seconds = run_deep(model, args.work, own, folds)
         np.savez(args.work / f"oof_{model}.npz", y_score=y_score, seconds=seconds,
                  record_ids=cache.index["record_id"].to_numpy().astype(str))  # fmt: skip
         entry = score(y, y_score, folds, cache)

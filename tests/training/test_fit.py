@@ -1,6 +1,7 @@
 """Five-fold training on a tiny cache: outputs, resume after interruption, one fold only."""
 
 import dataclasses
+import importlib.util
 import json
 
 import keras
@@ -16,6 +17,12 @@ from ecgml.models.config import ModelConfig
 from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 from ecgml.training.folds import HELD_OUT, save_folds
+
+# the fold's TensorBoard logs, written where TensorFlow and TensorBoard are installed
+TENSORBOARD = (
+    {"tensorboard"} if all(importlib.util.find_spec(m) for m in ("tensorflow", "tensorboard"))
+    else set()
+)  # fmt: skip
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +62,10 @@ def test_a_run_leaves_what_thresholds_and_the_ensemble_need(cache_dir, tmp_path)
             "history.csv",
             "val_predictions.npz",
             "done.json",
-        }
+        } | TENSORBOARD
+        if TENSORBOARD:  # one event file for training and one for validation curves
+            events = (out / "tensorboard").rglob("events.out.tfevents*")
+            assert {p.parent.name for p in events} == {"train", "validation"}
         preds = np.load(out / "val_predictions.npz")
         assert list(preds["record_ids"]) == folds[k]  # out-of-fold: exactly this fold's records
         assert preds["y_score"].shape == preds["y_true"].shape == (len(folds[k]), 27)
@@ -185,7 +195,7 @@ def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_pat
     assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
     assert (run / "fold_0" / "done.json").exists()
     assert {p.name for p in (run / "fold_0").iterdir()} == {
-        "model.keras", "history.csv", "val_predictions.npz", "done.json"}  # fmt: skip
+        "model.keras", "history.csv", "val_predictions.npz", "done.json"} | TENSORBOARD  # fmt: skip
 
 
 def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_path):
