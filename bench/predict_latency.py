@@ -28,7 +28,7 @@ import numpy as np
 
 from ecgml import __version__
 from ecgml.data.loading import load_for_prediction
-from ecgml.evaluation.ensemble import Ensemble, vote
+from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.registry import count_flops
 from ecgml.serve.predict import predict_records, read_summary
 
@@ -39,7 +39,7 @@ def _single(ensemble: Ensemble, record: Path) -> dict[str, float]:
     t1 = time.perf_counter()
     fold_scores = ensemble.predict_windows([prepared.windows])
     t2 = time.perf_counter()
-    vote(fold_scores, ensemble.thresholds)
+    ensemble.decide(fold_scores)
     t3 = time.perf_counter()
     return {"read_preprocess": t1 - t0, "models": t2 - t1, "vote": t3 - t2, "total": t3 - t0}
 

@@ -25,10 +25,10 @@ import numpy as np
 
 from ecgml.config import load_config
 from ecgml.data.cache import Cache
-from ecgml.losses import make_loss
 from ecgml.metrics import MacroAUROC
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
+from ecgml.targets import get_target
 from ecgml.training.dataset import CacheDataset
 
 
@@ -68,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
             ds.on_epoch_end()
     pipeline = served / (time.perf_counter() - started)
 
-    model = build_model(config.model, n_classes=n_classes, input_length=length, n_leads=n_leads)
+    target = get_target(config.task.target)
+    model = build_model(config.model, n_classes=n_classes, input_length=length, n_leads=n_leads,
+                        activation=target.activation)  # fmt: skip
     model.compile(
         optimizer=RAdam(learning_rate=1e-3, total_steps=1000),
-        loss=make_loss(training.loss, cache.labels),
+        loss=target.make_loss(training, cache.labels),
         metrics=[MacroAUROC(np.ones(n_classes))],
         jit_compile=args.jit,
     )

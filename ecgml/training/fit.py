@@ -91,6 +91,7 @@ def _update_manifest(
             "numpy_version": np.__version__,
             "python": platform.python_version(),
             "machine": platform.platform(),
+            "task": config.task.name,
             "seed": config.training.seed,
             "cache": {"path": str(cache.path.resolve()), "id": cache.cache_id},
         }
