@@ -22,6 +22,11 @@ Models:
   (``normalisation: "zscore"``), its one change; added after the first rows,
   where ResECG never decided AF, as a lever against amplitude differences
   between recordings (its own cache of the same records, the same folds);
+* ``resecg-bn0.9``: ``resecg`` with batch-norm momentum 0.9 instead of Keras's
+  0.99, its one change: with 5 steps an epoch, 0.99 ** 200 = 13 % of the
+  initial moving statistics remain after 40 epochs, and inference uses them
+  (added after the first rows, on a synthetic check where the change lifted
+  validation AUROC from 0.76 to 0.99);
 * ``features``: rhythm-irregularity, P-wave, morphology and signal-quality
   features (:func:`ecgml.baseline.extract_single_lead_features`) and one
   multi-class random forest;
@@ -59,22 +64,29 @@ from ecgml.training.folds import make_folds, save_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs/cinc2017-cpu.json"
-LOSSES = {"resecg": "cce", "resecg-weighted": "weighted_cce", "resecg-focal": "categorical_focal",
-          "resecg-zscore": "cce"}  # fmt: skip
-ZSCORE = ("resecg-zscore",)
+# each deep model: the CPU config with these changes (training.loss, preprocess, model fields)
+VARIANTS: dict[str, dict[str, Any]] = {
+    "resecg": {"loss": "cce"},
+    "resecg-weighted": {"loss": "weighted_cce"},
+    "resecg-focal": {"loss": "categorical_focal"},
+    "resecg-zscore": {"loss": "cce", "normalisation": "zscore"},
+    "resecg-bn0.9": {"loss": "cce", "bn_momentum": 0.9},
+}
 FUSION = "resecg+features"
-MODELS = (*LOSSES, "features", FUSION)
+MODELS = (*VARIANTS, "features", FUSION)
 N_FOLDS, SEED = 5, 42
 
 
 def deep_config(model: str) -> Config:
     config = load_config(CONFIG)
-    if model in ZSCORE:
-        pre = dataclasses.replace(config.preprocess, normalisation="zscore")
-        config = dataclasses.replace(config, preprocess=pre)
-    return dataclasses.replace(
-        config, training=dataclasses.replace(config.training, loss=LOSSES[model])
-    )
+    changes = VARIANTS[model]
+    pre, net = config.preprocess, config.model
+    if "normalisation" in changes:
+        pre = dataclasses.replace(pre, normalisation=changes["normalisation"])
+    if "bn_momentum" in changes:
+        net = dataclasses.replace(net, bn_momentum=changes["bn_momentum"])
+    training = dataclasses.replace(config.training, loss=changes["loss"])
+    return dataclasses.replace(config, preprocess=pre, model=net, training=training)
 
 
 def model_cache(model: str, work: Path, data: Path, cache: Cache, jobs: int) -> Cache:
@@ -246,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = score(y, y_score, folds, cache)
         entry.update({
             "train_seconds": round(seconds, 1),
-            "config": None if model == "features" else dataclasses.asdict(deep_config(model)),
+            "config": dataclasses.asdict(deep_config(model)) if model in VARIANTS else None,
             "command": "python bench/cinc2017.py " + " ".join(argv or sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
             "ecgml_version": __version__,

@@ -83,6 +83,10 @@ class ResECGConfig:
             second, fourth, ... for 2).
         kernel_size: kernel of every convolution.
         dropout: dropout before each convolution of a block after the first.
+        bn_momentum: momentum of the batch-norm moving averages that inference
+            uses (Keras's default 0.99). A run of few steps (a small data set)
+            needs a lower one: after ``n`` steps a share ``bn_momentum ** n`` of
+            the initial statistics remains (0.99 ** 200 = 0.13).
     """
 
     architecture: str = "resecg"
@@ -93,6 +97,7 @@ class ResECGConfig:
     subsample_every: int = 2
     kernel_size: int = 16
     dropout: float = 0.2
+    bn_momentum: float = 0.99
 
     def __post_init__(self) -> None:
         if self.architecture != "resecg":
@@ -104,6 +109,8 @@ class ResECGConfig:
             raise ValueError(f"filters_step must be 0 or more, got {self.filters_step}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 < self.bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum must be in (0, 1), got {self.bn_momentum}")
 
     def block_filters(self, block: int) -> int:
         """Filters of residual block ``block`` (0-based)."""

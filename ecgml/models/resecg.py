@@ -47,8 +47,8 @@ class PadChannels(layers.Layer):
         return {**super().get_config(), "extra": self.extra}
 
 
-def _bn_relu(x, *, name: str):
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+def _bn_relu(x, config: ResECGConfig, *, name: str):
+    x = layers.BatchNormalization(momentum=config.bn_momentum, name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
@@ -59,11 +59,11 @@ def resecg_block(x, filters: int, config: ResECGConfig, *, stride: int, first: b
         shortcut = layers.MaxPooling1D(stride, padding="same", name=f"{name}_pool")(shortcut)
     if shortcut.shape[-1] < filters:
         shortcut = PadChannels(filters - shortcut.shape[-1], name=f"{name}_pad")(shortcut)
-    y = x if first else _bn_relu(x, name=f"{name}_pre")
+    y = x if first else _bn_relu(x, config, name=f"{name}_pre")
     y = layers.Conv1D(filters, config.kernel_size, strides=stride, padding="same",
                       use_bias=False, kernel_initializer="he_normal",
                       name=f"{name}_conv1")(y)  # fmt: skip
-    y = _bn_relu(y, name=f"{name}_mid")
+    y = _bn_relu(y, config, name=f"{name}_mid")
     if config.dropout:
         y = layers.Dropout(config.dropout, name=f"{name}_dropout")(y)
     y = layers.Conv1D(filters, config.kernel_size, padding="same", use_bias=False,
@@ -95,13 +95,13 @@ def build_resecg(
     inputs = keras.Input((input_length, n_leads), name="ecg")
     x = layers.Conv1D(config.filters, config.kernel_size, padding="same", use_bias=False,
                       kernel_initializer="he_normal", name="stem_conv")(inputs)  # fmt: skip
-    x = _bn_relu(x, name="stem")
+    x = _bn_relu(x, config, name="stem")
     for block in range(config.n_blocks):
         x = resecg_block(
             x, config.block_filters(block), config, stride=config.block_stride(block),
             first=block == 0, name=f"block{block + 1}",
         )  # fmt: skip
-    x = _bn_relu(x, name="final")
+    x = _bn_relu(x, config, name="final")
     x = layers.GlobalAveragePooling1D(name="pool")(x)
     # float32 output keeps probabilities exact under mixed precision
     outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)

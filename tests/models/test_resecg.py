@@ -80,3 +80,12 @@ def test_config_section_picks_the_dataclass_by_architecture():
         config_from_dict({"model": {"architecture": "lstm"}})
     with pytest.raises(ValueError, match="dropout must be in"):
         ResECGConfig(dropout=1.0)
+    with pytest.raises(ValueError, match="bn_momentum must be in"):
+        ResECGConfig(bn_momentum=1.0)
+
+
+def test_batch_norm_momentum_is_the_configs():
+    model = tiny(bn_momentum=0.9)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 2 + 2 * TINY.n_blocks - 1  # stem, final, and per block but the first's pre
+    assert {layer.momentum for layer in norms} == {0.9}
