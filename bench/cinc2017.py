@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", action="store_true", help="print the results as Markdown")
     args = parser.parse_args(argv)
     if args.table:
+        if not args.out.is_file():
+            parser.error(f"no results at {args.out}; run the benchmark first")
         print(table(json.loads(args.out.read_text())["models"]))
         return 0
     models = args.models.split(",")
@@ -245,7 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
     for model in models:
         if model == FUSION:
-            parts = [np.load(args.work / f"oof_{m}.npz") for m in ("resecg", "features")]
+            saved = {m: args.work / f"oof_{m}.npz" for m in ("resecg", "features")}
+            missing = [m for m, path in saved.items() if not path.is_file()]
+            if missing:
+                parser.error(f"{FUSION} averages {missing}'s saved scores; run them first")
+            parts = [np.load(path) for path in saved.values()]
             y_score = (parts[0]["y_score"] + parts[1]["y_score"]) / 2
             seconds = float(sum(p["seconds"] for p in parts))
         elif model == "features":

@@ -216,8 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", help=argparse.SUPPRESS)
     parser.add_argument("--jit", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    args.records = args.records or (16 if args.tiny else 4096)
-    args.epochs = args.epochs or (1 if args.tiny else 2)
+    if args.records is None:
+        args.records = 16 if args.tiny else 4096
+    if args.epochs is None:
+        args.epochs = 1 if args.tiny else 2
+    if args.records < 1 or args.epochs < 1:
+        parser.error("--records and --epochs must be positive")
     if args.one:
         print(json.dumps(one_variant(args)))
         return 0
@@ -225,8 +229,6 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         parser.error(f"unknown config(s) {unknown}; expected some of {list(CONFIGS)}")
-    if args.records < 1 or args.epochs < 1:
-        parser.error("--records and --epochs must be positive")
     out = args.out or (None if args.tiny else ROOT / "bench/results/gpu.json")
     env = os.environ | {"KERAS_BACKEND": args.backend, "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
                         "TF_CPP_MIN_LOG_LEVEL": "2"}  # fmt: skip
