@@ -33,6 +33,7 @@ from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
 
 TARGETS = ("multilabel", "multiclass")
+SPLITS = ("folds", "standard", "intra_patient")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,16 @@ class TaskConfig:
         scorer: the scorer of held-out predictions (:mod:`ecgml.evaluation.scorers`).
         all_windows: score every cached window of a record, averaged, at test
             time; otherwise its first window.
+        reader_options: keyword options of the reader (``{"keep_paced": true}``
+            for ``mitbih``).
+        split: how the cache's records are divided. ``"folds"``: all of them
+            into cross-validation folds, grouped by patient where the reader
+            knows patients. ``"standard"``: the source's standard division
+            (DS1/DS2 for MIT-BIH): its test part is held out of training and is
+            what ``postprocessing.py`` scores; the folds are made in the rest.
+            ``"intra_patient"``: folds ignore patients, so one patient's beats
+            fall on both sides; it leaks and is only for comparison with
+            results reported that way.
     """
 
     name: str = "cinc2020"
@@ -57,6 +68,8 @@ class TaskConfig:
     target: str = "multilabel"
     scorer: str = "cinc2020"
     all_windows: bool = False
+    reader_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    split: str = "folds"
 
     def __post_init__(self) -> None:
         from ecgml.data.readers import READER_NAMES
@@ -68,6 +81,17 @@ class TaskConfig:
             raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
         if self.scorer not in SCORER_NAMES:
             raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {self.scorer!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if not isinstance(self.reader_options, dict):
+            raise ValueError(f"reader_options must be a JSON object, got {self.reader_options!r}")
+        self.make_reader()  # an option the reader does not take fails here, not mid-run
+
+    def make_reader(self):
+        """The configured reader (:func:`ecgml.data.readers.get_reader`)."""
+        from ecgml.data.readers import get_reader
+
+        return get_reader(self.reader, self.reader_options)
 
 
 @dataclasses.dataclass(frozen=True)

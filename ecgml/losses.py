@@ -80,12 +80,15 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
         }
 
 
-def class_weights(y_true: np.ndarray) -> np.ndarray:
+def class_weights(y_true: np.ndarray, *, max_weight: float | None = None) -> np.ndarray:
     """Per-class weight for one-hot targets: ``n / (n_classes * count_c)``, scikit-learn's
     "balanced" weighting, so that every class weighs the same in total.
 
     Args:
         y_true: one-hot labels of the training records, shape ``(n, n_classes)``.
+        max_weight: cap on any weight; ``None`` for none. A class of a handful of
+            samples among tens of thousands (MIT-BIH's Q beats) would otherwise
+            weigh thousands of times more than the others and dominate the loss.
 
     Returns:
         float32 weights, shape ``(n_classes,)``; 1 for a class without records.
@@ -93,6 +96,8 @@ def class_weights(y_true: np.ndarray) -> np.ndarray:
     y_true = np.asarray(y_true)
     counts = y_true.sum(axis=0).astype(np.float64)
     weights = np.where(counts > 0, y_true.shape[0] / (y_true.shape[1] * np.maximum(counts, 1)), 1)
+    if max_weight is not None:
+        weights = np.minimum(weights, max_weight)
     return weights.astype(np.float32)
 
 
@@ -160,7 +165,7 @@ def make_loss(
     if name == "cce":
         return keras.losses.CategoricalCrossentropy()
     if name == "weighted_cce":
-        return WeightedCategoricalCrossentropy(class_weights(y_train))
+        return WeightedCategoricalCrossentropy(class_weights(y_train, max_weight=max_pos_weight))
     if name == "categorical_focal":
         return keras.losses.CategoricalFocalCrossentropy(
             alpha=1.0 if focal_alpha is None else focal_alpha, gamma=focal_gamma

@@ -37,6 +37,9 @@ class RAdam(keras.optimizers.Optimizer):
         total_steps: steps of the whole training for warm-up and decay; 0 turns them off.
         warmup_proportion: share of ``total_steps`` spent warming up.
         min_lr: learning rate reached at ``total_steps``.
+        layer_lr_scale: ``{layer name: factor}``; the variables of those layers
+            step with the learning rate times the factor (fine-tuning layers
+            copied from another model at their own rate, ``training.init_lr_scale``).
         **kwargs: the base optimizer's arguments (``weight_decay``, ``clipnorm``,
             ``global_clipnorm``, ``use_ema``, ``loss_scale_factor``,
             ``gradient_accumulation_steps``, ``name``, ...).
@@ -52,6 +55,7 @@ class RAdam(keras.optimizers.Optimizer):
         total_steps: int = 0,
         warmup_proportion: float = 0.1,
         min_lr: float = 0.0,
+        layer_lr_scale: dict[str, float] | None = None,
         name: str = "radam",
         **kwargs,
     ) -> None:
@@ -67,6 +71,14 @@ class RAdam(keras.optimizers.Optimizer):
         self.total_steps = int(total_steps)
         self.warmup_proportion = warmup_proportion
         self.min_lr = min_lr
+        self.layer_lr_scale = {str(k): float(v) for k, v in (layer_lr_scale or {}).items()}
+
+    def _scale_of(self, path: str) -> float:
+        """The learning-rate factor of a variable, by the layer names in its path."""
+        for part in path.split("/")[:-1]:
+            if part in self.layer_lr_scale:
+                return self.layer_lr_scale[part]
+        return 1.0
 
     def build(self, var_list):
         if self.built:
@@ -75,6 +87,8 @@ class RAdam(keras.optimizers.Optimizer):
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"]
         )
+        # by index: the backend's update step may see the raw variable, without a path
+        self._lr_scales = [self._scale_of(v.path) for v in var_list]
 
     def _warmed_up(self, lr, step, dtype):
         """The learning rate after warm-up and linear decay at ``step`` (1-based)."""
@@ -92,6 +106,8 @@ class RAdam(keras.optimizers.Optimizer):
         step = ops.cast(self.iterations + 1, dtype)
         if self.total_steps > 0:
             lr = self._warmed_up(lr, step, dtype)
+        if self.layer_lr_scale:
+            lr = lr * self._lr_scales[self._get_variable_index(variable)]
         beta_1 = ops.cast(self.beta_1, dtype)
         beta_2 = ops.cast(self.beta_2, dtype)
         beta_1_power = ops.power(beta_1, step)
@@ -123,6 +139,7 @@ class RAdam(keras.optimizers.Optimizer):
                 "total_steps": self.total_steps,
                 "warmup_proportion": self.warmup_proportion,
                 "min_lr": self.min_lr,
+                "layer_lr_scale": dict(self.layer_lr_scale),
             }
         )
         return config

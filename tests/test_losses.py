@@ -55,6 +55,11 @@ def test_class_weights_balance_the_classes():
     np.testing.assert_allclose(class_weights(y), [4 / 9, 4 / 3, 1.0], rtol=1e-6)
 
 
+def test_class_weights_are_capped():
+    y = np.eye(2, dtype=np.uint8)[[0] * 999 + [1]]  # 999 to 1: the rare class would weigh 500
+    np.testing.assert_allclose(class_weights(y, max_weight=50.0), [1000 / 1998, 50.0], rtol=1e-6)
+
+
 def test_weighted_categorical_crossentropy_by_hand():
     y_true = np.array([[1, 0], [0, 1]], dtype="float32")
     y_pred = np.array([[0.8, 0.2], [0.4, 0.6]], dtype="float32")

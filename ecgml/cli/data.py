@@ -68,11 +68,13 @@ def run_prepare(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         patient_map=args.patient_map,
         reader=config.task.reader,
+        reader_options=config.task.reader_options,
         progress=not args.no_progress,
     )
     n_warned = len({w["record_id"] for w in report["warnings"]})
+    beats = f"{report['beats']} beats of " if report["beats"] is not None else ""
     print(
-        f"prepare: {report['cached']} records cached ({report['new']} new, "
+        f"prepare: {beats}{report['records']} records cached ({report['new']} new, "
         f"{report['unchanged']} unchanged), {len(report['skipped'])} skipped, "
         f"{n_warned} with warnings, {report['seconds']:.1f} s -> {args.out} "
         f"(details: {args.out / REPORT})"

@@ -39,7 +39,7 @@ from ecgml.data.labels import LabelConfig, LabelEncoder
 from ecgml.data.loading import load_record
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError
-from ecgml.data.readers import get_reader
+from ecgml.data.readers import Reader, get_reader
 from ecgml.data.sources import FoundRecord
 
 __all__ = ["REPORT", "Cache", "prepare_cache", "write_cache_arrays", "write_labels"]
@@ -59,29 +59,29 @@ def _atomic_write(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def _process(task: tuple[str, PreprocessConfig, str]) -> dict[str, Any]:
+def _process(task: tuple[str, PreprocessConfig, Reader]) -> dict[str, Any]:
     """Worker: one record to windows, or to the reason it was skipped."""
     path, config, reader = task
     try:
-        prepared = load_record(path, config, get_reader(reader))
+        prepared = load_record(path, config, reader)
     except RecordError as exc:
         return {"ok": False, "reason": exc.problem}
     header = prepared.header
-    return {
-        "ok": True,
-        "windows": prepared.windows,
-        "meta": {
-            "age": header.age,
-            "sex": header.sex or "",
-            "fs": header.fs,
-            "n_samples": header.n_samples,
-            "dx": ",".join(header.dx),
-            "warnings": "; ".join(prepared.warnings),
-        },
+    meta = {
+        "age": header.age,
+        "sex": header.sex or "",
+        "fs": header.fs,
+        "n_samples": header.n_samples,
+        "dx": ",".join(header.dx),
+        "warnings": "; ".join(prepared.warnings),
     }
+    beats = None
+    if prepared.beat_samples is not None:
+        beats = (prepared.beat_samples, prepared.beat_labels)
+    return {"ok": True, "windows": prepared.windows, "meta": meta, "beats": beats}
 
 
-def _imap(tasks: list[tuple[str, PreprocessConfig, str]], jobs: int) -> Iterable[dict[str, Any]]:
+def _imap(tasks: list[tuple[str, PreprocessConfig, Reader]], jobs: int) -> Iterable[dict[str, Any]]:
     if jobs <= 1:
         yield from map(_process, tasks)
         return
@@ -119,6 +119,19 @@ class _Writer:
         self.file.close()
 
 
+def _beat_rows(
+    record_row: dict[str, Any], samples: np.ndarray, labels: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """One index row per beat of a record whose beat windows start at ``record_row["row"]``."""
+    rid, first = record_row["record_id"], record_row["row"]
+    patient = record_row["patient_id"] or rid
+    return [
+        {**record_row, "record_id": f"{rid}:{int(s)}", "patient_id": patient, "dx": label,
+         "row": first + k, "n_windows": 1, "sample": int(s)}  # fmt: skip
+        for k, (s, label) in enumerate(zip(samples, labels, strict=True))
+    ]
+
+
 def _compact(out: Path, index: pd.DataFrame, shape: tuple[int, int]) -> pd.DataFrame:
     """Rewrite ``signals.f32`` with only the rows the index references.
 
@@ -154,7 +167,7 @@ def _recover_compaction(out: Path) -> None:
         os.replace(index_compact, out / INDEX)
 
 
-def _load_previous(out: Path, preprocess: PreprocessConfig, reader: str) -> pd.DataFrame | None:
+def _load_previous(out: Path, preprocess: PreprocessConfig, reader: Reader) -> pd.DataFrame | None:
     _recover_compaction(out)
     meta_path, index_path = out / META, out / INDEX
     if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
@@ -164,8 +177,10 @@ def _load_previous(out: Path, preprocess: PreprocessConfig, reader: str) -> pd.D
         print(f"preprocessing config differs from the cache in {out}: rebuilding it")
         (out / SIGNALS).unlink()
         return None
-    if meta.get("reader", "cinc2020") != reader:
-        print(f"the cache in {out} was read by reader {meta.get('reader')!r}: rebuilding it")
+    ours = (meta.get("reader", "cinc2020"), meta.get("reader_options", {}))
+    if ours != (reader.name, reader.options):
+        print(f"the cache in {out} was read by reader {ours[0]!r} with options {ours[1]}: "
+              "rebuilding it")  # fmt: skip
         (out / SIGNALS).unlink()
         return None
     return read_index(index_path)
@@ -187,7 +202,13 @@ def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.Data
 
 
 def _write_meta(
-    out: Path, preprocess: PreprocessConfig, labels: LabelConfig, reader: str, *, complete: bool
+    out: Path,
+    preprocess: PreprocessConfig,
+    labels: LabelConfig,
+    reader: str,
+    *,
+    complete: bool,
+    reader_options: dict[str, Any] | None = None,
 ) -> None:
     encoder = LabelEncoder.from_config(labels)
     row_bytes = preprocess.window * len(preprocess.leads) * 4
@@ -197,6 +218,7 @@ def _write_meta(
         "ecgml_version": __version__,
         "complete": complete,
         "reader": reader,
+        "reader_options": reader_options or {},
         "preprocess": dataclasses.asdict(preprocess),
         "labels": dataclasses.asdict(labels),
         "preprocess_hash": _config_hash(preprocess),
@@ -234,6 +256,7 @@ def prepare_cache(
     jobs: int = 1,
     patient_map: str | Path | None = None,
     reader: str = "cinc2020",
+    reader_options: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Build or update a cache from folders of records.
@@ -254,6 +277,13 @@ def prepare_cache(
         patient_map: optional CSV with columns ``record_id, patient_id``.
         reader: the data reader (:mod:`ecgml.data.readers`) that finds and
             reads the records; a cache made by another reader is rebuilt.
+        reader_options: the reader's options (``task.reader_options``); a cache
+            read with other options is rebuilt.
+
+    With ``preprocess.window_policy == "beats"`` every labelled beat is a row of
+    the index (``record_id`` ``RECORD:SAMPLE``, ``sample`` its R peak, ``dx`` its
+    label, ``patient_id`` its record's patient), so that folds, training and
+    scoring treat beats as samples and keep a patient's beats together.
         progress: show a progress bar.
 
     Returns:
@@ -264,13 +294,13 @@ def prepare_cache(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    source = get_reader(reader)
+    source = get_reader(reader, reader_options)
     found = source.find(data_dirs)
-    previous = _load_previous(out, preprocess, reader)
-    reusable: dict[tuple[str, str], dict[str, Any]] = {}
+    previous = _load_previous(out, preprocess, source)
+    reusable: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if previous is not None:
         for row in previous.to_dict("records"):
-            reusable[(row["path"], row["fingerprint"])] = row
+            reusable.setdefault((row["path"], row["fingerprint"]), []).append(row)
 
     skipped: list[dict[str, str]] = []
     kept: list[FoundRecord] = []
@@ -283,13 +313,14 @@ def prepare_cache(
         first_path[rec.record_id] = rec.path
         kept.append(rec)
 
-    rows = [reusable[key] for r in kept if (key := (str(r.path), r.fingerprint)) in reusable]
+    rows = [row for r in kept for row in reusable.get((str(r.path), r.fingerprint), [])]
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
     shape = (preprocess.window, len(preprocess.leads))
     writer = _Writer(out, shape)
-    _write_meta(out, preprocess, labels, reader, complete=False)  # lets an interrupted run resume
+    # written first, so that an interrupted run resumes
+    _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options)
     last_checkpoint = time.time()
-    tasks = [(str(r.path), preprocess, reader) for r in todo]
+    tasks = [(str(r.path), preprocess, source) for r in todo]
     results = _imap(tasks, jobs)
     bar = tqdm(total=len(todo), desc="prepare", unit="rec", disable=not progress)
     n_new = 0
@@ -302,28 +333,33 @@ def prepare_cache(
                 continue
             windows = result["windows"]
             n_new += 1
-            rows.append({
+            row = {
                 "record_id": rec.record_id, "folder": rec.folder,
                 "source": source.source(rec.record_id, rec.folder), "path": str(rec.path),
-                "patient_id": "", **result["meta"], "row": writer.append(windows),
-                "n_windows": windows.shape[0], "fingerprint": rec.fingerprint,
-            })  # fmt: skip
+                "patient_id": source.patient(rec.record_id), **result["meta"],
+                "row": writer.append(windows), "n_windows": windows.shape[0],
+                "fingerprint": rec.fingerprint, "sample": -1,
+            }  # fmt: skip
+            if result["beats"] is None:
+                rows.append(row)
+            else:
+                rows.extend(_beat_rows(row, *result["beats"]))
             if time.time() - last_checkpoint > _CHECKPOINT_SECONDS:
                 writer.checkpoint(rows)
                 last_checkpoint = time.time()
         bar.close()
-        rows.sort(key=lambda r: r["path"])
+        rows.sort(key=lambda r: (r["path"], r["sample"]))
         index = writer.checkpoint(rows)
     finally:
         writer.close()
 
-    garbage = writer.n_rows - int(index["n_windows"].sum())
+    garbage = writer.n_rows - int(index["n_windows"].sum())  # rows no index line references
     if garbage > _COMPACT_GARBAGE_FRACTION * max(writer.n_rows, 1):
         index = _compact(out, index, shape)
     index = _apply_patient_map(index, Path(patient_map) if patient_map else None)
     _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     write_labels(out, index, labels)
-    _write_meta(out, preprocess, labels, reader, complete=True)
+    _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options)
 
     warned = index[index["warnings"] != ""]
     report = {
@@ -331,9 +367,11 @@ def prepare_cache(
         "data_dirs": [str(Path(d).resolve()) for d in data_dirs],
         "found": len(found),
         "cached": len(index),
+        "records": int(index["path"].nunique()),
+        "beats": len(index) if preprocess.beats else None,
         "new": n_new,
         "unchanged": len(kept) - len(todo),
-        "removed": 0 if previous is None else int((~previous["path"].isin(index["path"])).sum()),
+        "removed": 0 if previous is None else len(set(previous["path"]) - set(index["path"])),
         "skipped": skipped,
         "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
         "seconds": round(time.time() - started, 3),
@@ -384,7 +422,7 @@ def write_cache_arrays(
                     "record_id": rid, "folder": source, "source": source, "path": rid,
                     "patient_id": "", "age": "", "sex": "", "fs": preprocess.fs,
                     "n_samples": preprocess.window, "dx": codes, "row": first + k,
-                    "n_windows": 1, "fingerprint": "", "warnings": "",
+                    "n_windows": 1, "fingerprint": "", "warnings": "", "sample": -1,
                 })  # fmt: skip
         index = writer.checkpoint(rows)
     finally:

@@ -7,7 +7,8 @@ A cache folder holds:
 * ``index.csv``: one line per cached record: ``record_id``, ``folder``,
   ``source``, ``path``, ``patient_id``, ``age``, ``sex``, ``fs``, ``n_samples``
   (original), ``dx`` (every code, scored or not), ``row``, ``n_windows``,
-  ``fingerprint``, ``warnings``.
+  ``fingerprint``, ``warnings``, ``sample`` (a beat's R-peak sample at the
+  record's rate for beat tasks, where each beat is a row; -1 for a record).
 * ``labels.npy``: uint8 multi-hot labels, shape ``(n_records, n_classes)``,
   in ``index.csv`` order.
 * ``meta.json``: the preprocessing and label config, class names, versions.
@@ -16,6 +17,7 @@ A cache folder holds:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -32,18 +34,21 @@ SIGNALS, INDEX, LABELS, META, REPORT = (
 )  # fmt: skip
 INDEX_COLUMNS = (
     "record_id", "folder", "source", "path", "patient_id", "age", "sex", "fs",
-    "n_samples", "dx", "row", "n_windows", "fingerprint", "warnings",
+    "n_samples", "dx", "row", "n_windows", "fingerprint", "warnings", "sample",
 )  # fmt: skip
 
 
 def read_index(path: Path) -> pd.DataFrame:
-    """``index.csv`` with text columns as text (empty, not NaN) and age as a number."""
+    """``index.csv`` with text columns as text (empty, not NaN), age as a number, and a
+    ``sample`` column (-1) added to an index written before beat tasks."""
     text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
                     "fingerprint", "warnings")  # fmt: skip
     index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
     # prepare writes a number or nothing (an unknown age) in this column
     age = index["age"].astype(str)
     index["age"] = pd.to_numeric(age.mask(age == ""))
+    if "sample" not in index.columns:  # written before beat tasks
+        index["sample"] = -1
     return index
 
 
@@ -59,6 +64,7 @@ class Cache:
         abbreviations: short name per label column.
         meta: the contents of ``meta.json``.
         reader: the data reader that read the records (``"cinc2020"``, ``"cinc2017"``).
+        reader_options: the options it was made with.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -91,10 +97,22 @@ class Cache:
         self.class_names: tuple[str, ...] = tuple(self.meta["class_names"])
         # caches made before readers existed were all read as CinC 2020
         self.reader: str = self.meta.get("reader", "cinc2020")
+        self.reader_options: dict[str, Any] = self.meta.get("reader_options", {})
         self.abbreviations: tuple[str, ...] = tuple(self.meta["abbreviations"])
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def subset(self, keep: np.ndarray) -> Cache:
+        """The same cache with only the rows of ``index`` where ``keep`` is true
+        (a view: the signals are shared)."""
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (len(self),):
+            raise ValueError(f"expected {len(self)} booleans, got shape {keep.shape}")
+        part = copy.copy(self)
+        part.index = self.index[keep].reset_index(drop=True)
+        part.labels = self.labels[keep]
+        return part
 
     @property
     def cache_id(self) -> str:

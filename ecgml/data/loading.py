@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ecgml.data.beats import record_beats
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import RecordError, RecordHeader, read_record
@@ -23,11 +24,16 @@ class PreparedRecord:
         windows: float32, shape ``(n_windows, window, n_leads)``.
         warnings: problems that do not stop the record from being used
             (an unknown Dx code, no Dx at all, a short record).
+        beat_samples: for beat windows, the R-peak sample of each (at the
+            record's rate); else ``None``.
+        beat_labels: for beat windows, the label token of each; else ``None``.
     """
 
     header: RecordHeader
     windows: np.ndarray
     warnings: tuple[str, ...]
+    beat_samples: np.ndarray | None = None
+    beat_labels: tuple[str, ...] | None = None
 
 
 # A record shorter than this share of a window is refused for prediction: the
@@ -51,15 +57,29 @@ def load_record(
             5000-sample windows.
         reader: the task's data reader; defaults to CinC 2020 (labels in ``#Dx``).
 
+    With ``window_policy="beats"``, every labelled beat the reader gives
+    (:meth:`~ecgml.data.readers.Reader.beats`) becomes a window.
+
     Raises:
         RecordError: naming the record and the problem (unparsable header,
             missing or truncated signal, NaN/inf samples, zero length, wrong
-            or missing leads).
+            or missing leads; for beats, no beat labels or a rate too low).
     """
     config = config or PreprocessConfig()
     reader = reader or get_reader("cinc2020")
     record = reader.read(path)
     header = record.header
+    if config.beats:
+        r_peaks, labels = reader.beats(record)
+        if not len(r_peaks):
+            raise RecordError(header.record_id, "no labelled beats")
+        try:
+            windows = record_beats(record.signal, header.fs, header.lead_names, r_peaks, config)
+        except ValueError as exc:
+            raise RecordError(header.record_id, str(exc)) from exc
+        return PreparedRecord(
+            header=header, windows=windows, warnings=(), beat_samples=r_peaks, beat_labels=labels
+        )
     try:
         windows = preprocess(record.signal, header.fs, header.lead_names, config)
     except ValueError as exc:

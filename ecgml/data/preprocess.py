@@ -16,7 +16,7 @@ from scipy import signal as sps
 STANDARD_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )  # fmt: skip
-WINDOW_POLICIES = ("first", "centre", "all")
+WINDOW_POLICIES = ("first", "centre", "all", "beats")
 NORMALISATIONS = ("none", "zscore")
 
 
@@ -27,14 +27,19 @@ class PreprocessConfig:
     Attributes:
         leads: lead names in the order the model sees them.
         fs: target sampling rate in Hz; any other rate is resampled.
-        window: samples per window (default 10 s at 500 Hz).
+        window: samples per window (default 10 s at 500 Hz); for beats, samples
+            per beat window.
         window_policy: for records longer than ``window``: ``"first"`` window,
             ``"centre"`` window, or ``"all"`` windows (non-overlapping where the
             length allows, the last one aligned with the record's end).
+            ``"beats"``: one window per annotated beat, each a sample of its own
+            (beat tasks, :mod:`ecgml.data.beats`).
         bandpass: ``(low_hz, high_hz)`` for a zero-phase Butterworth band-pass,
             or ``None`` for no filter.
         filter_order: order of that filter.
         normalisation: ``"none"`` (keep mV) or ``"zscore"`` (per lead, per window).
+        beat_offset: for ``"beats"``, samples of the window before the R peak
+            (0: the window starts at the R peak, as in Kachuee et al., 2018).
     """
 
     leads: tuple[str, ...] = STANDARD_LEADS
@@ -44,6 +49,7 @@ class PreprocessConfig:
     bandpass: tuple[float, float] | None = None
     filter_order: int = 3
     normalisation: str = "none"
+    beat_offset: int = 0
 
     def __post_init__(self) -> None:
         if self.window_policy not in WINDOW_POLICIES:
@@ -63,8 +69,18 @@ class PreprocessConfig:
                     f"bandpass must satisfy 0 < low < high < fs/2 = {self.fs / 2}, "
                     f"got {self.bandpass}"
                 )
+        if not 0 <= self.beat_offset < self.window:
+            raise ValueError(
+                f"beat_offset must be in [0, window={self.window}), got {self.beat_offset}"
+            )
         if len(set(name.lower() for name in self.leads)) != len(self.leads):
             raise ValueError(f"leads contains a name twice: {self.leads}")
+
+
+    @property
+    def beats(self) -> bool:
+        """One sample per annotated beat rather than per record."""
+        return self.window_policy == "beats"
 
 
 def reorder_leads(
@@ -204,6 +220,28 @@ def make_windows(signal: np.ndarray, window: int, policy: str) -> np.ndarray:
         piece = signal[start : start + window]
         out[k, : piece.shape[0]] = piece
     return out
+
+
+def beat_windows(signal: np.ndarray, r_peaks: np.ndarray, window: int, offset: int) -> np.ndarray:
+    """One window per beat: ``signal[r - offset : r - offset + window]``.
+
+    Parts of a window beyond the record's ends are zeros.
+
+    Args:
+        signal: shape ``(n_samples, n_leads)``.
+        r_peaks: the R-peak sample of each beat, at ``signal``'s rate.
+        window: samples per window.
+        offset: samples of the window before the R peak.
+
+    Returns:
+        float32, shape ``(n_beats, window, n_leads)``.
+    """
+    r_peaks = np.asarray(r_peaks, dtype=np.int64)
+    padded = np.pad(signal.astype(np.float32, copy=False), ((window, window), (0, 0)))
+    starts = r_peaks - offset + window
+    take = starts[:, None] + np.arange(window)[None, :]
+    np.clip(take, 0, padded.shape[0] - 1, out=take)  # beats past the ends read padding
+    return padded[take]
 
 
 def zscore(windows: np.ndarray, eps: float = 1e-3) -> np.ndarray:

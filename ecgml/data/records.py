@@ -75,6 +75,20 @@ class RecordHeader:
 
 
 @dataclass(frozen=True)
+class Annotations:
+    """Beat (and other) annotations of a record, in time order.
+
+    Attributes:
+        sample: int64, the annotated sample of each annotation (for a beat, its
+            R peak), at the record's rate.
+        symbol: the annotation code of each (``"N"``, ``"V"``, ``"+"``, ...).
+    """
+
+    sample: np.ndarray
+    symbol: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Record:
     """A header and its signal.
 
@@ -82,10 +96,12 @@ class Record:
         header: the parsed header.
         signal: float32 array, shape ``(n_samples, n_leads)``, in millivolts,
             leads in header order.
+        annotations: beat annotations where the reader reads them, else ``None``.
     """
 
     header: RecordHeader
     signal: np.ndarray
+    annotations: Annotations | None = None
 
 
 def _parse_comments(comments: Sequence[str]) -> dict[str, str]:
@@ -260,6 +276,49 @@ def read_record(path: str | Path) -> Record:
         leads = sorted({header.lead_names[j] for j in np.nonzero(bad)[1]})
         raise RecordError(rid, f"{int(bad.sum())} NaN or infinite samples in leads {leads}")
     return Record(header=header, signal=signal)
+
+
+def read_annotations(header: RecordHeader, extension: str = "atr") -> Annotations:
+    """Read the annotation file ``RECORD.<extension>`` beside a record's header.
+
+    Raises:
+        RecordError: the file is missing or unreadable, or does not match the
+            record (another sampling rate, or annotations past its last sample).
+    """
+    rid = header.record_id
+    path = header.path.with_suffix(f".{extension}")
+    if not path.is_file():
+        raise RecordError(rid, f"annotation file not found: {path}")
+    try:
+        ann = wfdb.rdann(str(header.path.with_suffix("")), extension)
+    except Exception as exc:  # wfdb raises many types for a damaged file
+        raise RecordError(rid, f"annotation file {path.name} unreadable: {exc}") from exc
+    if ann.fs and not math.isclose(float(ann.fs), header.fs):
+        raise RecordError(
+            rid, f"annotations {path.name} are at {ann.fs:g} Hz, the record at {header.fs:g} Hz"
+        )
+    sample = np.asarray(ann.sample, dtype=np.int64)
+    if len(sample) and (sample.min() < 0 or sample.max() >= header.n_samples):
+        raise RecordError(
+            rid,
+            f"annotations {path.name} reach sample {int(sample.max())}; the record has "
+            f"{header.n_samples} samples (is it the annotation file of another record?)",
+        )
+    order = np.argsort(sample, kind="stable")
+    symbols = tuple(ann.symbol)
+    return Annotations(sample=sample[order], symbol=tuple(symbols[i] for i in order))
+
+
+def write_annotations(
+    header_path: str | Path, sample: Sequence[int], symbol: Sequence[str], extension: str = "atr"
+) -> Path:
+    """Write a WFDB annotation file beside a record's header (for tests and fixtures)."""
+    header_path = Path(header_path)
+    wfdb.wrann(
+        header_path.stem, extension, np.asarray(sample, dtype=np.int64), list(symbol),
+        write_dir=str(header_path.parent),
+    )  # fmt: skip
+    return header_path.with_suffix(f".{extension}")
 
 
 def write_record(

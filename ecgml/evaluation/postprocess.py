@@ -9,10 +9,15 @@ Writes into the output folder:
   run and data produced it; the records left out and why.
 * ``roc.png``, ``pr.png``: the ensemble, one panel per class; ``confusion.png``:
   a 2x2 matrix per class (multi-label) or one class-by-class matrix (multi-class).
-* ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format.
+* ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format; for a
+  beat task instead ``beats/RECORD.csv``, one row per beat, and
+  ``beats/summary.csv`` (:mod:`ecgml.evaluation.beat_tables`).
 * ``predictions.npz``: record ids, labels, each fold's and the ensemble's scores
   and decisions.
 * ``cache/``: the prepared test records, when ``data`` is a folder of records.
+
+A run whose task uses the standard split (``task.split = "standard"``) is scored
+on the test part of ``data`` only.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import numpy as np
 
 from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
+from ecgml.data.splits import standard_parts
 from ecgml.evaluation import plots
+from ecgml.evaluation.beat_tables import write_beat_tables
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
 from ecgml.evaluation.report import json_safe
@@ -57,21 +64,24 @@ def _open_test_data(
                 "pass the folder of records instead, or prepare it with the run's config"
             )
         return cache, skipped
-    if all_windows:
+    if all_windows and not preprocess.beats:
         preprocess = dataclasses.replace(preprocess, window_policy="all")
     report = prepare_cache(
         [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
-        reader=ensemble.config.task.reader, progress=progress,
+        reader=ensemble.config.task.reader,
+        reader_options=ensemble.config.task.reader_options, progress=progress,
     )  # fmt: skip
     return Cache(out / "cache"), report["skipped"]
 
 
 def _check_reader(cache: Cache, ensemble: Ensemble) -> None:
     task = ensemble.config.task
-    if cache.reader != task.reader:
+    reader = task.make_reader()
+    if (cache.reader, cache.reader_options) != (reader.name, reader.options):
         raise ValueError(
-            f"cache {cache.path} was read by the {cache.reader!r} reader; the run's task "
-            f"({task.name}) reads with {task.reader!r}"
+            f"cache {cache.path} was read by the {cache.reader!r} reader with options "
+            f"{cache.reader_options}; the run's task ({task.name}) reads with "
+            f"{reader.name!r} and {reader.options}"
         )
 
 
@@ -138,6 +148,14 @@ def evaluate_on_data(
         data, out, ensemble, all_windows=all_windows, jobs=jobs, progress=progress
     )
     _check_reader(cache, ensemble)
+    n_training_part = 0
+    if task.split == "standard":
+        test = standard_parts(cache.index, task.make_reader()) == "test"
+        n_training_part = int((~test).sum())
+        cache = cache.subset(test)
+        if progress:
+            print(f"scoring the standard test part: {len(cache)} samples "
+                  f"({n_training_part} of the training part left out)")  # fmt: skip
     if len(cache) == 0:
         raise ValueError(f"no usable records in {data} ({len(skipped)} could not be read)")
     label_codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
@@ -164,13 +182,16 @@ def evaluate_on_data(
     models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
 
     record_ids = cache.index["record_id"].tolist()
-    outputs = out / "outputs"
-    outputs.mkdir(exist_ok=True)
-    codes, source = output_codes(names)
-    for i, record in enumerate(record_ids):
-        write_output_file(
-            outputs / f"{record}.csv", record, codes, y_pred[i, source], y_score[i, source]
-        )
+    if ensemble.config.preprocess.beats:
+        write_beat_tables(out / "beats", cache.index, y_score, y_pred, abbreviations)
+    else:
+        outputs = out / "outputs"
+        outputs.mkdir(exist_ok=True)
+        codes, source = output_codes(names)
+        for i, record in enumerate(record_ids):
+            write_output_file(
+                outputs / f"{record}.csv", record, codes, y_pred[i, source], y_score[i, source]
+            )
     np.savez_compressed(
         out / "predictions.npz", record_ids=np.array(record_ids, dtype=str), y_true=y_true,
         fold_scores=fold_scores, fold_preds=fold_preds, y_score=y_score, y_pred=y_pred,
@@ -212,6 +233,8 @@ def evaluate_on_data(
             "cache": str(cache.path.resolve()),
             "cache_id": cache.cache_id,
             "n_records": len(cache),
+            "split": task.split,
+            "n_training_part_left_out": n_training_part,
             "n_excluded": len(skipped),
             "excluded": skipped,
             "sources": cache.index["source"].value_counts().to_dict(),

@@ -121,7 +121,88 @@ class ResECGConfig:
         return 2 if block % self.subsample_every == self.subsample_every - 1 else 1
 
 
-MODEL_CONFIGS: dict[str, type] = {"se_resnet": ModelConfig, "resecg": ResECGConfig}
+def _check_dropouts(config, *names: str) -> None:
+    for name in names:
+        if not 0.0 <= getattr(config, name) < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {getattr(config, name)}")
+
+
+@dataclass(frozen=True)
+class BeatCNNConfig:
+    """The small heartbeat CNN: two convolutions, each followed by max pooling,
+    then dropout, a dense layer and the output.
+
+    Attributes:
+        architecture: ``"beat_cnn"``.
+        filters: filters of the two convolutions.
+        kernel_size: their kernel.
+        pool_size: max pooling after each (stride the same).
+        dropout: after the convolutions and after the dense layer.
+        dense_units: units of the dense layer; 0 for none.
+    """
+
+    architecture: str = "beat_cnn"
+    filters: tuple[int, int] = (32, 64)
+    kernel_size: int = 5
+    pool_size: int = 2
+    dropout: float = 0.25
+    dense_units: int = 64
+
+    def __post_init__(self) -> None:
+        if self.architecture != "beat_cnn":
+            raise ValueError(f"BeatCNNConfig is the beat CNN's, got {self.architecture!r}")
+        if len(self.filters) != 2 or min(self.filters) < 1:
+            raise ValueError(f"filters must be two positive numbers, got {self.filters}")
+        if self.kernel_size < 1 or self.pool_size < 1 or self.dense_units < 0:
+            raise ValueError(
+                "kernel_size and pool_size must be positive and dense_units 0 or more, got "
+                f"{self.kernel_size}, {self.pool_size}, {self.dense_units}"
+            )
+        _check_dropouts(self, "dropout")
+
+
+@dataclass(frozen=True)
+class KachueeConfig:
+    """The residual heartbeat CNN of Kachuee et al. (2018), "ECG heartbeat
+    classification: a deep transferable representation" (IEEE ICHI).
+
+    A convolution, then ``n_blocks`` residual blocks (two convolutions and an
+    identity shortcut, ReLU, max pooling of 5 with stride 2), then two dense
+    layers and the output. The paper's sizes are the defaults.
+
+    Attributes:
+        architecture: ``"kachuee"``.
+        n_blocks: residual blocks.
+        filters: filters of every convolution.
+        kernel_size: kernel of every convolution.
+        pool_size: max pooling after each block (stride 2).
+        dense_units: units of each of the two dense layers.
+        dropout: before the output layer; the paper has none (0).
+    """
+
+    architecture: str = "kachuee"
+    n_blocks: int = 5
+    filters: int = 32
+    kernel_size: int = 5
+    pool_size: int = 5
+    dense_units: int = 32
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.architecture != "kachuee":
+            raise ValueError(f"KachueeConfig is Kachuee's CNN's, got {self.architecture!r}")
+        for name in ("n_blocks", "filters", "kernel_size", "pool_size", "dense_units"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        _check_dropouts(self, "dropout")
+
+
+MODEL_CONFIGS: dict[str, type] = {
+    "se_resnet": ModelConfig,
+    "resecg": ResECGConfig,
+    "beat_cnn": BeatCNNConfig,
+    "kachuee": KachueeConfig,
+}
 ARCHITECTURES = tuple(MODEL_CONFIGS)
 
 

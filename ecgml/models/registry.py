@@ -6,11 +6,18 @@ from typing import Any
 
 import keras
 
+from ecgml.models.beat_cnn import build_beat_cnn
+from ecgml.models.kachuee import build_kachuee
 from ecgml.models.resecg import build_resecg
 from ecgml.models.se_resnet import build_se_resnet
 
 # One line per architecture; its config dataclass is in ecgml.models.config.MODEL_CONFIGS.
-_BUILDERS = {"se_resnet": build_se_resnet, "resecg": build_resecg}
+_BUILDERS = {
+    "se_resnet": build_se_resnet,
+    "resecg": build_resecg,
+    "beat_cnn": build_beat_cnn,
+    "kachuee": build_kachuee,
+}
 
 
 def build_model(

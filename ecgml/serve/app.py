@@ -28,7 +28,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ecgml import __version__
 from ecgml.data.loading import min_seconds, prepare_signal
 from ecgml.data.preprocess import select_leads
-from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError, read_record
 from ecgml.evaluation import plots
 from ecgml.evaluation.ensemble import Ensemble, Prediction
@@ -64,7 +63,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
-    reader = get_reader(ensemble.config.task.reader)
+    reader = ensemble.config.task.make_reader()
     names = [
         " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
     ]

@@ -26,7 +26,8 @@ class TrainingConfig:
             ``"categorical_focal"``.
         focal_gamma: focal loss gamma.
         focal_alpha: focal loss alpha; ``None`` turns class balancing off.
-        max_pos_weight: cap on weighted-BCE positive weights; ``None`` for none.
+        max_pos_weight: cap on weighted-BCE positive weights and on weighted-CCE
+            class weights; ``None`` for none.
         learning_rate: RAdam's peak learning rate.
         beta_1: RAdam's first-moment decay.
         beta_2: RAdam's second-moment decay.
@@ -52,6 +53,14 @@ class TrainingConfig:
         jit_compile: XLA compilation of the train step.
         data_parallel: split each batch over all local GPUs.
         deterministic: deterministic kernels where the backend offers them.
+        init_from: a run folder (its fold 0's model), a fold folder or a
+            ``.keras`` file whose weights seed each new fold model: layers of the
+            same name and weight shapes are copied, the others stay random and
+            are listed in ``fold_K/init.json`` (transfer learning,
+            :mod:`ecgml.training.transfer`). ``None``: random initialisation.
+        init_freeze: the copied layers do not train.
+        init_lr_scale: the copied layers train at the learning rate times this
+            (1: as the others); needs ``init_freeze`` off.
     """
 
     seed: int = 42
@@ -82,8 +91,17 @@ class TrainingConfig:
     jit_compile: bool = False
     data_parallel: bool = False
     deterministic: bool = False
+    init_from: str | None = None
+    init_freeze: bool = False
+    init_lr_scale: float = 1.0
 
     def __post_init__(self) -> None:
+        if not self.init_lr_scale > 0:
+            raise ValueError(f"init_lr_scale must be positive, got {self.init_lr_scale}")
+        if self.init_freeze and self.init_lr_scale != 1.0:
+            raise ValueError("init_lr_scale is for copied layers that train; init_freeze is on")
+        if (self.init_freeze or self.init_lr_scale != 1.0) and self.init_from is None:
+            raise ValueError("init_freeze and init_lr_scale need init_from")
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
         if self.keep_epoch not in KEEP_EPOCHS:

@@ -30,16 +30,18 @@ from ecgml import __version__
 from ecgml.config import Config, config_from_dict, save_config
 from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
+from ecgml.data.splits import standard_parts
 from ecgml.metrics import MacroAUROC
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 from ecgml.targets import get_target
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
 from ecgml.training.dataset import CacheDataset, oversample
-from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds
+from ecgml.training.folds import HELD_OUT, UNUSED, load_folds, make_folds, save_folds
 from ecgml.training.layout import (
     DONE,
     HISTORY,
+    INIT,
     MODEL,
     PREDICTIONS,
     TENSORBOARD,
@@ -47,6 +49,7 @@ from ecgml.training.layout import (
     is_done,
 )
 from ecgml.training.runtime import distribution_scope, set_up
+from ecgml.training.transfer import initialise_from
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -116,15 +119,31 @@ def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray
     record_ids = list(cache.index["record_id"])
     if path.is_file():
         return load_folds(path, record_ids)
-    groups = list(cache.index["patient_id"])
-    folds = make_folds(y, n_folds=config.training.n_folds, seed=config.training.seed, groups=groups)
+    task = config.task
+    groups = np.asarray(cache.index["patient_id"], dtype=object)
+    if task.split == "intra_patient":  # leaks by design: for comparison only
+        groups[:] = ""
+    folds = np.full(len(y), UNUSED, dtype=np.int64)
+    if task.split == "standard":
+        parts = standard_parts(cache.index, task.make_reader())
+        folds[parts == "test"] = HELD_OUT
+        train = parts == "train"
+        if not train.any():
+            raise ValueError(f"no record of cache {cache.path} is in the standard training part")
+    else:
+        train = np.ones(len(y), dtype=bool)
+    folds[train] = make_folds(
+        y[train], n_folds=config.training.n_folds, seed=config.training.seed,
+        groups=list(groups[train]),
+    )  # fmt: skip
     save_folds(
         path,
         record_ids,
         folds,
         seed=config.training.seed,
         cache_id=cache.cache_id,
-        grouped_by_patient=any(groups),
+        split=task.split,
+        grouped_by_patient=bool(any(groups[train])),
     )
     return folds
 
@@ -141,10 +160,17 @@ def _trim_history(path: Path, last_epoch: int) -> None:
 
 
 def compile_model(
-    model: keras.Model, config: Config, y_train: np.ndarray, y_val: np.ndarray, total_steps: int
+    model: keras.Model,
+    config: Config,
+    y_train: np.ndarray,
+    y_val: np.ndarray,
+    total_steps: int,
+    *,
+    layer_lr_scale: dict[str, float] | None = None,
 ) -> None:
     """Compile as training does: RAdam with warm-up and decay over ``total_steps``, the
-    target kind's loss weighted from ``y_train``, macro AUROC over ``y_val``'s classes."""
+    target kind's loss weighted from ``y_train``, macro AUROC over ``y_val``'s classes;
+    ``layer_lr_scale`` scales the learning rate of the layers it names."""
     t = config.training
     optimizer = RAdam(
         learning_rate=t.learning_rate,
@@ -154,6 +180,7 @@ def compile_model(
         total_steps=total_steps if t.warmup_proportion else 0,
         warmup_proportion=t.warmup_proportion,
         min_lr=t.min_lr,
+        layer_lr_scale=layer_lr_scale,
     )
     loss = get_target(config.task.target).make_loss(t, y_train)
     # macro AUROC over the classes the validation fold has positives of
@@ -187,7 +214,7 @@ def train_fold(
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     set_up(t)
-    train_idx = np.nonzero((folds != fold) & (folds != HELD_OUT))[0]
+    train_idx = np.nonzero((folds != fold) & (folds >= 0))[0]
     val_idx = np.nonzero(folds == fold)[0]
     idx, is_copy = train_idx, None
     if t.oversample_min_count:
@@ -240,7 +267,18 @@ def train_fold(
                 n_leads=cache.signals.shape[2],
                 activation=get_target(config.task.target).activation,
             )
-            compile_model(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs)
+            scale = None
+            if t.init_from is not None:
+                init = initialise_from(model, t.init_from, freeze=t.init_freeze)
+                _write_json(out / INIT, init)
+                missed = ", ".join(f"{k} ({v})" for k, v in init["not_copied"].items())
+                frozen = " (frozen)" if t.init_freeze else ""
+                print(f"fold {fold}: {len(init['copied'])} layers copied from {init['source']}"
+                      f"{frozen}; not copied: {missed or 'none'}")  # fmt: skip
+                if t.init_lr_scale != 1.0:
+                    scale = dict.fromkeys(init["copied"], t.init_lr_scale)
+            compile_model(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs,
+                          layer_lr_scale=scale)  # fmt: skip
     if initial_epoch < t.epochs:
         model.fit(
             train_ds,
@@ -299,10 +337,12 @@ def train_run(
         The folds trained by this call.
     """
     cache = Cache(cache_dir)
-    if cache.reader != config.task.reader:
+    reader = config.task.make_reader()
+    if (cache.reader, cache.reader_options) != (reader.name, reader.options):
         raise ValueError(
-            f"cache {cache.path} was read by the {cache.reader!r} reader, but the config's "
-            f"task reads with {config.task.reader!r}; prepare it with this config"
+            f"cache {cache.path} was read by the {cache.reader!r} reader with options "
+            f"{cache.reader_options}, but the config's task reads with {reader.name!r} and "
+            f"{reader.options}; prepare it with this config"
         )
     get_target(config.task.target).check_loss(config.training.loss)
     window = cache.signals.shape[1]
@@ -327,7 +367,7 @@ def train_run(
             print(f"fold {fold}: done already, skipped")
             continue
         print(
-            f"fold {fold}: training ({int(((fold_of != fold) & (fold_of != HELD_OUT)).sum())} "
+            f"fold {fold}: training ({int(((fold_of != fold) & (fold_of >= 0)).sum())} "
             f"train, {int((fold_of == fold).sum())} validation records)"
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -51,14 +51,17 @@ def make_folds(
 
 
 HELD_OUT = -1
+UNUSED = -2
 
 
 def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info) -> None:
     """Write ``folds.json``: the record ids of each fold, and how they were made.
 
     A record whose fold is ``HELD_OUT`` (-1) goes to the ``"test"`` list: the
-    run never trains or validates on it (a benchmark's outer test part, or a
-    held-out source).
+    run never trains or validates on it (a benchmark's outer test part, a
+    held-out source, or a standard split's test part). One whose fold is
+    ``UNUSED`` (-2) goes to the ``"unused"`` list: in neither part of a
+    standard split.
     """
     folds = np.asarray(folds)
     n_folds = int(folds.max()) + 1
@@ -70,9 +73,10 @@ def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info)
             for k in range(n_folds)
         ],
     }
-    held_out = [rid for rid, f in zip(record_ids, folds, strict=True) if f == HELD_OUT]
-    if held_out:
-        data["test"] = held_out
+    for name, value in (("test", HELD_OUT), ("unused", UNUSED)):
+        ids = [rid for rid, f in zip(record_ids, folds, strict=True) if f == value]
+        if ids:
+            data[name] = ids
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)
@@ -89,6 +93,7 @@ def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
     data = json.loads(path.read_text())
     fold_of = {rid: k for k, ids in enumerate(data["folds"]) for rid in ids}
     fold_of |= {rid: HELD_OUT for rid in data.get("test", [])}
+    fold_of |= {rid: UNUSED for rid in data.get("unused", [])}
     missing = [rid for rid in record_ids if rid not in fold_of]
     if missing or len(fold_of) != len(record_ids):
         raise ValueError(

@@ -9,6 +9,7 @@
     RUN/fold_K/history.csv   per-epoch metrics
     RUN/fold_K/tensorboard/  the same, as TensorBoard logs (``tensorboard --logdir RUN``)
     RUN/fold_K/val_predictions.npz   record_ids, y_true, y_score on fold K's validation part
+    RUN/fold_K/init.json     with ``training.init_from``: the layers copied and not copied
     RUN/fold_K/done.json     written last: the fold is finished
     RUN/fold_K/thresholds.json       per-class thresholds (``threshold.py``)
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 MODEL, HISTORY, PREDICTIONS, DONE = "model.keras", "history.csv", "val_predictions.npz", "done.json"
-THRESHOLDS, TENSORBOARD = "thresholds.json", "tensorboard"
+THRESHOLDS, TENSORBOARD, INIT = "thresholds.json", "tensorboard", "init.json"
 CONFIG, FOLDS, MANIFEST = "config.json", "folds.json", "manifest.json"
 
 

@@ -68,6 +68,24 @@ def test_cinc2020_scorer_is_the_report_with_the_challenge_block():
 
 
 def test_scorers_are_registered_by_name():
-    assert SCORER_NAMES == ("cinc2020", "multilabel", "multiclass", "cinc2017")
+    assert SCORER_NAMES == ("cinc2020", "multilabel", "multiclass", "cinc2017", "aami")
     with pytest.raises(ValueError, match="unknown scorer"):
         get_scorer("cinc2018")
+
+
+def test_aami_scorer_sensitivity_and_positive_predictivity_by_hand():
+    aami = ("N", "S", "V", "F", "Q")
+    # true:    N N N N S S V V V F       (no Q beat)
+    # decided: N N N S S N V V F F
+    true = one_hot([0, 0, 0, 0, 1, 1, 2, 2, 2, 3], k=5)
+    pred = one_hot([0, 0, 0, 1, 1, 0, 2, 2, 3, 3], k=5)
+    result = get_scorer("aami").score(true, true.astype(float), pred, aami, aami)
+    per = result["per_class"]
+    # N: Se 3/4, +P 3/4; S: Se 1/2, +P 1/2; V: Se 2/3, +P 1; F: Se 1, +P 1/2
+    assert [per[c]["sensitivity"] for c in "NSVF"] == pytest.approx([0.75, 0.5, 2 / 3, 1.0])
+    assert [per[c]["positive_predictivity"] for c in "NSVF"] == pytest.approx([0.75, 0.5, 1.0, 0.5])
+    assert np.isnan(per["Q"]["sensitivity"])  # no Q beat: no sensitivity, not 0
+    o = result["overall"]
+    assert o["macro_sensitivity"] == pytest.approx((0.75 + 0.5 + 2 / 3 + 1.0) / 4)
+    assert o["accuracy"] == pytest.approx(0.7)
+    assert len(result["confusion_matrix"]["rows_true_columns_decided"]) == 5

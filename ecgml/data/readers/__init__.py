@@ -7,26 +7,33 @@ source is one module here and one line in ``_READERS``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ecgml.data.readers.base import Reader
 from ecgml.data.readers.cinc2017 import Cinc2017Reader
 from ecgml.data.readers.cinc2020 import Cinc2020Reader
+from ecgml.data.readers.mitbih import MitbihReader
 
 _READERS: dict[str, type[Reader]] = {
     "cinc2020": Cinc2020Reader,
     "cinc2017": Cinc2017Reader,
+    "mitbih": MitbihReader,
 }
 READER_NAMES = tuple(_READERS)
 
 
-def get_reader(name: str) -> Reader:
-    """The reader a config names.
+def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
+    """The reader a config names, made with its ``task.reader_options``.
 
     Raises:
-        ValueError: no reader of that name.
+        ValueError: no reader of that name, or an option it does not take.
     """
     if name not in _READERS:
         raise ValueError(f"unknown reader {name!r}; expected one of {READER_NAMES}")
-    return _READERS[name]()
+    try:
+        return _READERS[name](**(options or {}))
+    except TypeError as exc:  # an unknown keyword
+        raise ValueError(f"reader {name!r}: {exc}") from None
 
 
 __all__ = ["READER_NAMES", "Reader", "get_reader"]

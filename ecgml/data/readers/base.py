@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from ecgml.data.records import Record
+import numpy as np
+
+from ecgml.data.records import Record, RecordError
 from ecgml.data.sources import FoundRecord, find_records
+
+SPLIT_PARTS = ("train", "test")
 
 
 class Reader:
@@ -18,11 +23,20 @@ class Reader:
     2017). A record that cannot be used raises
     :class:`~ecgml.data.records.RecordError` naming the record and the problem.
 
+    A reader's options come from the config's ``task.reader_options`` as
+    keyword arguments of its constructor.
+
     Attributes:
         name: the name a config gives in ``task.reader``.
+        options: the options it was made with (recorded in the cache's ``meta.json``).
     """
 
     name = ""
+
+    def __init__(self, **options: Any) -> None:
+        if options:
+            raise ValueError(f"reader {self.name!r} takes no options, got {sorted(options)}")
+        self.options: dict[str, Any] = {}
 
     def find(self, data_dirs: Iterable[str | Path]) -> list[FoundRecord]:
         """Every record under the folders, walked recursively, sorted by path.
@@ -51,3 +65,29 @@ class Reader:
     def label_warnings(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         """Problems with a record's labels that do not stop it from being used."""
         return ()
+
+    def patient(self, record_id: str) -> str:
+        """The patient a record comes from, where the source says; ``""`` if unknown."""
+        return ""
+
+    def standard_split(self, record_id: str) -> str | None:
+        """The record's part in the source's standard train/test division
+        (``task.split = "standard"``): ``"train"``, ``"test"``, or ``None`` for a
+        record in neither, which such a run leaves out.
+
+        Raises:
+            ValueError: the source has no standard division.
+        """
+        raise ValueError(f"reader {self.name!r} has no standard train/test split")
+
+    def beats(self, record: Record) -> tuple[np.ndarray, tuple[str, ...]]:
+        """The labelled beats of a record, for beat tasks (``window_policy: "beats"``):
+        R-peak samples at the record's rate, and a label token per beat.
+
+        Raises:
+            RecordError: the reader has no beat labels for the record.
+        """
+        raise RecordError(
+            record.header.record_id, f"reader {self.name!r} gives no beat labels; "
+            "a beat task needs a reader of beat-annotated records (mitbih)",
+        )  # fmt: skip

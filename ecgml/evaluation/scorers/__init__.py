@@ -9,6 +9,7 @@ module here and a line in ``_SCORERS``.
 
 from __future__ import annotations
 
+from ecgml.evaluation.scorers.aami import AamiScorer
 from ecgml.evaluation.scorers.base import Scorer
 from ecgml.evaluation.scorers.cinc2017 import Cinc2017Scorer, MulticlassScorer
 from ecgml.evaluation.scorers.multilabel import Cinc2020Scorer, MultilabelScorer
@@ -18,6 +19,7 @@ _SCORERS: dict[str, type[Scorer]] = {
     "multilabel": MultilabelScorer,
     "multiclass": MulticlassScorer,
     "cinc2017": Cinc2017Scorer,
+    "aami": AamiScorer,
 }
 SCORER_NAMES = tuple(_SCORERS)
 

@@ -1,0 +1,107 @@
+"""A tiny beat-task run (MIT-BIH layout): standard DS1/DS2 split, folds by record,
+scoring of DS2 only, per-beat output tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import postprocessing
+from ecgml.config import Config, TaskConfig
+from ecgml.data.cache import Cache, prepare_cache
+from ecgml.data.labels import LabelConfig
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.models.config import BeatCNNConfig
+from ecgml.training import fit
+from ecgml.training.config import TrainingConfig
+from tests.mitbih_records import write_mitbih
+
+pytestmark = pytest.mark.slow
+
+TINY_BEATS = Config(
+    task=TaskConfig(
+        name="mitbih", reader="mitbih", target="multiclass", scorer="aami", split="standard"
+    ),
+    preprocess=PreprocessConfig(
+        leads=("MLII",), fs=125, window=63, window_policy="beats", beat_offset=20
+    ),
+    labels=LabelConfig(classes=("N", "S", "V", "F", "Q")),
+    model=BeatCNNConfig(filters=(4, 8), dense_units=8),
+    training=TrainingConfig(
+        n_folds=3,
+        batch_size=16,
+        epochs=2,
+        loss="weighted_cce",
+        learning_rate=2e-3,
+        early_stopping_patience=0,
+        keep_epoch="last",
+    ),
+)
+TRAIN, TEST = ("101", "106", "108", "109"), ("100", "103")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("beats")
+    for k, rid in enumerate(TRAIN + TEST):
+        write_mitbih(root / "data", rid, ["N", "N", "V", "N", "+", "A", "N", "V"] * 3, seed=k)
+    prepare_cache([root / "data"], root / "cache", TINY_BEATS.preprocess, TINY_BEATS.labels,
+                  reader="mitbih", progress=False)  # fmt: skip
+    fit.train_run(root / "cache", root / "run", TINY_BEATS, verbose=0)
+    return {"root": root, "run": root / "run", "cache": root / "cache", "data": root / "data"}
+
+
+def test_the_standard_split_holds_ds2_out_and_folds_ds1_by_record(trained):
+    folds = json.loads((trained["run"] / "folds.json").read_text())
+    assert folds["split"] == "standard"
+    assert {rid.split(":")[0] for rid in folds["test"]} == set(TEST)
+    records_per_fold = [{rid.split(":")[0] for rid in fold} for fold in folds["folds"]]
+    assert set().union(*records_per_fold) == set(TRAIN)
+    # every record's beats sit in one fold
+    assert sum(len(r) for r in records_per_fold) == len(TRAIN)
+
+
+def test_postprocessing_scores_only_the_test_part_with_aami_figures(trained, tmp_path):
+    out = tmp_path / "eval"
+    assert postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["data"]),
+                                "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    score = json.loads((out / "score.json").read_text())
+    n_beats_per_record = 21  # 24 annotations, 3 of them "+"
+    assert score["data"]["n_records"] == len(TEST) * n_beats_per_record
+    assert score["data"]["n_training_part_left_out"] == len(TRAIN) * n_beats_per_record
+    assert score["run"]["scorer"] == "aami"
+    overall = score["models"]["ensemble"]["overall"]
+    assert {"macro_sensitivity", "accuracy", "macro_f1"} <= set(overall)
+    per_class = score["models"]["ensemble"]["per_class"]
+    assert per_class["V"]["n_positive"] == len(TEST) * 6
+    assert {"sensitivity", "positive_predictivity", "f1"} <= set(per_class["V"])
+    assert not (out / "outputs").exists()
+    beats = pd.read_csv(out / "beats" / "100.csv")
+    assert len(beats) == n_beats_per_record
+    assert list(beats.columns) == ["sample", "time_s", "class", "label",
+                                   "p_N", "p_S", "p_V", "p_F", "p_Q"]  # fmt: skip
+    np.testing.assert_allclose(beats["time_s"], beats["sample"] / 360, atol=1e-4)
+    np.testing.assert_allclose(beats.filter(like="p_").sum(axis=1), 1.0, atol=1e-3)
+    summary = pd.read_csv(out / "beats" / "summary.csv")
+    assert summary["record"].astype(str).tolist() == list(TEST)
+    assert (summary[["N", "S", "V", "F", "Q"]].sum(axis=1) == summary["beats"]).all()
+
+
+def test_intra_patient_folds_split_a_records_beats(trained, tmp_path):
+    config = dataclasses.replace(
+        TINY_BEATS, task=dataclasses.replace(TINY_BEATS.task, split="intra_patient")
+    )
+    cache = Cache(trained["cache"])
+    y, _ = fit._labels(cache, config)
+    (tmp_path / "run").mkdir()
+    folds = fit._folds(tmp_path / "run", cache, y, config)
+    assert (folds >= 0).all()  # no held-out part
+    per_record = pd.Series(folds).groupby(cache.index["patient_id"]).nunique()
+    assert (per_record > 1).any()
+    saved = json.loads((tmp_path / "run" / "folds.json").read_text())
+    assert saved["split"] == "intra_patient" and saved["grouped_by_patient"] is False
