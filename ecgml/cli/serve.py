@@ -22,6 +22,11 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     add_vote_arguments(parser)
     add_missing_leads_argument(parser)
+    parser.add_argument(
+        "--annotations", metavar="EXT",
+        help="beat runs: classify the annotated beats of RECORD.EXT (for example atr) "
+        "instead of the beats wfdb's XQRS detector finds",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -42,13 +47,15 @@ def run_predict(args: argparse.Namespace) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     report = predict_records(
         args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
-        missing_leads=args.missing_leads, progress=not args.no_progress,
+        missing_leads=args.missing_leads, annotations=args.annotations,
+        progress=not args.no_progress,
     )  # fmt: skip
     print(
         f"{report['n_predicted']} of {report['n_records']} records predicted, "
         f"{report['n_skipped']} skipped (listed in {REPORT})"
     )
-    print(f"-> {args.out / SUMMARY}, {args.out / 'outputs'}/RECORD.csv, {args.out / REPORT}")
+    per_record = "beats" if "n_beats" in report else "outputs"
+    print(f"-> {args.out / SUMMARY}, {args.out / per_record}/RECORD.csv, {args.out / REPORT}")
     return 0 if report["n_predicted"] else 1
 
 
@@ -120,7 +127,8 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         description="Classify WFDB records of any sampling rate, length (at least half a "
         "window) and lead order with the run's fold models and thresholds. Writes "
         "OUT_DIR/outputs/RECORD.csv (challenge format), summary.csv and predict.json; a "
-        "record that cannot be used is reported and skipped.",
+        "record that cannot be used is reported and skipped. A beat run (MIT-BIH) "
+        "classifies every beat instead: OUT_DIR/beats/RECORD.csv, one row per beat.",
     )
     add_predict_arguments(predict)
     predict.set_defaults(func=run_predict)

@@ -336,7 +336,7 @@ def prepare_cache(
             row = {
                 "record_id": rec.record_id, "folder": rec.folder,
                 "source": source.source(rec.record_id, rec.folder), "path": str(rec.path),
-                "patient_id": source.patient(rec.record_id), **result["meta"],
+                "patient_id": source.patient(rec.record_id, rec.folder), **result["meta"],
                 "row": writer.append(windows), "n_windows": windows.shape[0],
                 "fingerprint": rec.fingerprint, "sample": -1,
             }  # fmt: skip

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.beats import record_beats
+from ecgml.data.beats import aami_beats, record_beats
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.readers import Reader, get_reader
-from ecgml.data.records import RecordError, RecordHeader, read_record
+from ecgml.data.records import (
+    RecordError,
+    RecordHeader,
+    detect_beats,
+    read_annotations,
+    read_record,
+)
 
 
 @dataclass(frozen=True)
@@ -165,3 +171,40 @@ def load_for_prediction(
     except ValueError as exc:
         raise RecordError(header.record_id, str(exc)) from exc
     return PreparedRecord(header=header, windows=windows, warnings=warnings)
+
+
+def load_beats_for_prediction(
+    path: str | Path, config: PreprocessConfig, *, annotations: str | None = None
+) -> PreparedRecord:
+    """Read one record of any rate for a beat model: its beats and their windows.
+
+    Beats come from the record's annotation file ``RECORD.<annotations>`` where
+    one is named (its beat annotations; the AAMI class of each is kept as its
+    label), else from wfdb's XQRS detector on the model's first lead.
+
+    Raises:
+        RecordError: naming the record and the problem (the model's lead missing,
+            a rate below the model's, a record shorter than one beat window, an
+            annotation file that is missing or belongs to another record, no beat).
+    """
+    record = read_record(path)
+    header = record.header
+    rid = header.record_id
+    names = [n.strip().lower() for n in header.lead_names]
+    lead = config.leads[0]
+    if lead.lower() not in names:
+        raise RecordError(rid, f"no lead {lead}, which the model takes; the record has "
+                               f"{list(header.lead_names)}")  # fmt: skip
+    labels: tuple[str, ...] | None = None
+    if annotations is not None:
+        r_peaks, labels = aami_beats(read_annotations(header, annotations))
+    else:
+        r_peaks = detect_beats(record.signal[:, names.index(lead.lower())], header.fs)
+    if not len(r_peaks):
+        raise RecordError(rid, "no beat " + ("annotated" if annotations else "found"))
+    try:
+        windows = record_beats(record.signal, header.fs, header.lead_names, r_peaks, config)
+    except ValueError as exc:
+        raise RecordError(rid, str(exc)) from exc
+    return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
+                          beat_labels=labels)  # fmt: skip

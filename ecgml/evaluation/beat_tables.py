@@ -4,12 +4,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 # AAMI EC57's ectopic classes (supraventricular, ventricular, fusion)
 ECTOPIC = ("S", "V", "F")
+
+
+def beat_table(
+    samples: np.ndarray,
+    fs: float,
+    y_score: np.ndarray,
+    y_pred: np.ndarray,
+    classes: Sequence[str],
+    labels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One record's beats: ``sample`` (R peak at the record's rate), ``time_s``,
+    ``class`` (decided), ``label`` (the annotated class, where known) and
+    ``p_<class>`` per class."""
+    classes = list(classes)
+    table = pd.DataFrame({
+        "sample": np.asarray(samples, dtype=np.int64),
+        "time_s": np.round(np.asarray(samples, dtype=np.float64) / fs, 4),
+        "class": np.asarray(classes, dtype=object)[np.asarray(y_pred).argmax(axis=1)],
+        "label": list(labels) if labels is not None else [""] * len(samples),
+        **{f"p_{c}": np.round(y_score[:, k], 5) for k, c in enumerate(classes)},
+    })  # fmt: skip
+    return table
+
+
+def beat_counts(table: pd.DataFrame, classes: Sequence[str]) -> dict[str, Any]:
+    """The number of beats, the count of each decided class, and the share of
+    ectopic beats (decided S, V or F)."""
+    counts = table["class"].value_counts()
+    ectopic = sum(int(counts.get(c, 0)) for c in ECTOPIC if c in classes)
+    return {
+        "beats": len(table),
+        **{c: int(counts.get(c, 0)) for c in classes},
+        "ectopic_share": round(ectopic / len(table), 4) if len(table) else None,
+    }
 
 
 def write_beat_tables(
@@ -19,12 +54,8 @@ def write_beat_tables(
     y_pred: np.ndarray,
     classes: Sequence[str],
 ) -> pd.DataFrame:
-    """Write one CSV per record, one row per beat, and a summary per record.
-
-    ``RECORD.csv`` columns: ``sample`` (R peak at the record's rate), ``time_s``,
-    ``class`` (decided), ``label`` (the annotated class, where known) and
-    ``p_<class>`` per class. ``summary.csv``: per record, the number of beats,
-    the count of each decided class and the share of ectopic beats (S, V, F).
+    """Write :func:`beat_table` per record of a beat cache, and ``summary.csv`` of
+    :func:`beat_counts` per record.
 
     Args:
         folder: created if needed.
@@ -36,26 +67,15 @@ def write_beat_tables(
         The summary table.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    classes = list(classes)
-    decided = np.asarray(classes, dtype=object)[np.asarray(y_pred).argmax(axis=1)]
-    table = pd.DataFrame({
-        "record": [Path(p).stem for p in index["path"]],
-        "sample": index["sample"].to_numpy(np.int64),
-        "time_s": np.round(index["sample"].to_numpy(float) / index["fs"].to_numpy(float), 4),
-        "class": decided,
-        "label": index["dx"].to_numpy(),
-        **{f"p_{c}": np.round(y_score[:, k], 5) for k, c in enumerate(classes)},
-    })  # fmt: skip
+    records = np.array([Path(p).stem for p in index["path"]], dtype=object)
     rows = []
-    for record, beats in table.groupby("record", sort=True):
-        beats.drop(columns="record").to_csv(folder / f"{record}.csv", index=False)
-        counts = beats["class"].value_counts()
-        ectopic = sum(int(counts.get(c, 0)) for c in ECTOPIC if c in classes)
-        rows.append({
-            "record": record, "beats": len(beats),
-            **{c: int(counts.get(c, 0)) for c in classes},
-            "ectopic_share": round(ectopic / len(beats), 4),
-        })  # fmt: skip
+    for record in sorted(set(records)):
+        mine = np.nonzero(records == record)[0]
+        part = index.iloc[mine]
+        table = beat_table(part["sample"].to_numpy(), float(part["fs"].iloc[0]), y_score[mine],
+                           y_pred[mine], classes, part["dx"].tolist())  # fmt: skip
+        table.to_csv(folder / f"{record}.csv", index=False)
+        rows.append({"record": record, **beat_counts(table, classes)})
     summary = pd.DataFrame(rows)
     summary.to_csv(folder / "summary.csv", index=False)
     return summary

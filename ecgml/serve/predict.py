@@ -11,6 +11,7 @@ Writes into the output folder:
   that could not be used, with the reason.
 
 A record that cannot be read or used is reported and skipped; the batch goes on.
+A beat run's outputs are described in :mod:`ecgml.serve.predict_beats`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
+from ecgml.serve.predict_beats import predict_beat_records
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
@@ -76,6 +78,7 @@ def predict_records(
     rule: str | None = None,
     min_votes: int | None = None,
     missing_leads: str = "error",
+    annotations: str | None = None,
     chunk: int = 32,
     progress: bool = True,
     ensemble: Ensemble | None = None,
@@ -92,6 +95,9 @@ def predict_records(
             majority.
         missing_leads: ``"error"`` (skip a record without every lead the model
             takes) or ``"zero"`` (fill the lead with zeros, with a warning).
+        annotations: beat runs only: classify the beats of the annotation file
+            with this extension (``"atr"``) instead of detected ones
+            (:mod:`ecgml.serve.predict_beats`, which writes a beat run's outputs).
         chunk: records read before the models run on all their windows at once.
         progress: show a progress bar.
         ensemble: an already loaded ensemble of ``run``.
@@ -119,6 +125,13 @@ def predict_records(
     if min_votes is not None and not 1 <= min_votes <= n_models:
         raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
     out = Path(out)
+    if ensemble.config.preprocess.beats:
+        if missing_leads != "error":
+            raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
+        return predict_beat_records(ensemble, headers, out, rule=rule, annotations=annotations,
+                                    progress=progress)  # fmt: skip
+    if annotations is not None:
+        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
     (out / "outputs").mkdir(parents=True, exist_ok=True)
     codes, source = output_codes(ensemble.class_names)
     rows: list[dict[str, Any]] = []

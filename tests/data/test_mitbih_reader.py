@@ -49,7 +49,7 @@ def test_ds1_and_ds2_are_de_chazals_inter_patient_division():
     assert [reader.standard_split(r) for r in ("101", "230", "100", "234", "102")] == [
         "train", "train", "test", "test", None,
     ]  # fmt: skip
-    assert reader.patient("202") == reader.patient("201") == "201"
+    assert reader.patient("202", "mitdb") == reader.patient("201", "mitdb") == "201"
 
 
 def test_unknown_reader_option_is_refused():

@@ -105,3 +105,57 @@ def test_intra_patient_folds_split_a_records_beats(trained, tmp_path):
     assert (per_record > 1).any()
     saved = json.loads((tmp_path / "run" / "folds.json").read_text())
     assert saved["split"] == "intra_patient" and saved["grouped_by_patient"] is False
+
+
+def test_predict_classifies_every_annotated_beat(trained, tmp_path):
+    from ecgml.serve.predict import predict_records
+
+    report = predict_records(trained["run"], [trained["data"] / "100.hea"], tmp_path / "out",
+                             annotations="atr", progress=False)  # fmt: skip
+    assert (report["n_predicted"], report["n_beats"]) == (1, 21)
+    assert "annotations of RECORD.atr" in report["input"]["beats"]
+    beats = pd.read_csv(tmp_path / "out" / "beats" / "100.csv")
+    _, samples = write_mitbih(
+        tmp_path / "again", "100", ["N", "N", "V", "N", "+", "A", "N", "V"] * 3
+    )
+    beat_samples = [s for s, sym in zip(samples, ["N", "N", "V", "N", "+", "A", "N", "V"] * 3,
+                                        strict=True) if sym != "+"]  # fmt: skip
+    assert beats["sample"].tolist() == beat_samples
+    assert beats["label"].tolist()[:4] == ["N", "N", "V", "N"]
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    row = summary.iloc[0]
+    assert row["status"] == "predicted" and row["beats"] == 21
+    assert row[["N", "S", "V", "F", "Q"]].sum() == 21
+    decided_ectopic = beats["class"].isin(["S", "V", "F"]).mean()
+    assert row["ectopic_share"] == pytest.approx(decided_ectopic, abs=1e-4)
+
+
+def test_predict_finds_beats_without_annotations(trained, tmp_path):
+    from ecgml.serve.predict import predict_records
+
+    header, drawn = write_mitbih(tmp_path / "data", "105", ["N"] * 30, seed=3)
+    report = predict_records(trained["run"], [header], tmp_path / "out", progress=False)
+    assert "XQRS" in report["input"]["beats"]
+    beats = pd.read_csv(tmp_path / "out" / "beats" / "105.csv")
+    # XQRS learns from the first beats: it may miss one or two at the start
+    assert len(drawn) - 2 <= len(beats) <= len(drawn)
+    nearest = np.abs(beats["sample"].to_numpy()[:, None] - drawn[None, :]).min(axis=1)
+    assert nearest.max() <= 0.05 * 360
+    assert beats["label"].isna().all()  # nothing annotated
+
+
+def test_predict_skips_bad_beat_records_with_the_reason(trained, tmp_path):
+    from ecgml.serve.predict import predict_records
+
+    write_mitbih(tmp_path / "bad", "900", ["N"] * 10, leads=("V5", "V2"))
+    write_mitbih(tmp_path / "bad", "901", ["N"] * 10)
+    (tmp_path / "bad" / "901.atr").unlink()
+    report = predict_records(trained["run"], [tmp_path / "bad"], tmp_path / "out",
+                             annotations="atr", progress=False)  # fmt: skip
+    assert report["n_predicted"] == 0
+    problems = {Path(s["path"]).stem: s["problem"] for s in report["skipped"]}
+    assert "no lead MLII" in problems["900"]
+    assert "annotation file not found" in problems["901"]
+    with pytest.raises(ValueError, match="--missing-leads zero does not apply"):
+        predict_records(trained["run"], [tmp_path / "bad"], tmp_path / "out2",
+                        missing_leads="zero", progress=False)  # fmt: skip

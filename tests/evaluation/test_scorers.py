@@ -68,7 +68,9 @@ def test_cinc2020_scorer_is_the_report_with_the_challenge_block():
 
 
 def test_scorers_are_registered_by_name():
-    assert SCORER_NAMES == ("cinc2020", "multilabel", "multiclass", "cinc2017", "aami")
+    assert SCORER_NAMES == (
+        "cinc2020", "multilabel", "multiclass", "cinc2017", "aami", "binary",
+    )  # fmt: skip
     with pytest.raises(ValueError, match="unknown scorer"):
         get_scorer("cinc2018")
 
@@ -89,3 +91,19 @@ def test_aami_scorer_sensitivity_and_positive_predictivity_by_hand():
     assert o["macro_sensitivity"] == pytest.approx((0.75 + 0.5 + 2 / 3 + 1.0) / 4)
     assert o["accuracy"] == pytest.approx(0.7)
     assert len(result["confusion_matrix"]["rows_true_columns_decided"]) == 5
+
+
+def test_binary_scorer_leads_with_the_first_class_recall():
+    names = ("MI", "other")
+    true = one_hot([0, 0, 0, 0, 1, 1], k=2)
+    pred = one_hot([0, 0, 0, 1, 0, 1], k=2)
+    score = np.array([0.9, 0.8, 0.7, 0.4, 0.6, 0.1])
+    y_score = np.stack([score, 1 - score], axis=1)
+    result = get_scorer("binary").score(true, y_score, pred, names, names)
+    o = result["overall"]
+    assert o["positive_class"] == "MI"
+    assert o["recall"] == pytest.approx(0.75) and o["precision"] == pytest.approx(0.75)
+    # positives 0.9 0.8 0.7 0.4 against negatives 0.6 0.1: 7 of 8 pairs ordered
+    assert o["auroc"] == pytest.approx(7 / 8)
+    with pytest.raises(ValueError, match="two classes"):
+        get_scorer("binary").score(TRUE, TRUE.astype(float), PRED, NAMES, NAMES)

@@ -13,11 +13,13 @@ from ecgml.data.readers.base import Reader
 from ecgml.data.readers.cinc2017 import Cinc2017Reader
 from ecgml.data.readers.cinc2020 import Cinc2020Reader
 from ecgml.data.readers.mitbih import MitbihReader
+from ecgml.data.readers.ptb import PtbReader
 
 _READERS: dict[str, type[Reader]] = {
     "cinc2020": Cinc2020Reader,
     "cinc2017": Cinc2017Reader,
     "mitbih": MitbihReader,
+    "ptb": PtbReader,
 }
 READER_NAMES = tuple(_READERS)
 

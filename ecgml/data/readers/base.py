@@ -66,7 +66,7 @@ class Reader:
         """Problems with a record's labels that do not stop it from being used."""
         return ()
 
-    def patient(self, record_id: str) -> str:
+    def patient(self, record_id: str, folder: str) -> str:
         """The patient a record comes from, where the source says; ``""`` if unknown."""
         return ""
 

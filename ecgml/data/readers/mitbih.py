@@ -86,7 +86,7 @@ class MitbihReader(Reader):
     def source(self, record_id: str, folder: str) -> str:
         return "MIT-BIH"
 
-    def patient(self, record_id: str) -> str:
+    def patient(self, record_id: str, folder: str) -> str:
         return _SAME_PATIENT.get(record_id, record_id)
 
     def standard_split(self, record_id: str) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ecgml.evaluation.scorers.aami import AamiScorer
 from ecgml.evaluation.scorers.base import Scorer
+from ecgml.evaluation.scorers.binary import BinaryScorer
 from ecgml.evaluation.scorers.cinc2017 import Cinc2017Scorer, MulticlassScorer
 from ecgml.evaluation.scorers.multilabel import Cinc2020Scorer, MultilabelScorer
 
@@ -20,6 +21,7 @@ _SCORERS: dict[str, type[Scorer]] = {
     "multiclass": MulticlassScorer,
     "cinc2017": Cinc2017Scorer,
     "aami": AamiScorer,
+    "binary": BinaryScorer,
 }
 SCORER_NAMES = tuple(_SCORERS)
 
