@@ -6,6 +6,9 @@
 * ``POST /api/predict``: the same as JSON, for a multipart form whose files are in
   one or more fields named ``files``; ``?plot=0`` leaves the trace plots out.
 * ``GET /api/info``: the run, its input and its classes.
+* For a beat run (:mod:`ecgml.serve.beats_view`), each record's result is its
+  beats and beat counts, with an overview of the record; ``GET /api/strip/TOKEN``
+  pages through it, 10 s at a time.
 
 Uploads live in a temporary folder that is removed when the request ends
 (:mod:`ecgml.serve.uploads`). A bad upload gets a 4xx and a message: 400 for a
@@ -31,6 +34,7 @@ from ecgml.data.preprocess import select_leads
 from ecgml.data.records import RecordError, read_record
 from ecgml.evaluation import plots
 from ecgml.evaluation.ensemble import Ensemble, Prediction
+from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip
 from ecgml.serve.uploads import UploadError, stage_uploads
 
 
@@ -63,6 +67,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
+    store = StripStore() if pre.beats else None
     reader = ensemble.config.task.make_reader()
     names = [
         " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
@@ -77,9 +82,10 @@ def create_app(
             "leads": list(pre.leads),
             "fs": pre.fs,
             "window_seconds": pre.window / pre.fs,
-            "min_seconds": min_seconds(pre),
+            "min_seconds": pre.window / pre.fs if pre.beats else min_seconds(pre),
             "missing_leads": missing_leads,
         },
+        "beats": pre.beats,
         "max_upload_mb": max_upload_mb,
         "classes": [
             {"code": c, "abbreviation": a, "name": n}
@@ -90,7 +96,15 @@ def create_app(
     def analyse(with_plots: bool) -> dict[str, Any]:
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
-            headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes)
+            headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
+                                    companions=(ANNOTATION,) if pre.beats else ())  # fmt: skip
+            if pre.beats:
+                records, errors = analyse_beats(headers, ensemble, lock,
+                                                store if with_plots else None)  # fmt: skip
+                if not records:
+                    raise UploadError("; ".join(e["error"] for e in errors), status=422)
+                return {"run": info["run"], "rule": info["rule"], "records": records,
+                        "errors": errors}  # fmt: skip
             ready, errors = [], []
             for header in headers:
                 try:
@@ -156,6 +170,19 @@ def create_app(
             return jsonify(analyse(with_plots=request.args.get("plot", "1") != "0"))
         except UploadError as exc:
             return jsonify({"error": str(exc)}), exc.status
+
+    @app.get("/api/strip/<token>")
+    def api_strip(token: str):
+        stored = store.get(token) if store is not None else None
+        if stored is None:
+            message = (f"no such strip (the app keeps the last {KEEP_RECORDS} records); "
+                       "upload the record again")  # fmt: skip
+            return jsonify({"error": message}), 404
+        try:
+            start = float(request.args.get("start", "0"))
+        except ValueError:
+            return jsonify({"error": "start must be a number of seconds"}), 400
+        return jsonify(strip(stored, start))
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):

@@ -82,6 +82,7 @@ def stage_uploads(
     *,
     max_bytes: int = 100_000_000,
     max_files: int = 200,
+    companions: tuple[str, ...] = (),
 ) -> list[Path]:
     """Write uploaded files into ``folder`` and return the header of each record.
 
@@ -90,6 +91,9 @@ def stage_uploads(
         folder: an empty temporary folder.
         max_bytes: most bytes all files may hold, zips unpacked.
         max_files: most files, zips unpacked.
+        companions: extensions of files that may come with a record beside its
+            signal files (``("atr",)``: a beat run's annotations), named
+            ``RECORD.EXT`` after an uploaded header.
 
     Raises:
         UploadError: no files; a name that is not a plain file name; a bad or
@@ -134,6 +138,8 @@ def stage_uploads(
                 raise UploadError(f"record {header.record_id}: its header names signal file "
                                   f"{signal_file}, which was not uploaded; {HOW}")  # fmt: skip
             used.add(signal_file)
+    stems = {name[: -len(".hea")] for name in headers}
+    used |= {f"{stem}.{ext}" for stem in stems for ext in companions} & set(files)
     stray = sorted(set(files) - used)
     if stray:
         raise UploadError(f"{', '.join(stray)}: no uploaded header names "

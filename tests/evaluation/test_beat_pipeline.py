@@ -12,48 +12,17 @@ import pandas as pd
 import pytest
 
 import postprocessing
-from ecgml.config import Config, TaskConfig
-from ecgml.data.cache import Cache, prepare_cache
-from ecgml.data.labels import LabelConfig
-from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import BeatCNNConfig
+from ecgml.data.cache import Cache
 from ecgml.training import fit
-from ecgml.training.config import TrainingConfig
+from tests.beat_run import TEST, TINY_BEATS, TRAIN, train_beat_run
 from tests.mitbih_records import write_mitbih
 
 pytestmark = pytest.mark.slow
 
-TINY_BEATS = Config(
-    task=TaskConfig(
-        name="mitbih", reader="mitbih", target="multiclass", scorer="aami", split="standard"
-    ),
-    preprocess=PreprocessConfig(
-        leads=("MLII",), fs=125, window=63, window_policy="beats", beat_offset=20
-    ),
-    labels=LabelConfig(classes=("N", "S", "V", "F", "Q")),
-    model=BeatCNNConfig(filters=(4, 8), dense_units=8),
-    training=TrainingConfig(
-        n_folds=3,
-        batch_size=16,
-        epochs=2,
-        loss="weighted_cce",
-        learning_rate=2e-3,
-        early_stopping_patience=0,
-        keep_epoch="last",
-    ),
-)
-TRAIN, TEST = ("101", "106", "108", "109"), ("100", "103")
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("beats")
-    for k, rid in enumerate(TRAIN + TEST):
-        write_mitbih(root / "data", rid, ["N", "N", "V", "N", "+", "A", "N", "V"] * 3, seed=k)
-    prepare_cache([root / "data"], root / "cache", TINY_BEATS.preprocess, TINY_BEATS.labels,
-                  reader="mitbih", progress=False)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", TINY_BEATS, verbose=0)
-    return {"root": root, "run": root / "run", "cache": root / "cache", "data": root / "data"}
+    return train_beat_run(tmp_path_factory.mktemp("beats"))
 
 
 def test_the_standard_split_holds_ds2_out_and_folds_ds1_by_record(trained):

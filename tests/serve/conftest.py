@@ -25,3 +25,11 @@ def served(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def ensemble(served) -> Ensemble:
     return Ensemble.load(served["run"])
+
+
+@pytest.fixture(scope="session")
+def beat_served(tmp_path_factory) -> dict[str, Path]:
+    """A trained three-fold beat run (MIT-BIH layout) and its records."""
+    from tests.beat_run import train_beat_run
+
+    return train_beat_run(tmp_path_factory.mktemp("beat_served"))

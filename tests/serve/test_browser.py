@@ -90,3 +90,36 @@ def test_a_header_alone_shows_what_is_missing(browser, url, served) -> None:
         expected_conditions.presence_of_element_located((By.ID, "error"))
     )
     assert "D00103.mat, which was not uploaded" in error.text
+
+
+@pytest.fixture(scope="module")
+def beat_url(beat_served):
+    server = make_server("127.0.0.1", 0, create_app(beat_served["run"]), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_a_beat_record_shows_counts_and_pages_through_its_strip(browser, beat_url, beat_served):
+    folder = beat_served["data"]
+    _upload(browser, beat_url, folder / "100.hea", folder / "100.dat", folder / "100.atr")
+    section = WebDriverWait(browser, 60).until(
+        expected_conditions.presence_of_element_located((By.ID, "record-100"))
+    )
+    counts = {r.get_attribute("data-class"): int(r.get_attribute("data-count"))
+              for r in section.find_elements(By.CSS_SELECTOR, "table.counts tbody tr")}  # fmt: skip
+    assert sum(counts.values()) == 21 and set(counts) == {"N", "S", "V", "F", "Q"}
+    position = section.find_element(By.CLASS_NAME, "position")
+    WebDriverWait(browser, 30).until(lambda _: "of " in position.text)
+    assert position.text.startswith("0.0-10.0 s") and section.get_attribute("data-start") == "0"
+    section.find_element(By.CLASS_NAME, "next").click()
+    WebDriverWait(browser, 30).until(lambda _: section.get_attribute("data-start") != "0")
+    assert float(section.get_attribute("data-start")) > 0
+    strip = section.find_element(By.CSS_SELECTOR, "canvas.strip")
+    drawn = browser.execute_script(
+        "const c = arguments[0], d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;",
+        strip,
+    )
+    assert drawn > 1000  # the trace and the beat marks were drawn

@@ -1,0 +1,164 @@
+"""The web app's view of a beat run: every beat of an uploaded record, and a
+rhythm strip to page through.
+
+A 30-minute record at 360 Hz is 650,000 samples a lead; the page never gets them
+at once. It gets the beats (time, class, probabilities), the beat counts, an
+overview (the lowest and highest sample in each of :data:`OVERVIEW_BINS` equal
+parts of the record) and a token for ``GET /api/strip/TOKEN?start=S``, which
+answers :data:`STRIP_SECONDS` of the model's lead at most :data:`STRIP_POINTS`
+points, with the beats inside. The app keeps the lead of the last
+:data:`KEEP_RECORDS` records it analysed in memory for that.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgml.data.loading import PreparedRecord, load_beats_for_prediction
+from ecgml.data.records import RecordError, read_record
+from ecgml.evaluation.beat_tables import beat_counts, beat_table
+from ecgml.evaluation.ensemble import Ensemble
+
+OVERVIEW_BINS, STRIP_SECONDS, STRIP_POINTS, KEEP_RECORDS = 1200, 10.0, 2500, 8
+ANNOTATION = "atr"
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """What a strip request needs: the model's lead, its rate, the beats."""
+
+    signal: np.ndarray
+    fs: float
+    beat_samples: np.ndarray
+    beat_classes: tuple[str, ...]
+
+
+class StripStore:
+    """The last few analysed records, by an unguessable token (least recently used go)."""
+
+    def __init__(self, capacity: int = KEEP_RECORDS) -> None:
+        self.capacity = capacity
+        self._records: OrderedDict[str, StoredRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, record: StoredRecord) -> str:
+        token = secrets.token_urlsafe(16)
+        with self._lock:
+            self._records[token] = record
+            while len(self._records) > self.capacity:
+                self._records.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> StoredRecord | None:
+        with self._lock:
+            record = self._records.get(token)
+            if record is not None:
+                self._records.move_to_end(token)
+            return record
+
+
+def overview(signal: np.ndarray, bins: int = OVERVIEW_BINS) -> dict[str, list[float]]:
+    """The lowest and highest sample of each of ``bins`` equal parts of ``signal``."""
+    bins = max(1, min(bins, len(signal)))
+    edges = np.linspace(0, len(signal), bins + 1).astype(np.int64)
+    lows = np.minimum.reduceat(signal, edges[:-1])
+    highs = np.maximum.reduceat(signal, edges[:-1])
+    return {"min": np.round(lows, 3).tolist(), "max": np.round(highs, 3).tolist()}
+
+
+def strip(record: StoredRecord, start: float, seconds: float = STRIP_SECONDS) -> dict[str, Any]:
+    """``seconds`` of the lead from ``start`` (clamped to the record), at most
+    :data:`STRIP_POINTS` points, and the beats inside."""
+    duration = len(record.signal) / record.fs
+    start = float(min(max(start, 0.0), max(duration - seconds, 0.0)))
+    first = int(start * record.fs)
+    last = min(len(record.signal), first + round(seconds * record.fs))
+    step = max(1, -(-(last - first) // STRIP_POINTS))
+    inside = (record.beat_samples >= first) & (record.beat_samples < last)
+    return {
+        "start": round(start, 3),
+        "seconds": seconds,
+        "duration": round(duration, 3),
+        "fs": record.fs / step,
+        "values": np.round(record.signal[first:last:step], 3).tolist(),
+        "beats": [
+            {"time": round(float(s) / record.fs, 3), "class": c}
+            for s, c, keep in zip(record.beat_samples, record.beat_classes, inside, strict=True)
+            if keep
+        ],
+    }
+
+
+def analyse_beats(
+    headers: Sequence[Path],
+    ensemble: Ensemble,
+    lock: threading.Lock,
+    store: StripStore | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Classify every beat of each uploaded record.
+
+    A record uploaded with its ``.atr`` annotation file has its annotated beats
+    classified; otherwise wfdb's XQRS detector finds them. With a ``store``, each
+    result also carries the overview and its strip token.
+
+    Returns:
+        The results, and the records that could not be used with the reason.
+    """
+    pre = ensemble.config.preprocess
+    classes = list(ensemble.abbreviations)
+    results, errors = [], []
+    for header in headers:
+        annotated = header.with_suffix(f".{ANNOTATION}").is_file()
+        try:
+            prepared = load_beats_for_prediction(
+                header, pre, annotations=ANNOTATION if annotated else None
+            )
+        except RecordError as exc:
+            errors.append({"record": exc.record, "error": str(exc)})
+            continue
+        with lock:
+            fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512)
+        y_pred, y_score = ensemble.decide(fold_scores)
+        h = prepared.header
+        table = beat_table(prepared.beat_samples, h.fs, y_score, y_pred, classes,
+                           prepared.beat_labels)  # fmt: skip
+        result = {
+            "record": h.record_id,
+            "fs": h.fs,
+            "seconds": round(h.n_samples / h.fs, 3),
+            "leads": list(h.lead_names),
+            "beat_source": f"annotations ({header.stem}.{ANNOTATION})" if annotated
+                           else "found by wfdb's XQRS detector",
+            "counts": beat_counts(table, classes),
+            "beats": [
+                {"sample": int(s), "time": float(t), "class": c,
+                 "probabilities": dict(zip(classes, map(float, p), strict=True))}
+                for s, t, c, p in zip(table["sample"], table["time_s"], table["class"],
+                                      table[[f"p_{c}" for c in classes]].to_numpy(), strict=True)
+            ],
+        }  # fmt: skip
+        if store is not None:
+            lead = _model_lead(prepared, pre.leads[0])
+            result["overview"] = overview(lead)
+            result["strip_token"] = store.put(StoredRecord(
+                signal=lead, fs=h.fs, beat_samples=np.asarray(prepared.beat_samples),
+                beat_classes=tuple(table["class"]),
+            ))  # fmt: skip
+        results.append(result)
+    return results, errors
+
+
+def _model_lead(prepared: PreparedRecord, lead: str) -> np.ndarray:
+    """The model's lead of the record at its own rate, for the strip (read again: the
+    prepared record holds only the beat windows)."""
+    record = read_record(prepared.header.path)
+    names = [n.strip().lower() for n in record.header.lead_names]
+    return record.signal[:, names.index(lead.lower())].astype(np.float32)
