@@ -6,7 +6,8 @@ A config file is a JSON object with one section per part of the pipeline::
      "preprocess": {"fs": 500, "window": 5000, ...},
      "labels": {"equivalent_mode": "separate"},
      "model": {"architecture": "se_resnet", ...},
-     "training": {...}}
+     "training": {...},
+     "tabular": {"features": [...]}}
 
 The ``task`` section says which reader reads the data, what kind of target the
 model learns and which scorer scores it; a config without one is the CinC 2020
@@ -95,6 +96,36 @@ class TaskConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TabularConfig:
+    """A second model input: a vector of numbers per sample, beside the signal.
+
+    The vector is columns of the cache's index (a beat cache has each beat's RR
+    features, :data:`ecgml.data.beats.RR_FEATURES`). It is standardised with the
+    mean and variance of the training fold's rows, passed through a small dense
+    layer, and joined to the signal model's last features before its output
+    layer (late fusion, :func:`ecgml.models.fusion.with_tabular`); any
+    architecture can be wrapped this way.
+
+    Attributes:
+        features: the columns; empty for no tabular input.
+        units: units of the dense layer of the tabular branch.
+        dropout: dropout after it.
+    """
+
+    features: tuple[str, ...] = ()
+    units: int = 16
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(set(self.features)) != len(self.features):
+            raise ValueError(f"features names a column twice: {self.features}")
+        if self.units < 1 or not 0.0 <= self.dropout < 1.0:
+            raise ValueError(
+                f"units must be positive and dropout in [0, 1), got {self.units}, {self.dropout}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
 class Config:
     """Everything a run needs to know, one frozen section per stage."""
 
@@ -104,6 +135,7 @@ class Config:
     # a ModelConfig for the SE-ResNet, or another architecture's config
     model: Any = dataclasses.field(default_factory=ModelConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    tabular: TabularConfig = dataclasses.field(default_factory=TabularConfig)
 
 
 def _freeze(value: Any) -> Any:

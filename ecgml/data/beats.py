@@ -128,3 +128,18 @@ def rr_features(r_peaks: np.ndarray, fs: float, *, local: int = 10) -> np.ndarra
     local_mean = np.convolve(padded, kernel, mode="valid") / kernel.size
     ratio = previous / local_mean
     return np.stack([previous, following, local_mean, ratio], axis=1).astype(np.float32)
+
+
+def beat_features(names: tuple[str, ...], r_peaks: np.ndarray, fs: float) -> np.ndarray:
+    """The tabular input of a beat model, ``(n_beats, len(names))``, for beats found at
+    prediction time: the named columns of :func:`rr_features`.
+
+    Raises:
+        ValueError: a name that is not an RR feature, or fewer than two beats.
+    """
+    unknown = [n for n in names if n not in RR_FEATURES]
+    if unknown:
+        raise ValueError(f"the model takes features {unknown}, which are not RR features "
+                         f"{list(RR_FEATURES)}; they cannot be computed from a new record")  # fmt: skip
+    rr = rr_features(r_peaks, fs)
+    return rr[:, [RR_FEATURES.index(n) for n in names]]

@@ -24,6 +24,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ecgml import __version__
+from ecgml.data.beats import RR_FEATURES, rr_features
 from ecgml.data.cache_reader import (
     FORMAT_VERSION,
     INDEX,
@@ -77,7 +78,12 @@ def _process(task: tuple[str, PreprocessConfig, Reader]) -> dict[str, Any]:
     }
     beats = None
     if prepared.beat_samples is not None:
-        beats = (prepared.beat_samples, prepared.beat_labels)
+        samples = prepared.beat_samples
+        rr = (
+            rr_features(samples, header.fs) if len(samples) >= 2
+            else np.full((len(samples), len(RR_FEATURES)), np.nan, np.float32)
+        )  # fmt: skip
+        beats = (samples, prepared.beat_labels, rr)
     return {"ok": True, "windows": prepared.windows, "meta": meta, "beats": beats}
 
 
@@ -111,7 +117,8 @@ class _Writer:
     def checkpoint(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         self.file.flush()
         os.fsync(self.file.fileno())
-        index = pd.DataFrame(rows, columns=list(INDEX_COLUMNS))
+        extra = sorted({key for row in rows for key in row} - set(INDEX_COLUMNS))
+        index = pd.DataFrame(rows, columns=[*INDEX_COLUMNS, *extra])
         _atomic_write(self.out / INDEX, lambda p: index.to_csv(p, index=False))
         return index
 
@@ -120,14 +127,16 @@ class _Writer:
 
 
 def _beat_rows(
-    record_row: dict[str, Any], samples: np.ndarray, labels: tuple[str, ...]
+    record_row: dict[str, Any], samples: np.ndarray, labels: tuple[str, ...], rr: np.ndarray
 ) -> list[dict[str, Any]]:
-    """One index row per beat of a record whose beat windows start at ``record_row["row"]``."""
+    """One index row per beat of a record whose beat windows start at ``record_row["row"]``,
+    with the beat's RR features (:data:`~ecgml.data.beats.RR_FEATURES`) as columns."""
     rid, first = record_row["record_id"], record_row["row"]
     patient = record_row["patient_id"] or rid
     return [
         {**record_row, "record_id": f"{rid}:{int(s)}", "patient_id": patient, "dx": label,
-         "row": first + k, "n_windows": 1, "sample": int(s)}  # fmt: skip
+         "row": first + k, "n_windows": 1, "sample": int(s),
+         **{name: round(float(v), 5) for name, v in zip(RR_FEATURES, rr[k], strict=True)}}  # fmt: skip
         for k, (s, label) in enumerate(zip(samples, labels, strict=True))
     ]
 
@@ -282,8 +291,9 @@ def prepare_cache(
 
     With ``preprocess.window_policy == "beats"`` every labelled beat is a row of
     the index (``record_id`` ``RECORD:SAMPLE``, ``sample`` its R peak, ``dx`` its
-    label, ``patient_id`` its record's patient), so that folds, training and
-    scoring treat beats as samples and keep a patient's beats together.
+    label, ``patient_id`` its record's patient, and its RR features as columns),
+    so that folds, training and scoring treat beats as samples and keep a
+    patient's beats together.
         progress: show a progress bar.
 
     Returns:

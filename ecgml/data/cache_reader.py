@@ -8,7 +8,9 @@ A cache folder holds:
   ``source``, ``path``, ``patient_id``, ``age``, ``sex``, ``fs``, ``n_samples``
   (original), ``dx`` (every code, scored or not), ``row``, ``n_windows``,
   ``fingerprint``, ``warnings``, ``sample`` (a beat's R-peak sample at the
-  record's rate for beat tasks, where each beat is a row; -1 for a record).
+  record's rate for beat tasks, where each beat is a row; -1 for a record);
+  beat caches add each beat's RR features (``rr_previous_s``, ...), which a
+  run's ``tabular.features`` may feed to the model (:meth:`Cache.features`).
 * ``labels.npy``: uint8 multi-hot labels, shape ``(n_records, n_classes)``,
   in ``index.csv`` order.
 * ``meta.json``: the preprocessing and label config, class names, versions.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +105,29 @@ class Cache:
 
     def __len__(self) -> int:
         return len(self.index)
+
+    def features(self, names: Sequence[str]) -> np.ndarray:
+        """Index columns as a float32 matrix ``(n_records, len(names))``, a model's
+        tabular input.
+
+        Raises:
+            ValueError: a column the cache does not have, or an empty (NaN) value.
+        """
+        numeric = [c for c in self.index.columns
+                   if c not in ("row", "n_windows", "sample")
+                   and pd.api.types.is_numeric_dtype(self.index[c])]  # fmt: skip
+        missing = [n for n in names if n not in numeric]
+        if missing:
+            raise ValueError(f"cache {self.path} has no feature column(s) {missing}; it has "
+                             f"{numeric}")  # fmt: skip
+        values = self.index[list(names)].to_numpy(np.float32)
+        bad = ~np.isfinite(values).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"cache {self.path}: {int(bad.sum())} row(s) lack a value of {list(names)}, "
+                f"for example {self.index['record_id'].iloc[int(np.argmax(bad))]}"
+            )
+        return values
 
     def subset(self, keep: np.ndarray) -> Cache:
         """The same cache with only the rows of ``index`` where ``keep`` is true

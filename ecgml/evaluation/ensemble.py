@@ -26,6 +26,7 @@ from ecgml.data.loading import prepare_signal
 from ecgml.evaluation.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
+from ecgml.models.fusion import signal_input_length
 from ecgml.targets import Target, get_target
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 
@@ -146,8 +147,13 @@ class Ensemble:
     @property
     def input_length(self) -> int:
         """Samples per model input: fixed by the model, or the config's window."""
-        length = self.models[0].input_shape[1]
+        length = signal_input_length(self.models[0])
         return int(length) if length is not None else self.config.preprocess.window
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The columns of the models' tabular input; empty for signal-only models."""
+        return tuple(self.config.tabular.features)
 
     @property
     def abbreviations(self) -> tuple[str, ...]:
@@ -234,9 +240,23 @@ class Ensemble:
         sums = np.add.reduceat(scores.astype(np.float64), ends - counts, axis=1)
         return (sums / counts[None, :, None]).astype(np.float32)
 
-    def predict_proba(self, x: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
+    def predict_proba(
+        self, x: np.ndarray, *, batch_size: int = 64, features: np.ndarray | None = None
+    ) -> np.ndarray:
         """Each member's probabilities for inputs ``(n, input_length, n_leads)``:
-        shape ``(n_models, n, n_classes)``, float32."""
+        shape ``(n_models, n, n_classes)``, float32.
+
+        Args:
+            x: the signal inputs.
+            batch_size: inputs per model call.
+            features: the tabular input ``(n, len(feature_names))``, for models
+                that take one (and only for them).
+        """
+        if bool(self.feature_names) != (features is not None):
+            raise ValueError(
+                f"the models take the tabular input {list(self.feature_names)}; got "
+                f"{'none' if features is None else features.shape}"
+            )
         n = len(x)
         # Padding to whole batches, or below one batch to a power of two, keeps the
         # input shapes few, so each model's predict step is traced a few times at
@@ -245,15 +265,21 @@ class Ensemble:
         pad = -n % size
         if pad:
             x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
+            if features is not None:
+                features = np.concatenate([features, np.zeros((pad, features.shape[1]),
+                                                              dtype=features.dtype)])  # fmt: skip
+
+        def batch(i: int):
+            if features is None:
+                return x[i : i + size]
+            return {"ecg": x[i : i + size], "features": features[i : i + size].astype(np.float32)}
+
         # predict_on_batch skips predict()'s per-call set-up (data adapter, iterator,
         # callbacks), which costs more than the model itself for one recording.
         return np.stack(
             [
                 np.concatenate(
-                    [
-                        np.asarray(m.predict_on_batch(x[i : i + size]))
-                        for i in range(0, len(x), size)
-                    ]
+                    [np.asarray(m.predict_on_batch(batch(i))) for i in range(0, len(x), size)]
                 )[:n]
                 for m in self.models
             ]
@@ -296,6 +322,7 @@ class Ensemble:
             np.concatenate([np.arange(k) for k in n_windows]), len(starts)
         )
         start = np.tile(starts, int(n_windows.sum()))
+        table = cache.features(self.feature_names)[record] if self.feature_names else None
         totals = np.zeros((len(self.models), len(cache), len(self.class_names)))
         chunk = batch_size * 4
         for begin in tqdm(
@@ -306,7 +333,9 @@ class Ensemble:
                 [cache.signals[r, s : s + length] for r, s in zip(row[part], start[part],
                                                                     strict=True)]
             )  # fmt: skip
-            scores = self.predict_proba(x, batch_size=batch_size)
+            scores = self.predict_proba(
+                x, batch_size=batch_size, features=None if table is None else table[part]
+            )
             for m in range(len(self.models)):
                 np.add.at(totals[m], record[part], scores[m])
         counts = np.bincount(record, minlength=len(cache))[None, :, None]

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ecgml.data.beats import beat_features
 from ecgml.data.loading import PreparedRecord, load_beats_for_prediction
 from ecgml.data.records import RecordError, read_record
 from ecgml.evaluation.beat_tables import beat_counts, beat_table
@@ -121,11 +122,19 @@ def analyse_beats(
             prepared = load_beats_for_prediction(
                 header, pre, annotations=ANNOTATION if annotated else None
             )
+            features = None
+            if ensemble.feature_names:
+                features = beat_features(ensemble.feature_names, prepared.beat_samples,
+                                         prepared.header.fs)  # fmt: skip
         except RecordError as exc:
             errors.append({"record": exc.record, "error": str(exc)})
             continue
+        except ValueError as exc:
+            errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
+            continue
         with lock:
-            fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512)
+            fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
+                                                 features=features)  # fmt: skip
         y_pred, y_score = ensemble.decide(fold_scores)
         h = prepared.header
         table = beat_table(prepared.beat_samples, h.fs, y_score, y_pred, classes,

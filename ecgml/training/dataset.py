@@ -6,6 +6,8 @@ PyTorch alike.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -58,6 +60,8 @@ class CacheDataset(keras.utils.PyDataset):
         is_copy: per index, whether it is an oversampled repeat.
         copy_noise_std: extra noise on repeats.
         seed: seeds shuffling and augmentation.
+        features: a tabular input per cached record, ``(n_records, n_features)``;
+            with it, batches are ``({"ecg": x, "features": f}, y)``.
         **kwargs: ``PyDataset``'s ``workers``, ``use_multiprocessing``, ``max_queue_size``.
     """
 
@@ -75,9 +79,11 @@ class CacheDataset(keras.utils.PyDataset):
         is_copy: np.ndarray | None = None,
         copy_noise_std: float = 0.0,
         seed: int = 0,
+        features: np.ndarray | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        self.features = features
         window = cache.signals.shape[1]
         self.input_length = input_length or window
         if self.input_length > window:
@@ -110,7 +116,7 @@ class CacheDataset(keras.utils.PyDataset):
             self._order = rng.permutation(len(self.indices))
             self._epoch += 1
 
-    def __getitem__(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+    def __getitem__(self, batch: int) -> tuple[Any, np.ndarray]:
         positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
         records = self.indices[positions]
         rng = np.random.default_rng((self._seed, self._epoch, batch))
@@ -129,6 +135,8 @@ class CacheDataset(keras.utils.PyDataset):
         if self.training:
             x = self._augment(x, self.is_copy[positions], rng)
         y = self.labels[records].astype(np.float32)
+        if self.features is not None:
+            return {"ecg": x, "features": self.features[records]}, y
         return x, y
 
     def _augment(self, x: np.ndarray, is_copy: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -32,6 +32,7 @@ from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.splits import standard_parts
 from ecgml.metrics import MacroAUROC
+from ecgml.models.fusion import with_tabular
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 from ecgml.targets import get_target
@@ -219,7 +220,10 @@ def train_fold(
     idx, is_copy = train_idx, None
     if t.oversample_min_count:
         idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
-    common = {"labels": y, "batch_size": t.batch_size, "input_length": t.input_length}
+    tab = config.tabular
+    features = cache.features(tab.features) if tab.features else None
+    common = {"labels": y, "batch_size": t.batch_size, "input_length": t.input_length,
+              "features": features}  # fmt: skip
     train_ds = CacheDataset(
         cache,
         idx,
@@ -267,6 +271,10 @@ def train_fold(
                 n_leads=cache.signals.shape[2],
                 activation=get_target(config.task.target).activation,
             )
+            if features is not None:  # standardised with the training rows only
+                rows = features[train_idx]
+                model = with_tabular(model, mean=rows.mean(axis=0), variance=rows.var(axis=0),
+                                     units=tab.units, dropout=tab.dropout)  # fmt: skip
             scale = None
             if t.init_from is not None:
                 init = initialise_from(model, t.init_from, freeze=t.init_freeze)

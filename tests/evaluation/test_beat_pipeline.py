@@ -128,3 +128,36 @@ def test_predict_skips_bad_beat_records_with_the_reason(trained, tmp_path):
     with pytest.raises(ValueError, match="--missing-leads zero does not apply"):
         predict_records(trained["run"], [tmp_path / "bad"], tmp_path / "out2",
                         missing_leads="zero", progress=False)  # fmt: skip
+
+
+def test_rr_features_as_a_second_input_through_training_and_predict(trained, tmp_path):
+    from ecgml.config import TabularConfig
+    from ecgml.data.beats import RR_FEATURES
+    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.serve.predict import predict_records
+
+    config = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=RR_FEATURES, units=4))
+    fit.train_run(trained["cache"], tmp_path / "run", config, verbose=0)
+    model = Ensemble.load(tmp_path / "run", folds=[0]).models[0]
+    assert [t.name.split(":")[0] for t in model.inputs] == ["ecg", "features"]
+    # standardised with the training fold's rows only
+    cache = Cache(trained["cache"])
+    folds = fit.load_folds(tmp_path / "run" / "folds.json", list(cache.index["record_id"]))
+    train = cache.features(RR_FEATURES)[(folds != 0) & (folds >= 0)]
+    norm = model.get_layer("features_norm")
+    np.testing.assert_allclose(np.ravel(norm.mean), train.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(np.ravel(norm.variance), train.var(axis=0), rtol=1e-4)
+    report = predict_records(tmp_path / "run", [trained["data"] / "100.hea"], tmp_path / "out",
+                             annotations="atr", progress=False)  # fmt: skip
+    assert report["n_beats"] == 21 and report["input"]["features"] == list(RR_FEATURES)
+
+
+def test_cache_rows_carry_each_beats_rr_features(trained):
+    from ecgml.data.beats import RR_FEATURES, rr_features
+
+    cache = Cache(trained["cache"])
+    rows = cache.index[cache.index["path"].str.endswith("100.hea")]
+    expected = rr_features(rows["sample"].to_numpy(), 360.0)
+    np.testing.assert_allclose(cache.features(RR_FEATURES)[rows.index], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="no feature column"):
+        cache.features(("age_years",))
