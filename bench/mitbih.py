@@ -28,6 +28,9 @@ Rows:
   settings: categorical cross-entropy, learning rate 0.002, batch 150;
 * ``cnn-weighted``: the same with class weights (``weighted_cce``, capped at 50);
 * ``kachuee``: Kachuee's five-block residual CNN, class weights;
+* ``cnn-rr``, ``kachuee-rr``: ``cnn`` and ``kachuee`` with the four RR features
+  of each beat as a second input (``tabular.features``, standardised on each
+  fold's training rows, late fusion before the output layer);
 * ``forest``: a random forest (300 trees, balanced class weights) on four RR
   features (:func:`ecgml.data.beats.rr_features`) and every fourth sample of
   the beat window: the simple baseline;
@@ -68,8 +71,8 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from ecgml import __version__
-from ecgml.config import Config, load_config
-from ecgml.data.beats import rr_features
+from ecgml.config import Config, TabularConfig, load_config
+from ecgml.data.beats import RR_FEATURES, rr_features
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.splits import standard_parts
 from ecgml.evaluation.decisions import one_hot_argmax
@@ -78,10 +81,13 @@ from ecgml.evaluation.scorers import get_scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "mitbih.json"
+RR = {"features": list(RR_FEATURES)}
 MODELS = {
     "cnn": {"training": {"loss": "cce"}},
     "cnn-weighted": {},
     "kachuee": {"model": {"architecture": "kachuee"}},
+    "cnn-rr": {"training": {"loss": "cce"}, "tabular": RR},
+    "kachuee-rr": {"model": {"architecture": "kachuee"}, "tabular": RR},
 }
 BASELINES = ("forest", "majority")
 MI_CONFIG = ROOT / "configs" / "ptb-mi.json"
@@ -106,10 +112,15 @@ def row_config(model: str, split: str) -> Config:
 
         model_config = model_config_class(change["model"]["architecture"])()
     training = dataclasses.replace(config.training, **change.get("training", {}))
+    tabular = config.tabular
+    if "tabular" in change:
+        tabular = TabularConfig(features=tuple(change["tabular"]["features"]))
     task = dataclasses.replace(
         config.task, split="standard" if split == "inter" else "intra_patient"
     )
-    return dataclasses.replace(config, task=task, model=model_config, training=training)
+    return dataclasses.replace(
+        config, task=task, model=model_config, training=training, tabular=tabular
+    )
 
 
 def parts(cache: Cache, split: str, work: Path) -> tuple[np.ndarray, np.ndarray]:
