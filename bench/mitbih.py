@@ -3,6 +3,7 @@
     python bench/mitbih.py                      # every row (about 50 min on 2 CPU cores)
     python bench/mitbih.py --rows forest-inter  # some rows
     python bench/mitbih.py --table              # the results as Markdown
+    python bench/mitbih.py --speed              # beat extraction and predict speed
 
 The 44 non-paced records are prepared with ``configs/mitbih.json`` (MLII, 0.5-40
 Hz, 125 Hz, a 187-sample window from 0.5 s before each annotated R peak): one
@@ -51,6 +52,11 @@ labelled MI by PTB's header and without the MI code in the CinC 2021 copy.
 * ``mi-transfer``: the same, every layer but the output copied from
   ``cnn-inter``'s fold 0 model (trained on DS1 only) and fine-tuned;
 * ``mi-frozen``: the same copy with the copied layers frozen (only the output trains).
+
+``--speed`` measures beat extraction (``prepare`` of all 48 records into a new
+cache with ``--jobs`` processes) and ``ecgml predict`` of 30-minute records with
+the ``cnn-inter`` run, with beats detected and with their annotations; run it on
+an otherwise idle machine.
 
 Results are merged into ``--out``; run folders are reused on a rerun.
 """
@@ -255,19 +261,22 @@ def score(cache: Cache, y_true: np.ndarray, y_score: np.ndarray) -> dict[str, An
     return get_scorer("aami").score(y_true, y_score, y_pred, names, names)
 
 
+def _number(value: float | None) -> str:
+    """Three decimals, or "-" for a figure that is undefined (no beat of the class)."""
+    return "-" if value is None else f"{value:.3f}"
+
+
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| row | split | N Se / +P | S Se / +P | V Se / +P | F Se / +P | accuracy | macro Se "
-        "| training |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| row | split | N Se / +P | S Se / +P | V Se / +P | F Se / +P | Q Se / +P | accuracy "
+        "| macro Se | training |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         per = r["per_class"]
         cells = [
-            f"{per[c]['sensitivity']:.3f} / {per[c]['positive_predictivity']:.3f}"
-            if per[c]["positive_predictivity"] is not None
-            else f"{per[c]['sensitivity']:.3f} / -"
-            for c in ("N", "S", "V", "F")
+            f"{_number(per[c]['sensitivity'])} / {_number(per[c]['positive_predictivity'])}"
+            for c in ("N", "S", "V", "F", "Q")
         ]
         o = r["overall"]
         lines.append(
@@ -275,6 +284,48 @@ def table(results: dict[str, Any]) -> str:
             f"{o['macro_sensitivity']:.3f} | {r['train_seconds'] / 60:.1f} min |"
         )
     return "\n".join(lines)
+
+
+def measure_speed(work: Path, data: Path, jobs: int) -> dict[str, Any]:
+    """Beats per second of a fresh ``prepare``; seconds per 30-minute record of predict."""
+    import shutil
+
+    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.serve.predict import predict_records
+
+    config = load_config(CONFIG)
+    fresh = work / "speed_cache"
+    shutil.rmtree(fresh, ignore_errors=True)
+    started = time.time()
+    report = prepare_cache([data], fresh, config.preprocess, config.labels, jobs=jobs,
+                           reader=config.task.reader, progress=False)  # fmt: skip
+    seconds = time.time() - started
+    shutil.rmtree(fresh)
+    run = work / "run_cnn-inter"
+    if not run.is_dir():
+        raise SystemExit("--speed predicts with the cnn-inter run; run --rows cnn-inter first")
+    started = time.time()
+    ensemble = Ensemble.load(run)
+    load_seconds = time.time() - started
+    predict = {}
+    for record in ("100", "208"):
+        for source in (None, "atr"):
+            out = work / "speed_predict"
+            started = time.time()
+            result = predict_records(run, [data / f"{record}.hea"], out, annotations=source,
+                                     progress=False, ensemble=ensemble)  # fmt: skip
+            predict[f"{record}, {'annotated' if source else 'detected'} beats"] = {
+                "seconds": round(time.time() - started, 2), "beats": result["n_beats"],
+            }  # fmt: skip
+            shutil.rmtree(out)
+    return {
+        "prepare": {"records": report["found"], "beats": report["beats"], "jobs": jobs,
+                    "seconds": round(seconds, 2),
+                    "beats_per_second": round(report["beats"] / seconds)},
+        "predict_30_min_record": predict, "ensemble_load_seconds": round(load_seconds, 2),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }  # fmt: skip
 
 
 def mi_table(results: dict[str, Any]) -> str:
@@ -305,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "mitbih.json")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="processes for prepare")
     parser.add_argument("--table", action="store_true", help="print the results as Markdown")
+    parser.add_argument("--speed", action="store_true", help="measure extraction and predict")
     args = parser.parse_args(argv)
     if args.table:
         if not args.out.is_file():
@@ -313,6 +365,13 @@ def main(argv: list[str] | None = None) -> int:
         print(table(results["rows"]))
         if results.get("mi"):
             print(mi_table(results["mi"]))
+        return 0
+    if args.speed:
+        results = json.loads(args.out.read_text()) if args.out.is_file() else {"rows": {}}
+        results["speed"] = measure_speed(args.work, args.data, args.jobs)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        print(json.dumps(results["speed"], indent=1))
         return 0
     rows = args.rows.split(",")
     unknown = [r for r in rows if r not in ROWS]

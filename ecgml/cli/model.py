@@ -47,7 +47,7 @@ def run_modelbuild(args: argparse.Namespace) -> int:
     print(
         f"input {model.input_shape[1:]}, {n_classes} {activation} outputs, "
         f"{model.count_params():,} parameters, "
-        f"{count_flops(model) / 1e9:.2f} GFLOPs per sample (convolutions and dense layers)"
+        f"{count_flops(model) / 1e9:.3g} GFLOPs per sample (convolutions and dense layers)"
     )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -366,8 +366,9 @@ def prepare_cache(
     garbage = writer.n_rows - int(index["n_windows"].sum())  # rows no index line references
     if garbage > _COMPACT_GARBAGE_FRACTION * max(writer.n_rows, 1):
         index = _compact(out, index, shape)
-    index = _apply_patient_map(index, Path(patient_map) if patient_map else None)
-    _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
+    if patient_map:  # otherwise the last checkpoint (or the compaction) wrote this index
+        index = _apply_patient_map(index, Path(patient_map))
+        _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     write_labels(out, index, labels)
     _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options)
 
