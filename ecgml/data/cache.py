@@ -192,7 +192,12 @@ def _load_previous(out: Path, preprocess: PreprocessConfig, reader: Reader) -> p
               "rebuilding it")  # fmt: skip
         (out / SIGNALS).unlink()
         return None
-    return read_index(index_path)
+    index = read_index(index_path)
+    if preprocess.beats and not set(RR_FEATURES) <= set(index.columns):
+        print(f"the beat cache in {out} has no RR-feature columns (an older ecgml): rebuilding it")
+        (out / SIGNALS).unlink()
+        return None
+    return index
 
 
 def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ecgml.data.cache import Cache, prepare_cache
@@ -130,3 +131,17 @@ def test_real_mitbih_records_give_their_annotated_beat_counts(tmp_path):
     assert counts[str(tmp_path / "data" / "208.hea")].to_dict() == {
         "N": 1586, "V": 992, "F": 373, "S": 2, "Q": 2,
     }  # fmt: skip
+
+
+def test_a_beat_cache_without_rr_columns_is_rebuilt(tmp_path):
+    write_mitbih(tmp_path / "data", "101", ["N", "V", "N"])
+    prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
+                  progress=False)  # fmt: skip
+    index_path = tmp_path / "cache" / "index.csv"
+    index = pd.read_csv(index_path)
+    index.drop(columns=[c for c in index.columns if c.startswith("rr_")]).to_csv(index_path,
+                                                                                 index=False)  # fmt: skip
+    again = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
+                          progress=False)  # fmt: skip
+    assert again["new"] == 1
+    assert "rr_previous_ratio" in Cache(tmp_path / "cache").index.columns
