@@ -272,7 +272,9 @@ def table(results: dict[str, Any]) -> str:
         "| macro Se | training |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in results.items():
+    order = [r for p in ("inter", "intra") for r in ROWS if r.endswith(p)]
+    for name in sorted(results, key=lambda n: order.index(n) if n in order else len(order)):
+        r = results[name]
         per = r["per_class"]
         cells = [
             f"{_number(per[c]['sensitivity'])} / {_number(per[c]['positive_predictivity'])}"

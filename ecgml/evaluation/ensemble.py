@@ -189,8 +189,13 @@ class Ensemble:
 
         Raises:
             ValueError: the recording does not fit (wrong shape, too short, a
-                missing lead), named in the message.
+                missing lead), named in the message; or the run classifies beats.
         """
+        if self.config.preprocess.beats:
+            raise ValueError(
+                f"run {self.run} classifies beats, not recordings: use 'ecgml predict' "
+                "or ecgml.serve.predict_beats.predict_beat_records"
+            )
         windows, warnings = prepare_signal(
             signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
         )

@@ -161,3 +161,10 @@ def test_cache_rows_carry_each_beats_rr_features(trained):
     np.testing.assert_allclose(cache.features(RR_FEATURES)[rows.index], expected, atol=1e-5)
     with pytest.raises(ValueError, match="no feature column"):
         cache.features(("age_years",))
+
+
+def test_the_recording_api_refuses_a_beat_run(trained):
+    from ecgml.evaluation.ensemble import Ensemble
+
+    with pytest.raises(ValueError, match="classifies beats"):
+        Ensemble.load(trained["run"]).predict(np.zeros((3600, 1)), fs=360, lead_names=["MLII"])
