@@ -73,10 +73,13 @@ def test_training_steps_give_finite_decreasing_loss():
     x[:16, :, 0] += 1.0  # class 0: lead I raised
     y = np.zeros((32, 27), "float32")
     y[:16, 0] = 1.0
+    keras.utils.set_random_seed(0)
     model = tiny(dropout=0.0, head_dropout=0.0)
-    # RAdam's first steps are small by design (rho_t <= 5, then a rectifier well below 1)
+    # RAdam's first steps are small by design (rho_t <= 5, then a rectifier well below 1).
+    # After 40 steps the loss had fallen to 0.30-0.58 of its start over six weight
+    # seeds, too close to the bound below; after 80 it is under 0.003 for all six.
     model.compile(optimizer=RAdam(learning_rate=3e-2), loss=WeightedBinaryCrossentropy([1.0] * 27))
-    losses = [float(model.train_on_batch(x, y)) for _ in range(40)]
+    losses = [float(model.train_on_batch(x, y)) for _ in range(80)]
     assert np.all(np.isfinite(losses))
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3])
 
