@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.beats import aami_beats, record_beats
+from ecgml.data.beats import aami_beats, beat_features, record_beats
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import (
@@ -33,6 +33,10 @@ class PreparedRecord:
         beat_samples: for beat windows, the R-peak sample of each (at the
             record's rate); else ``None``.
         beat_labels: for beat windows, the label token of each; else ``None``.
+        beat_features: for beat windows of a model with a tabular input, its
+            features per beat, ``(n_beats, n_features)``; else ``None``.
+        beat_lead: for a record read for beat prediction, the model's lead at the
+            record's own rate, mV (the web app's rhythm strip); else ``None``.
     """
 
     header: RecordHeader
@@ -40,6 +44,8 @@ class PreparedRecord:
     warnings: tuple[str, ...]
     beat_samples: np.ndarray | None = None
     beat_labels: tuple[str, ...] | None = None
+    beat_features: np.ndarray | None = None
+    beat_lead: np.ndarray | None = None
 
 
 # A record shorter than this share of a window is refused for prediction: the
@@ -48,7 +54,10 @@ MIN_WINDOW_SHARE = 0.5
 
 
 def min_seconds(config: PreprocessConfig) -> float:
-    """The shortest record :func:`prepare_signal` accepts: half a window (5 s for 10 s windows)."""
+    """The shortest record a run accepts for prediction: half a window (5 s for 10 s
+    windows, :func:`prepare_signal`); one beat window for a beat run."""
+    if config.beats:
+        return config.window / config.fs
     return MIN_WINDOW_SHARE * config.window / config.fs
 
 
@@ -174,18 +183,25 @@ def load_for_prediction(
 
 
 def load_beats_for_prediction(
-    path: str | Path, config: PreprocessConfig, *, annotations: str | None = None
+    path: str | Path,
+    config: PreprocessConfig,
+    *,
+    annotations: str | None = None,
+    features: tuple[str, ...] = (),
 ) -> PreparedRecord:
     """Read one record of any rate for a beat model: its beats and their windows.
 
     Beats come from the record's annotation file ``RECORD.<annotations>`` where
     one is named (its beat annotations; the AAMI class of each is kept as its
-    label), else from wfdb's XQRS detector on the model's first lead.
+    label), else from wfdb's XQRS detector on the model's first lead. A model
+    with a tabular input names its ``features`` (RR features,
+    :func:`~ecgml.data.beats.beat_features`), computed from those beats.
 
     Raises:
         RecordError: naming the record and the problem (the model's lead missing,
             a rate below the model's, a record shorter than one beat window, an
-            annotation file that is missing or belongs to another record, no beat).
+            annotation file that is missing or belongs to another record, no beat,
+            a feature that cannot be computed).
     """
     record = read_record(path)
     header = record.header
@@ -196,15 +212,18 @@ def load_beats_for_prediction(
         raise RecordError(rid, f"no lead {lead}, which the model takes; the record has "
                                f"{list(header.lead_names)}")  # fmt: skip
     labels: tuple[str, ...] | None = None
+    lead_signal = record.signal[:, names.index(lead.lower())]
     if annotations is not None:
         r_peaks, labels = aami_beats(read_annotations(header, annotations))
     else:
-        r_peaks = detect_beats(record.signal[:, names.index(lead.lower())], header.fs)
+        r_peaks = detect_beats(lead_signal, header.fs)
     if not len(r_peaks):
         raise RecordError(rid, "no beat " + ("annotated" if annotations else "found"))
     try:
         windows = record_beats(record.signal, header.fs, header.lead_names, r_peaks, config)
+        table = beat_features(features, r_peaks, header.fs) if features else None
     except ValueError as exc:
         raise RecordError(rid, str(exc)) from exc
     return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
-                          beat_labels=labels)  # fmt: skip
+                          beat_labels=labels, beat_features=table,
+                          beat_lead=lead_signal)  # fmt: skip

@@ -82,7 +82,7 @@ def create_app(
             "leads": list(pre.leads),
             "fs": pre.fs,
             "window_seconds": pre.window / pre.fs,
-            "min_seconds": pre.window / pre.fs if pre.beats else min_seconds(pre),
+            "min_seconds": min_seconds(pre),
             "missing_leads": missing_leads,
         },
         "beats": pre.beats,

@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ecgml.data.beats import beat_features
-from ecgml.data.loading import PreparedRecord, load_beats_for_prediction
-from ecgml.data.records import RecordError, read_record
+from ecgml.data.loading import load_beats_for_prediction
+from ecgml.data.records import RecordError
 from ecgml.evaluation.beat_tables import beat_counts, beat_table
 from ecgml.evaluation.ensemble import Ensemble
 
@@ -120,21 +119,15 @@ def analyse_beats(
         annotated = header.with_suffix(f".{ANNOTATION}").is_file()
         try:
             prepared = load_beats_for_prediction(
-                header, pre, annotations=ANNOTATION if annotated else None
-            )
-            features = None
-            if ensemble.feature_names:
-                features = beat_features(ensemble.feature_names, prepared.beat_samples,
-                                         prepared.header.fs)  # fmt: skip
+                header, pre, annotations=ANNOTATION if annotated else None,
+                features=ensemble.feature_names,
+            )  # fmt: skip
         except RecordError as exc:
             errors.append({"record": exc.record, "error": str(exc)})
             continue
-        except ValueError as exc:
-            errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
-            continue
         with lock:
             fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
-                                                 features=features)  # fmt: skip
+                                                 features=prepared.beat_features)  # fmt: skip
         y_pred, y_score = ensemble.decide(fold_scores)
         h = prepared.header
         table = beat_table(prepared.beat_samples, h.fs, y_score, y_pred, classes,
@@ -155,7 +148,7 @@ def analyse_beats(
             ],
         }  # fmt: skip
         if store is not None:
-            lead = _model_lead(prepared, pre.leads[0])
+            lead = np.asarray(prepared.beat_lead, dtype=np.float32)
             result["overview"] = overview(lead)
             result["strip_token"] = store.put(StoredRecord(
                 signal=lead, fs=h.fs, beat_samples=np.asarray(prepared.beat_samples),
@@ -163,11 +156,3 @@ def analyse_beats(
             ))  # fmt: skip
         results.append(result)
     return results, errors
-
-
-def _model_lead(prepared: PreparedRecord, lead: str) -> np.ndarray:
-    """The model's lead of the record at its own rate, for the strip (read again: the
-    prepared record holds only the beat windows)."""
-    record = read_record(prepared.header.path)
-    names = [n.strip().lower() for n in record.header.lead_names]
-    return record.signal[:, names.index(lead.lower())].astype(np.float32)

@@ -19,25 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from ecgml import __version__
-from ecgml.data.beats import beat_features
-from ecgml.data.loading import PreparedRecord, load_beats_for_prediction
+from ecgml.data.loading import load_beats_for_prediction
 from ecgml.data.records import RecordError
 from ecgml.evaluation.beat_tables import beat_counts, beat_table
 from ecgml.evaluation.ensemble import Ensemble
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
-
-
-def _features(ensemble: Ensemble, prepared: PreparedRecord) -> np.ndarray | None:
-    """The RR features of the record's beats, where the run's models take them."""
-    if not ensemble.feature_names:
-        return None
-    return beat_features(ensemble.feature_names, prepared.beat_samples, prepared.header.fs)
 
 
 def predict_beat_records(
@@ -76,21 +67,16 @@ def predict_beat_records(
             if rid in seen:
                 raise RecordError(rid, f"record id already predicted from {seen[rid]}; "
                                        "outputs are named by id")  # fmt: skip
-            prepared = load_beats_for_prediction(path, config, annotations=annotations)
+            prepared = load_beats_for_prediction(path, config, annotations=annotations,
+                                                 features=ensemble.feature_names)  # fmt: skip
         except RecordError as exc:
             rows.append({"record": rid, "path": str(path), "status": "skipped",
                          "note": exc.problem})  # fmt: skip
             bar.write(f"skipped {path}: {exc.problem}")
             continue
         seen[rid] = path
-        try:
-            features = _features(ensemble, prepared)
-        except ValueError as exc:
-            rows.append({"record": rid, "path": str(path), "status": "skipped",
-                         "note": str(exc)})  # fmt: skip
-            bar.write(f"skipped {path}: {exc}")
-            continue
-        fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512, features=features)
+        fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
+                                             features=prepared.beat_features)  # fmt: skip
         y_pred, y_score = ensemble.decide(fold_scores, rule=rule)
         header = prepared.header
         table = beat_table(prepared.beat_samples, header.fs, y_score, y_pred, classes,

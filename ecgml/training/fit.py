@@ -50,7 +50,7 @@ from ecgml.training.layout import (
     is_done,
 )
 from ecgml.training.runtime import distribution_scope, set_up
-from ecgml.training.transfer import initialise_from
+from ecgml.training.transfer import init_source, initialise_from
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -359,6 +359,11 @@ def train_run(
             f"training.input_length {config.training.input_length} is longer than the "
             f"cache's windows ({window} samples); rebuild the cache with a longer window"
         )
+    # checked before the run folder exists: a wrong path or column costs nothing
+    if config.training.init_from is not None:
+        init_source(config.training.init_from)
+    if config.tabular.features:
+        cache.features(config.tabular.features)
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     _check_config(run, config)

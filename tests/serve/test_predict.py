@@ -113,3 +113,10 @@ def test_nothing_usable_exits_1(served, batch, tmp_path) -> None:
     code = ecgml_main(["predict", "--run", str(served["run"]), str(batch / "BROKEN.hea"),
                        "--out", str(tmp_path / "o"), "--no-progress"])  # fmt: skip
     assert code == 1
+
+
+def test_annotations_are_refused_for_a_whole_record_run(served, ensemble, tmp_path) -> None:
+    with pytest.raises(ValueError, match="annotations apply to beat runs"):
+        predict_records(served["run"], [served["records"]], tmp_path / "out", annotations="atr",
+                        ensemble=ensemble, progress=False)  # fmt: skip
+    assert not (tmp_path / "out" / "summary.csv").exists()

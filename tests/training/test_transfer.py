@@ -110,7 +110,7 @@ def test_init_options_need_init_from():
 @pytest.mark.slow
 def test_a_run_initialised_from_another_records_what_it_copied(tmp_path):
     from ecgml.data.cache import prepare_cache
-    from tests.evaluation.test_beat_pipeline import TINY_BEATS
+    from tests.beat_run import TINY_BEATS
     from tests.mitbih_records import write_mitbih
 
     for k, rid in enumerate(("101", "106", "108", "100")):
@@ -130,3 +130,24 @@ def test_a_run_initialised_from_another_records_what_it_copied(tmp_path):
     for name in ("conv1", "conv2", "dense", "output"):
         np.testing.assert_array_equal(source.get_layer(name).get_weights()[0],
                                       target.get_layer(name).get_weights()[0])  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_missing_init_source_or_feature_column_fails_before_the_run_folder(tmp_path):
+    from ecgml.config import TabularConfig
+    from ecgml.data.cache import prepare_cache
+    from tests.beat_run import TINY_BEATS
+    from tests.mitbih_records import write_mitbih
+
+    for k, rid in enumerate(("101", "106", "108", "100")):
+        write_mitbih(tmp_path / "data", rid, ["N", "V", "N", "A"] * 4, seed=k)
+    prepare_cache([tmp_path / "data"], tmp_path / "cache", TINY_BEATS.preprocess,
+                  TINY_BEATS.labels, reader="mitbih", progress=False)  # fmt: skip
+    missing = dataclasses.replace(TINY_BEATS, training=dataclasses.replace(
+        TINY_BEATS.training, init_from=str(tmp_path / "nowhere")))  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        fit.train_run(tmp_path / "cache", tmp_path / "run", missing, verbose=0)
+    column = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=("rr_typo",)))
+    with pytest.raises(ValueError, match="no feature column"):
+        fit.train_run(tmp_path / "cache", tmp_path / "run", column, verbose=0)
+    assert not (tmp_path / "run").exists()

@@ -7,6 +7,7 @@ source is one module here and one line in ``_READERS``.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ecgml.data.readers.base import Reader
@@ -32,10 +33,14 @@ def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
     """
     if name not in _READERS:
         raise ValueError(f"unknown reader {name!r}; expected one of {READER_NAMES}")
-    try:
-        return _READERS[name](**(options or {}))
-    except TypeError as exc:  # an unknown keyword
-        raise ValueError(f"reader {name!r}: {exc}") from None
+    reader = _READERS[name]
+    accepted = [p for p in inspect.signature(reader.__init__).parameters if p not in ("self", "options")]
+    unknown = sorted(set(options or {}) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"reader {name!r} takes no option(s) {unknown}; its options are {accepted or 'none'}"
+        )
+    return reader(**(options or {}))
 
 
 __all__ = ["READER_NAMES", "Reader", "get_reader"]
