@@ -137,6 +137,17 @@ class Config:
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     tabular: TabularConfig = dataclasses.field(default_factory=TabularConfig)
 
+    def __post_init__(self) -> None:
+        image = self.preprocess.image
+        if getattr(self.model, "architecture", "") == "mobilenet_v3":
+            if image is None:
+                raise ValueError("model mobilenet_v3 reads images: set preprocess.image")
+            if image.channels != self.model.channels:
+                raise ValueError(f"model.channels ({self.model.channels}) must equal "
+                                 f"preprocess.image.channels ({image.channels})")  # fmt: skip
+        if image is not None and self.training.input_length is not None:
+            raise ValueError("an image task takes whole images: leave training.input_length unset")
+
 
 def _freeze(value: Any) -> Any:
     """JSON lists become tuples, so that configs stay hashable and immutable."""

@@ -1,4 +1,4 @@
-"""``ecgml demo-data`` and ``ecgml prepare``."""
+"""``ecgml demo-data``, ``ecgml prepare`` and ``ecgml render``."""
 
 from __future__ import annotations
 
@@ -42,6 +42,33 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
 
+    render = subparsers.add_parser(
+        "render",
+        help="draw records as paper ECG printouts (PNG)",
+        description="Draw every record under DATA_DIR as a printed ECG page at 25 mm/s and "
+        "10 mm/mV: the standard 3x4 layout with a lead II rhythm strip for 12-lead "
+        "records, rhythm strips for others; a 1 mm / 5 mm grid, lead labels and a 1 mV "
+        "calibration pulse. Unchanged records are not drawn again; a record that cannot "
+        "be read is reported and skipped.",
+    )
+    render.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
+    render.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    render.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
+    render.add_argument("--config", type=Path, help="JSON config whose task reader finds the "
+                        "records (default: any WFDB record); its preprocess.image settings "
+                        "give the defaults below")  # fmt: skip
+    render.add_argument("--dpi", type=float, help="pixels per inch (default 100)")
+    render.add_argument("--paper", choices=("a4", "letter"), help="paper size (default a4)")
+    render.add_argument("--grid", help="grid colour: red, pink, orange or grey (default red)")
+    render.add_argument(
+        "--variation",
+        action="store_true",
+        help="add scan-like rotation, blur, noise, contrast and header text",
+    )
+    render.add_argument("--seed", type=int, default=0, help="seed of the variation")
+    render.add_argument("--no-progress", action="store_true", help="no progress bar")
+    render.set_defaults(func=run_render)
+
 
 def run_demo_data(args: argparse.Namespace) -> int:
     from ecgml.data.demo import write_demo_dataset
@@ -73,6 +100,9 @@ def run_prepare(args: argparse.Namespace) -> int:
     )
     n_warned = len({w["record_id"] for w in report["warnings"]})
     beats = f"{report['beats']} beats of " if report["beats"] is not None else ""
+    if report.get("not_one_class"):
+        print(f"prepare: {report['not_one_class']} cached records have no or several of the "
+              "classes; labels.one_class leaves them out of training and scoring")  # fmt: skip
     print(
         f"prepare: {beats}{report['records']} records cached ({report['new']} new, "
         f"{report['unchanged']} unchanged), {len(report['skipped'])} skipped, "
@@ -82,4 +112,36 @@ def run_prepare(args: argparse.Namespace) -> int:
     if report["cached"] == 0:
         print(f"error: no usable record found in {', '.join(map(str, args.data_dirs))}")
         return 1
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from ecgml.config import load_config
+    from ecgml.printout import PrintoutConfig
+    from ecgml.printout.batch import MANIFEST, render_records
+
+    if args.jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    config = load_config(args.config)
+    image = config.preprocess.image
+    printout = image.printout if image is not None else PrintoutConfig()
+    given = {k: v for k, v in (("dpi", args.dpi), ("paper", args.paper), ("grid", args.grid))
+             if v is not None}  # fmt: skip
+    printout = dataclasses.replace(printout, **given, seed=args.seed,
+                                   variation=args.variation or printout.variation)  # fmt: skip
+    reader = config.task.make_reader() if args.config else None
+    report = render_records(args.data_dirs, args.out, printout, reader=reader, jobs=args.jobs,
+                            progress=not args.no_progress)  # fmt: skip
+    rate = report["printouts_per_second"]
+    print(
+        f"render: {report['drawn']} drawn, {report['unchanged']} unchanged, "
+        f"{len(report['skipped'])} skipped in {report['seconds']:.1f} s"
+        + (f" ({rate:g} printouts/s)" if rate else "")
+        + f" -> {args.out}"
+    )
+    for item in report["skipped"]:
+        print(f"  skipped {item['record_id']}: {item['reason']}")
+    print(f"settings and record fingerprints: {args.out / MANIFEST}")
     return 0

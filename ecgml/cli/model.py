@@ -38,8 +38,8 @@ def run_modelbuild(args: argparse.Namespace) -> int:
     model = build_model(
         config.model,
         n_classes=n_classes,
-        input_length=config.training.input_length or config.preprocess.window,
-        n_leads=len(config.preprocess.leads),
+        input_length=config.training.input_length or config.preprocess.row_shape[0],
+        n_leads=config.preprocess.row_shape[1],
         activation=get_target(config.task.target).activation,
     )
     model.summary()

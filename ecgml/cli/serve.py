@@ -27,6 +27,10 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         help="beat runs: classify the annotated beats of RECORD.EXT (for example atr) "
         "instead of the beats wfdb's XQRS detector finds",
     )  # fmt: skip
+    parser.add_argument(
+        "--printouts", action="store_true",
+        help="also draw each record as a paper printout, OUT_DIR/printouts/RECORD.png",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -48,7 +52,7 @@ def run_predict(args: argparse.Namespace) -> int:
     report = predict_records(
         args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
         missing_leads=args.missing_leads, annotations=args.annotations,
-        progress=not args.no_progress,
+        printouts=args.printouts, progress=not args.no_progress,
     )  # fmt: skip
     print(
         f"{report['n_predicted']} of {report['n_records']} records predicted, "

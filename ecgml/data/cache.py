@@ -50,7 +50,10 @@ _COMPACT_GARBAGE_FRACTION = 0.25
 
 
 def _config_hash(config: PreprocessConfig) -> str:
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True)
+    fields = dataclasses.asdict(config)
+    if fields["image"] is None:  # signal caches keep the hash they had before images
+        del fields["image"]
+    text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -225,7 +228,7 @@ def _write_meta(
     reader_options: dict[str, Any] | None = None,
 ) -> None:
     encoder = LabelEncoder.from_config(labels)
-    row_bytes = preprocess.window * len(preprocess.leads) * 4
+    row_bytes = int(np.prod(preprocess.row_shape)) * 4
     signals = out / SIGNALS
     meta = {
         "format_version": FORMAT_VERSION,
@@ -238,8 +241,7 @@ def _write_meta(
         "preprocess_hash": _config_hash(preprocess),
         "shape": [
             signals.stat().st_size // row_bytes if signals.exists() else 0,
-            preprocess.window,
-            len(preprocess.leads),
+            *preprocess.row_shape,
         ],
         "class_names": list(encoder.class_names),
         "abbreviations": list(encoder.abbreviations),
@@ -330,7 +332,7 @@ def prepare_cache(
 
     rows = [row for r in kept for row in reusable.get((str(r.path), r.fingerprint), [])]
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
-    shape = (preprocess.window, len(preprocess.leads))
+    shape = preprocess.row_shape
     writer = _Writer(out, shape)
     # written first, so that an interrupted run resumes
     _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options)
@@ -374,7 +376,7 @@ def prepare_cache(
     if patient_map:  # otherwise the last checkpoint (or the compaction) wrote this index
         index = _apply_patient_map(index, Path(patient_map))
         _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
-    write_labels(out, index, labels)
+    y = write_labels(out, index, labels)
     _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options)
 
     warned = index[index["warnings"] != ""]
@@ -389,6 +391,7 @@ def prepare_cache(
         "unchanged": len(kept) - len(todo),
         "removed": 0 if previous is None else len(set(previous["path"]) - set(index["path"])),
         "skipped": skipped,
+        "not_one_class": int((y.sum(axis=1) != 1).sum()) if labels.one_class else None,
         "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
         "seconds": round(time.time() - started, 3),
         "jobs": jobs,
@@ -423,7 +426,7 @@ def write_cache_arrays(
     out.mkdir(parents=True, exist_ok=True)
     if (out / META).exists():
         raise ValueError(f"{out} already holds a cache")
-    shape = (preprocess.window, len(preprocess.leads))
+    shape = preprocess.row_shape
     writer = _Writer(out, shape)
     rows: list[dict[str, Any]] = []
     try:

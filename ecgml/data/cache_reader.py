@@ -68,6 +68,8 @@ class Cache:
         meta: the contents of ``meta.json``.
         reader: the data reader that read the records (``"cinc2020"``, ``"cinc2017"``).
         reader_options: the options it was made with.
+        left_out: records left out because they do not have exactly one class,
+            under ``labels.one_class`` (0 otherwise).
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -95,6 +97,12 @@ class Cache:
                 f"cache {self.path}: {self.labels.shape[0]} label rows for "
                 f"{len(self.index)} records; rerun 'ecgml prepare'"
             )
+        self.left_out = 0
+        if self.meta.get("labels", {}).get("one_class"):
+            keep = self.labels.sum(axis=1) == 1
+            self.left_out = int((~keep).sum())
+            self.index = self.index[keep].reset_index(drop=True)
+            self.labels = self.labels[keep]
         shape = tuple(self.meta["shape"])
         self.signals = np.memmap(self.path / SIGNALS, dtype=np.float32, mode="r", shape=shape)
         self.class_names: tuple[str, ...] = tuple(self.meta["class_names"])

@@ -102,11 +102,15 @@ class LabelConfig:
             means the 27 scored CinC 2020 diagnoses.
         equivalent_pairs: pairs of codes the challenge scores as one class.
         equivalent_mode: ``"separate"``, ``"mirror"`` or ``"merge"`` (module docstring).
+        one_class: use only records with exactly one of the classes (the samples of
+            a multiclass task drawn from multi-label records); the others stay in
+            the cache and are left out when it is opened.
     """
 
     classes: tuple[str, ...] | None = None
     equivalent_pairs: tuple[tuple[str, str], ...] = DEFAULT_EQUIVALENT_PAIRS
     equivalent_mode: str = "separate"
+    one_class: bool = False
 
     def __post_init__(self) -> None:
         if self.equivalent_mode not in EQUIVALENT_MODES:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.beats import aami_beats, beat_features, record_beats
+from ecgml.data.images import record_images, render_renderings
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import (
@@ -55,7 +56,10 @@ MIN_WINDOW_SHARE = 0.5
 
 def min_seconds(config: PreprocessConfig) -> float:
     """The shortest record a run accepts for prediction: half a window (5 s for 10 s
-    windows, :func:`prepare_signal`); one beat window for a beat run."""
+    windows, :func:`prepare_signal`); one beat window for a beat run; one 2.5 s
+    column of the printed page for an image run."""
+    if config.image is not None:
+        return 2.5
     if config.beats:
         return config.window / config.fs
     return MIN_WINDOW_SHARE * config.window / config.fs
@@ -84,6 +88,13 @@ def load_record(
     reader = reader or get_reader("cinc2020")
     record = reader.read(path)
     header = record.header
+    if config.image is not None:
+        try:
+            windows = record_images(record, config.image)
+        except ValueError as exc:
+            raise RecordError(header.record_id, str(exc)) from exc
+        return PreparedRecord(header=header, windows=windows,
+                              warnings=reader.label_warnings(header.dx))  # fmt: skip
     if config.beats:
         r_peaks, labels = reader.beats(record)
         if not len(r_peaks):
@@ -127,8 +138,11 @@ def prepare_signal(
         config: the run's preprocessing.
         missing_leads: ``"error"`` or ``"zero"`` (see :func:`select_leads`).
 
+    An image run's record is drawn as its clean printout instead
+    (:func:`~ecgml.data.images.render_renderings`), from all its leads.
+
     Returns:
-        float32 windows ``(n_windows, config.window, len(config.leads))`` and warnings.
+        float32 windows ``(n_windows, *config.row_shape)`` and warnings.
 
     Raises:
         ValueError: a wrong shape, a bad rate, NaN/inf samples, a missing lead, or a
@@ -152,6 +166,8 @@ def prepare_signal(
     duration, shortest = signal.shape[0] / fs, min_seconds(config)
     if duration < shortest:
         raise ValueError(f"too short: {duration:.2f} s, at least {shortest:g} s needed")
+    if config.image is not None:  # the clean printout of all the record's leads
+        return render_renderings(signal, fs, lead_names, config.image, count=1), ()
     selected, warnings = select_leads(signal, lead_names, config.leads, missing=missing_leads)
     windows = preprocess(
         selected, fs, config.leads, dataclasses.replace(config, window_policy="all")

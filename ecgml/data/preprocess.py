@@ -13,6 +13,8 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal as sps
 
+from ecgml.data.images import ImageConfig
+
 STANDARD_LEADS: tuple[str, ...] = (
     "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
 )  # fmt: skip
@@ -40,6 +42,10 @@ class PreprocessConfig:
         normalisation: ``"none"`` (keep mV) or ``"zscore"`` (per lead, per window).
         beat_offset: for ``"beats"``, samples of the window before the R peak
             (0: the window starts at the R peak, as in Kachuee et al., 2018).
+        image: for image tasks, how records (drawn as printouts) or image files
+            become model images (:class:`~ecgml.data.images.ImageConfig`);
+            ``None`` for signal tasks. The signal settings above do not apply to
+            images.
     """
 
     leads: tuple[str, ...] = STANDARD_LEADS
@@ -50,8 +56,13 @@ class PreprocessConfig:
     filter_order: int = 3
     normalisation: str = "none"
     beat_offset: int = 0
+    image: ImageConfig | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.image, dict):
+            object.__setattr__(self, "image", ImageConfig(**self.image))
+        if self.image is not None and self.window_policy == "beats":
+            raise ValueError("an image task takes one sample per record, not beats")
         if self.window_policy not in WINDOW_POLICIES:
             raise ValueError(
                 f"window_policy must be one of {WINDOW_POLICIES}, got {self.window_policy!r}"
@@ -81,6 +92,14 @@ class PreprocessConfig:
     def beats(self) -> bool:
         """One sample per annotated beat rather than per record."""
         return self.window_policy == "beats"
+
+    @property
+    def row_shape(self) -> tuple[int, int]:
+        """The shape of one cached window: ``(window, n_leads)`` for signals,
+        ``(height, width * channels)`` for images."""
+        if self.image is not None:
+            return self.image.row_shape
+        return self.window, len(self.leads)
 
 
 def reorder_leads(

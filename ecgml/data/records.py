@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.io
@@ -100,11 +101,14 @@ class Record:
         signal: float32 array, shape ``(n_samples, n_leads)``, in millivolts,
             leads in header order.
         annotations: beat annotations where the reader reads them, else ``None``.
+        image: for a record that is an image file (reader ``images``), the
+            decoded image (a Pillow image) and an empty signal; else ``None``.
     """
 
     header: RecordHeader
     signal: np.ndarray
     annotations: Annotations | None = None
+    image: Any = None
 
 
 def _parse_comments(comments: Sequence[str]) -> dict[str, str]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MultipleLocator
 from sklearn.metrics import (
     average_precision_score,
     precision_recall_curve,
@@ -156,55 +154,3 @@ def _finish(fig: Figure, title: str, out_png: str | Path) -> None:
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out_png, dpi=90)
-
-
-def plot_ecg(
-    signal: np.ndarray,
-    fs: float,
-    lead_names: Sequence[str],
-    out: str | Path | BinaryIO,
-    *,
-    seconds: float = 10.0,
-    title: str = "",
-) -> None:
-    """A multi-lead trace, the leads in two columns (I-aVF left, V1-V6 right for 12
-    leads), on a grid of the ECG paper's large squares (0.2 s by 0.5 mV).
-
-    Args:
-        signal: shape ``(n_samples, n_leads)``, mV.
-        fs: its sampling rate in Hz.
-        lead_names: one name per column.
-        out: a PNG file path or a binary file object.
-        seconds: the first seconds drawn.
-        title: the figure title.
-    """
-    n_leads = signal.shape[1]
-    shown = signal[: round(seconds * fs)]
-    t = np.arange(len(shown)) / fs
-    n_cols = 2 if n_leads >= 6 else 1
-    n_rows = -(-n_leads // n_cols)
-    fig = Figure(figsize=(7 * n_cols, 1.1 * n_rows + 0.6))
-    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True)
-    for k in range(n_rows * n_cols):
-        ax = axes[k % n_rows, k // n_rows]
-        if k >= n_leads:
-            ax.set_visible(False)
-            continue
-        ax.plot(t, shown[:, k], color="black", linewidth=0.6)
-        low, high = float(shown[:, k].min()), float(shown[:, k].max())
-        middle, half = (low + high) / 2, max((high - low) / 2, 0.5) * 1.1
-        ax.set_ylim(middle - half, middle + half)
-        ax.set_xlim(0, seconds)
-        ax.xaxis.set_major_locator(MultipleLocator(1.0))
-        ax.xaxis.set_minor_locator(MultipleLocator(0.2))
-        ax.yaxis.set_major_locator(MultipleLocator(0.5))
-        ax.grid(True, which="both", color="#f4b6b6", linewidth=0.5)
-        ax.tick_params(which="both", labelleft=False, labelbottom=False, length=0)
-        ax.set_ylabel(lead_names[k], rotation=0, ha="right", va="center", fontsize=9)
-    for ax in axes[-1]:
-        ax.tick_params(labelbottom=True, labelsize=8)
-        ax.set_xlabel("time (s)", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(out, format="png", dpi=80)

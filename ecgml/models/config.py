@@ -197,11 +197,48 @@ class KachueeConfig:
         _check_dropouts(self, "dropout")
 
 
+@dataclass(frozen=True)
+class MobileNetConfig:
+    """MobileNetV3 Small for ECG images (:mod:`ecgml.models.mobilenet`).
+
+    Attributes:
+        architecture: ``"mobilenet_v3"``.
+        channels: channels of the model image; must equal ``preprocess.image.channels``.
+        alpha: width multiplier of the application (0.75 or 1.0 in the paper).
+        minimalistic: the "austere" variant without squeeze-and-excitation and
+            hard-swish.
+        dropout: before the output layer.
+        bn_momentum: momentum of every batch-norm layer's moving statistics. The
+            application's 0.999 suits ImageNet's millions of steps; a few hundred
+            steps leave the statistics near their start, so validation sees a
+            different network than training did.
+    """
+
+    architecture: str = "mobilenet_v3"
+    channels: int = 1
+    alpha: float = 1.0
+    minimalistic: bool = True
+    dropout: float = 0.2
+    bn_momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.architecture != "mobilenet_v3":
+            raise ValueError(f"MobileNetConfig is MobileNetV3's, got {self.architecture!r}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
+        if not self.alpha > 0:
+            raise ValueError(f"alpha must be positive, got {self.alpha}")
+        if not 0.0 < self.bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum must be in (0, 1), got {self.bn_momentum}")
+        _check_dropouts(self, "dropout")
+
+
 MODEL_CONFIGS: dict[str, type] = {
     "se_resnet": ModelConfig,
     "resecg": ResECGConfig,
     "beat_cnn": BeatCNNConfig,
     "kachuee": KachueeConfig,
+    "mobilenet_v3": MobileNetConfig,
 }
 ARCHITECTURES = tuple(MODEL_CONFIGS)
 

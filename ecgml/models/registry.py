@@ -8,6 +8,7 @@ import keras
 
 from ecgml.models.beat_cnn import build_beat_cnn
 from ecgml.models.kachuee import build_kachuee
+from ecgml.models.mobilenet import build_mobilenet
 from ecgml.models.resecg import build_resecg
 from ecgml.models.se_resnet import build_se_resnet
 
@@ -17,6 +18,7 @@ _BUILDERS = {
     "resecg": build_resecg,
     "beat_cnn": build_beat_cnn,
     "kachuee": build_kachuee,
+    "mobilenet_v3": build_mobilenet,
 }
 
 
@@ -45,13 +47,20 @@ def build_model(
 
 
 def count_flops(model: keras.Model) -> int:
-    """Multiply-adds x 2 of the convolution and dense layers, for one sample.
+    """Multiply-adds x 2 of the convolution (1-D, 2-D, depthwise) and dense layers,
+    for one sample.
 
     Batch norm, activations and pooling are left out (a few percent of the total).
     """
     flops = 0
     for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv1D):
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+            (h, w), c_out = layer.output.shape[1:3], layer.output.shape[3]
+            kh, kw = layer.kernel_size
+            per_output = kh * kw * (1 if isinstance(layer, keras.layers.DepthwiseConv2D)
+                                    else layer.input.shape[-1] // layer.groups)  # fmt: skip
+            flops += 2 * h * w * c_out * per_output
+        elif isinstance(layer, keras.layers.Conv1D):
             length, c_out = layer.output.shape[1], layer.output.shape[2]
             c_in = layer.input.shape[-1]
             flops += 2 * length * layer.kernel_size[0] * c_in * c_out // layer.groups

@@ -1,10 +1,11 @@
 """``ecgml serve``: a local web app around a run's ensemble.
 
 * ``GET /``: a page to upload a recording (a ``.hea`` header with its signal file,
-  or a ``.zip`` of records); ``POST /`` shows each record's trace, every class's
+  or a ``.zip`` of records); ``POST /`` shows each record's paper printout
+  (:mod:`ecgml.printout`), every class's
   probability and the ensemble's decisions.
 * ``POST /api/predict``: the same as JSON, for a multipart form whose files are in
-  one or more fields named ``files``; ``?plot=0`` leaves the trace plots out.
+  one or more fields named ``files``; ``?plot=0`` leaves the printouts out.
 * ``GET /api/info``: the run, its input and its classes.
 * For a beat run (:mod:`ecgml.serve.beats_view`), each record's result is its
   beats and beat counts, with an overview of the record; ``GET /api/strip/TOKEN``
@@ -30,17 +31,22 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
 from ecgml.data.loading import min_seconds, prepare_signal
-from ecgml.data.preprocess import select_leads
 from ecgml.data.records import RecordError, read_record
-from ecgml.evaluation import plots
 from ecgml.evaluation.ensemble import Ensemble, Prediction
 from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip
 from ecgml.serve.uploads import UploadError, stage_uploads
 
+APP_DPI = 100  # the printout shown for each record: an A4 page of 1169 x 827 pixels
 
-def _plot_png(signal, fs: float, lead_names, title: str) -> str:
+
+def _printout_png(signal, fs: float, lead_names, record_id: str) -> str:
+    """The record's paper printout (:mod:`ecgml.printout`), base64 PNG."""
+    from ecgml.printout import PrintoutConfig, render_printout
+
+    page = render_printout(signal, fs, lead_names, PrintoutConfig(dpi=APP_DPI),
+                           record_id=record_id)  # fmt: skip
     buffer = io.BytesIO()
-    plots.plot_ecg(signal, fs, lead_names, buffer, title=title)
+    page.save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -143,8 +149,8 @@ def create_app(
             for entry, name, n_votes in zip(result["classes"], names, votes[i], strict=True):
                 entry["name"], entry["votes"] = name, int(n_votes)
             if with_plots:
-                shown, _ = select_leads(record.signal, header.lead_names, pre.leads, missing="zero")
-                result["plot_png"] = _plot_png(shown, header.fs, pre.leads, header.record_id)
+                result["plot_png"] = _printout_png(record.signal, header.fs, header.lead_names,
+                                                   header.record_id)  # fmt: skip
             records.append(result)
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
 

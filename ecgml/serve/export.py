@@ -268,8 +268,8 @@ def export_run(
         The model card.
 
     Raises:
-        ValueError: an unknown format, another backend than TensorFlow, a beat run
-            or one with a tabular input, or an artifact whose outputs differ from
+        ValueError: an unknown format, another backend than TensorFlow, a beat run,
+            an image run or one with a tabular input, or an artifact whose outputs differ from
             the Keras models by more than ``tolerance``.
     """
     if fmt not in FORMATS:
@@ -282,10 +282,12 @@ def export_run(
     if score is not None and not Path(score).is_file():
         raise FileNotFoundError(f"score file not found: {score}")
     ensemble = ensemble or Ensemble.load(run)
-    if ensemble.config.preprocess.beats or ensemble.feature_names:
+    pre = ensemble.config.preprocess
+    if pre.beats or pre.image is not None or ensemble.feature_names:
         raise ValueError(
-            f"run {run} is a beat run or takes a tabular input; export writes whole-record "
-            "runs with the signal as their only input, and does not take such runs yet"
+            f"run {run} is a beat run, an image run or takes a tabular input; export writes "
+            "whole-record runs with the signal as their only input, and does not take such "
+            "runs yet"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,9 @@ def find_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     return list(dict.fromkeys(headers))
 
 
+PRINTOUTS = "printouts"
+
+
 def _read(
     headers: Sequence[Path], ensemble: Ensemble, missing_leads: str
 ) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
@@ -79,6 +82,7 @@ def predict_records(
     min_votes: int | None = None,
     missing_leads: str = "error",
     annotations: str | None = None,
+    printouts: bool = False,
     chunk: int = 32,
     progress: bool = True,
     ensemble: Ensemble | None = None,
@@ -98,6 +102,9 @@ def predict_records(
         annotations: beat runs only: classify the beats of the annotation file
             with this extension (``"atr"``) instead of detected ones
             (:mod:`ecgml.serve.predict_beats`, which writes a beat run's outputs).
+        printouts: also draw each record's paper printout into ``out/printouts/``
+            (:mod:`ecgml.printout`); a record that cannot be drawn is listed in
+            ``predict.json`` under ``printouts_failed``.
         chunk: records read before the models run on all their windows at once.
         progress: show a progress bar.
         ensemble: an already loaded ensemble of ``run``.
@@ -128,8 +135,9 @@ def predict_records(
     if ensemble.config.preprocess.beats:
         if missing_leads != "error":
             raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-        return predict_beat_records(ensemble, headers, out, rule=rule, annotations=annotations,
-                                    progress=progress)  # fmt: skip
+        report = predict_beat_records(ensemble, headers, out, rule=rule,
+                                      annotations=annotations, progress=progress)  # fmt: skip
+        return _with_printouts(report, headers, out) if printouts else report
     if annotations is not None:
         raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
     (out / "outputs").mkdir(parents=True, exist_ok=True)
@@ -214,6 +222,18 @@ def predict_records(
             for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
         ],
     }  # fmt: skip
+    if printouts:
+        return _with_printouts(report, headers, out)
+    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) -> dict[str, Any]:
+    """Draw every record's printout into ``out/printouts`` and note it in ``predict.json``."""
+    from ecgml.printout.batch import render_paths
+
+    failed = render_paths(headers, out / PRINTOUTS)
+    report = report | {"printouts": PRINTOUTS, "printouts_failed": failed}
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report
 

@@ -15,10 +15,12 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ecgml.cli.serve import _is_loopback
 from ecgml.data.records import read_record, write_record
-from ecgml.serve.app import create_app
+from ecgml.printout import page_layout
+from ecgml.serve.app import APP_DPI, create_app
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +56,10 @@ def test_the_api_returns_what_the_ensemble_says(client, served, ensemble) -> Non
     np.testing.assert_allclose(got, expected.y_score, atol=1e-5)
     votes = (expected.fold_scores >= ensemble.thresholds).sum(axis=0)
     assert [c["votes"] for c in result["classes"]] == votes.tolist()
-    assert base64.b64decode(result["plot_png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    png = base64.b64decode(result["plot_png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(io.BytesIO(png)) as page:  # the record's A4 printout at the app's DPI
+        assert page.size == page_layout(record.header.lead_names, 10.0, dpi=APP_DPI).size_px
     assert response.json["errors"] == []
 
 

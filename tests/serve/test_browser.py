@@ -81,7 +81,7 @@ def test_a_demo_record_uploaded_on_the_page(browser, url, served, ensemble) -> N
     for abbreviation, probability in zip(ensemble.abbreviations, expected.y_score, strict=True):
         assert shown[abbreviation] == pytest.approx(float(probability), abs=1e-5)
     image = section.find_element(By.TAG_NAME, "img")
-    assert browser.execute_script("return arguments[0].naturalWidth", image) > 500
+    assert browser.execute_script("return arguments[0].naturalWidth", image) == 1169  # A4, 100 DPI
 
 
 def test_a_header_alone_shows_what_is_missing(browser, url, served) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ecgml.data.readers.base import Reader
 from ecgml.data.readers.cinc2017 import Cinc2017Reader
 from ecgml.data.readers.cinc2020 import Cinc2020Reader
+from ecgml.data.readers.images import ImagesReader
 from ecgml.data.readers.mitbih import MitbihReader
 from ecgml.data.readers.ptb import PtbReader
 
@@ -21,6 +22,7 @@ _READERS: dict[str, type[Reader]] = {
     "cinc2017": Cinc2017Reader,
     "mitbih": MitbihReader,
     "ptb": PtbReader,
+    "images": ImagesReader,
 }
 READER_NAMES = tuple(_READERS)
 

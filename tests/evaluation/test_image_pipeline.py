@@ -1,0 +1,97 @@
+"""A tiny image run: records drawn as printouts at prepare time, MobileNetV3, prediction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import postprocessing
+from ecgml.config import Config, TaskConfig
+from ecgml.data.cache import Cache, prepare_cache
+from ecgml.data.demo import write_demo_dataset
+from ecgml.data.images import ImageConfig
+from ecgml.data.labels import LabelConfig
+from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.records import read_record
+from ecgml.evaluation.ensemble import Ensemble
+from ecgml.models.config import MobileNetConfig
+from ecgml.printout import PrintoutConfig
+from ecgml.serve.predict import predict_records
+from ecgml.training import fit
+from ecgml.training.config import TrainingConfig
+
+pytestmark = pytest.mark.slow
+
+CLASSES = ("426783006", "164889003", "59118001", "164909002", "270492004")
+TINY_IMAGE = Config(
+    task=TaskConfig(name="image", target="multiclass", scorer="multiclass"),
+    preprocess=PreprocessConfig(
+        image=ImageConfig(height=48, width=68, renderings=2, printout=PrintoutConfig(dpi=30))
+    ),
+    labels=LabelConfig(classes=CLASSES, one_class=True),
+    model=MobileNetConfig(alpha=0.35),
+    training=TrainingConfig(n_folds=2, batch_size=8, epochs=1, loss="cce"),
+)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("image")
+    write_demo_dataset(root / "train", n_records=28, progress=False)
+    report = prepare_cache([root / "train"], root / "cache", TINY_IMAGE.preprocess,
+                           TINY_IMAGE.labels, progress=False)  # fmt: skip
+    fit.train_run(root / "cache", root / "run", TINY_IMAGE, verbose=0)
+    write_demo_dataset(root / "test", n_records=3, seed=1, first_id=201, progress=False)
+    return {"root": root, "run": root / "run", "test": root / "test", "report": report}
+
+
+def test_records_are_cached_as_renderings(trained):
+    cache = Cache(trained["root"] / "cache")
+    not_one = trained["report"]["not_one_class"]
+    assert len(cache) + not_one == 28 and len(cache) >= 12
+    assert cache.left_out == not_one
+    assert (cache.labels.sum(axis=1) == 1).all()
+    assert (cache.index["n_windows"] == 2).all()
+    assert cache.signals.shape[1:] == (48, 68)
+    first = cache.windows(0)
+    assert 0 <= first.min() < 128 < first.max() <= 255  # ink on paper
+    assert not np.array_equal(first[0], first[1])  # the second rendering is varied
+
+
+def test_the_run_predicts_records_through_their_printout(trained, tmp_path):
+    ensemble = Ensemble.load(trained["run"])
+    record = read_record(trained["test"] / "D00201.hea")
+    prediction = ensemble.predict(record.signal, fs=500, lead_names=record.header.lead_names)
+    assert prediction.y_score.shape == (5,)
+    assert prediction.y_score.sum() == pytest.approx(1.0, abs=1e-4)
+    assert prediction.n_windows == 1
+    out = tmp_path / "pred"
+    report = predict_records(trained["run"], [trained["test"]], out, printouts=True,
+                             progress=False)  # fmt: skip
+    assert report["n_predicted"] == 3 and report["printouts_failed"] == []
+    with Image.open(out / "printouts" / "D00201.png") as page:
+        assert page.size == (1169, 827)
+    assert json.loads((out / "predict.json").read_text())["printouts"] == "printouts"
+    assert sorted(p.name for p in (out / "outputs").iterdir()) == [
+        "D00201.csv",
+        "D00202.csv",
+        "D00203.csv",
+    ]
+
+
+def test_postprocessing_scores_an_image_run(trained, tmp_path):
+    out = tmp_path / "eval"
+    code = postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["test"]),
+                                "--out", str(out), "--no-progress"])  # fmt: skip
+    assert code == 0
+    score = json.loads((out / "score.json").read_text())
+    assert score["run"]["scorer"] == "multiclass" and score["thresholds"] is None
+    ensemble = score["models"]["ensemble"]
+    assert {"macro_f1", "accuracy"} <= set(ensemble["overall"])
+    held_out = Cache(out / "cache")  # the held-out records, drawn as in training
+    assert held_out.signals.shape[1:] == (48, 68)
+    assert score["data"]["n_records"] == len(held_out) == 3 - held_out.left_out
