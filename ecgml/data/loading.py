@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.beats import aami_beats, beat_features, record_beats
-from ecgml.data.images import record_images, render_renderings
+from ecgml.data.images import read_image, record_images, render_renderings, to_model_image
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import (
@@ -243,3 +243,22 @@ def load_beats_for_prediction(
     return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
                           beat_labels=labels, beat_features=table,
                           beat_lead=lead_signal)  # fmt: skip
+
+
+def load_image_for_prediction(path: str | Path, config: PreprocessConfig) -> PreparedRecord:
+    """An image file (a scan or printout) as an image run's model input.
+
+    Raises:
+        RecordError: not an image run, or an image that cannot be read.
+    """
+    path = Path(path)
+    if config.image is None:
+        raise RecordError(path.stem, "an image file needs a run trained on images")
+    try:
+        windows = to_model_image(read_image(path), config.image)[None]
+    except ValueError as exc:
+        raise RecordError(path.stem, str(exc)) from None
+    header = RecordHeader(record_id=path.stem, path=path, fs=0.0, n_samples=0, lead_names=(),
+                          units=(), signal_files=(path.name,), age=None, sex=None, dx=(),
+                          comments={})  # fmt: skip
+    return PreparedRecord(header=header, windows=windows, warnings=())

@@ -26,7 +26,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from ecgml import __version__
-from ecgml.data.loading import PreparedRecord, load_for_prediction, min_seconds
+from ecgml.data.images import IMAGE_SUFFIXES
+from ecgml.data.loading import (
+    PreparedRecord,
+    load_for_prediction,
+    load_image_for_prediction,
+    min_seconds,
+)
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
@@ -36,9 +42,10 @@ from ecgml.serve.predict_beats import predict_beat_records
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
 
-def find_inputs(inputs: Sequence[str | Path]) -> list[Path]:
+def find_inputs(inputs: Sequence[str | Path], *, images: bool = False) -> list[Path]:
     """Header paths for what the user named: folders (walked recursively), ``.hea``
-    files, or record paths without an extension.
+    files, or record paths without an extension; with ``images``, PNG and JPEG
+    files too (named, or in the folders).
 
     Raises:
         FileNotFoundError: an input names nothing on disk.
@@ -47,7 +54,11 @@ def find_inputs(inputs: Sequence[str | Path]) -> list[Path]:
     for item in map(Path, inputs):
         if item.is_dir():
             headers += [r.path for r in find_records([item])]
-        elif item.suffix == ".hea" and item.is_file():
+            if images:
+                headers += sorted(p.resolve() for p in item.rglob("*")
+                                  if p.suffix.lower() in IMAGE_SUFFIXES)  # fmt: skip
+        elif item.is_file() and (item.suffix == ".hea" or (
+                images and item.suffix.lower() in IMAGE_SUFFIXES)):  # fmt: skip
             headers.append(item.resolve())
         elif item.with_suffix(".hea").is_file():
             headers.append(item.with_suffix(".hea").resolve())
@@ -65,10 +76,13 @@ PRINTOUTS = "printouts"
 def _read(
     headers: Sequence[Path], ensemble: Ensemble, missing_leads: str
 ) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
+    pre = ensemble.config.preprocess
     for path in headers:
         try:
-            yield path, load_for_prediction(path, ensemble.config.preprocess,
-                                            missing_leads=missing_leads), None  # fmt: skip
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                yield path, load_image_for_prediction(path, pre), None
+            else:
+                yield path, load_for_prediction(path, pre, missing_leads=missing_leads), None
         except RecordError as exc:
             yield path, None, exc.problem
 
@@ -91,7 +105,8 @@ def predict_records(
 
     Args:
         run: a trained run folder whose folds have thresholds.
-        inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`).
+        inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`); for
+            an image run, PNG and JPEG files too (scans, classified as they are).
         out: the output folder (created).
         rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.decisions`);
             ``None`` for the run's target kind's default.
@@ -121,10 +136,10 @@ def predict_records(
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = time.time()
-    headers = find_inputs(inputs)
+    ensemble = ensemble or Ensemble.load(run)
+    headers = find_inputs(inputs, images=ensemble.config.preprocess.image is not None)
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
-    ensemble = ensemble or Ensemble.load(run)
     rule = ensemble.target.rule(rule)
     n_models = len(ensemble.folds)
     if min_votes is not None and not ensemble.target.needs_thresholds:
@@ -158,7 +173,8 @@ def predict_records(
                 "decided": " ".join(a for a, d in zip(ensemble.abbreviations, y_pred[i],
                                                        strict=True) if d),
                 "n_windows": len(prepared.windows),
-                "seconds": round(prepared.header.n_samples / prepared.header.fs, 3),
+                "seconds": (round(prepared.header.n_samples / prepared.header.fs, 3)
+                            if prepared.header.fs else None),  # an image file has no length
                 "fs": prepared.header.fs, "note": "; ".join(prepared.warnings),
                 **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
                                                                 y_score[i], strict=True)},
@@ -232,7 +248,7 @@ def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) 
     """Draw every record's printout into ``out/printouts`` and note it in ``predict.json``."""
     from ecgml.printout.batch import render_paths
 
-    failed = render_paths(headers, out / PRINTOUTS)
+    failed = render_paths([h for h in headers if h.suffix == ".hea"], out / PRINTOUTS)
     report = report | {"printouts": PRINTOUTS, "printouts_failed": failed}
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report

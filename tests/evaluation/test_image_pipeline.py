@@ -19,8 +19,8 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
 from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.config import MobileNetConfig
-from ecgml.printout import PrintoutConfig
-from ecgml.serve.predict import predict_records
+from ecgml.printout import PrintoutConfig, render_printout
+from ecgml.serve.predict import predict_records, read_summary
 from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 
@@ -81,6 +81,26 @@ def test_the_run_predicts_records_through_their_printout(trained, tmp_path):
         "D00202.csv",
         "D00203.csv",
     ]
+
+
+def test_an_image_file_is_classified_as_its_record_is(trained, tmp_path):
+    # the record's printout saved as a PNG scan gives the record's own probabilities
+    record = read_record(trained["test"] / "D00202.hea")
+    page = render_printout(record.signal, 500.0, record.header.lead_names,
+                           TINY_IMAGE.preprocess.image.printout, record_id="D00202")  # fmt: skip
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    page.save(scans / "scan.png")
+    (scans / "broken.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "pred"
+    report = predict_records(trained["run"], [scans, trained["test"] / "D00202.hea"], out,
+                             progress=False)  # fmt: skip
+    assert report["n_predicted"] == 2 and report["n_skipped"] == 1
+    assert "cannot be read as an image" in report["skipped"][0]["problem"]
+    summary = read_summary(out).set_index("path")
+    from_png = summary.loc[str(scans / "scan.png")].filter(like="p_").to_numpy(float)
+    from_record = summary.loc[str(trained["test"] / "D00202.hea")].filter(like="p_")
+    np.testing.assert_allclose(from_png, from_record.to_numpy(float), atol=1e-5)
 
 
 def test_postprocessing_scores_an_image_run(trained, tmp_path):

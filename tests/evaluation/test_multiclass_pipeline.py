@@ -118,7 +118,7 @@ def test_the_web_app_shows_one_decision_and_fold_argmax_votes(trained):
     assert sum(c["votes"] for c in result["classes"]) == 3  # each fold votes once
     assert sum(c["probability"] for c in result["classes"]) == pytest.approx(1.0, abs=1e-4)
     assert "argmax of the mean probability" in response.json["rule"]
-    assert b"trace of A00001" in client.post(
+    assert b"printout of A00001" in client.post(
         "/", data={"files": [(io.BytesIO((folder / n).read_bytes()), n)
                              for n in ("A00001.hea", "A00001.mat")]},
         content_type="multipart/form-data").data  # fmt: skip
