@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from ecgml.data.records import Record
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+# The header of a model image's page: the paper speed and gain only. The record's
+# name, length and rate are left off, since they tell the source database, which
+# goes with the labels (a model could learn the source instead of the ECG).
+MODEL_HEADER = ("25 mm/s  10 mm/mV",)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,8 @@ def render_renderings(
     count: int | None = None,
 ) -> np.ndarray:
     """A record's printouts as model images, ``(count, height, width * channels)``;
-    ``count`` defaults to ``config.renderings``.
+    ``count`` defaults to ``config.renderings``. The page's header holds only
+    :data:`MODEL_HEADER` (and, with variation, made-up header text).
 
     Raises:
         ValueError: a signal that cannot be drawn.
@@ -112,7 +117,8 @@ def render_renderings(
     for k in range(count):
         printout = config.printout if k == 0 else dataclasses.replace(
             config.printout, variation=True, seed=config.printout.seed + k)  # fmt: skip
-        page = render_printout(signal, fs, lead_names, printout, record_id=record_id)
+        page = render_printout(signal, fs, lead_names, printout, record_id=record_id,
+                               header_lines=MODEL_HEADER)  # fmt: skip
         out[k] = to_model_image(page, config)
     return out
 

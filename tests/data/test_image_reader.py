@@ -85,3 +85,20 @@ def test_to_model_image_resizes_and_converts(tmp_path):
     with pytest.raises(ValueError, match="at least 500"):
         read_image(path, min_size=500)
     assert np.asarray(read_image(path)).shape == (300, 400, 3)
+
+
+def test_model_images_do_not_show_the_record_name_length_or_rate():
+    # the source database goes with the labels; the model image must not tell it
+    from ecgml.data.images import render_renderings
+    from ecgml.data.preprocess import STANDARD_LEADS
+
+    config = ImageConfig(height=96, width=136)
+    t = np.arange(5000) / 500.0
+    signal = np.stack([0.5 * np.sin(2 * np.pi * (1 + k / 4) * t) for k in range(12)], axis=1)
+    a = render_renderings(signal, 500.0, STANDARD_LEADS, config, record_id="HR00001")
+    b = render_renderings(signal, 500.0, STANDARD_LEADS, config, record_id="A0001")
+    longer = np.concatenate([signal, signal[:2500]])
+    c = render_renderings(longer[::2], 250.0, STANDARD_LEADS, config, record_id="A0001")
+    assert np.array_equal(a, b)
+    assert a.shape == (1, 96, 136)
+    assert np.abs(a - c).mean() < 0.5  # the same smooth trace, sampled at half the rate

@@ -13,7 +13,7 @@ import postprocessing
 from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.demo import write_demo_dataset
-from ecgml.data.images import ImageConfig
+from ecgml.data.images import MODEL_HEADER, ImageConfig
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
@@ -86,8 +86,9 @@ def test_the_run_predicts_records_through_their_printout(trained, tmp_path):
 def test_an_image_file_is_classified_as_its_record_is(trained, tmp_path):
     # the record's printout saved as a PNG scan gives the record's own probabilities
     record = read_record(trained["test"] / "D00202.hea")
-    page = render_printout(record.signal, 500.0, record.header.lead_names,
-                           TINY_IMAGE.preprocess.image.printout, record_id="D00202")  # fmt: skip
+    printout = TINY_IMAGE.preprocess.image.printout
+    page = render_printout(record.signal, 500.0, record.header.lead_names, printout,
+                           header_lines=MODEL_HEADER)  # fmt: skip
     scans = tmp_path / "scans"
     scans.mkdir()
     page.save(scans / "scan.png")
