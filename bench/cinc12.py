@@ -57,6 +57,9 @@ DEEP = {
     "seed": ROOT / "configs/seed.json",
     # the default as first fixed, before this benchmark ran (docs/benchmarks.md)
     "default-v1": ROOT / "bench/configs/default-v1.json",
+    # the default with a tabular input fused late (docs/benchmarks.md)
+    "fusion-age-sex": ROOT / "bench/configs/fusion-age-sex.json",
+    "fusion-age-sex-features": ROOT / "bench/configs/fusion-age-sex-features.json",
 }
 FUSION = "default+features"
 MODELS = (*DEEP, "features", FUSION)
@@ -76,9 +79,20 @@ class Split:
     test: np.ndarray
 
 
-def outer_folds(work: Path, record_ids: list[str], y: np.ndarray, groups: list[str]) -> np.ndarray:
-    """The five outer folds, made once and saved to ``work/outer_folds.json``."""
+def outer_folds(
+    work: Path, record_ids: list[str], y: np.ndarray, groups: list[str], saved_results: dict
+) -> np.ndarray:
+    """The five outer folds, made once and saved to ``work/outer_folds.json``; a new
+    work folder takes them from the results file, so later rows use the same splits."""
     path = work / "outer_folds.json"
+    if not path.is_file() and saved_results.get("outer_folds"):
+        folds = np.full(len(record_ids), -1)
+        for k, ids in enumerate(saved_results["outer_folds"]):
+            folds[[record_ids.index(r) for r in ids]] = k
+        if (folds < 0).any():
+            raise SystemExit("the results file's outer folds are for other records")
+        save_folds(path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups),
+                   from_results=True)  # fmt: skip
     if path.is_file():
         saved = json.loads(path.read_text())["folds"]
         fold_of = {rid: k for k, ids in enumerate(saved) for rid in ids}
@@ -132,7 +146,13 @@ def cpu_config(path: Path, n_folds: int, max_epochs: int | None = None) -> Confi
 def prepared(name: str, config: Config, data: list[Path], work: Path) -> Cache:
     out = work / "cache" / name
     prepare_cache(
-        data, out, config.preprocess, config.labels, jobs=os.cpu_count() or 1, progress=False
+        data,
+        out,
+        config.preprocess,
+        config.labels,
+        jobs=os.cpu_count() or 1,
+        progress=False,
+        baseline=config.tabular.baseline,
     )
     return Cache(out)
 
@@ -406,9 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     y = encoder.encode_many(dx)
     groups = list(base.index["patient_id"])
     sources = base.index["source"].to_numpy().astype(str)
-    folds = outer_folds(args.work, record_ids, y, groups)
-
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    folds = outer_folds(args.work, record_ids, y, groups, results)
     results.setdefault("models", {})
     for model in models:
         features = feature_table(base, args.work) if model in ("features", FUSION) else None

@@ -30,11 +30,12 @@ from typing import Any
 
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.tabular import TabularConfig
 from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
 
 TARGETS = ("multilabel", "multiclass")
-SPLITS = ("folds", "standard", "intra_patient")
+SPLITS = ("folds", "standard", "predefined", "intra_patient")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +60,8 @@ class TaskConfig:
             knows patients. ``"standard"``: the source's standard division
             (DS1/DS2 for MIT-BIH): its test part is held out of training and is
             what ``postprocessing.py`` scores; the folds are made in the rest.
+            ``"predefined"``: the source's own train / validation / test split
+            (PTB-XL's ``strat_fold``), one fold (``training.n_folds`` 1).
             ``"intra_patient"``: folds ignore patients, so one patient's beats
             fall on both sides; it leaks and is only for comparison with
             results reported that way.
@@ -96,36 +99,6 @@ class TaskConfig:
 
 
 @dataclasses.dataclass(frozen=True)
-class TabularConfig:
-    """A second model input: a vector of numbers per sample, beside the signal.
-
-    The vector is columns of the cache's index (a beat cache has each beat's RR
-    features, :data:`ecgml.data.beats.RR_FEATURES`). It is standardised with the
-    mean and variance of the training fold's rows, passed through a small dense
-    layer, and joined to the signal model's last features before its output
-    layer (late fusion, :func:`ecgml.models.fusion.with_tabular`); any
-    architecture can be wrapped this way.
-
-    Attributes:
-        features: the columns; empty for no tabular input.
-        units: units of the dense layer of the tabular branch.
-        dropout: dropout after it.
-    """
-
-    features: tuple[str, ...] = ()
-    units: int = 16
-    dropout: float = 0.0
-
-    def __post_init__(self) -> None:
-        if len(set(self.features)) != len(self.features):
-            raise ValueError(f"features names a column twice: {self.features}")
-        if self.units < 1 or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(
-                f"units must be positive and dropout in [0, 1), got {self.units}, {self.dropout}"
-            )
-
-
-@dataclasses.dataclass(frozen=True)
 class Config:
     """Everything a run needs to know, one frozen section per stage."""
 
@@ -138,6 +111,13 @@ class Config:
     tabular: TabularConfig = dataclasses.field(default_factory=TabularConfig)
 
     def __post_init__(self) -> None:
+        predefined = self.task.split == "predefined"
+        if predefined != (self.training.n_folds == 1):
+            raise ValueError(
+                "task.split 'predefined' trains one model: set training.n_folds to 1"
+                if predefined else
+                f"training.n_folds must be at least 2, got {self.training.n_folds}"
+            )  # fmt: skip
         image = self.preprocess.image
         if getattr(self.model, "architecture", "") == "mobilenet_v3":
             if image is None:

@@ -42,10 +42,14 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.sources import FoundRecord
+from ecgml.data.tabular import record_columns
 
 __all__ = ["REPORT", "Cache", "prepare_cache", "write_cache_arrays", "write_labels"]
 
 _CHECKPOINT_SECONDS = 30.0
+# Bumped when prepare caches other per-record columns for the tabular input
+# (metadata, notes): an older cache is rebuilt rather than reused without them.
+TABULAR_COLUMNS = 1
 _COMPACT_GARBAGE_FRACTION = 0.25
 
 
@@ -63,14 +67,15 @@ def _atomic_write(path: Path, write: Any) -> None:
     os.replace(tmp, path)
 
 
-def _process(task: tuple[str, PreprocessConfig, Reader]) -> dict[str, Any]:
+def _process(task: tuple[str, PreprocessConfig, Reader, bool]) -> dict[str, Any]:
     """Worker: one record to windows, or to the reason it was skipped."""
-    path, config, reader = task
+    path, config, reader, baseline = task
     try:
         prepared = load_record(path, config, reader)
     except RecordError as exc:
         return {"ok": False, "reason": exc.problem}
     header = prepared.header
+    first = prepared.windows[0] if baseline else None
     meta = {
         "age": header.age,
         "sex": header.sex or "",
@@ -78,6 +83,7 @@ def _process(task: tuple[str, PreprocessConfig, Reader]) -> dict[str, Any]:
         "n_samples": header.n_samples,
         "dx": ",".join(header.dx),
         "warnings": "; ".join(prepared.warnings),
+        **record_columns(header, first, config.fs, config.leads, baseline=baseline),
     }
     beats = None
     if prepared.beat_samples is not None:
@@ -90,7 +96,7 @@ def _process(task: tuple[str, PreprocessConfig, Reader]) -> dict[str, Any]:
     return {"ok": True, "windows": prepared.windows, "meta": meta, "beats": beats}
 
 
-def _imap(tasks: list[tuple[str, PreprocessConfig, Reader]], jobs: int) -> Iterable[dict[str, Any]]:
+def _imap(tasks: list[tuple[str, PreprocessConfig, Reader, bool]], jobs: int) -> Iterable[dict[str, Any]]:
     if jobs <= 1:
         yield from map(_process, tasks)
         return
@@ -179,7 +185,9 @@ def _recover_compaction(out: Path) -> None:
         os.replace(index_compact, out / INDEX)
 
 
-def _load_previous(out: Path, preprocess: PreprocessConfig, reader: Reader) -> pd.DataFrame | None:
+def _load_previous(
+    out: Path, preprocess: PreprocessConfig, reader: Reader, baseline: bool
+) -> pd.DataFrame | None:
     _recover_compaction(out)
     meta_path, index_path = out / META, out / INDEX
     if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
@@ -193,6 +201,11 @@ def _load_previous(out: Path, preprocess: PreprocessConfig, reader: Reader) -> p
     if ours != (reader.name, reader.options):
         print(f"the cache in {out} was read by reader {ours[0]!r} with options {ours[1]}: "
               "rebuilding it")  # fmt: skip
+        (out / SIGNALS).unlink()
+        return None
+    if meta.get("tabular_columns") != TABULAR_COLUMNS or meta.get("baseline", False) != baseline:
+        print(f"the cache in {out} has other tabular columns (metadata, baseline features) "
+              "than asked for: rebuilding it")  # fmt: skip
         (out / SIGNALS).unlink()
         return None
     index = read_index(index_path)
@@ -226,6 +239,7 @@ def _write_meta(
     *,
     complete: bool,
     reader_options: dict[str, Any] | None = None,
+    baseline: bool = False,
 ) -> None:
     encoder = LabelEncoder.from_config(labels)
     row_bytes = int(np.prod(preprocess.row_shape)) * 4
@@ -236,6 +250,8 @@ def _write_meta(
         "complete": complete,
         "reader": reader,
         "reader_options": reader_options or {},
+        "tabular_columns": TABULAR_COLUMNS,
+        "baseline": baseline,
         "preprocess": dataclasses.asdict(preprocess),
         "labels": dataclasses.asdict(labels),
         "preprocess_hash": _config_hash(preprocess),
@@ -273,6 +289,7 @@ def prepare_cache(
     patient_map: str | Path | None = None,
     reader: str = "cinc2020",
     reader_options: dict[str, Any] | None = None,
+    baseline: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Build or update a cache from folders of records.
@@ -295,6 +312,9 @@ def prepare_cache(
             reads the records; a cache made by another reader is rebuilt.
         reader_options: the reader's options (``task.reader_options``); a cache
             read with other options is rebuilt.
+        baseline: also cache each record's hand-crafted features
+            (:mod:`ecgml.baseline`) for a run's tabular input (``tabular.baseline``);
+            a cache made with the other setting is rebuilt.
 
     With ``preprocess.window_policy == "beats"`` every labelled beat is a row of
     the index (``record_id`` ``RECORD:SAMPLE``, ``sample`` its R peak, ``dx`` its
@@ -308,12 +328,14 @@ def prepare_cache(
     """
     preprocess = preprocess or PreprocessConfig()
     labels = labels or LabelConfig()
+    if baseline and (preprocess.beats or preprocess.image is not None):
+        raise ValueError("baseline features are for record signals, not beat or image caches")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     source = get_reader(reader, reader_options)
     found = source.find(data_dirs)
-    previous = _load_previous(out, preprocess, source)
+    previous = _load_previous(out, preprocess, source, baseline)
     reusable: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if previous is not None:
         for row in previous.to_dict("records"):
@@ -335,9 +357,10 @@ def prepare_cache(
     shape = preprocess.row_shape
     writer = _Writer(out, shape)
     # written first, so that an interrupted run resumes
-    _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options)
+    _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options,
+                baseline=baseline)
     last_checkpoint = time.time()
-    tasks = [(str(r.path), preprocess, source) for r in todo]
+    tasks = [(str(r.path), preprocess, source, baseline) for r in todo]
     results = _imap(tasks, jobs)
     bar = tqdm(total=len(todo), desc="prepare", unit="rec", disable=not progress)
     n_new = 0
@@ -377,7 +400,8 @@ def prepare_cache(
         index = _apply_patient_map(index, Path(patient_map))
         _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     y = write_labels(out, index, labels)
-    _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options)
+    _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options,
+                baseline=baseline)
 
     warned = index[index["warnings"] != ""]
     report = {

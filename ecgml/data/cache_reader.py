@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.tabular import TabularConfig, tabular_matrix
 
 FORMAT_VERSION = 1
 SIGNALS, INDEX, LABELS, META, REPORT = (
@@ -46,10 +47,13 @@ def read_index(path: Path) -> pd.DataFrame:
     ``sample`` column (-1) added to an index written before beat tasks."""
     text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
                     "fingerprint", "warnings")  # fmt: skip
+    text_columns += ("notes",)
     index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
     # prepare writes a number or nothing (an unknown age) in this column
-    age = index["age"].astype(str)
-    index["age"] = pd.to_numeric(age.mask(age == ""))
+    for column in ("age", "height", "weight"):
+        if column in index.columns:
+            value = index[column].astype(str)
+            index[column] = pd.to_numeric(value.mask(value.isin(("", "nan"))))
     if "sample" not in index.columns:  # written before beat tasks
         index["sample"] = -1
     return index
@@ -136,6 +140,18 @@ class Cache:
                 f"for example {self.index['record_id'].iloc[int(np.argmax(bad))]}"
             )
         return values
+
+    def tabular(self, config: TabularConfig) -> np.ndarray:
+        """The run's tabular input for every record, ``(n_records, n_columns)`` float32,
+        NaN where a value is missing (:func:`ecgml.data.tabular.tabular_matrix`).
+
+        Raises:
+            ValueError: the cache lacks a column the config asks for.
+        """
+        try:
+            return tabular_matrix(self.index, config, self.preprocess.leads)
+        except ValueError as exc:
+            raise ValueError(f"cache {self.path}: {exc}") from None
 
     def subset(self, keep: np.ndarray) -> Cache:
         """The same cache with only the rows of ``index`` where ``keep`` is true

@@ -63,6 +63,11 @@ class RecordHeader:
         sex: ``"Male"``, ``"Female"`` or ``None`` where unknown.
         dx: diagnosis codes, text labels already mapped to SNOMED codes.
         comments: every ``key: value`` header comment, raw.
+        height: height in cm, ``None`` where unknown (a ``#Height:`` comment, or
+            the reader's metadata table).
+        weight: weight in kg, ``None`` where unknown (``#Weight:``).
+        notes: free text about the recording (PTB-XL's ``report``; a
+            ``#Notes:`` comment), ``""`` where there is none.
     """
 
     record_id: str
@@ -76,6 +81,9 @@ class RecordHeader:
     sex: str | None
     dx: tuple[str, ...]
     comments: dict[str, str]
+    height: float | None = None
+    weight: float | None = None
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,7 @@ def _parse_comments(comments: Sequence[str]) -> dict[str, str]:
 
 
 def _parse_age(value: str | None) -> float | None:
+    """A non-negative number (an age, a height, a weight), else ``None``."""
     try:
         age = float(value) if value is not None else math.nan
     except ValueError:
@@ -237,6 +246,9 @@ def read_header(path: str | Path) -> RecordHeader:
         sex=_parse_sex(comments.get("sex")),
         dx=dx,
         comments=comments,
+        height=_parse_age(comments.get("height")),
+        weight=_parse_age(comments.get("weight")),
+        notes=comments.get("notes", ""),
     )
 
 

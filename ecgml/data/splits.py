@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from ecgml.data.readers import Reader
 
 
-def standard_parts(index: pd.DataFrame, reader: Reader) -> np.ndarray:
+def standard_parts(index: pd.DataFrame, reader: Reader, *, predefined: bool = False) -> np.ndarray:
     """The part of every cached row in the reader's standard split.
 
     Args:
         index: a cache's ``index.csv`` (one row per record, or per beat).
         reader: the reader the cache was read with.
+        predefined: the reader's train / validation / test split
+            (:meth:`~ecgml.data.readers.Reader.predefined_split_at`) instead.
 
     Returns:
-        object array, one of ``"train"``, ``"test"`` or ``""`` (in neither) per row.
+        object array, one of ``"train"``, ``"test"`` (and ``"validation"`` with
+        ``predefined``) or ``""`` (in neither) per row.
 
     Raises:
-        ValueError: the reader has no standard split.
+        ValueError: the reader has no such split.
     """
-    records = {path: Path(path).stem for path in index["path"].unique()}
-    part = {stem: reader.standard_split(stem) or "" for stem in set(records.values())}
-    return np.array([part[records[path]] for path in index["path"]], dtype=object)
+    split = reader.predefined_split_at if predefined else reader.standard_split_at
+    part = {path: split(path) or "" for path in index["path"].unique()}
+    return np.array([part[path] for path in index["path"]], dtype=object)

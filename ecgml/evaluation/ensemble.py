@@ -17,12 +17,14 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from ecgml.config import Config
 from ecgml.data.cache_reader import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.loading import prepare_signal
+from ecgml.data.tabular import baseline_values, column_names, metadata_row, tabular_matrix
 from ecgml.evaluation.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
@@ -153,7 +155,38 @@ class Ensemble:
     @property
     def feature_names(self) -> tuple[str, ...]:
         """The columns of the models' tabular input; empty for signal-only models."""
-        return tuple(self.config.tabular.features)
+        if not self.config.tabular.enabled:
+            return ()
+        return tuple(column_names(self.config.tabular, self.config.preprocess.leads))
+
+    def record_tabular(
+        self, windows: np.ndarray, metadata: dict[str, Any] | None = None
+    ) -> np.ndarray | None:
+        """The tabular input of one recording ``(1, n_columns)``, or ``None`` for a
+        signal-only run.
+
+        Args:
+            windows: the recording's preprocessed windows (the baseline features
+                are measured on the first, as ``ecgml prepare`` does).
+            metadata: ``age``, ``sex``, ``height``, ``weight``, ``notes``; what is
+                not given counts as missing.
+
+        Raises:
+            ValueError: the run's tabular input has index columns (RR features of
+                beats), which a recording does not have; or bad metadata.
+        """
+        tab = self.config.tabular
+        if not tab.enabled:
+            return None
+        if tab.features:
+            raise ValueError(f"the models take the cache columns {list(tab.features)}, which "
+                             "cannot be computed for one recording")  # fmt: skip
+        row = metadata_row(metadata)
+        pre = self.config.preprocess
+        if tab.baseline:
+            row.update(baseline_values(windows[0], pre.fs, pre.leads, age=row["age"],
+                                       sex=row["sex"] or None))  # fmt: skip
+        return tabular_matrix(pd.DataFrame([row]), tab, pre.leads)
 
     @property
     def abbreviations(self) -> tuple[str, ...]:
@@ -168,6 +201,7 @@ class Ensemble:
         missing_leads: str = "error",
         rule: str | None = None,
         min_votes: int | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Prediction:
         """Classify one recording of any rate, length and lead order.
 
@@ -186,6 +220,9 @@ class Ensemble:
             rule: ``"majority"`` or ``"mean"``; ``None`` for the target kind's default.
             min_votes: multi-label votes needed under ``"majority"``; default a
                 strict majority.
+            metadata: for a run with a tabular input, the recording's ``age``,
+                ``sex``, ``height``, ``weight`` and ``notes`` (any left out count as
+                missing); the baseline features are computed from the signal.
 
         Raises:
             ValueError: the recording does not fit (wrong shape, too short, a
@@ -199,7 +236,9 @@ class Ensemble:
         windows, warnings = prepare_signal(
             signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
         )
-        fold_scores = self.predict_windows([windows])
+        fold_scores = self.predict_windows(
+            [windows], features=self.record_tabular(windows, metadata)
+        )
         y_pred, y_score = self.decide(fold_scores, rule=rule, min_votes=min_votes)
         return Prediction(
             class_names=tuple(self.class_names),
@@ -222,12 +261,20 @@ class Ensemble:
         """Each member's own decisions, uint8 ``(n_models, n_records, n_classes)``."""
         return self.target.fold_decisions(fold_scores, self.thresholds)
 
-    def predict_windows(self, windows: Sequence[np.ndarray], *, batch_size: int = 64) -> np.ndarray:
+    def predict_windows(
+        self,
+        windows: Sequence[np.ndarray],
+        *,
+        batch_size: int = 64,
+        features: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Member probabilities for recordings already cut into windows.
 
         Args:
             windows: per recording, shape ``(n_windows, window, n_leads)``; a window
                 longer than the model input is centre-cropped.
+            features: for a run with a tabular input, one row per recording
+                ``(n_recordings, n_columns)`` (:meth:`record_tabular`).
 
         Returns:
             Shape ``(n_models, n_recordings, n_classes)``: each recording's windows averaged.
@@ -240,7 +287,10 @@ class Ensemble:
         if x.shape[1] < length:
             raise ValueError(f"the models take {length} samples, the windows have {x.shape[1]}")
         start = (x.shape[1] - length) // 2
-        scores = self.predict_proba(x[:, start : start + length], batch_size=batch_size)
+        if features is not None:  # each recording's row for each of its windows
+            features = np.repeat(np.asarray(features, dtype=np.float32), counts, axis=0)
+        scores = self.predict_proba(x[:, start : start + length], batch_size=batch_size,
+                                    features=features)  # fmt: skip
         ends = np.cumsum(counts)
         sums = np.add.reduceat(scores.astype(np.float64), ends - counts, axis=1)
         return (sums / counts[None, :, None]).astype(np.float32)
@@ -327,7 +377,7 @@ class Ensemble:
             np.concatenate([np.arange(k) for k in n_windows]), len(starts)
         )
         start = np.tile(starts, int(n_windows.sum()))
-        table = cache.features(self.feature_names)[record] if self.feature_names else None
+        table = cache.tabular(self.config.tabular)[record] if self.feature_names else None
         totals = np.zeros((len(self.models), len(cache), len(self.class_names)))
         chunk = batch_size * 4
         for begin in tqdm(

@@ -149,8 +149,10 @@ def evaluate_on_data(
     )
     _check_reader(cache, ensemble)
     n_training_part = 0
-    if task.split == "standard":
-        test = standard_parts(cache.index, task.make_reader()) == "test"
+    if task.split in ("standard", "predefined"):
+        parts = standard_parts(cache.index, task.make_reader(),
+                               predefined=task.split == "predefined")  # fmt: skip
+        test = parts == "test"
         n_training_part = int((~test).sum())
         cache = cache.subset(test)
         if progress:

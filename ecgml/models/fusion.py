@@ -6,17 +6,57 @@ and a new output layer sees both::
 
     ecg ------> signal model ... -> features --+
                                                concatenate -> output
-    features -> standardise -> dense -> dropout +
+    features -> fill missing -> standardise -> dense -> dropout +
 
-The standardisation is a fixed ``Normalization`` layer whose mean and variance
-the caller computes from the training fold's rows only.
+A missing value (NaN: an unknown age, a feature that could not be measured) is
+replaced by its column's mean, then every column is standardised by a fixed
+``Normalization`` layer. The caller computes both from the training fold's rows
+only (:func:`training_statistics`).
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
-from keras import layers
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="ecgml")
+class FillMissing(layers.Layer):
+    """Replaces NaN entries of ``(batch, n_features)`` by a fixed value per column.
+
+    Args:
+        values: one value per column (the training fold's column means).
+    """
+
+    def __init__(self, values, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.values = [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+    def call(self, inputs):
+        values = ops.convert_to_tensor(np.asarray(self.values, dtype=np.float32))
+        values = ops.cast(values, inputs.dtype)
+        return ops.where(ops.isnan(inputs), values, inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "values": self.values}
+
+
+def training_statistics(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and variances of the training rows ``(n, n_features)``, NaN left out;
+    a column with no value at all gets mean 0 and variance 1."""
+    rows = np.asarray(rows, dtype=np.float64)
+    present = np.isfinite(rows)
+    count = present.sum(axis=0)
+    filled = np.where(present, rows, 0.0)
+    mean = np.divide(filled.sum(axis=0), count, out=np.zeros(rows.shape[1]), where=count > 0)
+    centred = np.where(present, rows - mean, 0.0)
+    variance = np.divide((centred**2).sum(axis=0), count, out=np.ones(rows.shape[1]),
+                         where=count > 0)  # fmt: skip
+    return mean, variance
 
 
 def with_tabular(
@@ -31,8 +71,9 @@ def with_tabular(
 
     Args:
         model: a built signal model with one input and a final layer named ``"output"``.
-        mean, variance: per feature, from the training rows; a constant feature
-            (variance 0) is centred only.
+        mean, variance: per feature, from the training rows
+            (:func:`training_statistics`); a missing value is replaced by the
+            mean, and a constant feature (variance 0) is centred only.
         units: units of the tabular branch's dense layer.
         dropout: dropout after it.
 
@@ -43,7 +84,8 @@ def with_tabular(
     variance = np.maximum(np.asarray(variance, dtype=np.float32), 1e-6)
     head = model.get_layer("output")
     features = keras.Input((len(mean),), name="features")
-    t = layers.Normalization(mean=mean, variance=variance, name="features_norm")(features)
+    t = FillMissing(mean, name="features_fill")(features)
+    t = layers.Normalization(mean=mean, variance=variance, name="features_norm")(t)
     t = layers.Dense(units, activation="relu", name="features_dense")(t)
     if dropout:
         t = layers.Dropout(dropout, name="features_dropout")(t)

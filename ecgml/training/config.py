@@ -15,7 +15,8 @@ class TrainingConfig:
 
     Attributes:
         seed: seeds the folds, the weights and the augmentation.
-        n_folds: cross-validation folds.
+        n_folds: cross-validation folds (at least 2; exactly 1 with
+            ``task.split: "predefined"``, the source's own validation part).
         batch_size: samples per step.
         epochs: most epochs per fold.
         input_length: samples per training input; shorter than the cache's window
@@ -46,6 +47,10 @@ class TrainingConfig:
         reduce_lr_patience: ReduceLROnPlateau patience; 0 turns it off.
         noise_std: Gaussian noise added to training inputs (input units); 0 for none.
         lead_mask_prob: probability that a lead of a training input is zeroed.
+        time_mask_prob: probability that a training input gets one span of time
+            zeroed in every lead (random masking).
+        time_mask_seconds: longest such span, in seconds; its length is drawn
+            uniformly up to this.
         oversample_min_count: records of classes with fewer positives than this in
             the training fold are repeated (with noise) until they reach it; 0 for none.
         oversample_noise_std: noise added to those repeats.
@@ -85,6 +90,8 @@ class TrainingConfig:
     reduce_lr_patience: int = 4
     noise_std: float = 0.0
     lead_mask_prob: float = 0.0
+    time_mask_prob: float = 0.0
+    time_mask_seconds: float = 1.0
     oversample_min_count: int = 0
     oversample_noise_std: float = 0.01
     precision: str = "float32"
@@ -112,14 +119,19 @@ class TrainingConfig:
             )
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.n_folds < 2:
-            raise ValueError(f"n_folds must be at least 2, got {self.n_folds}")
+        if self.n_folds < 1:
+            raise ValueError(f"n_folds must be at least 1, got {self.n_folds}")
         if self.batch_size < 1 or self.epochs < 1:
             raise ValueError(
                 f"batch_size and epochs must be positive, got {self.batch_size}, {self.epochs}"
             )
         if not 0.0 <= self.lead_mask_prob < 1.0:
             raise ValueError(f"lead_mask_prob must be in [0, 1), got {self.lead_mask_prob}")
+        if not 0.0 <= self.time_mask_prob <= 1.0 or not self.time_mask_seconds > 0:
+            raise ValueError(
+                "time_mask_prob must be in [0, 1] and time_mask_seconds positive, got "
+                f"{self.time_mask_prob}, {self.time_mask_seconds}"
+            )
 
     @property
     def monitor_mode(self) -> str:

@@ -42,6 +42,26 @@ def oversample(
     )
 
 
+def time_mask(x: np.ndarray, prob: float, max_samples: int, rng: np.random.Generator) -> np.ndarray:
+    """Zero one random span of time, in every lead, of some inputs, in place.
+
+    Args:
+        x: inputs ``(batch, time, leads)``.
+        prob: chance that an input is masked.
+        max_samples: longest span; each span's length is uniform in ``1..max_samples``
+            (at most the input's length) and its start uniform over the input.
+
+    Returns:
+        ``x``.
+    """
+    length = x.shape[1]
+    for i in np.nonzero(rng.random(x.shape[0]) < prob)[0]:
+        span = int(rng.integers(1, min(max_samples, length) + 1))
+        start = int(rng.integers(0, length - span + 1))
+        x[i, start : start + span] = 0.0
+    return x
+
+
 class CacheDataset(keras.utils.PyDataset):
     """Batches ``(x, y)`` of one window per record.
 
@@ -57,6 +77,10 @@ class CacheDataset(keras.utils.PyDataset):
         input_length: samples per input; ``None`` for the cache's window length.
         noise_std: Gaussian noise on training inputs.
         lead_mask_prob: chance that each lead of a training input is zeroed.
+        time_mask_prob: chance that a training input gets one span of time zeroed
+            in every lead (:func:`time_mask`).
+        time_mask_seconds: longest span, seconds.
+        fs: the cache's rate in Hz (turns seconds into samples).
         is_copy: per index, whether it is an oversampled repeat.
         copy_noise_std: extra noise on repeats.
         seed: seeds shuffling and augmentation.
@@ -76,6 +100,9 @@ class CacheDataset(keras.utils.PyDataset):
         input_length: int | None = None,
         noise_std: float = 0.0,
         lead_mask_prob: float = 0.0,
+        time_mask_prob: float = 0.0,
+        time_mask_seconds: float = 1.0,
+        fs: float = 500.0,
         is_copy: np.ndarray | None = None,
         copy_noise_std: float = 0.0,
         seed: int = 0,
@@ -97,6 +124,8 @@ class CacheDataset(keras.utils.PyDataset):
         self.training = training
         self.noise_std = noise_std
         self.lead_mask_prob = lead_mask_prob
+        self.time_mask_prob = time_mask_prob
+        self.time_mask_samples = max(1, round(time_mask_seconds * fs))
         self.is_copy = np.zeros(len(self.indices), bool) if is_copy is None else is_copy
         self.copy_noise_std = copy_noise_std
         self.rows = cache.index["row"].to_numpy(np.int64)
@@ -149,4 +178,6 @@ class CacheDataset(keras.utils.PyDataset):
         if self.lead_mask_prob:
             keep = rng.random((x.shape[0], 1, x.shape[2])) >= self.lead_mask_prob
             x *= keep
+        if self.time_mask_prob:
+            time_mask(x, self.time_mask_prob, self.time_mask_samples, rng)
         return x

@@ -31,14 +31,23 @@ from ecgml.config import Config, config_from_dict, save_config
 from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.splits import standard_parts
+from ecgml.data.tabular import warn_notes_leak
 from ecgml.metrics import MacroAUROC
-from ecgml.models.fusion import with_tabular
+from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 from ecgml.targets import get_target
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
 from ecgml.training.dataset import CacheDataset, oversample
-from ecgml.training.folds import HELD_OUT, UNUSED, load_folds, make_folds, save_folds
+from ecgml.training.folds import (
+    HELD_OUT,
+    TRAIN_ONLY,
+    UNUSED,
+    in_training,
+    load_folds,
+    make_folds,
+    save_folds,
+)
 from ecgml.training.layout import (
     DONE,
     HISTORY,
@@ -125,6 +134,17 @@ def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray
     if task.split == "intra_patient":  # leaks by design: for comparison only
         groups[:] = ""
     folds = np.full(len(y), UNUSED, dtype=np.int64)
+    if task.split == "predefined":  # one fold: the source's own train / validation / test
+        parts = standard_parts(cache.index, task.make_reader(), predefined=True)
+        folds[parts == "test"], folds[parts == "train"] = HELD_OUT, TRAIN_ONLY
+        folds[parts == "validation"] = 0
+        for part in ("train", "validation"):
+            if not (parts == part).any():
+                raise ValueError(f"no record of cache {cache.path} is in the {part} part of the "
+                                 "predefined split")  # fmt: skip
+        save_folds(path, record_ids, folds, cache_id=cache.cache_id, split=task.split,
+                   grouped_by_patient=False)  # fmt: skip
+        return folds
     if task.split == "standard":
         parts = standard_parts(cache.index, task.make_reader())
         folds[parts == "test"] = HELD_OUT
@@ -215,13 +235,13 @@ def train_fold(
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     set_up(t)
-    train_idx = np.nonzero((folds != fold) & (folds >= 0))[0]
+    train_idx = np.nonzero(in_training(folds, fold))[0]
     val_idx = np.nonzero(folds == fold)[0]
     idx, is_copy = train_idx, None
     if t.oversample_min_count:
         idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
     tab = config.tabular
-    features = cache.features(tab.features) if tab.features else None
+    features = cache.tabular(tab) if tab.enabled else None
     common = {"labels": y, "batch_size": t.batch_size, "input_length": t.input_length,
               "features": features}  # fmt: skip
     train_ds = CacheDataset(
@@ -230,6 +250,9 @@ def train_fold(
         training=True,
         noise_std=t.noise_std,
         lead_mask_prob=t.lead_mask_prob,
+        time_mask_prob=t.time_mask_prob,
+        time_mask_seconds=t.time_mask_seconds,
+        fs=cache.preprocess.fs,
         is_copy=is_copy,
         copy_noise_std=t.oversample_noise_std,
         seed=t.seed + fold,
@@ -271,10 +294,10 @@ def train_fold(
                 n_leads=cache.signals.shape[2],
                 activation=get_target(config.task.target).activation,
             )
-            if features is not None:  # standardised with the training rows only
-                rows = features[train_idx]
-                model = with_tabular(model, mean=rows.mean(axis=0), variance=rows.var(axis=0),
-                                     units=tab.units, dropout=tab.dropout)  # fmt: skip
+            if features is not None:  # filled and standardised with the training rows only
+                mean, variance = training_statistics(features[train_idx])
+                model = with_tabular(model, mean=mean, variance=variance, units=tab.units,
+                                     dropout=tab.dropout)  # fmt: skip
             scale = None
             if t.init_from is not None:
                 init = initialise_from(model, t.init_from, freeze=t.init_freeze)
@@ -362,8 +385,9 @@ def train_run(
     # checked before the run folder exists: a wrong path or column costs nothing
     if config.training.init_from is not None:
         init_source(config.training.init_from)
-    if config.tabular.features:
-        cache.features(config.tabular.features)
+    if config.tabular.enabled:
+        cache.tabular(config.tabular)
+    warn_notes_leak(config.tabular)
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     _check_config(run, config)
@@ -380,7 +404,7 @@ def train_run(
             print(f"fold {fold}: done already, skipped")
             continue
         print(
-            f"fold {fold}: training ({int(((fold_of != fold) & (fold_of >= 0)).sum())} "
+            f"fold {fold}: training ({int(in_training(fold_of, fold).sum())} "
             f"train, {int((fold_of == fold).sum())} validation records)"
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")

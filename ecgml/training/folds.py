@@ -52,6 +52,13 @@ def make_folds(
 
 HELD_OUT = -1
 UNUSED = -2
+TRAIN_ONLY = -3  # in every fold's training part, in none's validation (a predefined split)
+
+
+def in_training(folds: np.ndarray, fold: int) -> np.ndarray:
+    """Which records fold ``fold`` trains on: the other folds' and the train-only ones."""
+    folds = np.asarray(folds)
+    return ((folds != fold) & (folds >= 0)) | (folds == TRAIN_ONLY)
 
 
 def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info) -> None:
@@ -61,7 +68,8 @@ def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info)
     run never trains or validates on it (a benchmark's outer test part, a
     held-out source, or a standard split's test part). One whose fold is
     ``UNUSED`` (-2) goes to the ``"unused"`` list: in neither part of a
-    standard split.
+    standard split. One whose fold is ``TRAIN_ONLY`` (-3) goes to the ``"train"``
+    list: every fold trains on it and none validates on it (a predefined split).
     """
     folds = np.asarray(folds)
     n_folds = int(folds.max()) + 1
@@ -73,7 +81,7 @@ def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info)
             for k in range(n_folds)
         ],
     }
-    for name, value in (("test", HELD_OUT), ("unused", UNUSED)):
+    for name, value in (("test", HELD_OUT), ("unused", UNUSED), ("train", TRAIN_ONLY)):
         ids = [rid for rid, f in zip(record_ids, folds, strict=True) if f == value]
         if ids:
             data[name] = ids
@@ -94,6 +102,7 @@ def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
     fold_of = {rid: k for k, ids in enumerate(data["folds"]) for rid in ids}
     fold_of |= {rid: HELD_OUT for rid in data.get("test", [])}
     fold_of |= {rid: UNUSED for rid in data.get("unused", [])}
+    fold_of |= {rid: TRAIN_ONLY for rid in data.get("train", [])}
     missing = [rid for rid in record_ids if rid not in fold_of]
     if missing or len(fold_of) != len(record_ids):
         raise ValueError(

@@ -16,6 +16,7 @@ from ecgml.data.readers.cinc2020 import Cinc2020Reader
 from ecgml.data.readers.images import ImagesReader
 from ecgml.data.readers.mitbih import MitbihReader
 from ecgml.data.readers.ptb import PtbReader
+from ecgml.data.readers.ptbxl import PtbxlReader
 
 _READERS: dict[str, type[Reader]] = {
     "cinc2020": Cinc2020Reader,
@@ -23,6 +24,7 @@ _READERS: dict[str, type[Reader]] = {
     "mitbih": MitbihReader,
     "ptb": PtbReader,
     "images": ImagesReader,
+    "ptbxl": PtbxlReader,
 }
 READER_NAMES = tuple(_READERS)
 

@@ -80,6 +80,21 @@ class Reader:
         """
         raise ValueError(f"reader {self.name!r} has no standard train/test split")
 
+    def standard_split_at(self, path: str | Path) -> str | None:
+        """:meth:`standard_split` of the record at ``path`` (its ``.hea``), for
+        readers whose split is in a table beside the records rather than in the name."""
+        return self.standard_split(Path(path).stem)
+
+    def predefined_split_at(self, path: str | Path) -> str | None:
+        """The record's part in the source's predefined train / validation / test
+        split (``task.split = "predefined"``): ``"train"``, ``"validation"``,
+        ``"test"``, or ``None`` for none of them.
+
+        Raises:
+            ValueError: the source has no such split.
+        """
+        raise ValueError(f"reader {self.name!r} has no predefined train/validation/test split")
+
     def beats(self, record: Record) -> tuple[np.ndarray, tuple[str, ...]]:
         """The labelled beats of a record, for beat tasks (``window_policy: "beats"``):
         R-peak samples at the record's rate, and a label token per beat.
