@@ -52,7 +52,7 @@ def run_train(args: argparse.Namespace) -> int:
     import dataclasses
 
     from ecgml.config import load_config
-    from ecgml.evaluation.plots import plot_history
+    from ecgml.evaluation.plots import plot_history, plot_losses
     from ecgml.training.fit import train_run
     from ecgml.training.layout import HISTORY, fold_dir
 
@@ -67,5 +67,9 @@ def run_train(args: argparse.Namespace) -> int:
     for fold in trained:
         folder = fold_dir(args.out, fold)
         plot_history(folder / HISTORY, folder / "curves.png", title=f"fold {fold}")
+    if trained:  # every fold with a log so far, finished or not
+        n_folds = config.training.n_folds
+        plot_losses({k: fold_dir(args.out, k) / HISTORY for k in range(n_folds)},
+                    Path(args.out) / "losses.png")  # fmt: skip
     print(f"trained fold(s) {trained or 'none (all requested folds were done)'} -> {args.out}")
     return 0

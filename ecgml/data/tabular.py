@@ -252,3 +252,10 @@ def metadata_row(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
         "weight": number("weight"),
         "notes": str(metadata.get("notes") or ""),
     }
+
+
+def header_metadata(header: Any) -> dict[str, Any]:
+    """What a record's header says for the tabular input: ``age``, ``sex``, ``height``,
+    ``weight`` and ``notes`` (``None`` or ``""`` where unknown)."""
+    return {"age": header.age, "sex": header.sex, "height": header.height,
+            "weight": header.weight, "notes": header.notes}  # fmt: skip

@@ -40,6 +40,45 @@ def plot_history(history_csv: str | Path, out_png: str | Path, *, title: str = "
     fig.savefig(out_png, dpi=100)
 
 
+def plot_losses(histories: dict[int, str | Path], out_png: str | Path, *, title: str = "") -> int:
+    """Every fold's training and validation loss per epoch in one figure (the run's
+    ``losses.png``): one colour per fold, solid for training, dashed for validation.
+
+    Args:
+        histories: fold number to its Keras CSV log; missing or empty logs are left out.
+
+    Returns:
+        How many folds were drawn.
+    """
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    colours = [f"C{k}" for k in range(10)]
+    drawn = 0
+    for fold, path in sorted(histories.items()):
+        path = Path(path)
+        if not path.is_file() or path.stat().st_size == 0:
+            continue
+        history = pd.read_csv(path)
+        if history.empty or "loss" not in history:
+            continue
+        colour = colours[fold % len(colours)]
+        epochs = history["epoch"] + 1
+        ax.plot(epochs, history["loss"], color=colour, label=f"fold {fold} training")
+        if "val_loss" in history:
+            ax.plot(epochs, history["val_loss"], color=colour, linestyle="--",
+                    label=f"fold {fold} validation")  # fmt: skip
+        drawn += 1
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    if drawn:
+        ax.legend(fontsize=7, ncol=2)
+    fig.suptitle(title or "training (solid) and validation (dashed) loss per fold")
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    return drawn
+
+
 def _grid(n_panels: int, size: float = 2.6) -> tuple[Figure, list]:
     cols = min(6, max(1, n_panels))
     rows = -(-n_panels // cols)

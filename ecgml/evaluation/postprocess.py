@@ -69,7 +69,8 @@ def _open_test_data(
     report = prepare_cache(
         [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
         reader=ensemble.config.task.reader,
-        reader_options=ensemble.config.task.reader_options, progress=progress,
+        reader_options=ensemble.config.task.reader_options,
+        baseline=ensemble.config.tabular.baseline, progress=progress,
     )  # fmt: skip
     return Cache(out / "cache"), report["skipped"]
 

@@ -26,12 +26,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
 from ecgml.data.loading import min_seconds, prepare_signal
 from ecgml.data.records import RecordError, read_record
+from ecgml.data.tabular import METADATA, header_metadata
 from ecgml.evaluation.ensemble import Ensemble, Prediction
 from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip
 from ecgml.serve.uploads import UploadError, stage_uploads
@@ -92,6 +94,10 @@ def create_app(
             "missing_leads": missing_leads,
         },
         "beats": pre.beats,
+        # a tabular run's metadata fields (from the form, else the header)
+        "metadata": list(ensemble.config.tabular.metadata),
+        "notes": bool(ensemble.config.tabular.notes),
+        "baseline": ensemble.config.tabular.baseline,
         "max_upload_mb": max_upload_mb,
         "classes": [
             {"code": c, "abbreviation": a, "name": n}
@@ -127,8 +133,19 @@ def create_app(
                     ready.append((record, windows, warnings))
         if not ready:
             raise UploadError("; ".join(e["error"] for e in errors), status=422)
+        features = None
+        if ensemble.feature_names:
+            given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
+            given = {k: v for k, v in given.items() if v}
+            try:
+                features = np.concatenate([
+                    ensemble.record_tabular(w, {**header_metadata(r.header), **given})
+                    for r, w, _ in ready
+                ])  # fmt: skip
+            except ValueError as exc:
+                raise UploadError(f"metadata: {exc}") from None
         with lock:
-            fold_scores = ensemble.predict_windows([w for _, w, _ in ready])
+            fold_scores = ensemble.predict_windows([w for _, w, _ in ready], features=features)
         y_pred, y_score = ensemble.decide(fold_scores)
         votes = ensemble.fold_decisions(fold_scores).sum(axis=0)
         records = []

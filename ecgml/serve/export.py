@@ -5,6 +5,8 @@ float32 weights) and joined into one Keras model::
 
     input  "ecg"               (batch, input_length, n_leads) float32, mV, the run's
                                lead order, resampled, filtered and windowed as in training
+    input  "features"          (batch, n_features) float32, NaN where missing: only for
+                               a run with a tabular input (its columns in the model card)
     output "fold_probabilities" (batch, n_models, n_classes) float32
 
 which Keras 3 exports as a TensorFlow SavedModel, ONNX (through tf2onnx) or TFLite
@@ -38,7 +40,9 @@ import numpy as np
 from ecgml import __version__
 from ecgml.data.loading import min_seconds
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.tabular import NOTES_WARNING
 from ecgml.evaluation.ensemble import Ensemble, votes_needed
+from ecgml.models.fusion import with_tabular
 from ecgml.models.registry import build_model
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
@@ -47,7 +51,7 @@ ARTIFACTS = {"savedmodel": "ensemble_savedmodel", "onnx": "ensemble.onnx",
 RUNTIMES = {"savedmodel": "tf.saved_model", "onnx": "onnxruntime",
             "tflite": "LiteRT (ai-edge-litert)"}  # fmt: skip
 CARD_JSON, CARD_MD = "model_card.json", "MODEL_CARD.md"
-INPUT_NAME, OUTPUT_NAME = "ecg", "fold_probabilities"
+INPUT_NAME, FEATURES_NAME, OUTPUT_NAME = "ecg", "features", "fold_probabilities"
 
 
 def ensemble_graph(ensemble: Ensemble) -> keras.Model:
@@ -64,44 +68,71 @@ def ensemble_graph(ensemble: Ensemble) -> keras.Model:
                 input_length=ensemble.input_length, n_leads=len(config.preprocess.leads),
                 activation=ensemble.target.activation,
             )  # fmt: skip
+            if ensemble.feature_names:  # the fold's own training statistics, from its layers
+                norm = trained.get_layer("features_norm").get_config()
+                model = with_tabular(model, mean=np.asarray(norm["mean"]).ravel(),
+                                     variance=np.asarray(norm["variance"]).ravel(),
+                                     units=config.tabular.units,
+                                     dropout=config.tabular.dropout)  # fmt: skip
             model.set_weights(trained.get_weights())
             model.name = f"fold_{fold}"
             members.append(model)
         inputs = keras.Input((ensemble.input_length, len(config.preprocess.leads)),
                              name=INPUT_NAME)  # fmt: skip
-        outputs = [keras.layers.Reshape((1, -1), name=f"fold_{k}_row")(m(inputs))
+        features = None
+        if ensemble.feature_names:
+            features = keras.Input((len(ensemble.feature_names),), name=FEATURES_NAME)
+
+        def member_input(m: keras.Model):
+            return inputs if features is None else {"ecg": inputs, "features": features}
+
+        outputs = [keras.layers.Reshape((1, -1), name=f"fold_{k}_row")(m(member_input(m)))
                    for k, m in zip(ensemble.folds, members, strict=True)]  # fmt: skip
         stacked = (
             keras.layers.Concatenate(axis=1, name=OUTPUT_NAME)(outputs)
             if len(outputs) > 1 else keras.layers.Identity(name=OUTPUT_NAME)(outputs[0])
         )  # fmt: skip
-        return keras.Model(inputs, stacked, name="ecgml_ensemble")
+        graph_inputs = inputs if features is None else [inputs, features]
+        return keras.Model(graph_inputs, stacked, name="ecgml_ensemble")
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _runner(fmt: str, path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    """Load an exported artifact with its own runtime; returns ``x -> outputs``."""
+def _runner(fmt: str, path: Path) -> Callable[..., np.ndarray]:
+    """Load an exported artifact with its own runtime; returns ``(x[, features]) -> outputs``
+    (inputs told apart by rank: the signal is 3-D, the tabular vector 2-D)."""
+
+    def by_rank(ranks: list[int], arrays: tuple[np.ndarray, ...]) -> list[np.ndarray]:
+        ordered = {a.ndim: a for a in arrays}
+        return [ordered[r] for r in ranks]
+
     if fmt == "onnx":
         import onnxruntime
 
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        return lambda x: session.run(None, {name: x})[0]
+        specs = session.get_inputs()
+        ranks = [len(i.shape) for i in specs]
+        return lambda *arrays: session.run(
+            None, {i.name: a for i, a in zip(specs, by_rank(ranks, arrays), strict=True)}
+        )[0]
     if fmt == "savedmodel":
         import tensorflow as tf
 
         loaded = tf.saved_model.load(str(path))
-        return lambda x: np.asarray(loaded.serve(tf.constant(x)))
+        return lambda *arrays: np.asarray(loaded.serve(*[tf.constant(a) for a in arrays]))
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))
-    detail = interpreter.get_input_details()[0]
+    details = interpreter.get_input_details()
+    ranks = [len(d["shape"]) for d in details]
 
-    def run(x: np.ndarray) -> np.ndarray:
-        interpreter.resize_tensor_input(detail["index"], x.shape)
+    def run(*arrays: np.ndarray) -> np.ndarray:
+        ordered = by_rank(ranks, arrays)
+        for detail, a in zip(details, ordered, strict=True):
+            interpreter.resize_tensor_input(detail["index"], a.shape)
         interpreter.allocate_tensors()
-        interpreter.set_tensor(detail["index"], x)
+        for detail, a in zip(details, ordered, strict=True):
+            interpreter.set_tensor(detail["index"], a)
         interpreter.invoke()
         return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
@@ -116,6 +147,19 @@ def check_inputs(ensemble: Ensemble, n: int = 4, seed: int = 0) -> np.ndarray:
     freqs = rng.uniform(0.5, 20, size=(n, 1, n_leads, 3))
     waves = np.sin(2 * np.pi * freqs * t[None, :, None, None]).sum(axis=-1) * 0.2
     return (waves + rng.normal(0, 0.05, size=waves.shape)).astype(np.float32)
+
+
+def check_features(ensemble: Ensemble, n: int = 4, seed: int = 0) -> np.ndarray | None:
+    """Tabular test inputs for a run that takes them: each fold's first training mean
+    and spread give the scale; every fourth value is missing (NaN)."""
+    if not ensemble.feature_names:
+        return None
+    rng = np.random.default_rng(seed)
+    norm = ensemble.models[0].get_layer("features_norm").get_config()
+    mean, std = np.ravel(norm["mean"]), np.sqrt(np.ravel(norm["variance"]))
+    x = mean + std * rng.normal(size=(n, len(mean)))
+    x[:, ::4] = np.nan
+    return x.astype(np.float32)
 
 
 def _card_markdown(card: dict[str, Any]) -> str:
@@ -140,6 +184,20 @@ def _card_markdown(card: dict[str, Any]) -> str:
         f"- preprocessing to apply first: {i['preprocessing']}",
         f"- long records: {i['long_records']}; short records: {i['short_records']} "
         f"(at least {i['min_seconds']:g} s)",
+        "",
+    ]
+    tab = card.get("tabular_input")
+    if tab:
+        lines += [
+            "",
+            "## Tabular input",
+            f"- `{tab['name']}`: float32, shape {tab['shape']}; {tab['missing']}",
+            f"- blocks: {'; '.join(tab['blocks'])}",
+            f"- columns, in order: {', '.join(f'`{c}`' for c in tab['columns'])}",
+        ]
+        if tab.get("warning"):
+            lines.append(f"- **{tab['warning']}**")
+    lines += [
         "",
         "## Output",
         f"- `{o['name']}`: float32, shape {o['shape']}: {o['meaning']}",
@@ -193,17 +251,20 @@ def _export_and_check(
         ValueError: a wrong output shape, or a difference over ``tolerance``.
     """
     graph = ensemble_graph(ensemble)
-    x = check_inputs(ensemble)
-    graph(x[:1])  # exporters want a model that has been called once
+    x, f = check_inputs(ensemble), check_features(ensemble)
+    arrays = (x,) if f is None else (x, f)
+    graph(list(a[:1] for a in arrays) if f is not None else x[:1])  # called once before export
     with warnings.catch_warnings():
         # tf2onnx and the converters warn about their own deprecated internals
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
         graph.export(str(path), format=FORMATS[fmt], verbose=False)
-    expected = np.asarray(graph.predict(x, verbose=0))
+    expected = np.asarray(graph.predict(list(arrays) if f is not None else x, verbose=0))
     # A run trained under mixed precision computes in bfloat16 or float16 when
     # loaded as saved; the float32 graph differs from it by that rounding.
-    run_models = np.moveaxis(ensemble.predict_proba(x), 0, 1)  # (batch, models, classes)
-    got = np.asarray(_runner(fmt, path)(x))
+    run_models = np.moveaxis(
+        ensemble.predict_proba(x, features=f), 0, 1
+    )  # (batch, models, classes)
+    got = np.asarray(_runner(fmt, path)(*arrays))
     if got.shape != expected.shape:
         raise ValueError(f"exported model gives shape {got.shape}, expected {expected.shape}")
     difference = float(np.abs(got - expected).max())
@@ -224,6 +285,32 @@ def _preprocessing_text(pre: PreprocessConfig) -> str:
     if pre.normalisation == "zscore":
         steps.append("z-score each lead of each window")
     return "; ".join(steps)
+
+
+def _tabular_card(ensemble: Ensemble) -> dict[str, Any] | None:
+    """What the model card says of a run's tabular input; ``None`` for a signal-only run."""
+    tab = ensemble.config.tabular
+    if not tab.enabled:
+        return None
+    blocks = []
+    if tab.metadata:
+        blocks.append(", ".join(tab.metadata) + " (value and 0/1 missing indicator; sex as "
+                      "sex_male 1/0; age in years, height in cm, weight in kg)")  # fmt: skip
+    if tab.baseline:
+        blocks.append("ecgml.baseline's hand-crafted features (f_*), measured on the first "
+                      "preprocessed window of the record")  # fmt: skip
+    if tab.notes:
+        blocks.append(f"the record's notes as word counts in {tab.notes} hashed buckets "
+                      "(scikit-learn HashingVectorizer, alternate_sign off, no norm)")  # fmt: skip
+    return {
+        "name": FEATURES_NAME,
+        "shape": ["batch", len(ensemble.feature_names)],
+        "dtype": "float32",
+        "missing": "NaN for a missing value: the graph fills it with the fold's training mean",
+        "blocks": blocks,
+        "columns": list(ensemble.feature_names),
+        "warning": NOTES_WARNING if tab.notes else None,
+    }
 
 
 def _test_score(score: Path) -> dict[str, Any]:
@@ -283,11 +370,11 @@ def export_run(
         raise FileNotFoundError(f"score file not found: {score}")
     ensemble = ensemble or Ensemble.load(run)
     pre = ensemble.config.preprocess
-    if pre.beats or pre.image is not None or ensemble.feature_names:
+    if pre.beats or pre.image is not None or ensemble.config.tabular.features:
         raise ValueError(
-            f"run {run} is a beat run, an image run or takes a tabular input; export writes "
-            "whole-record runs with the signal as their only input, and does not take such "
-            "runs yet"
+            f"run {run} is a beat run, an image run or takes cache columns as its tabular "
+            "input; export writes whole-record runs, whose tabular input (metadata, baseline "
+            "features, notes) a service can compute, and does not take such runs yet"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -344,6 +431,7 @@ def export_run(
             "short_records": "zero-pad at the end to one window",
             "min_seconds": min_seconds(pre),
         },
+        "tabular_input": _tabular_card(ensemble),
         "output": {
             "name": OUTPUT_NAME,
             "shape": ["batch", n_models, len(ensemble.class_names)],

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -35,6 +36,7 @@ from ecgml.data.loading import (
 )
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
+from ecgml.data.tabular import header_metadata
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
 from ecgml.serve.predict_beats import predict_beat_records
@@ -162,7 +164,12 @@ def predict_records(
     pending: list[tuple[Path, PreparedRecord]] = []
 
     def flush() -> None:
-        fold_scores = ensemble.predict_windows([p.windows for _, p in pending])
+        features = None
+        if ensemble.feature_names:  # the same tabular input as training, from the header
+            features = np.concatenate([
+                ensemble.record_tabular(p.windows, header_metadata(p.header)) for _, p in pending
+            ])  # fmt: skip
+        fold_scores = ensemble.predict_windows([p.windows for _, p in pending], features=features)
         y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
         for i, (path, prepared) in enumerate(pending):
             rid = prepared.header.record_id

@@ -64,3 +64,30 @@ def test_oversampling_repeats_rare_class_records():
     assert np.sum(idx == 9) == 4
     assert is_copy.sum() == 3
     assert np.all(idx[is_copy] == 9)
+
+
+def test_time_mask_zeros_one_span_in_every_lead():
+    from ecgml.training.dataset import time_mask
+
+    rng = np.random.default_rng(0)
+    x = np.ones((50, 400, 3), np.float32)
+    time_mask(x, 1.0, 100, rng)
+    for sample in x:
+        zero = np.nonzero(sample[:, 0] == 0)[0]
+        assert 1 <= len(zero) <= 100
+        assert zero[-1] - zero[0] + 1 == len(zero)  # one contiguous span
+        np.testing.assert_array_equal(sample[zero], 0.0)  # in every lead
+        assert (np.delete(sample, zero, axis=0) == 1.0).all()  # and nothing else
+    untouched = np.ones((20, 400, 3), np.float32)
+    time_mask(untouched, 0.0, 100, rng)
+    assert (untouched == 1.0).all()
+
+
+def test_training_batches_are_time_masked_and_evaluation_batches_are_not(cache):
+    masked = CacheDataset(cache, np.arange(10), batch_size=10, training=True,
+                          time_mask_prob=1.0, time_mask_seconds=0.2, fs=500.0)  # fmt: skip
+    x, _ = masked[0]
+    runs = (np.abs(x).sum(axis=2) == 0).sum(axis=1)
+    assert (runs >= 1).all() and (runs <= 100).all()  # 0.2 s at 500 Hz
+    plain = CacheDataset(cache, np.arange(10), batch_size=10, time_mask_prob=1.0, fs=500.0)
+    np.testing.assert_array_equal(plain[0][0], cache.signals[:10])
