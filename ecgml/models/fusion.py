@@ -9,8 +9,9 @@ and a new output layer sees both::
     features -> fill missing -> standardise -> dense -> dropout +
 
 A missing value (NaN: an unknown age, a feature that could not be measured) is
-replaced by its column's mean, then every column is standardised by a fixed
-``Normalization`` layer. The caller computes both from the training fold's rows
+replaced by its column's mean, then every column is standardised with fixed
+statistics (runs trained before ecgml had missing values used
+``keras.layers.Normalization`` here, which loads as before). The caller computes both from the training fold's rows
 only (:func:`training_statistics`).
 """
 
@@ -43,6 +44,37 @@ class FillMissing(layers.Layer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "values": self.values}
+
+
+@keras.saving.register_keras_serializable(package="ecgml")
+class Standardise(layers.Layer):
+    """``(x - mean) / sqrt(variance)`` per column, with both fixed in the layer's config.
+
+    Unlike ``keras.layers.Normalization`` it keeps no state tensors, so an exported
+    graph holds them as constants (tf2onnx would otherwise make them graph inputs).
+
+    Args:
+        mean, variance: one value per column.
+    """
+
+    def __init__(self, mean, variance, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.mean = [float(v) for v in np.asarray(mean, dtype=np.float64).ravel()]
+        self.variance = [float(v) for v in np.asarray(variance, dtype=np.float64).ravel()]
+
+    def call(self, inputs):
+        mean = ops.cast(ops.convert_to_tensor(np.asarray(self.mean, np.float32)), inputs.dtype)
+        scale = ops.cast(
+            ops.convert_to_tensor(1.0 / np.sqrt(np.asarray(self.variance, np.float32))),
+            inputs.dtype,
+        )
+        return (inputs - mean) * scale
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "mean": self.mean, "variance": self.variance}
 
 
 def training_statistics(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,7 +117,7 @@ def with_tabular(
     head = model.get_layer("output")
     features = keras.Input((len(mean),), name="features")
     t = FillMissing(mean, name="features_fill")(features)
-    t = layers.Normalization(mean=mean, variance=variance, name="features_norm")(t)
+    t = Standardise(mean, variance, name="features_norm")(t)
     t = layers.Dense(units, activation="relu", name="features_dense")(t)
     if dropout:
         t = layers.Dropout(dropout, name="features_dropout")(t)

@@ -119,7 +119,13 @@ def _runner(fmt: str, path: Path) -> Callable[..., np.ndarray]:
         import tensorflow as tf
 
         loaded = tf.saved_model.load(str(path))
-        return lambda *arrays: np.asarray(loaded.serve(*[tf.constant(a) for a in arrays]))
+
+        def serve(*arrays: np.ndarray) -> np.ndarray:
+            tensors = [tf.constant(a) for a in sorted(arrays, key=lambda a: -a.ndim)]
+            # a two-input graph's signature takes them as one list: [ecg, features]
+            return np.asarray(loaded.serve(tensors if len(tensors) > 1 else tensors[0]))
+
+        return serve
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_path=str(path))

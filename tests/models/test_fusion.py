@@ -68,8 +68,8 @@ def test_keras_round_trip(tmp_path) -> None:
     path = tmp_path / "fused.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
-    np.testing.assert_allclose(loaded.predict(inputs(), verbose=0),
-                               model.predict(inputs(), verbose=0), rtol=1e-5, atol=1e-6)  # fmt: skip
+    expected = model.predict(inputs(), verbose=0)
+    np.testing.assert_allclose(loaded.predict(inputs(), verbose=0), expected, rtol=1e-5, atol=1e-6)
     assert loaded.get_layer("features_fill").values == [0.0, 1.0, 2.0]
 
 

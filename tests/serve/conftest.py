@@ -33,3 +33,32 @@ def beat_served(tmp_path_factory) -> dict[str, Path]:
     from tests.beat_run import train_beat_run
 
     return train_beat_run(tmp_path_factory.mktemp("beat_served"))
+
+
+@pytest.fixture(scope="session")
+def tabular_served(tmp_path_factory) -> dict[str, Path]:
+    """A trained three-fold run with a tabular input (metadata, baseline features, notes)
+    and thresholds, and four held-out demo records."""
+    import dataclasses
+
+    from ecgml.data.cache import prepare_cache
+    from ecgml.data.preprocess import PreprocessConfig
+    from ecgml.data.tabular import TabularConfig
+    from ecgml.training import fit
+    from tests.tiny_run import TINY_CONFIG
+
+    root = tmp_path_factory.mktemp("tabular_served")
+    config = dataclasses.replace(
+        TINY_CONFIG,
+        preprocess=PreprocessConfig(window=2500),
+        tabular=TabularConfig(
+            metadata=("age", "sex", "height", "weight"), baseline=True, notes=4, units=4
+        ),  # fmt: skip
+    )
+    write_demo_dataset(root / "train", n_records=24, progress=False)
+    prepare_cache([root / "train"], root / "cache", config.preprocess, baseline=True,
+                  progress=False)  # fmt: skip
+    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    fit_run_thresholds(root / "run")
+    write_demo_dataset(root / "records", n_records=4, seed=1, first_id=101, progress=False)
+    return {"run": root / "run", "records": root / "records"}

@@ -79,7 +79,7 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
             batch_size=4,
             precision="float32",
             jit_compile=False,
-        ),  # fmt: skip
+        ),
         tabular=dataclasses.replace(config.tabular, notes=8),
     )
     assert config.labels == LabelConfig(classes=("NORM", "MI", "STTC", "CD", "HYP"))
