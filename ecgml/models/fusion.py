@@ -11,8 +11,8 @@ and a new output layer sees both::
 A missing value (NaN: an unknown age, a feature that could not be measured) is
 replaced by its column's mean, then every column is standardised with fixed
 statistics (runs trained before ecgml had missing values used
-``keras.layers.Normalization`` here, which loads as before). The caller computes both from the training fold's rows
-only (:func:`training_statistics`).
+``keras.layers.Normalization`` here, which loads as before). The caller
+computes both from the training fold's rows only (:func:`training_statistics`).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def tabular_served(tmp_path_factory) -> dict[str, Path]:
         preprocess=PreprocessConfig(window=2500),
         tabular=TabularConfig(
             metadata=("age", "sex", "height", "weight"), baseline=True, notes=4, units=4
-        ),  # fmt: skip
+        ),
     )
     write_demo_dataset(root / "train", n_records=24, progress=False)
     prepare_cache([root / "train"], root / "cache", config.preprocess, baseline=True,
