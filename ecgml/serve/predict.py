@@ -36,7 +36,6 @@ from ecgml.data.loading import (
 )
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
-from ecgml.data.tabular import header_metadata
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
 from ecgml.serve.predict_beats import predict_beat_records
@@ -165,9 +164,10 @@ def predict_records(
 
     def flush() -> None:
         features = None
-        if ensemble.feature_names:  # the same tabular input as training, from the header
+        if ensemble.feature_names:  # the same tabular input as training, from the reader
+            reader = ensemble.config.task.make_reader()
             features = np.concatenate([
-                ensemble.record_tabular(p.windows, header_metadata(p.header)) for _, p in pending
+                ensemble.record_tabular(p.windows, reader.metadata(path)) for path, p in pending
             ])  # fmt: skip
         fold_scores = ensemble.predict_windows([p.windows for _, p in pending], features=features)
         y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)

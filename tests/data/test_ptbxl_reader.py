@@ -139,3 +139,10 @@ def test_a_record_the_table_does_not_name_is_refused(ptbxl: Path) -> None:
     stray.write_text((ptbxl / "records500/00000/00001_hr.hea").read_text())
     with pytest.raises(RecordError, match="no row"):
         get_reader("ptbxl").read(stray)
+
+
+def test_metadata_without_reading_the_signal(ptbxl: Path) -> None:
+    reader = get_reader("ptbxl")
+    meta = reader.metadata(ptbxl / "records500/00000/00003_hr.hea")
+    assert meta == {"age": 70.0, "sex": "Male", "height": 180.0, "weight": 90.0,
+                    "notes": "lvh t abnormal"}  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ecgml.data.records import Record, RecordError
+from ecgml.data.records import Record, RecordError, read_header
 from ecgml.data.sources import FoundRecord, find_records
 
 SPLIT_PARTS = ("train", "test")
@@ -53,6 +53,18 @@ class Reader:
             RecordError: the record cannot be used.
         """
         raise NotImplementedError
+
+    def metadata(self, path: str | Path) -> dict[str, Any]:
+        """A record's ``age``, ``sex``, ``height``, ``weight`` and ``notes`` for a run's
+        tabular input at prediction time, without reading its signal: what its header
+        says (``None`` or ``""`` where unknown).
+
+        Raises:
+            RecordError: the header cannot be read.
+        """
+        header = read_header(path)
+        return {"age": header.age, "sex": header.sex, "height": header.height,
+                "weight": header.weight, "notes": header.notes}  # fmt: skip
 
     def source(self, record_id: str, folder: str) -> str:
         """The database a record comes from (``index.csv``'s ``source`` column)."""

@@ -86,6 +86,13 @@ def _read_database(path: Path, mtime_ns: int) -> pd.DataFrame:
     return table
 
 
+@cache
+def _positions(path: Path, mtime_ns: int, column: str) -> dict[str, int]:
+    """Row positions of the database by a file-name column, for lookups in O(1)."""
+    names = _read_database(path, mtime_ns)[column]
+    return {name: k for k, name in enumerate(names) if isinstance(name, str)}
+
+
 def statement_labels(statements: pd.DataFrame, aggregation: str) -> dict[str, tuple[str, ...]]:
     """Each statement's labels under an aggregation (``()`` for a statement it leaves out)."""
 
@@ -204,10 +211,11 @@ class PtbxlReader(Reader):
         root = self._root(path)
         database, statements = self.database(root)
         key = path.resolve().relative_to(root).as_posix()
-        rows = database[database[self._column] == key]
-        if rows.empty:
+        table = (root / DATABASE).resolve()
+        position = _positions(table, table.stat().st_mtime_ns, self._column).get(key)
+        if position is None:
             raise RecordError(path.name, f"{DATABASE} has no row with {self._column} {key}")
-        return rows.iloc[0], statements
+        return database.iloc[position], statements
 
     def read(self, path: str | Path) -> Record:
         path = Path(path)
@@ -226,18 +234,24 @@ class PtbxlReader(Reader):
             elif likelihood >= self.min_likelihood:
                 labels += [label for label in aggregated[code] if label not in labels]
         record = read_record(path)
-        age = _number(row["age"])
-        sex = {0.0: "Male", 1.0: "Female"}.get(_number(row["sex"]))
-        header = dataclasses.replace(
-            record.header,
-            dx=tuple(labels),
-            age=90.0 if age == _AGE_OVER_89 else age,
-            sex=sex,
-            height=_number(row["height"]),
-            weight=_number(row["weight"]),
-            notes="" if pd.isna(row["report"]) else str(row["report"]),
-        )
+        header = dataclasses.replace(record.header, dx=tuple(labels), **self.metadata(path))
         return dataclasses.replace(record, header=header)
+
+    def metadata(self, path: str | Path) -> dict:
+        """From ``ptbxl_database.csv`` where the record is in a PTB-XL folder, else
+        from its header."""
+        try:
+            row, _ = self._row(Path(path))
+        except RecordError:
+            return super().metadata(path)
+        age = _number(row["age"])
+        return {
+            "age": 90.0 if age == _AGE_OVER_89 else age,
+            "sex": {0.0: "Male", 1.0: "Female"}.get(_number(row["sex"])),
+            "height": _number(row["height"]),
+            "weight": _number(row["weight"]),
+            "notes": "" if pd.isna(row["report"]) else str(row["report"]),
+        }
 
     def label_warnings(self, labels: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [t.removeprefix(_UNKNOWN) for t in labels if t.startswith(_UNKNOWN)]
