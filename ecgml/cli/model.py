@@ -42,12 +42,27 @@ def run_modelbuild(args: argparse.Namespace) -> int:
         n_leads=config.preprocess.row_shape[1],
         activation=get_target(config.task.target).activation,
     )
+    flops = count_flops(model)
+    signal_shape = model.input_shape[1:]
+    tabular = ""
+    if config.tabular.enabled:
+        import numpy as np
+
+        from ecgml.data.tabular import column_names
+        from ecgml.models.fusion import with_tabular
+
+        n_columns = len(column_names(config.tabular, config.preprocess.leads))
+        # placeholder statistics: training sets them from each fold's training rows
+        model = with_tabular(model, mean=np.zeros(n_columns), variance=np.ones(n_columns),
+                             units=config.tabular.units, dropout=config.tabular.dropout)  # fmt: skip
+        tabular = f" and a tabular input of {n_columns} columns"
     model.summary()
     activation = model.get_layer("output").activation.__name__
     print(
-        f"input {model.input_shape[1:]}, {n_classes} {activation} outputs, "
+        f"input {signal_shape}{tabular}, {n_classes} {activation} outputs, "
         f"{model.count_params():,} parameters, "
-        f"{count_flops(model) / 1e9:.3g} GFLOPs per sample (convolutions and dense layers)"
+        f"{flops / 1e9:.3g} GFLOPs per sample{' of the signal model' if tabular else ''} "
+        "(convolutions and dense layers)"
     )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
