@@ -53,8 +53,9 @@ def run_modelbuild(args: argparse.Namespace) -> int:
 
         n_columns = len(column_names(config.tabular, config.preprocess.leads))
         # placeholder statistics: training sets them from each fold's training rows
+        tab = config.tabular
         model = with_tabular(model, mean=np.zeros(n_columns), variance=np.ones(n_columns),
-                             units=config.tabular.units, dropout=config.tabular.dropout)  # fmt: skip
+                             units=tab.units, dropout=tab.dropout)  # fmt: skip
         tabular = f" and a tabular input of {n_columns} columns"
     model.summary()
     activation = model.get_layer("output").activation.__name__
