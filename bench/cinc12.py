@@ -80,12 +80,16 @@ class Split:
 
 
 def outer_folds(
-    work: Path, record_ids: list[str], y: np.ndarray, groups: list[str], saved_results: dict
+    work: Path,
+    record_ids: list[str],
+    y: np.ndarray,
+    groups: list[str],
+    saved_results: dict | None = None,
 ) -> np.ndarray:
     """The five outer folds, made once and saved to ``work/outer_folds.json``; a new
     work folder takes them from the results file, so later rows use the same splits."""
     path = work / "outer_folds.json"
-    if not path.is_file() and saved_results.get("outer_folds"):
+    if not path.is_file() and (saved_results or {}).get("outer_folds"):
         folds = np.full(len(record_ids), -1)
         for k, ids in enumerate(saved_results["outer_folds"]):
             folds[[record_ids.index(r) for r in ids]] = k

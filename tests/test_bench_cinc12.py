@@ -40,6 +40,15 @@ def test_out_of_fold_splits_test_every_record_once_on_unseen_folds(tmp_path):
         assert set(folds[s.train]).isdisjoint(set(folds[s.test]) | set(folds[s.val]))
 
 
+def test_a_new_work_folder_takes_the_results_files_outer_folds(tmp_path):
+    y, _, groups = data()
+    ids = [f"R{i}" for i in range(len(y))]
+    saved = [ids[k::5] for k in range(5)]  # not what make_folds would give
+    folds = bench.outer_folds(tmp_path, ids, y, groups, {"outer_folds": saved})
+    assert [[ids[i] for i in np.nonzero(folds == k)[0]] for k in range(5)] == saved
+    np.testing.assert_array_equal(bench.outer_folds(tmp_path, ids, y, groups), folds)
+
+
 def test_leave_one_source_out_trains_and_tunes_on_other_sources_only():
     y, sources, groups = data()
     splits = bench.make_splits("loso", np.zeros(len(y), int), sources, y, groups)
