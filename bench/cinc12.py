@@ -14,7 +14,10 @@ Every model is judged on the same splits, fixed and saved before any training:
   predicts every record of the held-out source.
 
 ``default+features`` averages the default model's probabilities with the feature
-forests' (fixed weights 1/2 each, nothing tuned), from the same splits' models.
+forests' (fixed weights 1/2 each, nothing tuned), from the same splits' models;
+``fusion-features+forest`` does the same with ``fusion-age-sex-features``. The
+``fusion-*`` models are the default with a tabular input fused late
+(``bench/configs/``): age and sex, or age, sex and the hand-crafted features.
 
 Deep models train with ecgml's own training loop (one run folder per split under
 ``--work``; the test part is written to the run's ``folds.json`` as held out),
@@ -61,8 +64,9 @@ DEEP = {
     "fusion-age-sex": ROOT / "bench/configs/fusion-age-sex.json",
     "fusion-age-sex-features": ROOT / "bench/configs/fusion-age-sex-features.json",
 }
-FUSION = "default+features"
-MODELS = (*DEEP, "features", FUSION)
+# the mean of a deep model's and the forests' probabilities (fixed weights 1/2 each)
+AVERAGES = {"default+features": "default", "fusion-features+forest": "fusion-age-sex-features"}
+MODELS = (*DEEP, "features", *AVERAGES)
 OBJECTIVES = ("f1", "challenge")
 MIN_POSITIVES = 5
 N_OUTER = 5
@@ -434,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     folds = outer_folds(args.work, record_ids, y, groups, results)
     results.setdefault("models", {})
     for model in models:
-        features = feature_table(base, args.work) if model in ("features", FUSION) else None
+        features = feature_table(base, args.work) if model in ("features", *AVERAGES) else None
         for variant in variants:
             splits = make_splits(variant, folds, sources, y, groups)
             key = variant
@@ -454,13 +458,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if model == "features":
                     val, test, info[split.name] = feature_scores(split, features, y)
-                elif model == FUSION:
-                    deep = deep_scores(
-                        "default", DEEP["default"], split, record_ids, args.work, [args.data]
-                    )
+                elif model in AVERAGES:
+                    name = AVERAGES[model]
+                    deep = deep_scores(name, DEEP[name], split, record_ids, args.work, [args.data])
                     forest = feature_scores(split, features, y)
                     val, test = (deep[0] + forest[0]) / 2, (deep[1] + forest[1]) / 2
-                    info[split.name] = {"default": deep[2], "features": forest[2]}
+                    info[split.name] = {name: deep[2], "features": forest[2]}
                 else:
                     val, test, info[split.name] = deep_scores(
                         model,
