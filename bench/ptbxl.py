@@ -86,7 +86,7 @@ def time_prepare(root: Path, rate: int, baseline: bool, jobs: int) -> dict:
 
 
 def table(results: dict) -> str:
-    lines = ["| records | jobs | baseline features | seconds (median of 3) | records/s |",
+    lines = ["| files read | jobs | baseline features | seconds (median of 3) | records/s |",
              "|---|---|---|---|---|"]  # fmt: skip
     for r in results["prepare"]:
         seconds = statistics.median(r["seconds"])
