@@ -30,7 +30,7 @@ ROWS = {
         np.nan,
         63.0,
         "{'NORM': 100.0, 'SR': 0.0}",
-        3,
+        9,
         "sinusrhythmus normales ekg",
     ),
     2: (
@@ -40,11 +40,11 @@ ROWS = {
         160.0,
         64.0,
         "{'IMI': 80.0, 'ABQRS': 0.0, 'SR': 0.0}",
-        3,
+        9,
         "sinus rhythm inferior infarction",
     ),
     3: (102.0, 70.0, 0, 180.0, 90.0, "{'LVH': 50.0, 'NDT': 100.0}", 1, "lvh t abnormal"),
-    4: (103.0, 61.0, 0, np.nan, np.nan, "{'AFIB': 100.0}", 9, "atrial fibrillation"),
+    4: (103.0, 61.0, 0, np.nan, np.nan, "{'AFIB': 100.0}", 2, "atrial fibrillation"),
     5: (
         104.0,
         300.0,

@@ -88,10 +88,18 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
     fit.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
     folds = json.loads((tmp_path / "run" / "folds.json").read_text())
     assert folds["n_folds"] == 1 and folds["split"] == "predefined"
-    assert folds["folds"] == [["00004_hr"]] and folds["test"] == ["00005_hr"]
-    assert sorted(folds["train"]) == ["00001_hr", "00002_hr", "00003_hr"]
+    assert folds["folds"] == [["00001_hr", "00002_hr"]] and folds["test"] == ["00005_hr"]
+    assert sorted(folds["train"]) == ["00003_hr", "00004_hr"]
     done = json.loads((tmp_path / "run" / "fold_0" / "done.json").read_text())
-    assert (done["n_train"], done["n_val"]) == (3, 1)
+    assert (done["n_train"], done["n_val"]) == (2, 2)
+    # one fold model; postprocessing scores only strat_fold 10
+    from ecgml.evaluation.postprocess import evaluate_on_data
+    from ecgml.evaluation.run_thresholds import fit_run_thresholds
+
+    fit_run_thresholds(tmp_path / "run")
+    evaluate_on_data(tmp_path / "run", tmp_path / "cache", tmp_path / "test", progress=False)
+    score = json.loads((tmp_path / "test" / "score.json").read_text())
+    assert score["data"]["n_records"] == 1
 
 
 def test_notes_are_announced_loudly(tmp_path, capsys):
