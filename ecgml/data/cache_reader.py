@@ -125,21 +125,7 @@ class Cache:
         Raises:
             ValueError: a column the cache does not have, or an empty (NaN) value.
         """
-        numeric = [c for c in self.index.columns
-                   if c not in ("row", "n_windows", "sample")
-                   and pd.api.types.is_numeric_dtype(self.index[c])]  # fmt: skip
-        missing = [n for n in names if n not in numeric]
-        if missing:
-            raise ValueError(f"cache {self.path} has no feature column(s) {missing}; it has "
-                             f"{numeric}")  # fmt: skip
-        values = self.index[list(names)].to_numpy(np.float32)
-        bad = ~np.isfinite(values).all(axis=1)
-        if bad.any():
-            raise ValueError(
-                f"cache {self.path}: {int(bad.sum())} row(s) lack a value of {list(names)}, "
-                f"for example {self.index['record_id'].iloc[int(np.argmax(bad))]}"
-            )
-        return values
+        return self.tabular(TabularConfig(features=tuple(names)))
 
     def tabular(self, config: TabularConfig) -> np.ndarray:
         """The run's tabular input for every record, ``(n_records, n_columns)`` float32,

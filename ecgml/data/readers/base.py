@@ -62,9 +62,9 @@ class Reader:
         Raises:
             RecordError: the header cannot be read.
         """
-        header = read_header(path)
-        return {"age": header.age, "sex": header.sex, "height": header.height,
-                "weight": header.weight, "notes": header.notes}  # fmt: skip
+        from ecgml.data.tabular import header_metadata
+
+        return header_metadata(read_header(path))
 
     def source(self, record_id: str, folder: str) -> str:
         """The database a record comes from (``index.csv``'s ``source`` column)."""
