@@ -120,8 +120,8 @@ def one_variant(args: argparse.Namespace) -> dict[str, Any]:
     from ecgml.data.cache import Cache
     from ecgml.models.registry import build_model, count_flops
     from ecgml.targets import get_target
+    from ecgml.training.compiling import compile_model
     from ecgml.training.dataset import CacheDataset
-    from ecgml.training.fit import compile_model
 
     config = load(args.name, args.tiny)
     training = dataclasses.replace(config.training, precision=args.precision,

@@ -65,6 +65,12 @@ class TaskConfig:
             ``"intra_patient"``: folds ignore patients, so one patient's beats
             fall on both sides; it leaks and is only for comparison with
             results reported that way.
+        window_stride: at test time (validation predictions, postprocessing,
+            ``ecgml predict``), score every crop of the model's input length this
+            many samples apart in each window instead of its centre crop
+            (:mod:`ecgml.training.crops`); ``None``: the centre crop.
+        window_aggregate: how a record's crop and window scores combine:
+            ``"mean"`` or ``"max"``.
     """
 
     name: str = "cinc2020"
@@ -74,6 +80,8 @@ class TaskConfig:
     all_windows: bool = False
     reader_options: dict[str, Any] = dataclasses.field(default_factory=dict)
     split: str = "folds"
+    window_stride: int | None = None
+    window_aggregate: str = "mean"
 
     def __post_init__(self) -> None:
         from ecgml.data.readers import READER_NAMES
@@ -87,6 +95,11 @@ class TaskConfig:
             raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {self.scorer!r}")
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        if self.window_stride is not None and self.window_stride < 1:
+            raise ValueError(f"window_stride must be at least 1, got {self.window_stride}")
+        if self.window_aggregate not in ("mean", "max"):
+            raise ValueError(f"window_aggregate must be 'mean' or 'max', got "
+                             f"{self.window_aggregate!r}")  # fmt: skip
         if not isinstance(self.reader_options, dict):
             raise ValueError(f"reader_options must be a JSON object, got {self.reader_options!r}")
         self.make_reader()  # an option the reader does not take fails here, not mid-run

@@ -8,7 +8,9 @@ from tests.conftest import REPO
 
 
 def test_every_shipped_config_loads():
-    paths = sorted((REPO / "configs").glob("*.json"))
+    paths = sorted((REPO / "configs").glob("*.json")) + sorted(
+        (REPO / "bench/configs").glob("*.json")
+    )
     assert paths
     for path in paths:
         assert isinstance(load_config(path), Config)
@@ -84,3 +86,12 @@ def test_unknown_task_parts_are_errors_naming_the_choices():
         config_from_dict({"task": {"target": "regression"}})
     with pytest.raises(ValueError, match="scorer must be one of"):
         config_from_dict({"task": {"scorer": "kappa"}})
+
+
+def test_sliding_test_windows_are_checked():
+    config = config_from_dict({"task": {"window_stride": 125, "window_aggregate": "max"}})
+    assert (config.task.window_stride, config.task.window_aggregate) == (125, "max")
+    with pytest.raises(ValueError, match="window_stride must be at least 1"):
+        config_from_dict({"task": {"window_stride": 0}})
+    with pytest.raises(ValueError, match="window_aggregate must be 'mean' or 'max'"):
+        config_from_dict({"task": {"window_aggregate": "median"}})

@@ -179,15 +179,19 @@ def prepare_signal(
 
 
 def load_for_prediction(
-    path: str | Path, config: PreprocessConfig, *, missing_leads: str = "error"
+    path: str | Path,
+    config: PreprocessConfig,
+    *,
+    missing_leads: str = "error",
+    reader: Reader | None = None,
 ) -> PreparedRecord:
     """Read one record of any rate, length and lead order for prediction
-    (:func:`prepare_signal`).
+    (:func:`prepare_signal`), through the run's ``reader`` (default: a WFDB record).
 
     Raises:
         RecordError: naming the record and the problem.
     """
-    record = read_record(path)
+    record = read_record(path) if reader is None else reader.read_signal(path)
     header = record.header
     try:
         windows, warnings = prepare_signal(

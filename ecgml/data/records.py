@@ -128,7 +128,7 @@ def _parse_comments(comments: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
-def _parse_age(value: str | None) -> float | None:
+def parse_age(value: str | None) -> float | None:
     """A non-negative number (an age, a height, a weight), else ``None``."""
     try:
         age = float(value) if value is not None else math.nan
@@ -137,7 +137,7 @@ def _parse_age(value: str | None) -> float | None:
     return None if math.isnan(age) or age < 0 else age
 
 
-def _parse_sex(value: str | None) -> str | None:
+def parse_sex(value: str | None) -> str | None:
     key = (value or "").strip().lower()
     if key in ("male", "m"):
         return "Male"
@@ -242,12 +242,12 @@ def read_header(path: str | Path) -> RecordHeader:
         lead_names=tuple(header.sig_name),
         units=tuple(u or "mV" for u in (header.units or ["mV"] * header.n_sig)),
         signal_files=tuple(dict.fromkeys(header.file_name or [])),
-        age=_parse_age(comments.get("age")),
-        sex=_parse_sex(comments.get("sex")),
+        age=parse_age(comments.get("age")),
+        sex=parse_sex(comments.get("sex")),
         dx=dx,
         comments=comments,
-        height=_parse_age(comments.get("height")),
-        weight=_parse_age(comments.get("weight")),
+        height=parse_age(comments.get("height")),
+        weight=parse_age(comments.get("weight")),
         notes=comments.get("notes", ""),
     )
 

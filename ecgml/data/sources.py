@@ -41,15 +41,18 @@ class FoundRecord:
             (the data directory's own name for records at its top).
         fingerprint: size and modification time of the header and of the
             signal files beside it; a change means the record must be re-read.
+        name: the record's id where the reader gives one (a label table's id
+            column); ``""``: the file's stem.
     """
 
     path: Path
     folder: str
     fingerprint: str
+    name: str = ""
 
     @property
     def record_id(self) -> str:
-        return self.path.stem
+        return self.name or self.path.stem
 
 
 def file_key(path: Path) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
 from ecgml.models.fusion import signal_input_length
 from ecgml.targets import Target, get_target
+from ecgml.training.crops import aggregate, crop_starts, predict_cached
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 
 __all__ = ["VOTE_RULES", "Ensemble", "Prediction", "vote", "votes_needed"]
@@ -272,28 +274,28 @@ class Ensemble:
 
         Args:
             windows: per recording, shape ``(n_windows, window, n_leads)``; a window
-                longer than the model input is centre-cropped.
+                longer than the model input is centre-cropped, or cut into sliding
+                crops under ``task.window_stride`` (:mod:`ecgml.training.crops`).
             features: for a run with a tabular input, one row per recording
                 ``(n_recordings, n_columns)`` (:meth:`record_tabular`).
 
         Returns:
-            Shape ``(n_models, n_recordings, n_classes)``: each recording's windows averaged.
+            Shape ``(n_models, n_recordings, n_classes)``: each recording's windows
+            (and crops) combined by ``task.window_aggregate`` (the mean by default).
         """
         counts = np.array([len(w) for w in windows])
         if len(windows) == 0 or counts.min() < 1:
             raise ValueError("every recording needs at least one window")
         x = np.concatenate(windows).astype(np.float32, copy=False)
-        length = self.input_length
-        if x.shape[1] < length:
-            raise ValueError(f"the models take {length} samples, the windows have {x.shape[1]}")
-        start = (x.shape[1] - length) // 2
-        if features is not None:  # each recording's row for each of its windows
-            features = np.repeat(np.asarray(features, dtype=np.float32), counts, axis=0)
-        scores = self.predict_proba(x[:, start : start + length], batch_size=batch_size,
-                                    features=features)  # fmt: skip
-        ends = np.cumsum(counts)
-        sums = np.add.reduceat(scores.astype(np.float64), ends - counts, axis=1)
-        return (sums / counts[None, :, None]).astype(np.float32)
+        task = self.config.task
+        starts = crop_starts(x.shape[1], self.input_length, stride=task.window_stride)
+        owner = np.repeat(np.arange(len(windows)), counts * len(starts))
+        crops = np.concatenate([x[:, s : s + self.input_length] for s in starts], axis=1)
+        crops = crops.reshape(len(x) * len(starts), self.input_length, x.shape[2])
+        if features is not None:  # each recording's row for each of its crops
+            features = np.asarray(features, dtype=np.float32)[owner]
+        scores = self.predict_proba(crops, batch_size=batch_size, features=features)
+        return aggregate(scores, owner, len(windows), task.window_aggregate)
 
     def predict_proba(
         self, x: np.ndarray, *, batch_size: int = 64, features: np.ndarray | None = None
@@ -358,40 +360,18 @@ class Ensemble:
                 otherwise only its first window.
             crops: inputs per window, evenly spaced, when the model's input is
                 shorter than the cache's window (1: the centre crop); averaged.
+                A run with ``task.window_stride`` scores its sliding crops
+                instead, combined by ``task.window_aggregate``
+                (:mod:`ecgml.training.crops`).
             batch_size: inputs per model call.
             progress: show a progress bar.
         """
-        window, length = cache.signals.shape[1], self.input_length
-        if length > window:
-            raise ValueError(f"the models take {length} samples, the cache's windows are {window}")
-        if crops < 1:
-            raise ValueError(f"crops must be at least 1, got {crops}")
-        starts = (
-            np.full(1, (window - length) // 2) if crops == 1
-            else np.linspace(0, window - length, crops).round().astype(np.int64)
+        task = self.config.task
+        table = cache.tabular(self.config.tabular) if self.feature_names else None
+        bar = partial(tqdm, desc="predict", unit="chunk", disable=not progress)
+        return predict_cached(
+            lambda x, f: self.predict_proba(x, batch_size=batch_size, features=f),
+            cache.signals, cache.index["row"].to_numpy(), cache.index["n_windows"].to_numpy(),
+            self.input_length, stride=task.window_stride, crops=crops, all_windows=all_windows,
+            how=task.window_aggregate, features=table, chunk=batch_size * 4, progress=bar,
         )  # fmt: skip
-        n_windows = cache.index["n_windows"].to_numpy() if all_windows else np.ones(len(cache), int)
-        rows = cache.index["row"].to_numpy()
-        record = np.repeat(np.arange(len(cache)), n_windows * len(starts))
-        row = np.repeat(rows, n_windows * len(starts)) + np.repeat(
-            np.concatenate([np.arange(k) for k in n_windows]), len(starts)
-        )
-        start = np.tile(starts, int(n_windows.sum()))
-        table = cache.tabular(self.config.tabular)[record] if self.feature_names else None
-        totals = np.zeros((len(self.models), len(cache), len(self.class_names)))
-        chunk = batch_size * 4
-        for begin in tqdm(
-            range(0, len(record), chunk), desc="predict", unit="chunk", disable=not progress
-        ):
-            part = slice(begin, begin + chunk)
-            x = np.stack(
-                [cache.signals[r, s : s + length] for r, s in zip(row[part], start[part],
-                                                                    strict=True)]
-            )  # fmt: skip
-            scores = self.predict_proba(
-                x, batch_size=batch_size, features=None if table is None else table[part]
-            )
-            for m in range(len(self.models)):
-                np.add.at(totals[m], record[part], scores[m])
-        counts = np.bincount(record, minlength=len(cache))[None, :, None]
-        return (totals / counts).astype(np.float32)

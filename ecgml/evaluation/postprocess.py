@@ -180,6 +180,16 @@ def evaluate_on_data(
     }
     y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
     models["ensemble"] = evaluate(y_score, y_pred)
+    # beats are resampled with their patient (or record), never one by one
+    groups = None
+    if ensemble.config.preprocess.beats:
+        index = cache.index
+        groups = [p or path for p, path in zip(index["patient_id"].fillna("").astype(str),
+                                               index["path"].astype(str), strict=True)]  # fmt: skip
+    models["ensemble"]["confidence_intervals"] = scorer.confidence_intervals(
+        y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes, weights=weights,
+        groups=groups,
+    )  # fmt: skip
     other = next(r for r in VOTE_RULES if r != rule)
     other_pred, _ = ensemble.decide(fold_scores, rule=other)
     models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
@@ -249,6 +259,8 @@ def evaluate_on_data(
             "score": "mean of the fold models' probabilities",
             "all_windows": all_windows,
             "crops": crops,
+            "window_stride": task.window_stride,
+            "window_aggregate": task.window_aggregate,
         },
         "weights": weights_source,
         "classes": [

@@ -233,12 +233,121 @@ class MobileNetConfig:
         _check_dropouts(self, "dropout")
 
 
+def _check_head(config) -> None:
+    if any(u < 1 for u in config.head_units):
+        raise ValueError(f"head_units must be positive, got {config.head_units}")
+    _check_dropouts(config, "head_dropout")
+    if not 0.0 < config.bn_momentum < 1.0:
+        raise ValueError(f"bn_momentum must be in (0, 1), got {config.bn_momentum}")
+
+
+@dataclass(frozen=True)
+class XResNet1dConfig:
+    """Sizes of the 1-D XResNet of the PTB-XL benchmark (:mod:`ecgml.models.xresnet1d`).
+
+    The defaults are the benchmark's xresnet1d50 (Strodthoff et al., 2021, after
+    fastai's XResNet, He et al., 2019, "Bag of tricks"); ``layers: [3, 4, 23, 3]``
+    gives its xresnet1d101.
+
+    Attributes:
+        architecture: ``"xresnet1d"``.
+        layers: residual blocks per stage.
+        expansion: 4 for bottleneck blocks (1x1, k, 1x1 convolutions, the last
+            widening by this factor), 1 for basic blocks (two k convolutions).
+        widths: the blocks' inner filters per stage (the benchmark keeps 64 in
+            every stage); a block outputs ``width * expansion`` channels.
+        stem_filters: filters of the three stem convolutions (the first has stride 2).
+        stem_kernel: their kernel.
+        kernel_size: kernel of the blocks' middle convolution.
+        head_units: dense layers of the head after concat pooling (max and mean over time).
+        head_dropout: dropout before the output layer; half of it before each
+            hidden dense layer (fastai's head).
+        bn_momentum: batch-norm moving-average momentum (0.9 is PyTorch's 0.1).
+    """
+
+    architecture: str = "xresnet1d"
+    layers: tuple[int, ...] = (3, 4, 6, 3)
+    expansion: int = 4
+    widths: tuple[int, ...] = (64, 64, 64, 64)
+    stem_filters: tuple[int, int, int] = (32, 32, 64)
+    stem_kernel: int = 5
+    kernel_size: int = 5
+    head_units: tuple[int, ...] = (128,)
+    head_dropout: float = 0.5
+    bn_momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.architecture != "xresnet1d":
+            raise ValueError(f"XResNet1dConfig is the XResNet's, got {self.architecture!r}")
+        if not self.layers or min(self.layers) < 1 or len(self.widths) != len(self.layers):
+            raise ValueError(f"layers and widths need one positive entry per stage, got "
+                             f"{self.layers} and {self.widths}")  # fmt: skip
+        if self.expansion not in (1, 4):
+            raise ValueError(f"expansion must be 1 or 4, got {self.expansion}")
+        if len(self.stem_filters) != 3 or min(self.stem_filters) < 1 or min(self.widths) < 1:
+            raise ValueError(
+                f"stem_filters must be three positive numbers, got {self.stem_filters}"
+            )
+        if self.stem_kernel < 1 or self.kernel_size < 1:
+            raise ValueError("stem_kernel and kernel_size must be positive")
+        _check_head(self)
+
+
+@dataclass(frozen=True)
+class Inception1dConfig:
+    """Sizes of the InceptionTime-style network of the PTB-XL benchmark
+    (:mod:`ecgml.models.inception1d`; Fawaz et al., 2020; Strodthoff et al., 2021).
+
+    Attributes:
+        architecture: ``"inception1d"``.
+        depth: inception modules; a residual shortcut spans every three.
+        filters: filters of each branch (four branches: three convolutions and
+            the max-pool branch), so a module outputs ``4 * filters`` channels.
+        bottleneck: filters of the 1x1 bottleneck before the convolutions; 0 for none.
+        kernel_size: the longest kernel; the three are it, its half and its quarter,
+            each made odd (40 gives the benchmark's 39, 19 and 9).
+        residual: the shortcut every three modules.
+        head_units, head_dropout, bn_momentum: as :class:`XResNet1dConfig`'s.
+    """
+
+    architecture: str = "inception1d"
+    depth: int = 6
+    filters: int = 32
+    bottleneck: int = 32
+    kernel_size: int = 40
+    residual: bool = True
+    head_units: tuple[int, ...] = (128,)
+    head_dropout: float = 0.5
+    bn_momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        if self.architecture != "inception1d":
+            raise ValueError(f"Inception1dConfig is the Inception network's, got "
+                             f"{self.architecture!r}")  # fmt: skip
+        if self.depth < 1 or (self.residual and self.depth % 3):
+            raise ValueError(f"depth must be positive (a multiple of 3 with residual), got "
+                             f"{self.depth}")  # fmt: skip
+        if self.filters < 1 or self.bottleneck < 0 or self.kernel_size < 4:
+            raise ValueError("filters must be positive, bottleneck 0 or more and kernel_size "
+                             f"at least 4, got {self.filters}, {self.bottleneck}, "
+                             f"{self.kernel_size}")  # fmt: skip
+        _check_head(self)
+
+    @property
+    def kernels(self) -> tuple[int, int, int]:
+        """The three convolution kernels, odd."""
+        sizes = (self.kernel_size, self.kernel_size // 2, self.kernel_size // 4)
+        return tuple(k - 1 if k % 2 == 0 else k for k in sizes)
+
+
 MODEL_CONFIGS: dict[str, type] = {
     "se_resnet": ModelConfig,
     "resecg": ResECGConfig,
     "beat_cnn": BeatCNNConfig,
     "kachuee": KachueeConfig,
     "mobilenet_v3": MobileNetConfig,
+    "xresnet1d": XResNet1dConfig,
+    "inception1d": Inception1dConfig,
 }
 ARCHITECTURES = tuple(MODEL_CONFIGS)
 

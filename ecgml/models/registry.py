@@ -7,10 +7,12 @@ from typing import Any
 import keras
 
 from ecgml.models.beat_cnn import build_beat_cnn
+from ecgml.models.inception1d import build_inception1d
 from ecgml.models.kachuee import build_kachuee
 from ecgml.models.mobilenet import build_mobilenet
 from ecgml.models.resecg import build_resecg
 from ecgml.models.se_resnet import build_se_resnet
+from ecgml.models.xresnet1d import build_xresnet1d
 
 # One line per architecture; its config dataclass is in ecgml.models.config.MODEL_CONFIGS.
 _BUILDERS = {
@@ -19,6 +21,8 @@ _BUILDERS = {
     "beat_cnn": build_beat_cnn,
     "kachuee": build_kachuee,
     "mobilenet_v3": build_mobilenet,
+    "xresnet1d": build_xresnet1d,
+    "inception1d": build_inception1d,
 }
 
 

@@ -32,11 +32,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
 from ecgml.data.loading import min_seconds, prepare_signal
+from ecgml.data.readers.table import read_signal_file
 from ecgml.data.records import RecordError, read_record
 from ecgml.data.tabular import METADATA, header_metadata
 from ecgml.evaluation.ensemble import Ensemble, Prediction
 from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip
-from ecgml.serve.uploads import UploadError, stage_uploads
+from ecgml.serve.uploads import ARRAY_SUFFIXES, UploadError, stage_uploads
 
 APP_DPI = 100  # the printout shown for each record: an A4 page of 1169 x 827 pixels
 
@@ -50,6 +51,24 @@ def _printout_png(signal, fs: float, lead_names, record_id: str) -> str:
     buffer = io.BytesIO()
     page.save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _array_record(path: Path, form, leads) -> Any:
+    """An uploaded ``.npy`` (time by lead, in the model's lead order) or ``.csv`` file
+    as a record, at the rate of the form's ``fs`` field.
+
+    Raises:
+        UploadError: no rate, or one that is not a positive number.
+    """
+    text = (form.get("fs") or "").strip()
+    try:
+        fs = float(text)
+    except ValueError:
+        fs = 0.0
+    if not fs > 0:
+        raise UploadError(f"{path.name}: an array needs its sampling rate in Hz (field fs), "
+                          f"got {text!r}")  # fmt: skip
+    return read_signal_file(path, path.stem, fs=fs, leads=leads)
 
 
 def create_app(
@@ -109,7 +128,8 @@ def create_app(
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
             headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
-                                    companions=(ANNOTATION,) if pre.beats else ())  # fmt: skip
+                                    companions=(ANNOTATION,) if pre.beats else (),
+                                    arrays=not pre.beats)  # fmt: skip
             if pre.beats:
                 records, errors = analyse_beats(headers, ensemble, lock,
                                                 store if with_plots else None)  # fmt: skip
@@ -120,7 +140,9 @@ def create_app(
             ready, errors = [], []
             for header in headers:
                 try:
-                    record = read_record(header)
+                    array = header.suffix.lower() in ARRAY_SUFFIXES
+                    record = (_array_record(header, request.form, pre.leads) if array
+                              else read_record(header))  # fmt: skip
                     windows, warnings = prepare_signal(
                         record.signal, record.header.fs, record.header.lead_names, pre,
                         missing_leads=missing_leads,

@@ -34,6 +34,7 @@ from ecgml.data.loading import (
     load_image_for_prediction,
     min_seconds,
 )
+from ecgml.data.readers import Reader
 from ecgml.data.records import RecordError
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
@@ -43,17 +44,24 @@ from ecgml.serve.predict_beats import predict_beat_records
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
 
-def find_inputs(inputs: Sequence[str | Path], *, images: bool = False) -> list[Path]:
+def find_inputs(
+    inputs: Sequence[str | Path], *, images: bool = False, reader: Reader | None = None
+) -> list[Path]:
     """Header paths for what the user named: folders (walked recursively), ``.hea``
     files, or record paths without an extension; with ``images``, PNG and JPEG
-    files too (named, or in the folders).
+    files too (named, or in the folders). Where the run's ``reader`` finds records
+    its own way (a label table's folder or file,
+    :meth:`~ecgml.data.readers.Reader.find_inputs`), the files it names.
 
     Raises:
         FileNotFoundError: an input names nothing on disk.
     """
     headers: list[Path] = []
     for item in map(Path, inputs):
-        if item.is_dir():
+        own = reader.find_inputs(item) if reader is not None else None
+        if own is not None:
+            headers += own
+        elif item.is_dir():
             headers += [r.path for r in find_records([item])]
             if images:
                 headers += sorted(p.resolve() for p in item.rglob("*")
@@ -75,7 +83,7 @@ PRINTOUTS = "printouts"
 
 
 def _read(
-    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str
+    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str, reader: Reader
 ) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
     pre = ensemble.config.preprocess
     for path in headers:
@@ -83,7 +91,8 @@ def _read(
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 yield path, load_image_for_prediction(path, pre), None
             else:
-                yield path, load_for_prediction(path, pre, missing_leads=missing_leads), None
+                yield path, load_for_prediction(path, pre, missing_leads=missing_leads,
+                                                reader=reader), None  # fmt: skip
         except RecordError as exc:
             yield path, None, exc.problem
 
@@ -138,7 +147,9 @@ def predict_records(
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = time.time()
     ensemble = ensemble or Ensemble.load(run)
-    headers = find_inputs(inputs, images=ensemble.config.preprocess.image is not None)
+    reader = ensemble.config.task.make_reader()
+    headers = find_inputs(inputs, images=ensemble.config.preprocess.image is not None,
+                          reader=reader)  # fmt: skip
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
     rule = ensemble.target.rule(rule)
@@ -165,7 +176,6 @@ def predict_records(
     def flush() -> None:
         features = None
         if ensemble.feature_names:  # the same tabular input as training, from the reader
-            reader = ensemble.config.task.make_reader()
             features = np.concatenate([
                 ensemble.record_tabular(p.windows, reader.metadata(path)) for path, p in pending
             ])  # fmt: skip
@@ -189,8 +199,8 @@ def predict_records(
         pending.clear()
 
     bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
-    for path, prepared, problem in _read(headers, ensemble, missing_leads):
-        rid = path.stem
+    for path, prepared, problem in _read(headers, ensemble, missing_leads, reader):
+        rid = prepared.header.record_id if prepared is not None else reader.record_id_at(path)
         if problem is None and rid in seen:
             problem = f"record id {rid} already predicted from {seen[rid]}; outputs are named by id"
         if problem is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from ecgml.data.records import RecordError, read_header
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+ARRAY_SUFFIXES = (".npy", ".csv")
 HOW = "upload a record's .hea header with the .mat or .dat signal file it names, or a .zip of them"
 
 
@@ -83,8 +84,10 @@ def stage_uploads(
     max_bytes: int = 100_000_000,
     max_files: int = 200,
     companions: tuple[str, ...] = (),
+    arrays: bool = False,
 ) -> list[Path]:
-    """Write uploaded files into ``folder`` and return the header of each record.
+    """Write uploaded files into ``folder`` and return the header of each record
+    (and, with ``arrays``, each ``.npy`` or ``.csv`` signal file, a record of its own).
 
     Args:
         uploads: ``(client file name, content)`` pairs; ``.zip`` files are unpacked.
@@ -94,6 +97,8 @@ def stage_uploads(
         companions: extensions of files that may come with a record beside its
             signal files (``("atr",)``: a beat run's annotations), named
             ``RECORD.EXT`` after an uploaded header.
+        arrays: take ``.npy`` and ``.csv`` signal files as records without a header
+            (read with :func:`ecgml.data.readers.table.read_signal_file`).
 
     Raises:
         UploadError: no files; a name that is not a plain file name; a bad or
@@ -120,11 +125,13 @@ def stage_uploads(
     if sum(map(len, files.values())) > max_bytes:
         raise UploadError(f"the upload holds more than {max_bytes / 1e6:g} MB", status=413)
     headers = sorted(name for name in files if name.endswith(".hea"))
-    if not headers:
-        raise UploadError(f"no header (.hea) among {sorted(files)}: {HOW}")
+    signal_files = sorted(n for n in files if arrays and n.lower().endswith(ARRAY_SUFFIXES))
+    if not headers and not signal_files:
+        arrays_too = f", or {' or '.join(ARRAY_SUFFIXES)} files" if arrays else ""
+        raise UploadError(f"no header (.hea) among {sorted(files)}: {HOW}{arrays_too}")
     for name, content in files.items():
         (folder / name).write_bytes(content)
-    used = set(headers)
+    used = set(headers) | set(signal_files)
     for name in headers:
         try:
             header = read_header(folder / name)
@@ -144,4 +151,4 @@ def stage_uploads(
     if stray:
         raise UploadError(f"{', '.join(stray)}: no uploaded header names "
                           f"{'it' if len(stray) == 1 else 'them'}; {HOW}")  # fmt: skip
-    return [folder / name for name in headers]
+    return [folder / name for name in headers + signal_files]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 MONITORS = ("val_loss", "val_auroc")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 KEEP_EPOCHS = ("best", "last")
+OPTIMIZERS = ("radam", "adamw")
+SCHEDULES = ("warmup_decay", "one_cycle")
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,22 @@ class TrainingConfig:
         focal_alpha: focal loss alpha; ``None`` turns class balancing off.
         max_pos_weight: cap on weighted-BCE positive weights and on weighted-CCE
             class weights; ``None`` for none.
-        learning_rate: RAdam's peak learning rate.
-        beta_1: RAdam's first-moment decay.
-        beta_2: RAdam's second-moment decay.
+        optimizer: ``"radam"`` (:class:`ecgml.optimizers.RAdam`) or ``"adamw"``
+            (``keras.optimizers.AdamW``, as the PTB-XL benchmark trains; with
+            ``warmup_decay`` it takes no warm-up, only the linear decay).
+        schedule: ``"warmup_decay"`` (linear warm-up over ``warmup_proportion``,
+            then linear decay to ``min_lr``) or ``"one_cycle"``
+            (:class:`ecgml.training.schedules.OneCycle`).
+        learning_rate: the peak learning rate.
+        beta_1: the first-moment decay.
+        beta_2: the second-moment decay.
         weight_decay: decoupled weight decay; 0 for none.
-        warmup_proportion: share of all steps spent in linear warm-up; 0 for none.
-        min_lr: learning rate at the last step of the linear decay.
+        warmup_proportion: share of all steps spent in linear warm-up; 0 for none
+            (``warmup_decay``).
+        min_lr: learning rate at the last step of the linear decay (``warmup_decay``).
+        one_cycle_pct_start: share of the steps the one-cycle rate rises.
+        one_cycle_div: the one-cycle rate starts at ``learning_rate / one_cycle_div``.
+        one_cycle_final_div: and ends at ``learning_rate / one_cycle_final_div``.
         monitor: ``"val_loss"`` or ``"val_auroc"`` (macro AUROC on the validation
             fold), for early stopping, plateau and the best checkpoint.
         early_stopping_patience: epochs without improvement before stopping; 0
@@ -77,12 +89,17 @@ class TrainingConfig:
     focal_gamma: float = 2.0
     focal_alpha: float | None = 0.25
     max_pos_weight: float | None = 50.0
+    optimizer: str = "radam"
+    schedule: str = "warmup_decay"
     learning_rate: float = 1e-3
     beta_1: float = 0.9
     beta_2: float = 0.999
     weight_decay: float = 0.0
     warmup_proportion: float = 0.1
     min_lr: float = 1e-5
+    one_cycle_pct_start: float = 0.3
+    one_cycle_div: float = 25.0
+    one_cycle_final_div: float = 2.5e5
     monitor: str = "val_auroc"
     early_stopping_patience: int = 10
     keep_epoch: str = "best"
@@ -109,6 +126,21 @@ class TrainingConfig:
             raise ValueError("init_lr_scale is for copied layers that train; init_freeze is on")
         if (self.init_freeze or self.init_lr_scale != 1.0) and self.init_from is None:
             raise ValueError("init_freeze and init_lr_scale need init_from")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.optimizer == "adamw" and self.schedule == "warmup_decay" and self.warmup_proportion:
+            raise ValueError("optimizer 'adamw' takes schedule 'one_cycle', or 'warmup_decay' "
+                             "with warmup_proportion 0 (a linear decay)")  # fmt: skip
+        if self.optimizer == "adamw" and self.init_lr_scale != 1.0:
+            raise ValueError("init_lr_scale (per-layer learning rates) needs optimizer 'radam'")
+        if (
+            not 0.0 < self.one_cycle_pct_start < 1.0
+            or min(self.one_cycle_div, self.one_cycle_final_div) < 1.0
+        ):
+            raise ValueError("one_cycle_pct_start must be in (0, 1) and one_cycle_div, "
+                             "one_cycle_final_div at least 1")  # fmt: skip
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
         if self.keep_epoch not in KEEP_EPOCHS:

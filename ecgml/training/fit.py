@@ -32,12 +32,11 @@ from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.splits import standard_parts
 from ecgml.data.tabular import warn_notes_leak
-from ecgml.metrics import MacroAUROC
 from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
-from ecgml.optimizers import RAdam
 from ecgml.targets import get_target
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
+from ecgml.training.compiling import compile_model, validation_scores
 from ecgml.training.dataset import CacheDataset, oversample
 from ecgml.training.folds import (
     HELD_OUT,
@@ -180,35 +179,6 @@ def _trim_history(path: Path, last_epoch: int) -> None:
         csv.writer(f).writerows(kept)
 
 
-def compile_model(
-    model: keras.Model,
-    config: Config,
-    y_train: np.ndarray,
-    y_val: np.ndarray,
-    total_steps: int,
-    *,
-    layer_lr_scale: dict[str, float] | None = None,
-) -> None:
-    """Compile as training does: RAdam with warm-up and decay over ``total_steps``, the
-    target kind's loss weighted from ``y_train``, macro AUROC over ``y_val``'s classes;
-    ``layer_lr_scale`` scales the learning rate of the layers it names."""
-    t = config.training
-    optimizer = RAdam(
-        learning_rate=t.learning_rate,
-        beta_1=t.beta_1,
-        beta_2=t.beta_2,
-        weight_decay=t.weight_decay or None,
-        total_steps=total_steps if t.warmup_proportion else 0,
-        warmup_proportion=t.warmup_proportion,
-        min_lr=t.min_lr,
-        layer_lr_scale=layer_lr_scale,
-    )
-    loss = get_target(config.task.target).make_loss(t, y_train)
-    # macro AUROC over the classes the validation fold has positives of
-    auroc = MacroAUROC((y_val.sum(axis=0) > 0).astype("float32"))
-    model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile)
-
-
 def _tensorboard(folder: Path, fold: int) -> list[keras.callbacks.Callback]:
     """TensorBoard logs of the fold's curves, where TensorFlow and TensorBoard (which
     write them) are installed."""
@@ -321,7 +291,7 @@ def train_fold(
         )
 
     best = keras.saving.load_model(out / BEST, safe_mode=True)
-    y_score = best.predict(val_ds, verbose=0)
+    y_score = validation_scores(best, cache, val_idx, train_ds.input_length, config, features)
     record_ids = cache.index["record_id"].to_numpy()[val_idx]
     tmp = out / (PREDICTIONS + ".tmp.npz")
     np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score)

@@ -93,7 +93,16 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     assert score["ensemble"] == {
         "rule": "majority", "min_votes": 2, "score": "mean of the fold models' probabilities",
         "all_windows": False, "crops": 1, "decision": "majority vote of 3 fold models, 2 needed",
+        "window_stride": None, "window_aggregate": "mean",
     }  # fmt: skip
+    # the headline figures carry a bootstrap interval over the 8 records, around the figure
+    intervals = score["models"]["ensemble"]["confidence_intervals"]
+    assert set(intervals) == {"macro_auroc"}  # no weights given: no challenge metric
+    macro = intervals["macro_auroc"]
+    assert macro["estimate"] == pytest.approx(score["models"]["ensemble"]["overall"]["macro_auroc"])
+    assert (macro["n_resamples"], macro["seed"], macro["level"], macro["unit"]) == (
+        1000, 0, 0.95, "sample")  # fmt: skip
+    assert macro["low"] <= macro["high"]
     assert (score["run"]["task"], score["run"]["target"], score["run"]["scorer"]) == (
         "cinc2020", "multilabel", "cinc2020")  # fmt: skip
     for name in ("roc.png", "pr.png", "confusion.png", "predictions.npz"):

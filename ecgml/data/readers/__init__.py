@@ -17,6 +17,7 @@ from ecgml.data.readers.images import ImagesReader
 from ecgml.data.readers.mitbih import MitbihReader
 from ecgml.data.readers.ptb import PtbReader
 from ecgml.data.readers.ptbxl import PtbxlReader
+from ecgml.data.readers.table import TableReader
 
 _READERS: dict[str, type[Reader]] = {
     "cinc2020": Cinc2020Reader,
@@ -25,6 +26,7 @@ _READERS: dict[str, type[Reader]] = {
     "ptb": PtbReader,
     "images": ImagesReader,
     "ptbxl": PtbxlReader,
+    "table": TableReader,
 }
 READER_NAMES = tuple(_READERS)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ecgml.data.records import Record, RecordError, read_header
+from ecgml.data.records import Record, RecordError, read_header, read_record
 from ecgml.data.sources import FoundRecord, find_records
 
 SPLIT_PARTS = ("train", "test")
@@ -53,6 +53,24 @@ class Reader:
             RecordError: the record cannot be used.
         """
         raise NotImplementedError
+
+    def read_signal(self, path: str | Path) -> Record:
+        """One record for prediction: its signal, rate and leads; labels are not needed.
+
+        Raises:
+            RecordError: the record cannot be read.
+        """
+        return read_record(path)
+
+    def find_inputs(self, item: str | Path) -> list[Path] | None:
+        """The records ``ecgml predict`` should read for what a user named (a folder
+        or a file), where this reader finds them its own way; ``None``: the usual
+        search for WFDB headers."""
+        return None
+
+    def record_id_at(self, path: str | Path) -> str:
+        """The id of the record at ``path`` (``summary.csv``'s ``record`` column)."""
+        return Path(path).stem
 
     def metadata(self, path: str | Path) -> dict[str, Any]:
         """A record's ``age``, ``sex``, ``height``, ``weight`` and ``notes`` for a run's

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ecgml.evaluation.bootstrap import N_RESAMPLES, SEED, bootstrap_figures
+
 
 class Scorer:
     """Scores one model's predictions (see :mod:`ecgml.evaluation.scorers`).
@@ -16,11 +18,14 @@ class Scorer:
         headline: the ``overall`` figure a summary line leads with.
         uses_weights: whether it scores with a reward matrix (the CinC 2020
             challenge metric).
+        intervals: the headline figures that ``score.json`` gives a bootstrap
+            confidence interval (:meth:`confidence_intervals`).
     """
 
     name = ""
     headline = "macro_auroc"
     uses_weights = False
+    intervals: tuple[str, ...] = ("macro_auroc",)
 
     def score(
         self,
@@ -43,3 +48,53 @@ class Scorer:
             weights: reward matrix, for scorers with ``uses_weights``.
         """
         raise NotImplementedError
+
+    def figures(
+        self,
+        y_true: np.ndarray,
+        y_score: np.ndarray,
+        y_pred: np.ndarray,
+        class_names: Sequence[str],
+        abbreviations: Sequence[str],
+        *,
+        label_codes: Sequence[Sequence[str]] | None = None,
+        weights: Any = None,
+    ) -> dict[str, float]:
+        """The :attr:`intervals` figures of some predictions (a bootstrap draw): by
+        default looked up in what :meth:`score` returns (``overall``, then
+        ``challenge``); scorers with a faster way override it."""
+        result = self.score(y_true, y_score, y_pred, class_names, abbreviations,
+                            label_codes=label_codes, weights=weights)  # fmt: skip
+        found = {**result.get("challenge", {}), **result["overall"]}
+        return {name: found.get(name, np.nan) for name in self.intervals}
+
+    def confidence_intervals(
+        self,
+        y_true: np.ndarray,
+        y_score: np.ndarray,
+        y_pred: np.ndarray,
+        class_names: Sequence[str],
+        abbreviations: Sequence[str],
+        *,
+        label_codes: Sequence[Sequence[str]] | None = None,
+        weights: Any = None,
+        groups: Sequence[str] | None = None,
+        n_resamples: int = N_RESAMPLES,
+        seed: int = SEED,
+    ) -> dict[str, dict]:
+        """95 % percentile bootstrap intervals of the :attr:`intervals` figures over
+        records, or over ``groups`` (the records or patients of beats): see
+        :func:`ecgml.evaluation.bootstrap.bootstrap_figures`."""
+        codes = None if label_codes is None else list(label_codes)
+        # no challenge metric without its reward matrix
+        names = [n for n in self.intervals if n != "challenge_metric" or weights is not None]
+
+        def figures(index: np.ndarray) -> dict[str, float]:
+            found = self.figures(
+                y_true[index], y_score[index], y_pred[index], class_names, abbreviations,
+                weights=weights, label_codes=None if codes is None else [codes[i] for i in index],
+            )  # fmt: skip
+            return {n: found.get(n, np.nan) for n in names}
+
+        return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
+                                 seed=seed)  # fmt: skip

@@ -95,6 +95,7 @@ class MulticlassScorer(Scorer):
 
     name = "multiclass"
     headline = "macro_f1"
+    intervals = ("macro_f1",)
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
               weights=None):  # fmt: skip
@@ -106,6 +107,7 @@ class Cinc2017Scorer(MulticlassScorer):
 
     name = "cinc2017"
     headline = "cinc2017_score"
+    intervals = ("cinc2017_score",)
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
               weights=None):  # fmt: skip

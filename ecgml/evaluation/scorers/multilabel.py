@@ -3,6 +3,9 @@ scoring of the same outputs (:mod:`ecgml.evaluation.challenge`)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ecgml.evaluation import challenge, metrics
 from ecgml.evaluation.report import evaluate_predictions
 from ecgml.evaluation.scorers.base import Scorer
 
@@ -17,6 +20,10 @@ class MultilabelScorer(Scorer):
               weights=None):  # fmt: skip
         return evaluate_predictions(y_true, y_score, y_pred, class_names, abbreviations)
 
+    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
+                weights=None):  # fmt: skip
+        return {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
+
 
 class Cinc2020Scorer(Scorer):
     """The multi-label figures and a ``"challenge"`` block: the CinC 2020 scoring
@@ -24,6 +31,7 @@ class Cinc2020Scorer(Scorer):
 
     name = "cinc2020"
     uses_weights = True
+    intervals = ("macro_auroc", "challenge_metric")
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
               weights=None):  # fmt: skip
@@ -31,3 +39,16 @@ class Cinc2020Scorer(Scorer):
             y_true, y_score, y_pred, class_names, abbreviations, label_codes=label_codes,
             weights=weights,
         )  # fmt: skip
+
+    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
+                weights=None):  # fmt: skip
+        out = {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
+        if label_codes is not None and weights is not None:
+            label_classes, labels = challenge.multi_hot(label_codes)
+            codes, source = challenge.output_codes(class_names)
+            scored = challenge.score_arrays(
+                label_classes, labels, codes, np.asarray(y_pred)[:, source],
+                np.asarray(y_score)[:, source], weights=weights,
+            )  # fmt: skip
+            out["challenge_metric"] = scored["overall"]["challenge_metric"]
+        return out

@@ -1,0 +1,204 @@
+"""A run on a label-table folder of arrays, end to end: sliding test-time crops with the
+maximum, AdamW with the one-cycle schedule, and every way of scoring and predicting."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import postprocessing
+import threshold
+from ecgml.config import config_from_dict
+from ecgml.data.cache import Cache, prepare_cache
+from ecgml.evaluation.ensemble import Ensemble
+from ecgml.serve.app import create_app
+from ecgml.serve.predict import predict_records, read_summary
+from ecgml.training import fit
+from ecgml.training.folds import load_folds
+
+pytestmark = pytest.mark.slow
+
+LEADS = ["I", "II", "V1"]
+CONFIG = {
+    "task": {
+        "name": "arrays",
+        "reader": "table",
+        "scorer": "multilabel",
+        "split": "standard",
+        "window_stride": 50,
+        "window_aggregate": "max",
+        "reader_options": {
+            "fs": 100,
+            "leads": LEADS,
+            "id_column": "id",
+            "label_columns": ["A", "B"],
+            "split_column": "split",
+            "units": "normalised",
+        },
+    },
+    "preprocess": {"leads": LEADS, "fs": 100, "window": 200},
+    "labels": {"classes": ["A", "B"]},
+    "model": {
+        "architecture": "xresnet1d",
+        "layers": [1, 1],
+        "widths": [4, 4],
+        "stem_filters": [4, 4, 4],
+        "head_units": [4],
+    },
+    "training": {
+        "n_folds": 3,
+        "batch_size": 8,
+        "epochs": 2,
+        "input_length": 100,
+        "loss": "bce",
+        "optimizer": "adamw",
+        "schedule": "one_cycle",
+        "learning_rate": 0.01,
+        "weight_decay": 0.01,
+        "warmup_proportion": 0.0,
+        "early_stopping_patience": 0,
+        "keep_epoch": "last",
+        "reduce_lr_patience": 0,
+    },
+}
+
+
+def write_arrays(root: Path, n: int, n_test: int) -> None:
+    """Class A records carry a 5 Hz wave in lead I; B a step in V1; the last ``n_test``
+    rows are the test part."""
+    rng = np.random.default_rng(0)
+    (root / "signals").mkdir(parents=True)
+    t = np.arange(200) / 100
+    rows = []
+    for k in range(n):
+        a, b = int(k % 2 == 0), int(k % 3 == 0)
+        x = rng.normal(0, 0.3, (200, 3))
+        x[:, 0] += a * np.sin(2 * np.pi * 5 * t)
+        x[100:, 2] += b
+        np.save(root / "signals" / f"r{k}.npy", x.astype(np.float16))
+        rows.append(
+            {
+                "id": f"ecg{k}",
+                "file": f"signals/r{k}.npy",
+                "A": a,
+                "B": b,
+                "split": "test" if k >= n - n_test else "train",
+            }
+        )
+    pd.DataFrame(rows).to_csv(root / "labels.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("table_run")
+    write_arrays(root / "data", 30, 6)
+    config = config_from_dict(CONFIG)
+    prepare_cache(
+        [root / "data"],
+        root / "cache",
+        config.preprocess,
+        config.labels,
+        reader="table",
+        reader_options=config.task.reader_options,
+        progress=False,
+    )
+    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    assert threshold.main(["--run", str(root / "run")]) == 0
+    return {"root": root, "data": root / "data", "run": root / "run", "config": config}
+
+
+def test_validation_predictions_are_the_test_time_crops(table_run):
+    """Thresholds learn from the same sliding-crop maximum that scores held-out records."""
+    cache = Cache(table_run["root"] / "cache")
+    folds = load_folds(table_run["run"] / "folds.json", list(cache.index["record_id"]))
+    assert (folds == -1).sum() == 6  # the test part is held out of the folds
+    saved = np.load(table_run["run"] / "fold_0" / "val_predictions.npz")
+    member = Ensemble.load(table_run["run"], folds=[0])
+    again = member.predict_cache(cache.subset(folds == 0), progress=False)[0]
+    np.testing.assert_allclose(saved["y_score"], again, atol=1e-5)
+    # the maximum over the crops: at least the centre crop's score
+    centre = member.predict_proba(cache.signals[cache.index["row"].to_numpy()[folds == 0], 50:150])[
+        0
+    ]
+    assert np.all(again >= centre - 1e-6)
+
+
+def test_postprocessing_scores_the_tables_test_part(table_run, tmp_path):
+    out = tmp_path / "scored"
+    assert (
+        postprocessing.main(
+            [
+                "--run",
+                str(table_run["run"]),
+                "--data",
+                str(table_run["data"]),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    score = json.loads((out / "score.json").read_text())
+    assert score["data"]["n_records"] == 6 and score["data"]["n_training_part_left_out"] == 24
+    assert (score["ensemble"]["window_stride"], score["ensemble"]["window_aggregate"]) == (
+        50,
+        "max",
+    )
+    assert sorted(p.stem for p in (out / "outputs").iterdir()) == [f"ecg{k}" for k in range(24, 30)]
+    assert "macro_auroc" in score["models"]["ensemble"]["confidence_intervals"]
+
+
+def test_predict_takes_the_table_folder_one_row_per_table_row(table_run, tmp_path):
+    out = tmp_path / "predicted"
+    predict_records(table_run["run"], [table_run["data"]], out, progress=False)
+    summary = read_summary(out)
+    assert sorted(summary["record"]) == sorted(f"ecg{k}" for k in range(30))
+    assert set(summary["status"]) == {"predicted"}
+    ensemble = Ensemble.load(table_run["run"])
+    x = np.load(table_run["data"] / "signals" / "r3.npy").astype(np.float32)
+    expected = ensemble.predict(x, fs=100, lead_names=LEADS)
+    row = summary.set_index("record").loc["ecg3"]
+    np.testing.assert_allclose([row["p_A"], row["p_B"]], expected.y_score, atol=1e-5)
+    # the table file itself names the same records
+    predict_records(
+        table_run["run"], [table_run["data"] / "labels.csv"], tmp_path / "p2", progress=False
+    )
+    assert len(read_summary(tmp_path / "p2")) == 30
+
+
+def test_the_app_takes_an_uploaded_array_with_its_rate(table_run):
+    ensemble = Ensemble.load(table_run["run"])
+    client = create_app(table_run["run"], ensemble=ensemble).test_client()
+    x = np.load(table_run["data"] / "signals" / "r5.npy")
+    buffer = io.BytesIO()
+    np.save(buffer, x)
+
+    def post(fs):
+        data = {"files": [(io.BytesIO(buffer.getvalue()), "mine.npy")], "fs": fs}
+        return client.post("/api/predict", data=data, content_type="multipart/form-data")
+
+    response = post("100")
+    assert response.status_code == 200
+    [result] = response.json["records"]
+    expected = ensemble.predict(x.astype(np.float32), fs=100, lead_names=LEADS)
+    assert result["record"] == "mine" and result["fs"] == 100
+    np.testing.assert_allclose(
+        [c["probability"] for c in result["classes"]], expected.y_score, atol=1e-5
+    )
+    refused = post("")
+    assert refused.status_code == 422 and "needs its sampling rate" in refused.json["error"]
+    csv = pd.DataFrame(x.astype(np.float32), columns=LEADS).to_csv(index=False).encode()
+    data = {"files": [(io.BytesIO(csv), "mine.csv")], "fs": "100"}
+    response = client.post("/api/predict", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200
+    np.testing.assert_allclose(
+        [c["probability"] for c in response.json["records"][0]["classes"]],
+        expected.y_score,
+        atol=1e-4,
+    )
