@@ -7,7 +7,8 @@ A config file is a JSON object with one section per part of the pipeline::
      "labels": {"equivalent_mode": "separate"},
      "model": {"architecture": "se_resnet", ...},
      "training": {...},
-     "tabular": {"features": [...]}}
+     "tabular": {"features": [...]},
+     "stack": {"forest": false}}
 
 The ``task`` section says which reader reads the data, what kind of target the
 model learns and which scorer scores it; a config without one is the CinC 2020
@@ -33,6 +34,7 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.tabular import TabularConfig
 from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
+from ecgml.training.stack import StackConfig
 
 TARGETS = ("multilabel", "multiclass")
 SPLITS = ("folds", "standard", "predefined", "intra_patient")
@@ -122,6 +124,13 @@ class Config:
     model: Any = dataclasses.field(default_factory=ModelConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     tabular: TabularConfig = dataclasses.field(default_factory=TabularConfig)
+    stack: StackConfig = dataclasses.field(default_factory=StackConfig)
+
+    @property
+    def baseline_features(self) -> bool:
+        """Whether ``ecgml prepare`` caches the hand-crafted features: the tabular
+        input or the stacked forest reads them."""
+        return self.tabular.baseline or self.stack.forest
 
     def __post_init__(self) -> None:
         predefined = self.task.split == "predefined"
@@ -138,6 +147,9 @@ class Config:
             if image.channels != self.model.channels:
                 raise ValueError(f"model.channels ({self.model.channels}) must equal "
                                  f"preprocess.image.channels ({image.channels})")  # fmt: skip
+        if self.stack.forest and (image is not None or self.preprocess.beats):
+            raise ValueError("stack.forest reads record signals' hand-crafted features, not "
+                             "beats or images")  # fmt: skip
         if image is not None and self.training.input_length is not None:
             raise ValueError("an image task takes whole images: leave training.input_length unset")
 

@@ -96,7 +96,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         patient_map=args.patient_map,
         reader=config.task.reader,
         reader_options=config.task.reader_options,
-        baseline=config.tabular.baseline,
+        baseline=config.baseline_features,
         progress=not args.no_progress,
     )
     n_warned = len({w["record_id"] for w in report["warnings"]})

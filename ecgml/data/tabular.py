@@ -219,7 +219,8 @@ def tabular_matrix(rows: pd.DataFrame, config: TabularConfig, leads: Sequence[st
         if missing:
             raise ValueError(
                 f"no baseline feature columns ({len(missing)} of {len(names)} missing, e.g. "
-                f"{missing[0]}); prepare the cache with a config whose tabular.baseline is on"
+                f"{missing[0]}); prepare the cache with a config whose tabular.baseline or "
+                "stack.forest is on"
             )
         blocks.append(rows[names].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64))
     if config.notes:

@@ -33,6 +33,7 @@ from ecgml.models.fusion import signal_input_length
 from ecgml.targets import Target, get_target
 from ecgml.training.crops import aggregate, crop_starts, predict_cached
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
+from ecgml.training.stack import FOREST_INPUT, STACK, Stack
 
 __all__ = ["VOTE_RULES", "Ensemble", "Prediction", "vote", "votes_needed"]
 
@@ -91,6 +92,8 @@ class Ensemble:
         target: the task's target kind (decision and ensemble rules).
         thresholds: shape ``(n_models, n_classes)``; ``None`` for a multi-class run.
         threshold_info: each member's ``thresholds.json`` (empty for a multi-class run).
+        stacks: each member's forest and weights (:mod:`ecgml.training.stack`) for a
+            run with ``stack.forest``; else empty.
     """
 
     def __init__(
@@ -101,8 +104,10 @@ class Ensemble:
         folds: Sequence[int],
         models: Sequence[keras.Model],
         threshold_info: Sequence[dict],
+        stacks: Sequence[Stack] = (),
     ) -> None:
         self.run, self.config, self.encoder = run, config, encoder
+        self.stacks = list(stacks)
         self.folds, self.models = list(folds), list(models)
         self.threshold_info = list(threshold_info)
         self.target: Target = get_target(config.task.target)
@@ -142,7 +147,32 @@ class Ensemble:
             # training set-up has to be importable here.
             path = fold_dir(run, k) / MODEL
             models.append(keras.saving.load_model(path, safe_mode=True, compile=False))
-        return cls(run, config, encoder, wanted, models, info)
+        stacks = (
+            [Stack.load(fold_dir(run, k) / STACK) for k in wanted] if config.stack.forest else []
+        )
+        return cls(run, config, encoder, wanted, models, info, stacks)
+
+    def forest_input(
+        self, windows: Sequence[np.ndarray], metadata: Sequence[dict[str, Any] | None]
+    ) -> np.ndarray:
+        """The stacked forests' input of recordings (:data:`~ecgml.training.stack.FOREST_INPUT`):
+        age and sex from ``metadata``, the hand-crafted features of each first window."""
+        pre = self.config.preprocess
+        rows = []
+        for w, meta in zip(windows, metadata, strict=True):
+            row = metadata_row(meta)
+            row.update(baseline_values(w[0], pre.fs, pre.leads, age=row["age"],
+                                       sex=row["sex"] or None))  # fmt: skip
+            rows.append(row)
+        return tabular_matrix(pd.DataFrame(rows), FOREST_INPUT, pre.leads)
+
+    def stacked(self, fold_scores: np.ndarray, forest_input: np.ndarray | None) -> np.ndarray:
+        """Each member's scores ``(n_models, n, n_classes)`` stacked with its forest; as
+        they are for a run without ``stack.forest``."""
+        if not self.stacks:
+            return fold_scores
+        return np.stack([s.combine(f, forest_input) for s, f in zip(self.stacks, fold_scores,
+                                                                    strict=True)])  # fmt: skip
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -239,7 +269,7 @@ class Ensemble:
             signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
         )
         fold_scores = self.predict_windows(
-            [windows], features=self.record_tabular(windows, metadata)
+            [windows], features=self.record_tabular(windows, metadata), metadata=[metadata]
         )
         y_pred, y_score = self.decide(fold_scores, rule=rule, min_votes=min_votes)
         return Prediction(
@@ -269,6 +299,7 @@ class Ensemble:
         *,
         batch_size: int = 64,
         features: np.ndarray | None = None,
+        metadata: Sequence[dict[str, Any] | None] | None = None,
     ) -> np.ndarray:
         """Member probabilities for recordings already cut into windows.
 
@@ -278,6 +309,8 @@ class Ensemble:
                 crops under ``task.window_stride`` (:mod:`ecgml.training.crops`).
             features: for a run with a tabular input, one row per recording
                 ``(n_recordings, n_columns)`` (:meth:`record_tabular`).
+            metadata: for a stacked run, each recording's age and sex for its
+                forest (:meth:`forest_input`); ``None``: unknown.
 
         Returns:
             Shape ``(n_models, n_recordings, n_classes)``: each recording's windows
@@ -295,7 +328,10 @@ class Ensemble:
         if features is not None:  # each recording's row for each of its crops
             features = np.asarray(features, dtype=np.float32)[owner]
         scores = self.predict_proba(crops, batch_size=batch_size, features=features)
-        return aggregate(scores, owner, len(windows), task.window_aggregate)
+        scores = aggregate(scores, owner, len(windows), task.window_aggregate)
+        if not self.stacks:
+            return scores
+        return self.stacked(scores, self.forest_input(windows, metadata or [None] * len(windows)))
 
     def predict_proba(
         self, x: np.ndarray, *, batch_size: int = 64, features: np.ndarray | None = None
@@ -369,9 +405,10 @@ class Ensemble:
         task = self.config.task
         table = cache.tabular(self.config.tabular) if self.feature_names else None
         bar = partial(tqdm, desc="predict", unit="chunk", disable=not progress)
-        return predict_cached(
+        scores = predict_cached(
             lambda x, f: self.predict_proba(x, batch_size=batch_size, features=f),
             cache.signals, cache.index["row"].to_numpy(), cache.index["n_windows"].to_numpy(),
             self.input_length, stride=task.window_stride, crops=crops, all_windows=all_windows,
             how=task.window_aggregate, features=table, chunk=batch_size * 4, progress=bar,
         )  # fmt: skip
+        return self.stacked(scores, cache.tabular(FOREST_INPUT) if self.stacks else None)

@@ -70,7 +70,7 @@ def _open_test_data(
         [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
         reader=ensemble.config.task.reader,
         reader_options=ensemble.config.task.reader_options,
-        baseline=ensemble.config.tabular.baseline, progress=progress,
+        baseline=ensemble.config.baseline_features, progress=progress,
     )  # fmt: skip
     return Cache(out / "cache"), report["skipped"]
 
@@ -261,6 +261,15 @@ def evaluate_on_data(
             "crops": crops,
             "window_stride": task.window_stride,
             "window_aggregate": task.window_aggregate,
+            "stack": {
+                "forest": True,
+                "deep_weights": {
+                    f"fold_{k}": s.weights_.tolist()
+                    for k, s in zip(ensemble.folds, ensemble.stacks, strict=True)
+                },
+            }
+            if ensemble.stacks
+            else None,
         },
         "weights": weights_source,
         "classes": [

@@ -156,18 +156,20 @@ def create_app(
         if not ready:
             raise UploadError("; ".join(e["error"] for e in errors), status=422)
         features = None
+        given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
+        given = {k: v for k, v in given.items() if v}
+        metadata = [{**header_metadata(r.header), **given} for r, _, _ in ready]
         if ensemble.feature_names:
-            given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
-            given = {k: v for k, v in given.items() if v}
             try:
                 features = np.concatenate([
-                    ensemble.record_tabular(w, {**header_metadata(r.header), **given})
-                    for r, w, _ in ready
+                    ensemble.record_tabular(w, meta) for (_, w, _), meta in zip(ready, metadata,
+                                                                                strict=True)
                 ])  # fmt: skip
             except ValueError as exc:
                 raise UploadError(f"metadata: {exc}") from None
         with lock:
-            fold_scores = ensemble.predict_windows([w for _, w, _ in ready], features=features)
+            fold_scores = ensemble.predict_windows([w for _, w, _ in ready], features=features,
+                                                   metadata=metadata)  # fmt: skip
         y_pred, y_score = ensemble.decide(fold_scores)
         votes = ensemble.fold_decisions(fold_scores).sum(axis=0)
         records = []

@@ -60,6 +60,19 @@ RUNTIMES = {"savedmodel": "tf.saved_model", "onnx": "onnxruntime",
 INPUT_NAME, OUTPUT_NAME = "ecg", "fold_probabilities"
 
 
+def long_records_text(ensemble: Ensemble) -> str:
+    """How a record becomes the graph's inputs and their outputs the record's."""
+    pre, task, length = ensemble.config.preprocess, ensemble.config.task, ensemble.input_length
+    text = f"cut into {pre.window}-sample windows covering the record; "
+    if task.window_stride is not None and length < pre.window:
+        text += (f"from each window, every {length}-sample crop {task.window_stride} samples "
+                 "apart (the last ending with the window); ")  # fmt: skip
+    elif length < pre.window:
+        text += f"the centre {length} samples of each window; "
+    how = "the maximum" if task.window_aggregate == "max" else "the mean"
+    return text + f"{how} of the probabilities over them"
+
+
 def ensemble_graph(ensemble: Ensemble) -> keras.Model:
     """The fold models, rebuilt in float32 with their trained weights, as one model
     with output ``(batch, n_models, n_classes)``."""
@@ -237,8 +250,9 @@ def export_run(
 
     Raises:
         ValueError: an unknown format, another backend than TensorFlow, a beat run,
-            an image run or one with a tabular input, or an artifact whose outputs differ from
-            the Keras models by more than ``tolerance``.
+            an image run or one with a tabular input, a stacked run (its forests are not
+            graphs), or an artifact whose outputs differ from the Keras models by more than
+            ``tolerance``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
@@ -256,6 +270,12 @@ def export_run(
             f"run {run} is a beat run, an image run or takes cache columns as its tabular "
             "input; export writes whole-record runs, whose tabular input (metadata, baseline "
             "features, notes) a service can compute, and does not take such runs yet"
+        )
+    if ensemble.stacks:
+        raise ValueError(
+            f"run {run} stacks a random forest with each fold model (stack.forest); the "
+            "forests are not Keras graphs and are not exported. Use ecgml predict or the web "
+            "app, which run the whole stack"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -301,14 +321,13 @@ def export_run(
             "name": INPUT_NAME,
             "shape": ["batch", ensemble.input_length, len(pre.leads)],
             "dtype": "float32",
-            "units": "mV",
+            "units": getattr(ensemble.config.task.make_reader(), "units", "mV"),
             "fs": pre.fs,
             "samples": ensemble.input_length,
             "seconds": ensemble.input_length / pre.fs,
             "lead_order": list(pre.leads),
             "preprocessing": preprocessing_text(pre),
-            "long_records": f"cut into {pre.window}-sample windows covering the record; "
-            "average the probabilities over windows",
+            "long_records": long_records_text(ensemble),
             "short_records": "zero-pad at the end to one window",
             "min_seconds": min_seconds(pre),
         },

@@ -175,11 +175,17 @@ def predict_records(
 
     def flush() -> None:
         features = None
+        metadata = (  # as training saw it, for the models or forests that read it
+            [reader.metadata(path) for path, _ in pending]
+            if ensemble.feature_names or ensemble.stacks else None
+        )  # fmt: skip
         if ensemble.feature_names:  # the same tabular input as training, from the reader
             features = np.concatenate([
-                ensemble.record_tabular(p.windows, reader.metadata(path)) for path, p in pending
+                ensemble.record_tabular(p.windows, meta)
+                for (_, p), meta in zip(pending, metadata, strict=True)
             ])  # fmt: skip
-        fold_scores = ensemble.predict_windows([p.windows for _, p in pending], features=features)
+        fold_scores = ensemble.predict_windows([p.windows for _, p in pending], features=features,
+                                               metadata=metadata)  # fmt: skip
         y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
         for i, (path, prepared) in enumerate(pending):
             rid = prepared.header.record_id

@@ -58,6 +58,7 @@ from ecgml.training.layout import (
     is_done,
 )
 from ecgml.training.runtime import distribution_scope, set_up
+from ecgml.training.stack import FOREST_INPUT, STACK, Stack
 from ecgml.training.transfer import init_source, initialise_from
 
 
@@ -292,9 +293,18 @@ def train_fold(
 
     best = keras.saving.load_model(out / BEST, safe_mode=True)
     y_score = validation_scores(best, cache, val_idx, train_ds.input_length, config, features)
+    stacked = {}
+    if config.stack.forest:  # the forest and the weights, and the stacked scores
+        x = cache.tabular(FOREST_INPUT)
+        stack = Stack.fit(x[train_idx], y[train_idx], x[val_idx], y[val_idx], y_score,
+                          config.stack, seed=t.seed + fold)  # fmt: skip
+        stack.save(out / STACK)
+        stacked = {"deep_score": y_score, "stack_weights": stack.weights_}
+        y_score = stack.combine(y_score, x[val_idx])
     record_ids = cache.index["record_id"].to_numpy()[val_idx]
     tmp = out / (PREDICTIONS + ".tmp.npz")
-    np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score)
+    np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score,
+             **stacked)  # fmt: skip
     os.replace(tmp, out / PREDICTIONS)
     # A copy, not a rename: until done.json exists, a rerun needs best.keras.
     tmp = out / (MODEL + ".tmp.keras")
@@ -357,6 +367,8 @@ def train_run(
         init_source(config.training.init_from)
     if config.tabular.enabled:
         cache.tabular(config.tabular)
+    if config.stack.forest:
+        cache.tabular(FOREST_INPUT)
     warn_notes_leak(config.tabular)
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)

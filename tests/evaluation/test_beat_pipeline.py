@@ -46,6 +46,10 @@ def test_postprocessing_scores_only_the_test_part_with_aami_figures(trained, tmp
     assert score["run"]["scorer"] == "aami"
     overall = score["models"]["ensemble"]["overall"]
     assert {"macro_sensitivity", "accuracy", "macro_f1"} <= set(overall)
+    # the interval resamples whole records (their patients), never single beats
+    interval = score["models"]["ensemble"]["confidence_intervals"]["macro_sensitivity"]
+    assert interval["unit"] == "group" and interval["n_resamples"] == 1000
+    assert interval["estimate"] == pytest.approx(overall["macro_sensitivity"])
     per_class = score["models"]["ensemble"]["per_class"]
     assert per_class["V"]["n_positive"] == len(TEST) * 6
     assert {"sensitivity", "positive_predictivity", "f1"} <= set(per_class["V"])

@@ -97,7 +97,9 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     }  # fmt: skip
     # the headline figures carry a bootstrap interval over the 8 records, around the figure
     intervals = score["models"]["ensemble"]["confidence_intervals"]
-    assert set(intervals) == {"macro_auroc"}  # no weights given: no challenge metric
+    assert set(intervals) == {"macro_auroc", "challenge_metric"}  # the bundled weights
+    challenge_metric = score["models"]["ensemble"]["challenge"]["challenge_metric"]
+    assert intervals["challenge_metric"]["estimate"] == pytest.approx(challenge_metric)
     macro = intervals["macro_auroc"]
     assert macro["estimate"] == pytest.approx(score["models"]["ensemble"]["overall"]["macro_auroc"])
     assert (macro["n_resamples"], macro["seed"], macro["level"], macro["unit"]) == (

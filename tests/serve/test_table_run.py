@@ -202,3 +202,77 @@ def test_the_app_takes_an_uploaded_array_with_its_rate(table_run):
         expected.y_score,
         atol=1e-4,
     )
+
+
+@pytest.fixture(scope="module")
+def stacked_run(tmp_path_factory) -> dict:
+    """The same run with a feature forest stacked on every fold model."""
+    root = tmp_path_factory.mktemp("stacked_run")
+    write_arrays(root / "data", 30, 6)
+    config = config_from_dict({**CONFIG, "stack": {"forest": True, "n_estimators": 20}})
+    assert config.baseline_features
+    prepare_cache([root / "data"], root / "cache", config.preprocess, config.labels,
+                  reader="table", reader_options=config.task.reader_options, progress=False,
+                  baseline=config.baseline_features)  # fmt: skip
+    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    assert threshold.main(["--run", str(root / "run")]) == 0
+    return {"root": root, "data": root / "data", "run": root / "run"}
+
+
+def test_a_stacked_fold_mixes_its_model_and_forest_by_validation_weights(stacked_run):
+    from ecgml.training.stack import FOREST_INPUT, Stack
+
+    run, cache = stacked_run["run"], Cache(stacked_run["root"] / "cache")
+    saved = np.load(run / "fold_1" / "val_predictions.npz")
+    stack = Stack.load(run / "fold_1" / "stack.joblib")
+    np.testing.assert_array_equal(saved["stack_weights"], stack.weights_)
+    assert set(np.round(stack.weights_, 1)) <= set(np.round(np.linspace(0, 1, 11), 1))
+    position = {r: i for i, r in enumerate(cache.index["record_id"])}
+    rows = [position[r] for r in saved["record_ids"]]
+    forest = stack.forest_.predict_proba(cache.tabular(FOREST_INPUT)[rows])
+    w = stack.weights_
+    np.testing.assert_allclose(saved["y_score"], w * saved["deep_score"] + (1 - w) * forest,
+                               atol=1e-6)  # fmt: skip
+    # the ensemble scores cached records the same way
+    member = Ensemble.load(run, folds=[1])
+    again = member.predict_cache(cache.subset(np.isin(np.arange(len(cache)), rows)),
+                                 progress=False)[0]  # fmt: skip
+    order = np.argsort(rows)
+    np.testing.assert_allclose(again, saved["y_score"][order], atol=1e-5)
+
+
+def test_a_stacked_run_predicts_scores_and_serves_the_whole_stack(stacked_run, tmp_path):
+    run = stacked_run["run"]
+    ensemble = Ensemble.load(run)
+    assert len(ensemble.stacks) == 3
+    x = np.load(stacked_run["data"] / "signals" / "r7.npy").astype(np.float32)
+    expected = ensemble.predict(x, fs=100, lead_names=LEADS)
+    deep = Ensemble(run, ensemble.config, ensemble.encoder, ensemble.folds, ensemble.models,
+                    ensemble.threshold_info)  # fmt: skip
+    assert not np.allclose(deep.predict(x, fs=100, lead_names=LEADS).y_score, expected.y_score)
+    predict_records(run, [stacked_run["data"]], tmp_path / "p", progress=False)
+    row = read_summary(tmp_path / "p").set_index("record").loc["ecg7"]
+    np.testing.assert_allclose([row["p_A"], row["p_B"]], expected.y_score, atol=1e-5)
+    out = tmp_path / "scored"
+    assert postprocessing.main(["--run", str(run), "--data", str(stacked_run["data"]),
+                                "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    stack = json.loads((out / "score.json").read_text())["ensemble"]["stack"]
+    assert stack["forest"] and set(stack["deep_weights"]) == {"fold_0", "fold_1", "fold_2"}
+    client = create_app(run, ensemble=ensemble).test_client()
+    buffer = io.BytesIO()
+    np.save(buffer, x)
+    data = {"files": [(io.BytesIO(buffer.getvalue()), "r7.npy")], "fs": "100"}
+    response = client.post("/api/predict", data=data, content_type="multipart/form-data")
+    got = [c["probability"] for c in response.json["records"][0]["classes"]]
+    np.testing.assert_allclose(got, expected.y_score, atol=1e-5)
+
+
+def test_a_stacked_run_is_not_exported(stacked_run, tmp_path):
+    import keras
+
+    from ecgml.serve.export import export_run
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("export needs TensorFlow")
+    with pytest.raises(ValueError, match="forests are not Keras graphs"):
+        export_run(stacked_run["run"], tmp_path / "x", fmt="onnx")
