@@ -136,7 +136,7 @@ def _place(classes: list[str], values: np.ndarray, onto: list[str]) -> np.ndarra
     return out
 
 
-def score_arrays(
+def scored_arrays(
     label_classes: Sequence[str],
     labels: np.ndarray,
     output_classes: Sequence[str],
@@ -144,22 +144,14 @@ def score_arrays(
     scalar: np.ndarray,
     *,
     weights: RewardMatrix | None = None,
-) -> dict[str, Any]:
-    """Score outputs against labels as the CinC 2020 scoring did (module docstring).
-
-    Args:
-        label_classes: code of each column of ``labels``.
-        labels: shape ``(n, len(label_classes))``, 0/1.
-        output_classes: code of each column of ``binary`` and ``scalar``.
-        binary: shape ``(n, len(output_classes))``, 0/1 decisions.
-        scalar: same shape, probabilities.
-        weights: the reward matrix; ``None`` scores the 27 scored CinC 2020 classes
-            (equivalent pairs folded) and leaves the challenge metric out.
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Labels and outputs as the CinC 2020 scoring compares them (:func:`score_arrays`'s
+    arguments): equivalent classes folded, columns on the union of both sides' classes,
+    unscored classes dropped.
 
     Returns:
-        ``{"classes", "overall": {auroc, auprc, accuracy, f_measure, f_beta_measure,
-        g_beta_measure, challenge_metric}, "per_class": {metric: [value per class]}}``;
-        ``nan`` where a value is undefined.
+        ``(classes, labels, binary, scalar, w)``: the scored classes, the three arrays
+        on them, and the reward matrix on them (``None`` without ``weights``).
     """
     labels = np.asarray(labels, dtype=bool)
     binary = np.asarray(binary, dtype=bool)
@@ -191,12 +183,42 @@ def score_arrays(
         scored = np.array([c in codes for c in classes], dtype=bool)
     classes = [c for c, s in zip(classes, scored, strict=True) if s]
     labels, binary, scalar = labels[:, scored], binary[:, scored], scalar[:, scored]
+    return classes, labels, binary, scalar, (w if weights is not None else None)
 
+
+def score_arrays(
+    label_classes: Sequence[str],
+    labels: np.ndarray,
+    output_classes: Sequence[str],
+    binary: np.ndarray,
+    scalar: np.ndarray,
+    *,
+    weights: RewardMatrix | None = None,
+) -> dict[str, Any]:
+    """Score outputs against labels as the CinC 2020 scoring did (module docstring).
+
+    Args:
+        label_classes: code of each column of ``labels``.
+        labels: shape ``(n, len(label_classes))``, 0/1.
+        output_classes: code of each column of ``binary`` and ``scalar``.
+        binary: shape ``(n, len(output_classes))``, 0/1 decisions.
+        scalar: same shape, probabilities.
+        weights: the reward matrix; ``None`` scores the 27 scored CinC 2020 classes
+            (equivalent pairs folded) and leaves the challenge metric out.
+
+    Returns:
+        ``{"classes", "overall": {auroc, auprc, accuracy, f_measure, f_beta_measure,
+        g_beta_measure, challenge_metric}, "per_class": {metric: [value per class]}}``;
+        ``nan`` where a value is undefined.
+    """
+    classes, labels, binary, scalar, w = scored_arrays(
+        label_classes, labels, output_classes, binary, scalar, weights=weights
+    )
     auroc, auprc = metrics.auroc_auprc(labels, scalar)
     f_measure = metrics.f1_per_class(labels, binary)
     f_beta, g_beta = metrics.challenge_beta_measures(labels, binary, beta=BETA)
     challenge = float("nan")
-    if weights is not None and NORMAL_CLASS in classes:
+    if w is not None and NORMAL_CLASS in classes:
         challenge = metrics.challenge_metric(labels, binary, w, classes.index(NORMAL_CLASS))
     return {
         "classes": classes,

@@ -84,11 +84,23 @@ def evaluate_predictions(
     }
     result: dict[str, Any] = {"overall": overall, "per_class": per_class}
     if label_codes is not None:
-        label_classes, labels = challenge.multi_hot(label_codes)
-        codes, source = challenge.output_codes(class_names)
-        scored = challenge.score_arrays(
-            label_classes, labels, codes, np.asarray(y_pred)[:, source],
-            np.asarray(y_score)[:, source], weights=weights,
-        )  # fmt: skip
+        scored = challenge_scores(y_score, y_pred, class_names, label_codes, weights)
         result["challenge"] = scored["overall"] | {"classes": scored["classes"]}
     return result
+
+
+def challenge_scores(
+    y_score: np.ndarray,
+    y_pred: np.ndarray,
+    class_names: Sequence[str],
+    label_codes: Sequence[Sequence[str]],
+    weights: challenge.RewardMatrix | None,
+) -> dict[str, Any]:
+    """The CinC 2020 scoring of the model's outputs against every record's label codes
+    (:func:`ecgml.evaluation.challenge.score_arrays`)."""
+    label_classes, labels = challenge.multi_hot(label_codes)
+    codes, source = challenge.output_codes(class_names)
+    return challenge.score_arrays(
+        label_classes, labels, codes, np.asarray(y_pred)[:, source],
+        np.asarray(y_score)[:, source], weights=weights,
+    )  # fmt: skip

@@ -99,3 +99,40 @@ def test_every_scorer_gives_its_headline_an_interval(scorer, figure):
     assert set(out) == {figure}
     assert out[figure]["estimate"] == pytest.approx(found[figure])
     assert out[figure]["low"] <= out[figure]["high"]
+
+
+PAIRED = {"713427006", "59118001", "284470004", "63593006", "427172004", "17338001"}
+
+
+def test_the_cinc2020_shortcut_gives_the_generic_intervals():
+    from pathlib import Path
+
+    from ecgml.data.labels import LabelEncoder
+    from ecgml.evaluation.challenge import RewardMatrix
+    from ecgml.evaluation.scorers.base import Scorer
+
+    weights_file = Path(__file__).parents[2].parent / "shared/reference/weights.csv"
+    if not weights_file.is_file():
+        pytest.skip("no CinC 2020 weights table")
+    encoder = LabelEncoder.from_config(None)
+    names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
+    rng = np.random.default_rng(3)
+    y_true = (rng.random((40, len(names))) < 0.15).astype(np.uint8)
+    y_score = np.clip(y_true * 0.3 + rng.random(y_true.shape) * 0.7, 0, 1)
+    # Classes scored as one pair are folded by which of them occur; the shortcut folds
+    # once for the whole set, the generic path again on every draw, so the two agree
+    # exactly only on labels without them.
+    paired = [k for k, n in enumerate(names) if n in PAIRED]
+    y_true[:, paired] = 0
+    y_pred = (y_score > 0.6).astype(np.uint8)
+    y_pred[:, paired] = 0
+    codes = [[names[j] for j in np.nonzero(row)[0]] for row in y_true]
+    scorer = get_scorer("cinc2020")
+    options = {"label_codes": codes, "weights": RewardMatrix.load(weights_file), "n_resamples": 30}
+    fast = scorer.confidence_intervals(y_true, y_score, y_pred, names, abbreviations, **options)
+    slow = Scorer.confidence_intervals(scorer, y_true, y_score, y_pred, names, abbreviations,
+                                       **options)  # fmt: skip
+    assert set(fast) == {"macro_auroc", "challenge_metric"}
+    for name in fast:
+        for key in ("estimate", "low", "high"):
+            assert fast[name][key] == pytest.approx(slow[name][key]), (name, key)

@@ -81,6 +81,7 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
             jit_compile=False,
         ),
         tabular=dataclasses.replace(config.tabular, notes=8),
+        stack=dataclasses.replace(config.stack, forest=False),  # the split is what is tested
     )
     assert config.labels == LabelConfig(classes=("NORM", "MI", "STTC", "CD", "HYP"))
     prepare_cache([root], tmp_path / "cache", config.preprocess, config.labels, reader="ptbxl",
@@ -88,8 +89,8 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
     fit.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
     folds = json.loads((tmp_path / "run" / "folds.json").read_text())
     assert folds["n_folds"] == 1 and folds["split"] == "predefined"
-    assert folds["folds"] == [["00001_hr", "00002_hr"]] and folds["test"] == ["00005_hr"]
-    assert sorted(folds["train"]) == ["00003_hr", "00004_hr"]
+    assert folds["folds"] == [["00001_lr", "00002_lr"]] and folds["test"] == ["00005_lr"]
+    assert sorted(folds["train"]) == ["00003_lr", "00004_lr"]
     done = json.loads((tmp_path / "run" / "fold_0" / "done.json").read_text())
     assert (done["n_train"], done["n_val"]) == (2, 2)
     # one fold model; postprocessing scores only strat_fold 10

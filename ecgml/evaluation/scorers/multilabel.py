@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ecgml.evaluation import challenge, metrics
+from ecgml.evaluation.bootstrap import N_RESAMPLES, SEED, bootstrap_figures
 from ecgml.evaluation.report import evaluate_predictions
 from ecgml.evaluation.scorers.base import Scorer
 
@@ -40,15 +41,31 @@ class Cinc2020Scorer(Scorer):
             weights=weights,
         )  # fmt: skip
 
-    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-                weights=None):  # fmt: skip
-        out = {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
+    def confidence_intervals(self, y_true, y_score, y_pred, class_names, abbreviations, *,
+                             label_codes=None, weights=None, groups=None,
+                             n_resamples=N_RESAMPLES, seed=SEED):  # fmt: skip
+        """As every scorer's, with the challenge's folding of classes done once, for the
+        whole test set (so a draw without one code of an equivalent pair is folded as the
+        set is): each draw recomputes only the macro AUROC and the challenge metric."""
+        folded = None
         if label_codes is not None and weights is not None:
             label_classes, labels = challenge.multi_hot(label_codes)
             codes, source = challenge.output_codes(class_names)
-            scored = challenge.score_arrays(
+            classes, labels, binary, _, w = challenge.scored_arrays(
                 label_classes, labels, codes, np.asarray(y_pred)[:, source],
                 np.asarray(y_score)[:, source], weights=weights,
             )  # fmt: skip
-            out["challenge_metric"] = scored["overall"]["challenge_metric"]
-        return out
+            if challenge.NORMAL_CLASS in classes:
+                folded = labels, binary, w, classes.index(challenge.NORMAL_CLASS)
+
+        def figures(index: np.ndarray) -> dict[str, float]:
+            auroc = metrics.auroc_by_ranks(y_true[index], y_score[index])
+            out = {"macro_auroc": metrics.nanmean(auroc)}
+            if folded is not None:
+                labels, binary, w, normal = folded
+                out["challenge_metric"] = metrics.challenge_metric(labels[index], binary[index],
+                                                                   w, normal)  # fmt: skip
+            return out
+
+        return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
+                                 seed=seed)  # fmt: skip
