@@ -93,7 +93,7 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     assert score["ensemble"] == {
         "rule": "majority", "min_votes": 2, "score": "mean of the fold models' probabilities",
         "all_windows": False, "crops": 1, "decision": "majority vote of 3 fold models, 2 needed",
-        "window_stride": None, "window_aggregate": "mean",
+        "window_stride": None, "window_aggregate": "mean", "stack": None,
     }  # fmt: skip
     # the headline figures carry a bootstrap interval over the 8 records, around the figure
     intervals = score["models"]["ensemble"]["confidence_intervals"]
