@@ -153,7 +153,21 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path)
         json.loads((run / f"fold_{k}" / "thresholds.json").read_text())["thresholds"]
         for k in range(N_FOLDS)
     ]
-    return oof, fold_scores, np.array(thresholds), info
+    deep_part = None
+    if ensemble.stacks:  # the fold models alone, with F1 thresholds of their own
+        deep_oof = np.zeros_like(oof)
+        deep_thresholds = []
+        for k in range(N_FOLDS):
+            saved = np.load(run / f"fold_{k}" / "val_predictions.npz")
+            rows = [position[r] for r in saved["record_ids"]]
+            deep_oof[rows] = saved["deep_score"]
+            optimizer = ThresholdOptimizer("f1").fit(cache.labels[rows], saved["deep_score"])
+            deep_thresholds.append(optimizer.thresholds_)
+        alone = Ensemble(run, ensemble.config, ensemble.encoder, ensemble.folds,
+                         ensemble.models, ensemble.threshold_info)  # fmt: skip
+        deep_fold_scores = alone.predict_cache(cache.subset(held), progress=False)
+        deep_part = deep_oof, deep_fold_scores, np.array(deep_thresholds)
+    return oof, fold_scores, np.array(thresholds), info, deep_part
 
 
 def feature_table(cache: Cache, work: Path) -> np.ndarray:
@@ -337,8 +351,20 @@ def main(argv: list[str] | None = None) -> int:
         if model in DEEP:
             for seed in seeds:
                 print(f"== {model} seed {seed}", flush=True)
-                oof, fold_scores, thresholds, info = deep_row(model, seed, cache, folds, args.work)
+                oof, fold_scores, thresholds, info, deep_part = deep_row(
+                    model, seed, cache, folds, args.work
+                )
                 row = scored(y, folds, oof, fold_scores, thresholds, names)
+                if deep_part is not None:  # the stacked run's fold models alone, as a row
+                    part = f"{model.removesuffix('-stack-run')}-deep-part"
+                    part_entry = results["models"].setdefault(part, {"seeds": {}})
+                    part_entry["seeds"][str(seed)] = {
+                        **scored(y, folds, *deep_part, names),
+                        "info": {"from": f"the fold models of {model} seed {seed}, unstacked"},
+                    }
+                    part_entry["summary"] = summary(part_entry["seeds"])
+                    np.savez(args.work / f"{part}_seed{seed}.npz", oof=deep_part[0],
+                             fold_scores=deep_part[1], thresholds=deep_part[2])  # fmt: skip
                 entry["seeds"][str(seed)] = {
                     **row,
                     "info": info,

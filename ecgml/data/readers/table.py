@@ -55,7 +55,14 @@ import numpy as np
 import pandas as pd
 
 from ecgml.data.readers.base import Reader
-from ecgml.data.records import Record, RecordError, RecordHeader, read_record
+from ecgml.data.records import (
+    Record,
+    RecordError,
+    RecordHeader,
+    parse_age,
+    parse_sex,
+    read_record,
+)
 from ecgml.data.sources import FoundRecord, file_key, fingerprint
 
 LAYOUTS = ("time_first", "leads_first")
@@ -395,8 +402,6 @@ class TableReader(Reader):
                                 units=self.units, dx=dx, **self._meta(row))
 
     def _meta(self, row: pd.Series) -> dict[str, Any]:
-        from ecgml.data.records import parse_age, parse_sex
-
         age = parse_age(row[self.age_column]) if self.age_column else None
         sex = parse_sex(row[self.sex_column]) if self.sex_column else None
         return {"age": age, "sex": sex}
