@@ -58,6 +58,9 @@ def compile_model(
     model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile)
 
 
+_CHUNK_BYTES = 256 * 2**20
+
+
 def validation_scores(
     model: keras.Model,
     cache: Cache,
@@ -77,9 +80,14 @@ def validation_scores(
                                         verbose=0))[None]  # fmt: skip
 
     index = cache.index
+    # few, large model calls (each new input length traces the predict step again),
+    # within about 256 MB of inputs
+    batch = config.training.batch_size
+    per_crop = length * cache.signals.shape[2] * 4
+    chunk = max(batch, (_CHUNK_BYTES // per_crop) // batch * batch)
     return predict_cached(
         predict, cache.signals, index["row"].to_numpy()[indices],
         index["n_windows"].to_numpy()[indices], length, stride=task.window_stride,
         how=task.window_aggregate, features=None if features is None else features[indices],
-        chunk=max(config.training.batch_size * 8, 256),
+        chunk=chunk,
     )[0]  # fmt: skip
