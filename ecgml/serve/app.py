@@ -32,8 +32,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
 from ecgml.data.loading import min_seconds, prepare_signal
-from ecgml.data.readers.table import read_signal_file
 from ecgml.data.records import RecordError, read_record
+from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA, header_metadata
 from ecgml.evaluation.ensemble import Ensemble, Prediction
 from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip

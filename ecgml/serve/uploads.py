@@ -98,7 +98,7 @@ def stage_uploads(
             signal files (``("atr",)``: a beat run's annotations), named
             ``RECORD.EXT`` after an uploaded header.
         arrays: take ``.npy`` and ``.csv`` signal files as records without a header
-            (read with :func:`ecgml.data.readers.table.read_signal_file`).
+            (read with :func:`ecgml.data.signal_files.read_signal_file`).
 
     Raises:
         UploadError: no files; a name that is not a plain file name; a bad or
