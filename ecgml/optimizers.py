@@ -87,8 +87,9 @@ class RAdam(keras.optimizers.Optimizer):
         self._momentums, self._velocities = self.add_optimizer_variables(
             var_list, ["momentum", "velocity"]
         )
-        # by index: the backend's update step may see the raw variable, without a path
-        self._lr_scales = [self._scale_of(v.path) for v in var_list]
+        # by index: the backend's update step may see the raw variable, without a path;
+        # a backend variable (a plain ``tf.Variable``) has a name but no path
+        self._lr_scales = [self._scale_of(getattr(v, "path", v.name)) for v in var_list]
 
     def _warmed_up(self, lr, step, dtype):
         """The learning rate after warm-up and linear decay at ``step`` (1-based)."""

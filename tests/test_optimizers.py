@@ -109,3 +109,20 @@ def test_config_round_trip():
 def test_invalid_warmup_proportion():
     with pytest.raises(ValueError, match="warmup_proportion"):
         RAdam(warmup_proportion=1.5)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="a tf.Variable needs TF")
+@pytest.mark.parametrize("layer_lr_scale", [None, {"dense": 0.5}])
+def test_a_plain_tf_variable_steps_as_a_keras_variable(layer_lr_scale):
+    import tensorflow as tf
+
+    settings = {"learning_rate": 0.05, "beta_2": 0.9, "total_steps": 20,
+                "layer_lr_scale": layer_lr_scale}  # fmt: skip
+    theta0 = np.array([3.0, 1.0, -1.0], np.float32)
+    plain = tf.Variable(theta0)
+    optimizer = RAdam(**settings)
+    for _ in range(12):
+        g = quadratic_grad(plain.numpy().astype(np.float64)).astype(np.float32)
+        optimizer.apply_gradients([(tf.constant(g), plain)])
+    expected = run_keras(RAdam(**settings), quadratic_grad, theta0, 12)[-1]
+    np.testing.assert_allclose(plain.numpy(), expected, rtol=1e-6)
