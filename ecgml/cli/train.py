@@ -31,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="train only fold K (repeatable); default all folds",
     )
+    parser.add_argument(
+        "--parallel-folds",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train N folds at once, one process each (output in fold_K/train.log)",
+    )
+    parser.add_argument(
+        "--gpus",
+        metavar="LIST",
+        help="with --parallel-folds: comma-separated GPU ids the jobs take in turn",
+    )
     parser.add_argument("--epochs", type=int, help="override training.epochs")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
 
@@ -61,9 +73,17 @@ def run_train(args: argparse.Namespace) -> int:
         config = dataclasses.replace(
             config, training=dataclasses.replace(config.training, epochs=args.epochs)
         )
-    trained = train_run(
-        args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1
-    )
+    failed = {}
+    if args.parallel_folds > 1 or args.gpus:
+        from ecgml.training.parallel import train_parallel
+
+        gpus = args.gpus.split(",") if args.gpus else None
+        trained, failed = train_parallel(args.data, args.out, config, n_jobs=args.parallel_folds,
+                                         gpus=gpus, folds=args.fold)  # fmt: skip
+    else:
+        trained = train_run(
+            args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1
+        )
     for fold in trained:
         folder = fold_dir(args.out, fold)
         plot_history(folder / HISTORY, folder / "curves.png", title=f"fold {fold}")
@@ -72,4 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
         plot_losses({k: fold_dir(args.out, k) / HISTORY for k in range(n_folds)},
                     Path(args.out) / "losses.png")  # fmt: skip
     print(f"trained fold(s) {trained or 'none (all requested folds were done)'} -> {args.out}")
+    if failed:
+        print(f"fold(s) {sorted(failed)} failed; rerun the same command to resume them")
+        return 1
     return 0

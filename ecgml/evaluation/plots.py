@@ -6,6 +6,7 @@ pyplot's global state and interactive backends are never touched.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -75,7 +76,10 @@ def plot_losses(histories: dict[int, str | Path], out_png: str | Path, *, title:
         ax.legend(fontsize=7, ncol=2)
     fig.suptitle(title or "training (solid) and validation (dashed) loss per fold")
     fig.tight_layout()
-    fig.savefig(out_png, dpi=100)
+    # fold jobs running side by side each redraw this: a reader sees a whole file
+    tmp = Path(out_png).with_name(f"{Path(out_png).stem}.{os.getpid()}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    os.replace(tmp, out_png)
     return drawn
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,10 @@ class FoldCheckpoint(keras.callbacks.Callback):
         mode: ``"min"`` or ``"max"``.
         stateful: callbacks whose ``wait``/``best`` counters are saved and restored.
         keep_last: every epoch counts as the best: ``best.keras`` is the latest model.
+        fold_model: gives the model ``best.keras`` keeps, from the trained one
+            (the fold model inside :func:`ecgml.training.augment.training_model`);
+            ``None``: the trained model itself. ``last.keras`` keeps the trained
+            model, compiled, for resuming.
     """
 
     def __init__(
@@ -44,8 +49,10 @@ class FoldCheckpoint(keras.callbacks.Callback):
         stateful: dict[str, Any],
         *,
         keep_last: bool = False,
+        fold_model: Callable[[keras.Model], keras.Model] | None = None,
     ) -> None:
         super().__init__()
+        self.fold_model = fold_model
         self.keep_last = keep_last
         self.folder = folder
         self.monitor = monitor
@@ -82,7 +89,8 @@ class FoldCheckpoint(keras.callbacks.Callback):
             raise KeyError(f"monitor {self.monitor!r} is not logged; logged: {sorted(logs or {})}")
         if self._improved(float(value)):
             self.best, self.best_epoch = float(value), epoch
-            atomic_save(self.model, self.folder / BEST)
+            best = self.model if self.fold_model is None else self.fold_model(self.model)
+            atomic_save(best, self.folder / BEST)
         atomic_save(self.model, self.folder / LAST)
         state = {
             "epoch": epoch,
@@ -108,3 +116,23 @@ def _plain(value: Any) -> Any:
         return float(value) if not isinstance(value, int) else value
     except (TypeError, ValueError):
         return value
+
+
+class TensorBoardLog(keras.callbacks.TensorBoard):
+    """Keras's TensorBoard callback, per epoch or every ``every_steps`` steps, that does
+    not hold the step back.
+
+    Keras's own has a per-step hook, which turns off asynchronous dispatch even when
+    it logs per epoch: host and device then take turns at every step. This one
+    says it is safe to run in Keras's callback thread, and per epoch its step
+    hook does nothing.
+    """
+
+    async_safe = True
+
+    def __init__(self, folder: Path, every_steps: int = 0) -> None:
+        super().__init__(str(folder), write_graph=False, update_freq=every_steps or "epoch")
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        if self.update_freq != "epoch":
+            super().on_train_batch_end(batch, logs)

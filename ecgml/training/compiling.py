@@ -55,7 +55,8 @@ def compile_model(
     loss = get_target(config.task.target).make_loss(t, y_train)
     # macro AUROC over the classes the validation fold has positives of
     auroc = MacroAUROC((y_val.sum(axis=0) > 0).astype("float32"))
-    model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile)
+    model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile,
+                  steps_per_execution=t.steps_per_execution)  # fmt: skip
 
 
 _CHUNK_BYTES = 256 * 2**20

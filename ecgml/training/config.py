@@ -9,6 +9,8 @@ PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 KEEP_EPOCHS = ("best", "last")
 OPTIMIZERS = ("radam", "adamw")
 SCHEDULES = ("warmup_decay", "one_cycle")
+AUGMENT_IN = ("step", "host")
+DEVICE_DATA = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,28 @@ class TrainingConfig:
         oversample_min_count: records of classes with fewer positives than this in
             the training fold are repeated (with noise) until they reach it; 0 for none.
         oversample_noise_std: noise added to those repeats.
+        amplitude_scale: each training input is multiplied by a factor uniform in
+            ``[1 - amplitude_scale, 1 + amplitude_scale]``; 0 for none.
+        augment_in: ``"step"``: crops and augmentation run inside the compiled
+            training step (:mod:`ecgml.training.augment`), the host only gathers
+            rows; ``"host"``: in numpy on the host, as before (kept for
+            comparison; no ``amplitude_scale``, no device data).
+        device_data: ``"on"``: the training and validation windows are held on
+            the device and batches gathered there; ``"off"``: read from the
+            memory-mapped cache by ``data_workers`` threads; ``"auto"``: on
+            when the backend is JAX or PyTorch with a GPU and they fit
+            ``device_data_gib``.
+        device_data_gib: the most device memory ``auto`` gives the windows
+            (stored as bfloat16 or float16 under a mixed policy).
+        data_workers: host threads that prefetch batches when the data is not
+            on the device; 0: up to 4, one per CPU core.
+        steps_per_execution: training steps per compiled call (Keras's
+            ``steps_per_execution``); more cuts per-step dispatch.
+        log_every_steps: TensorBoard's training curves every this many steps;
+            0 logs per epoch only, which keeps the step asynchronous.
+        compilation_cache: a folder where JAX keeps compiled steps between
+            processes (folds and reruns skip compiling again); ``""`` for none.
+            TensorFlow and PyTorch keep none.
         precision: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
         jit_compile: XLA compilation of the train step.
         data_parallel: split each batch over all local GPUs.
@@ -111,6 +135,14 @@ class TrainingConfig:
     time_mask_seconds: float = 1.0
     oversample_min_count: int = 0
     oversample_noise_std: float = 0.01
+    amplitude_scale: float = 0.0
+    augment_in: str = "step"
+    device_data: str = "auto"
+    device_data_gib: float = 16.0
+    data_workers: int = 0
+    steps_per_execution: int = 1
+    log_every_steps: int = 0
+    compilation_cache: str = "~/.cache/ecgml/jax"
     precision: str = "float32"
     jit_compile: bool = False
     data_parallel: bool = False
@@ -141,6 +173,20 @@ class TrainingConfig:
         ):
             raise ValueError("one_cycle_pct_start must be in (0, 1) and one_cycle_div, "
                              "one_cycle_final_div at least 1")  # fmt: skip
+        if self.augment_in not in AUGMENT_IN:
+            raise ValueError(f"augment_in must be one of {AUGMENT_IN}, got {self.augment_in!r}")
+        if self.device_data not in DEVICE_DATA:
+            raise ValueError(f"device_data must be one of {DEVICE_DATA}, got {self.device_data!r}")
+        if self.augment_in == "host" and (self.device_data == "on" or self.amplitude_scale):
+            raise ValueError("augment_in 'host' is the numpy pipeline: it takes neither "
+                             "device_data 'on' nor amplitude_scale")  # fmt: skip
+        if not 0.0 <= self.amplitude_scale < 1.0:
+            raise ValueError(f"amplitude_scale must be in [0, 1), got {self.amplitude_scale}")
+        if min(self.data_workers, self.log_every_steps) < 0 or self.steps_per_execution < 1:
+            raise ValueError("data_workers and log_every_steps must be >= 0 and "
+                             "steps_per_execution >= 1")  # fmt: skip
+        if not self.device_data_gib > 0:
+            raise ValueError(f"device_data_gib must be positive, got {self.device_data_gib}")
         if self.monitor not in MONITORS:
             raise ValueError(f"monitor must be one of {MONITORS}, got {self.monitor!r}")
         if self.keep_epoch not in KEEP_EPOCHS:

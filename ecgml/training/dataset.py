@@ -1,7 +1,16 @@
 """The input pipeline: batches from the memory-mapped cache as a Keras ``PyDataset``.
 
-Backend-neutral (numpy in, numpy out), so that it feeds TensorFlow, JAX and
-PyTorch alike.
+Backend-neutral, so that it feeds TensorFlow, JAX and PyTorch alike. Two kinds
+of batch:
+
+- ``inputs="step"`` (training): whole cached windows and a copy flag, for
+  :func:`ecgml.training.augment.training_model`, which crops and augments them
+  inside the compiled step. The host only gathers rows, from the memory-mapped
+  cache or, with :class:`DeviceRows`, from rows already on the device.
+- ``inputs="model"``: what a fold model takes, cropped and (``training``) augmented
+  in numpy on the host. Evaluation uses it, and ``training.augment_in: "host"``
+  trains with it: the pipeline as it was before augmentation moved into the
+  step, kept for comparison (``bench/gpu.py``) and for the statistics tests.
 """
 
 from __future__ import annotations
@@ -12,6 +21,9 @@ import keras
 import numpy as np
 
 from ecgml.data.cache import Cache
+from ecgml.training.augment import COPY
+
+INPUTS = ("model", "step")
 
 
 def oversample(
@@ -62,6 +74,57 @@ def time_mask(x: np.ndarray, prob: float, max_samples: int, rng: np.random.Gener
     return x
 
 
+class DeviceRows:
+    """The cached windows of some records, held on the device as one tensor.
+
+    Args:
+        cache: the opened cache.
+        records: the records (rows of ``cache.index``) whose windows are held:
+            every window of a multi-window record.
+        dtype: storage dtype (``"bfloat16"`` halves the bytes for a mixed policy).
+        chunk_rows: windows converted at a time (bounds the host memory used).
+    """
+
+    def __init__(
+        self, cache: Cache, records: np.ndarray, *, dtype: str = "float32", chunk_rows: int = 2048
+    ) -> None:
+        first = cache.index["row"].to_numpy(np.int64)[records]
+        count = cache.index["n_windows"].to_numpy(np.int64)[records]
+        rows = np.unique(np.repeat(first, count) + _ranks_within(count))
+        self.local = np.full(len(cache.signals), -1, dtype=np.int32)
+        self.local[rows] = np.arange(len(rows), dtype=np.int32)
+        parts = [keras.ops.convert_to_tensor(np.asarray(cache.signals[rows[i : i + chunk_rows]]),
+                                             dtype=dtype)
+                 for i in range(0, len(rows), chunk_rows)]  # fmt: skip
+        self.data = parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=0)
+        self.dtype = dtype
+        self.n_rows = len(rows)
+        self.nbytes = int(np.prod(cache.signals.shape[1:])) * len(rows) * _itemsize(dtype)
+
+    def take(self, rows: np.ndarray) -> Any:
+        """The windows at these cache rows, gathered on the device."""
+        local = self.local[rows]
+        if (local < 0).any():
+            raise KeyError(f"cache rows {rows[local < 0][:5].tolist()} are not on the device")
+        return keras.ops.take(self.data, keras.ops.convert_to_tensor(local), axis=0)
+
+
+def rows_bytes(cache: Cache, records: np.ndarray, dtype: str) -> int:
+    """Bytes that :class:`DeviceRows` of these records would take."""
+    n_rows = int(cache.index["n_windows"].to_numpy(np.int64)[records].sum())
+    return int(np.prod(cache.signals.shape[1:])) * n_rows * _itemsize(dtype)
+
+
+def _itemsize(dtype: str) -> int:
+    return 2 if dtype in ("bfloat16", "float16") else 4
+
+
+def _ranks_within(count: np.ndarray) -> np.ndarray:
+    """0..count-1 for each entry, concatenated."""
+    total = np.repeat(np.cumsum(count) - count, count)
+    return np.arange(int(count.sum())) - total
+
+
 class CacheDataset(keras.utils.PyDataset):
     """Batches ``(x, y)`` of one window per record.
 
@@ -86,6 +149,14 @@ class CacheDataset(keras.utils.PyDataset):
         seed: seeds shuffling and augmentation.
         features: a tabular input per cached record, ``(n_records, n_features)``;
             with it, batches are ``({"ecg": x, "features": f}, y)``.
+        inputs: ``"model"`` (cropped, and augmented on the host when ``training``)
+            or ``"step"`` (whole windows with the copy flag,
+            ``({"ecg": x, "copy": c[, "features": f]}, y)``; no host augmentation).
+        device_rows: gather the windows from these rows on the device
+            (``inputs="step"`` only); ``None`` reads the memory-mapped cache.
+        drop_remainder: serve only full batches (a fixed batch shape: one
+            compiled step); the records a shuffled epoch leaves over are served
+            in a later epoch's order. Ignored with fewer records than a batch.
         **kwargs: ``PyDataset``'s ``workers``, ``use_multiprocessing``, ``max_queue_size``.
     """
 
@@ -107,11 +178,25 @@ class CacheDataset(keras.utils.PyDataset):
         copy_noise_std: float = 0.0,
         seed: int = 0,
         features: np.ndarray | None = None,
+        inputs: str = "model",
+        device_rows: DeviceRows | None = None,
+        drop_remainder: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
+        if inputs not in INPUTS:
+            raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+        augmented = noise_std or lead_mask_prob or time_mask_prob or copy_noise_std
+        if inputs == "step" and augmented:
+            raise ValueError("step inputs are augmented in the step (training_model), "
+                             "not by the pipeline")  # fmt: skip
+        if device_rows is not None and inputs != "step":
+            raise ValueError("device_rows serve step inputs only")
+        self.inputs = inputs
+        self.device_rows = device_rows
         self.features = features
         window = cache.signals.shape[1]
+        self.window = window
         self.input_length = input_length or window
         if self.input_length > window:
             raise ValueError(
@@ -133,10 +218,13 @@ class CacheDataset(keras.utils.PyDataset):
         self._seed = seed
         self._epoch = 0
         self._order = np.arange(len(self.indices))
+        self.drop_remainder = drop_remainder and len(self.indices) >= batch_size
         if training:
             self.on_epoch_end()
 
     def __len__(self) -> int:
+        if self.drop_remainder:
+            return len(self.indices) // self.batch_size
         return -(-len(self.indices) // self.batch_size)
 
     def on_epoch_end(self) -> None:
@@ -152,6 +240,12 @@ class CacheDataset(keras.utils.PyDataset):
         rows = self.rows[records]
         if self.training:
             rows = rows + (rng.random(len(rows)) * self.n_windows[records]).astype(np.int64)
+        y = self.labels[records].astype(np.float32)
+        if self.inputs == "step":
+            batch = {"ecg": self._windows(rows), COPY: self.is_copy[positions].astype(np.float32)}
+            if self.features is not None:
+                batch["features"] = self.features[records]
+            return batch, y
         order = np.argsort(rows)  # memmap reads in file order
         x = np.empty((len(rows), self.input_length, self.cache.signals.shape[2]), np.float32)
         excess = self.cache.signals.shape[1] - self.input_length
@@ -163,10 +257,18 @@ class CacheDataset(keras.utils.PyDataset):
             x[i] = self.cache.signals[rows[i], starts[i] : starts[i] + self.input_length]
         if self.training:
             x = self._augment(x, self.is_copy[positions], rng)
-        y = self.labels[records].astype(np.float32)
         if self.features is not None:
             return {"ecg": x, "features": self.features[records]}, y
         return x, y
+
+    def _windows(self, rows: np.ndarray) -> Any:
+        """Whole windows at these cache rows: on the device, or read in file order."""
+        if self.device_rows is not None:
+            return self.device_rows.take(rows)
+        x = np.empty((len(rows), *self.cache.signals.shape[1:]), np.float32)
+        for i in np.argsort(rows):
+            x[i] = self.cache.signals[rows[i]]
+        return x
 
     def _augment(self, x: np.ndarray, is_copy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if self.noise_std:

@@ -16,7 +16,6 @@ import csv
 import importlib.util
 import json
 import os
-import platform
 import shutil
 import time
 from collections.abc import Sequence
@@ -26,7 +25,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from ecgml import __version__
 from ecgml.config import Config, config_from_dict, save_config
 from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
@@ -35,9 +33,10 @@ from ecgml.data.tabular import warn_notes_leak
 from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
 from ecgml.targets import get_target
-from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint
+from ecgml.training.augment import fold_model_of
+from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint, TensorBoardLog
 from ecgml.training.compiling import compile_model, validation_scores
-from ecgml.training.dataset import CacheDataset, oversample
+from ecgml.training.dataset import oversample
 from ecgml.training.folds import (
     HELD_OUT,
     TRAIN_ONLY,
@@ -57,15 +56,11 @@ from ecgml.training.layout import (
     fold_dir,
     is_done,
 )
+from ecgml.training.manifest import update_manifest, write_json
+from ecgml.training.pipeline import fold_data, trainer
 from ecgml.training.runtime import distribution_scope, set_up
 from ecgml.training.stack import FOREST_INPUT, STACK, Stack
 from ecgml.training.transfer import init_source, initialise_from
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 def _check_config(run: Path, config: Config) -> None:
@@ -79,41 +74,6 @@ def _check_config(run: Path, config: Config) -> None:
             )
     else:
         save_config(config, path)
-
-
-def _update_manifest(
-    run: Path,
-    cache: Cache,
-    config: Config,
-    *,
-    class_names: Sequence[str] | None = None,
-    fold: int | None = None,
-    fold_info: dict[str, Any] | None = None,
-) -> None:
-    """Record versions, seed and cache in ``manifest.json``; also class names or a fold."""
-    path = run / "manifest.json"
-    if path.is_file():
-        manifest = json.loads(path.read_text())
-    else:
-        manifest = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "folds": {}}
-    manifest.update(
-        {
-            "ecgml_version": __version__,
-            "keras_version": keras.__version__,
-            "backend": keras.backend.backend(),
-            "numpy_version": np.__version__,
-            "python": platform.python_version(),
-            "machine": platform.platform(),
-            "task": config.task.name,
-            "seed": config.training.seed,
-            "cache": {"path": str(cache.path.resolve()), "id": cache.cache_id},
-        }
-    )
-    if class_names is not None:
-        manifest["class_names"] = list(class_names)
-    if fold is not None:
-        manifest["folds"].setdefault(str(fold), {}).update(fold_info or {})
-    _write_json(path, manifest)
 
 
 def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
@@ -180,14 +140,14 @@ def _trim_history(path: Path, last_epoch: int) -> None:
         csv.writer(f).writerows(kept)
 
 
-def _tensorboard(folder: Path, fold: int) -> list[keras.callbacks.Callback]:
+def _tensorboard(folder: Path, fold: int, every_steps: int) -> list[keras.callbacks.Callback]:
     """TensorBoard logs of the fold's curves, where TensorFlow and TensorBoard (which
     write them) are installed."""
     if any(importlib.util.find_spec(m) is None for m in ("tensorflow", "tensorboard")):
         if fold == 0:
             print("TensorBoard logs need tensorflow and tensorboard installed: history.csv only")
         return []
-    return [keras.callbacks.TensorBoard(str(folder), write_graph=False)]
+    return [TensorBoardLog(folder, every_steps)]
 
 
 def train_fold(
@@ -213,23 +173,11 @@ def train_fold(
         idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
     tab = config.tabular
     features = cache.tabular(tab) if tab.enabled else None
-    common = {"labels": y, "batch_size": t.batch_size, "input_length": t.input_length,
-              "features": features}  # fmt: skip
-    train_ds = CacheDataset(
-        cache,
-        idx,
-        training=True,
-        noise_std=t.noise_std,
-        lead_mask_prob=t.lead_mask_prob,
-        time_mask_prob=t.time_mask_prob,
-        time_mask_seconds=t.time_mask_seconds,
-        fs=cache.preprocess.fs,
-        is_copy=is_copy,
-        copy_noise_std=t.oversample_noise_std,
-        seed=t.seed + fold,
-        **common,
-    )
-    val_ds = CacheDataset(cache, val_idx, **common)
+    data = fold_data(cache, t, idx, val_idx, labels=y, is_copy=is_copy, features=features,
+                     seed=t.seed + fold)  # fmt: skip
+    if fold == 0 or verbose:
+        print(f"fold {fold}: {data.description}")
+    train_ds = data.train
     mode = t.monitor_mode
     callbacks: list[keras.callbacks.Callback] = []
     stateful: dict[str, Any] = {}
@@ -245,18 +193,21 @@ def train_fold(
         )
         callbacks.append(plateau)
         stateful["reduce_lr"] = plateau
-    checkpoint = FoldCheckpoint(out, t.monitor, mode, stateful, keep_last=t.keep_epoch == "last")
+    checkpoint = FoldCheckpoint(out, t.monitor, mode, stateful, keep_last=t.keep_epoch == "last",
+                                fold_model=fold_model_of if data.in_step else None)  # fmt: skip
     initial_epoch = checkpoint.restore()
+    if initial_epoch:
+        print(f"fold {fold}: resuming after epoch {initial_epoch} of {t.epochs}")
     _trim_history(out / HISTORY, initial_epoch - 1)
     callbacks += [
         keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
-        *_tensorboard(out / TENSORBOARD, fold),
+        *_tensorboard(out / TENSORBOARD, fold, t.log_every_steps),
         checkpoint,
     ]
 
     with distribution_scope(t):
-        if initial_epoch:
-            model = keras.saving.load_model(out / LAST, safe_mode=True)
+        if initial_epoch:  # the trainer, compiled, with its optimizer's state
+            fitted = keras.saving.load_model(out / LAST, safe_mode=True)
         else:
             model = build_model(
                 config.model,
@@ -272,19 +223,20 @@ def train_fold(
             scale = None
             if t.init_from is not None:
                 init = initialise_from(model, t.init_from, freeze=t.init_freeze)
-                _write_json(out / INIT, init)
+                write_json(out / INIT, init)
                 missed = ", ".join(f"{k} ({v})" for k, v in init["not_copied"].items())
                 frozen = " (frozen)" if t.init_freeze else ""
                 print(f"fold {fold}: {len(init['copied'])} layers copied from {init['source']}"
                       f"{frozen}; not copied: {missed or 'none'}")  # fmt: skip
                 if t.init_lr_scale != 1.0:
                     scale = dict.fromkeys(init["copied"], t.init_lr_scale)
-            compile_model(model, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs,
+            fitted = trainer(model, data, t, fs=cache.preprocess.fs, seed=t.seed + fold)
+            compile_model(fitted, config, y[train_idx], y[val_idx], len(train_ds) * t.epochs,
                           layer_lr_scale=scale)  # fmt: skip
     if initial_epoch < t.epochs:
-        model.fit(
+        fitted.fit(
             train_ds,
-            validation_data=val_ds,
+            validation_data=data.val,
             epochs=t.epochs,
             initial_epoch=initial_epoch,
             callbacks=callbacks,
@@ -321,31 +273,20 @@ def train_fold(
         "seconds_this_job": round(time.time() - started, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    _write_json(out / DONE, done)
+    write_json(out / DONE, done)
     for name in (BEST, LAST, STATE):
         (out / name).unlink(missing_ok=True)
     return done
 
 
-def train_run(
-    cache_dir: str | Path,
-    run: str | Path,
-    config: Config,
-    *,
-    folds: Sequence[int] | None = None,
-    verbose: int = 1,
-) -> list[int]:
-    """Train the folds of a run that are not done yet.
-
-    Args:
-        cache_dir: a cache made by ``ecgml prepare``.
-        run: the run folder (created; reused if it exists, with the same config).
-        config: the resolved config.
-        folds: only these folds (for one job per fold); ``None`` for all.
-        verbose: Keras's fit verbosity (1 progress bar, 2 a line per epoch, 0 none).
+def open_run(
+    cache_dir: str | Path, run: str | Path, config: Config, folds: Sequence[int] | None = None
+) -> tuple[Cache, np.ndarray, np.ndarray, list[int]]:
+    """Check the cache against the config, then create or reopen the run folder: its
+    ``config.json``, ``folds.json`` (written once) and ``manifest.json``.
 
     Returns:
-        The folds trained by this call.
+        ``(cache, labels, fold of each record, the folds asked for)``.
     """
     cache = Cache(cache_dir)
     reader = config.task.make_reader()
@@ -379,7 +320,32 @@ def train_run(
     bad = [k for k in wanted if not 0 <= k < config.training.n_folds]
     if bad:
         raise ValueError(f"fold(s) {bad} do not exist; folds are 0..{config.training.n_folds - 1}")
-    _update_manifest(run, cache, config, class_names=list(encoder.class_names))
+    update_manifest(run, cache, config, class_names=list(encoder.class_names))
+    return cache, y, fold_of, wanted
+
+
+def train_run(
+    cache_dir: str | Path,
+    run: str | Path,
+    config: Config,
+    *,
+    folds: Sequence[int] | None = None,
+    verbose: int = 1,
+) -> list[int]:
+    """Train the folds of a run that are not done yet, one after the other.
+
+    Args:
+        cache_dir: a cache made by ``ecgml prepare``.
+        run: the run folder (created; reused if it exists, with the same config).
+        config: the resolved config.
+        folds: only these folds (for one job per fold); ``None`` for all.
+        verbose: Keras's fit verbosity (1 progress bar, 2 a line per epoch, 0 none).
+
+    Returns:
+        The folds trained by this call.
+    """
+    cache, y, fold_of, wanted = open_run(cache_dir, run, config, folds)
+    run = Path(run)
     trained = []
     for fold in wanted:
         if is_done(run, fold):
@@ -391,6 +357,6 @@ def train_run(
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         done = train_fold(run, fold, cache, y, fold_of, config, verbose=verbose)
-        _update_manifest(run, cache, config, fold=fold, fold_info={"started": started, **done})
+        update_manifest(run, cache, config, fold=fold, fold_info={"started": started, **done})
         trained.append(fold)
     return trained

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import keras
 
@@ -14,6 +15,14 @@ def set_up(config: TrainingConfig) -> None:
     """Apply the seed, the mixed-precision policy and deterministic mode, before building."""
     keras.utils.set_random_seed(config.seed)
     keras.mixed_precision.set_global_policy(config.precision)
+    if config.compilation_cache and keras.backend.backend() == "jax":
+        import jax
+
+        folder = Path(config.compilation_cache).expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        jax.config.update("jax_compilation_cache_dir", str(folder))
+        # every step worth keeping: a fold's compiles take seconds, not the default's 1 s
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     if config.deterministic:
         backend = keras.backend.backend()
         if backend == "tensorflow":

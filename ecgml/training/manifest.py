@@ -1,0 +1,88 @@
+"""``manifest.json``: what a run was made with, updated safely by concurrent fold jobs.
+
+Fold jobs of one run may run side by side (``model_training.py --parallel-folds``,
+or a Slurm array): each update reads, changes and rewrites the file under an
+exclusive lock on ``manifest.json.lock``, and the rewrite is atomic, so no
+job's fold entry is lost and no reader sees half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from ecgml import __version__
+from ecgml.config import Config
+from ecgml.data.cache import Cache
+from ecgml.training.layout import MANIFEST
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one fold job at a time there
+    fcntl = None
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically: a reader sees the old file or the new one."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path.lock`` (blocking) while inside."""
+    if fcntl is None:
+        yield
+        return
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def update_manifest(
+    run: Path,
+    cache: Cache,
+    config: Config,
+    *,
+    class_names: Sequence[str] | None = None,
+    fold: int | None = None,
+    fold_info: dict[str, Any] | None = None,
+) -> None:
+    """Record versions, seed and cache in ``manifest.json``; also class names or a fold."""
+    path = Path(run) / MANIFEST
+    with locked(path):
+        if path.is_file():
+            manifest = json.loads(path.read_text())
+        else:
+            manifest = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "folds": {}}
+        manifest.update(
+            {
+                "ecgml_version": __version__,
+                "keras_version": keras.__version__,
+                "backend": keras.backend.backend(),
+                "numpy_version": np.__version__,
+                "python": platform.python_version(),
+                "machine": platform.platform(),
+                "task": config.task.name,
+                "seed": config.training.seed,
+                "cache": {"path": str(cache.path.resolve()), "id": cache.cache_id},
+            }
+        )
+        if class_names is not None:
+            manifest["class_names"] = list(class_names)
+        if fold is not None:
+            manifest["folds"].setdefault(str(fold), {}).update(fold_info or {})
+        write_json(path, manifest)
