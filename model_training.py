@@ -1,7 +1,7 @@
 """Five-fold training of the SE-ResNet on a prepared cache.
 
     python model_training.py --config configs/default.json --data CACHE_DIR --out result/RUN
-        [--fold K] [--epochs N] [--quiet]
+        [--fold K] [--epochs N] [--parallel-folds N [--gpus LIST]] [--quiet]
 
 Rerunning with the same --out skips finished folds and resumes an interrupted one.
 """

@@ -159,8 +159,11 @@ def train_fold(
     config: Config,
     *,
     verbose: int = 1,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, Any]:
-    """Train (or resume) one fold; returns what ``done.json`` records."""
+    """Train (or resume) one fold; returns what ``done.json`` records.
+
+    ``extra_callbacks`` run after ecgml's own (a benchmark's timers, say)."""
     t = config.training
     out = fold_dir(run, fold)
     out.mkdir(parents=True, exist_ok=True)
@@ -203,6 +206,7 @@ def train_fold(
         keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
         *_tensorboard(out / TENSORBOARD, fold, t.log_every_steps),
         checkpoint,
+        *extra_callbacks,
     ]
 
     with distribution_scope(t):
