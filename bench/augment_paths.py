@@ -65,6 +65,9 @@ def one_run(path: str, seed: int, args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="42,43,44")
+    parser.add_argument("--paths", default="host,step", help="some of host,step")
+    parser.add_argument("--note", default="", help="recorded with each row (what the code was)")
+    parser.add_argument("--append", action="store_true", help="add to --out's rows")
     parser.add_argument("--cache", type=Path, default=ROOT / "result/demo/cache")
     parser.add_argument("--test", type=Path, default=ROOT / "data/demo-test")
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/augment_paths")
@@ -72,15 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.cache / "meta.json").is_file() or not args.test.is_dir():
         parser.error("run `make demo` first: it writes the demo cache and test set")
-    rows = []
+    rows = json.loads(args.out.read_text())["rows"] if args.append else []
     for seed in (int(s) for s in args.seeds.split(",")):
-        for path in ("host", "step"):
-            rows.append(one_run(path, seed, args))
+        for path in args.paths.split(","):
+            rows.append({**one_run(path, seed, args), "note": args.note})
             print(json.dumps(rows[-1]), flush=True)
     summary = {}
-    for path in ("host", "step"):
-        mine = [r for r in rows if r["path"] == path]
-        summary[path] = {
+    for variant in sorted({(r["path"], r.get("note", "")) for r in rows}):
+        mine = [r for r in rows if (r["path"], r.get("note", "")) == variant]
+        summary[" ".join(v for v in variant if v)] = {
             key: {"mean": statistics.mean(r[key] for r in mine),
                   "sd": statistics.stdev(r[key] for r in mine) if len(mine) > 1 else None}
             for key in ("val_auroc_mean", "test_macro_auroc", "test_challenge_metric",

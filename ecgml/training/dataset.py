@@ -154,9 +154,11 @@ class CacheDataset(keras.utils.PyDataset):
             ``({"ecg": x, "copy": c[, "features": f]}, y)``; no host augmentation).
         device_rows: gather the windows from these rows on the device
             (``inputs="step"`` only); ``None`` reads the memory-mapped cache.
-        drop_remainder: serve only full batches (a fixed batch shape: one
-            compiled step); the records a shuffled epoch leaves over are served
-            in a later epoch's order. Ignored with fewer records than a batch.
+        full_batches: every batch has ``batch_size`` records (a fixed batch
+            shape: one compiled step): the last batch of an epoch is filled up
+            with records from the start of that epoch's order, so an epoch has
+            as many steps as before and serves every record. Ignored with fewer
+            records than a batch.
         **kwargs: ``PyDataset``'s ``workers``, ``use_multiprocessing``, ``max_queue_size``.
     """
 
@@ -180,7 +182,7 @@ class CacheDataset(keras.utils.PyDataset):
         features: np.ndarray | None = None,
         inputs: str = "model",
         device_rows: DeviceRows | None = None,
-        drop_remainder: bool = False,
+        full_batches: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -218,13 +220,11 @@ class CacheDataset(keras.utils.PyDataset):
         self._seed = seed
         self._epoch = 0
         self._order = np.arange(len(self.indices))
-        self.drop_remainder = drop_remainder and len(self.indices) >= batch_size
+        self.full_batches = full_batches and len(self.indices) >= batch_size
         if training:
             self.on_epoch_end()
 
     def __len__(self) -> int:
-        if self.drop_remainder:
-            return len(self.indices) // self.batch_size
         return -(-len(self.indices) // self.batch_size)
 
     def on_epoch_end(self) -> None:
@@ -234,7 +234,11 @@ class CacheDataset(keras.utils.PyDataset):
             self._epoch += 1
 
     def __getitem__(self, batch: int) -> tuple[Any, np.ndarray]:
-        positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
+        if self.full_batches:  # the last batch wraps round to the epoch's first records
+            span = np.arange(batch * self.batch_size, (batch + 1) * self.batch_size)
+            positions = self._order[span % len(self._order)]
+        else:
+            positions = self._order[batch * self.batch_size : (batch + 1) * self.batch_size]
         records = self.indices[positions]
         rng = np.random.default_rng((self._seed, self._epoch, batch))
         rows = self.rows[records]

@@ -4,8 +4,8 @@ With ``training.augment_in: "step"`` (the default) ``fit`` trains
 :func:`ecgml.training.augment.training_model`: the host serves whole cached
 windows, from rows held on the device (``training.device_data``) or read by
 prefetching threads, and the step crops and augments them. Training batches
-have one shape (the last partial batch of a shuffled epoch is left for a
-later epoch), so the step compiles once; validation serves every record, so
+have one shape (an epoch's last batch is filled up with records from the
+start of its order), so the step compiles once; validation serves every record, so
 its last batch compiles once more per process.
 """
 
@@ -98,7 +98,7 @@ def fold_data(
         how = (f"from the memory-mapped cache by {n} thread(s) ({nbytes / 2**30:.2f} GiB of "
                f"windows; device_data {t.device_data!r})")  # fmt: skip
     train_ds = CacheDataset(cache, train, training=True, is_copy=is_copy, seed=seed,
-                            inputs="step", drop_remainder=True, **common, **workers)  # fmt: skip
+                            inputs="step", full_batches=True, **common, **workers)  # fmt: skip
     val_ds = CacheDataset(cache, val, inputs="step", **common, **workers)
     return FoldData(train_ds, val_ds, f"input pipeline: windows {how}; augmented in the step")
 

@@ -145,10 +145,10 @@ def test_the_saved_fold_model_holds_no_augmentation(tmp_path):
 def test_device_rows_and_the_host_serve_the_same_batches(cache):
     idx = np.random.default_rng(0).permutation(N)[:100]
     kwargs = {"batch_size": 32, "training": True, "seed": 5, "inputs": "step",
-              "drop_remainder": True, "is_copy": np.arange(100) % 7 == 0}  # fmt: skip
+              "full_batches": True, "is_copy": np.arange(100) % 7 == 0}  # fmt: skip
     host = CacheDataset(cache, idx, **kwargs)
     device = CacheDataset(cache, idx, device_rows=DeviceRows(cache, idx, chunk_rows=40), **kwargs)
-    assert len(host) == len(device) == 3  # the last partial batch is left out
+    assert len(host) == len(device) == 4
     for _ in range(2):
         for k in range(len(host)):
             (a, ya), (b, yb) = host[k], device[k]
@@ -156,11 +156,33 @@ def test_device_rows_and_the_host_serve_the_same_batches(cache):
             np.testing.assert_array_equal(a["copy"], b["copy"])
             np.testing.assert_array_equal(ya, yb)
         host.on_epoch_end(), device.on_epoch_end()
-    served = np.concatenate([host[k][1] for k in range(len(host))])
-    assert len(served) == 96
+    batches = [host[k][0]["ecg"][:, 0, 0] for k in range(len(host))]
+    assert all(len(b) == 32 for b in batches)  # one shape: the last batch is filled up
+    first_of = np.concatenate(batches) - 1  # window values name their record: 1 + r + t/1000
+    np.testing.assert_array_equal(np.sort(np.unique(np.rint(first_of))), np.sort(idx))
+    np.testing.assert_array_equal(first_of[100:], first_of[:28])  # wrapped round
 
 
 def test_rows_not_on_the_device_are_refused(cache):
     rows = DeviceRows(cache, np.arange(10))
     with pytest.raises(KeyError, match="not on the device"):
         rows.take(np.array([3, 20]))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"augment_in": "gpu"}, "augment_in must be one of"),
+        ({"device_data": "yes"}, "device_data must be one of"),
+        ({"augment_in": "host", "device_data": "on"}, "numpy pipeline"),
+        ({"augment_in": "host", "amplitude_scale": 0.1}, "numpy pipeline"),
+        ({"amplitude_scale": 1.0}, "amplitude_scale"),
+        ({"steps_per_execution": 0}, "steps_per_execution"),
+        ({"device_data_gib": 0}, "device_data_gib"),
+    ],
+)
+def test_impossible_feed_settings_are_refused(fields, message):
+    from ecgml.training.config import TrainingConfig
+
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(**fields)

@@ -178,20 +178,20 @@ def test_manifest_names_the_classes(cache_dir, tmp_path):
 
 def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    real_write = fit._write_json
+    real_write = fit.write_json
 
     def crash_on_done(path, data):
         if path.name == "done.json":
             raise OSError("power cut")
         real_write(path, data)
 
-    monkeypatch.setattr(fit, "_write_json", crash_on_done)
+    monkeypatch.setattr(fit, "write_json", crash_on_done)
     with pytest.raises(OSError, match="power cut"):
         fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
     assert (run / "fold_0" / "model.keras").exists()
     assert not (run / "fold_0" / "done.json").exists()
 
-    monkeypatch.setattr(fit, "_write_json", real_write)
+    monkeypatch.setattr(fit, "write_json", real_write)
     assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
     assert (run / "fold_0" / "done.json").exists()
     assert {p.name for p in (run / "fold_0").iterdir()} == {
