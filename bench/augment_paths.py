@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +37,8 @@ def one_run(path: str, seed: int, args: argparse.Namespace) -> dict:
         base, training=dataclasses.replace(base.training, seed=seed, augment_in=path)
     )
     run = args.work / f"{path}-{seed}"
-    run.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(run, ignore_errors=True)  # trained afresh: a finished run would be skipped
+    run.mkdir(parents=True)
     save_config(config, run / "config.json")
     python = sys.executable
     started = time.perf_counter()
