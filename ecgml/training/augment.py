@@ -175,3 +175,8 @@ def fold_model_of(trainer: keras.Model) -> keras.Model:
     if len(inner) != 1:
         raise ValueError(f"{trainer.name} holds {len(inner)} models, expected one")
     return inner[0]
+
+
+def has_augment(model: keras.Model) -> bool:
+    """Whether ``model`` is a :func:`training_model` (an :class:`Augment` among its layers)."""
+    return any(isinstance(layer, Augment) for layer in model.layers)

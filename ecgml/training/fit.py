@@ -13,6 +13,7 @@ is written last: a fold without it is unfinished, and a rerun resumes it from
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import json
 import os
@@ -33,7 +34,7 @@ from ecgml.data.tabular import warn_notes_leak
 from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
 from ecgml.targets import get_target
-from ecgml.training.augment import fold_model_of
+from ecgml.training.augment import fold_model_of, has_augment
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint, TensorBoardLog
 from ecgml.training.compiling import compile_model, validation_scores
 from ecgml.training.dataset import oversample
@@ -176,6 +177,13 @@ def train_fold(
         idx, is_copy = oversample(train_idx, y[train_idx], t.oversample_min_count)
     tab = config.tabular
     features = cache.tabular(tab) if tab.enabled else None
+    resumed = None
+    if (out / STATE).is_file() and (out / LAST).is_file():  # the trainer, with its optimizer
+        resumed = keras.saving.load_model(out / LAST, safe_mode=True)
+        if t.augment_in == "step" and not has_augment(resumed):
+            # started before augmentation moved into the step: finish it the way it began
+            print(f"fold {fold}: resumed on the numpy pipeline it was started with")
+            t = dataclasses.replace(t, augment_in="host", device_data="off", amplitude_scale=0.0)
     data = fold_data(cache, t, idx, val_idx, labels=y, is_copy=is_copy, features=features,
                      seed=t.seed + fold)  # fmt: skip
     if fold == 0 or verbose:
@@ -211,7 +219,7 @@ def train_fold(
 
     with distribution_scope(t):
         if initial_epoch:  # the trainer, compiled, with its optimizer's state
-            fitted = keras.saving.load_model(out / LAST, safe_mode=True)
+            fitted = resumed
         else:
             model = build_model(
                 config.model,

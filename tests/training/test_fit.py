@@ -203,3 +203,29 @@ def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_pat
     with pytest.raises(ValueError, match="longer than the cache's windows"):
         fit.train_run(cache_dir, tmp_path / "run", config, verbose=0)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_fold_started_on_the_numpy_pipeline_resumes_on_it(cache_dir, tmp_path, monkeypatch):
+    """A fold interrupted under an ecgml from before augmentation moved into the step."""
+    run = tmp_path / "run"
+    step = dataclasses.replace(CONFIG, training=dataclasses.replace(CONFIG.training, epochs=3))
+    host = dataclasses.replace(step, training=dataclasses.replace(step.training, augment_in="host"))
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    real_fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks, **kw: real_fit(
+        self, *a, callbacks=[*callbacks, Interrupt()], **kw))  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        fit.train_run(cache_dir, run, host, folds=[0], verbose=0)
+    monkeypatch.setattr(keras.Model, "fit", real_fit)
+    (run / "config.json").unlink()  # its config had no augment_in: it reads as the default
+    fit.save_config(step, run / "config.json")
+    assert fit.train_run(cache_dir, run, step, folds=[0], verbose=0) == [0]
+    history = (run / "fold_0" / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]
+    model = keras.saving.load_model(run / "fold_0" / "model.keras", safe_mode=True)
+    assert model.input_shape == (None, 500, 12)
