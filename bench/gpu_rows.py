@@ -265,6 +265,7 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     changes = {"batch_size": batch, "epochs": epochs + 1, "early_stopping_patience": 0,
                "reduce_lr_patience": 0, "keep_epoch": "last", "n_folds": 5,
                "compilation_cache": ""}  # fmt: skip
+    ours = fit.TensorBoardLog
     if path == "old":
         changes |= {"augment_in": "host", "device_data": "off", "amplitude_scale": 0.0}
         fit.TensorBoardLog = lambda folder, every: keras.callbacks.TensorBoard(
@@ -274,7 +275,11 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     folds = np.arange(len(cache)) % 5
     timer = EpochTimer()
     run = work / f"run-{path}-{batch}"
-    fit.train_fold(run, 0, cache, cache.labels, folds, config, verbose=0, extra_callbacks=[timer])
+    try:
+        fit.train_fold(run, 0, cache, cache.labels, folds, config, verbose=0,
+                       extra_callbacks=[timer])  # fmt: skip
+    finally:  # the "new" row after it gets ecgml's own callback back
+        fit.TensorBoardLog = ours
     first, steady = timer.seconds[0], statistics.median(timer.seconds[1:])
     n_train, n_val = int((folds != 0).sum()), int((folds == 0).sum())
     best = keras.saving.load_model(run / "fold_0/model.keras")

@@ -74,10 +74,14 @@ def run_train(args: argparse.Namespace) -> int:
             config, training=dataclasses.replace(config.training, epochs=args.epochs)
         )
     failed = {}
+    if args.parallel_folds < 1:
+        raise ValueError(f"--parallel-folds must be at least 1, got {args.parallel_folds}")
     if args.parallel_folds > 1 or args.gpus:
         from ecgml.training.parallel import train_parallel
 
-        gpus = args.gpus.split(",") if args.gpus else None
+        gpus = [g.strip() for g in args.gpus.split(",")] if args.gpus else None
+        if gpus is not None and not all(gpus):
+            raise ValueError(f"--gpus takes comma-separated GPU ids, got {args.gpus!r}")
         trained, failed = train_parallel(args.data, args.out, config, n_jobs=args.parallel_folds,
                                          gpus=gpus, folds=args.fold)  # fmt: skip
     else:

@@ -45,6 +45,20 @@ def cache_dir(tmp_path_factory):
     return root / "cache"
 
 
+def interrupt_at_epoch_1(monkeypatch):
+    """Make ``fit`` raise KeyboardInterrupt as epoch 1 begins; returns the real ``fit``."""
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    real_fit = keras.Model.fit
+    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks, **kw: real_fit(
+        self, *a, callbacks=[*callbacks, Interrupt()], **kw))  # fmt: skip
+    return real_fit
+
+
 def test_a_run_leaves_what_thresholds_and_the_ensemble_need(cache_dir, tmp_path):
     run = tmp_path / "run"
     assert fit.train_run(cache_dir, run, CONFIG, verbose=0) == [0, 1, 2]
@@ -84,19 +98,7 @@ def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, mo
         }
     )
 
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt
-
-    real_fit = keras.Model.fit
-    monkeypatch.setattr(
-        keras.Model,
-        "fit",
-        lambda self, *a, callbacks, **kw: real_fit(
-            self, *a, callbacks=[*callbacks, Interrupt()], **kw
-        ),
-    )
+    real_fit = interrupt_at_epoch_1(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         fit.train_run(cache_dir, run, config, folds=[0], verbose=0)
     state = json.loads((run / "fold_0" / "state.json").read_text())
@@ -211,14 +213,7 @@ def test_a_fold_started_on_the_numpy_pipeline_resumes_on_it(cache_dir, tmp_path,
     step = dataclasses.replace(CONFIG, training=dataclasses.replace(CONFIG.training, epochs=3))
     host = dataclasses.replace(step, training=dataclasses.replace(step.training, augment_in="host"))
 
-    class Interrupt(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt
-
-    real_fit = keras.Model.fit
-    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks, **kw: real_fit(
-        self, *a, callbacks=[*callbacks, Interrupt()], **kw))  # fmt: skip
+    real_fit = interrupt_at_epoch_1(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         fit.train_run(cache_dir, run, host, folds=[0], verbose=0)
     monkeypatch.setattr(keras.Model, "fit", real_fit)
