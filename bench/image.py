@@ -163,8 +163,8 @@ def score(cache: Cache, y_score: np.ndarray) -> dict[str, Any]:
 
 def measure_speed(work: Path) -> dict[str, Any]:
     """``ecgml render`` of every cinc12 record at 100 DPI, into a new folder each time."""
-    from ecgml.printout.batch import render_records
     from ecgml.printout.render import PrintoutConfig
+    from ecgml.serve.printouts import render_records
 
     figures = {}
     for jobs in (1, 2):

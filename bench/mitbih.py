@@ -81,9 +81,9 @@ from ecgml.config import Config, TabularConfig, load_config
 from ecgml.data.beats import RR_FEATURES, rr_features
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.splits import standard_parts
-from ecgml.evaluation.decisions import one_hot_argmax
 from ecgml.evaluation.report import json_safe
 from ecgml.evaluation.scorers import get_scorer
+from ecgml.targets.decisions import one_hot_argmax
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "mitbih.json"

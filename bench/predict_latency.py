@@ -27,7 +27,7 @@ import keras
 import numpy as np
 
 from ecgml import __version__
-from ecgml.data.loading import load_for_prediction
+from ecgml.data.samples import load_for_prediction
 from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.registry import count_flops
 from ecgml.serve.predict import predict_records, read_summary

@@ -27,7 +27,7 @@ import dataclasses
 import json
 import typing
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
@@ -36,8 +36,8 @@ from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
 from ecgml.training.stack import StackConfig
 
-TARGETS = ("multilabel", "multiclass")
-SPLITS = ("folds", "standard", "predefined", "intra_patient")
+if TYPE_CHECKING:
+    from ecgml.task import Task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +73,9 @@ class TaskConfig:
             (:mod:`ecgml.training.crops`); ``None``: the centre crop.
         window_aggregate: how a record's crop and window scores combine:
             ``"mean"`` or ``"max"``.
+        samples: what one sample is (:mod:`ecgml.data.samples`): ``"windows"``,
+            ``"beats"`` or ``"images"``; ``None`` (a config written before the
+            field): inferred from ``preprocess``, and written out resolved.
     """
 
     name: str = "cinc2020"
@@ -84,19 +87,23 @@ class TaskConfig:
     split: str = "folds"
     window_stride: int | None = None
     window_aggregate: str = "mean"
+    samples: str | None = None
 
     def __post_init__(self) -> None:
         from ecgml.data.readers import READER_NAMES
+        from ecgml.data.samples import get_sample_kind
         from ecgml.evaluation.scorers import SCORER_NAMES
+        from ecgml.targets import get_target
+        from ecgml.training.splits import get_split
 
         if self.reader not in READER_NAMES:
             raise ValueError(f"reader must be one of {READER_NAMES}, got {self.reader!r}")
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {TARGETS}, got {self.target!r}")
+        get_target(self.target)
         if self.scorer not in SCORER_NAMES:
             raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {self.scorer!r}")
-        if self.split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
+        get_split(self.split)
+        if self.samples is not None:
+            get_sample_kind(self.samples)
         if self.window_stride is not None and self.window_stride < 1:
             raise ValueError(f"window_stride must be at least 1, got {self.window_stride}")
         if self.window_aggregate not in ("mean", "max"):
@@ -133,25 +140,33 @@ class Config:
         return self.tabular.baseline or self.stack.forest
 
     def __post_init__(self) -> None:
-        predefined = self.task.split == "predefined"
-        if predefined != (self.training.n_folds == 1):
-            raise ValueError(
-                "task.split 'predefined' trains one model: set training.n_folds to 1"
-                if predefined else
-                f"training.n_folds must be at least 2, got {self.training.n_folds}"
-            )  # fmt: skip
-        image = self.preprocess.image
-        if getattr(self.model, "architecture", "") == "mobilenet_v3":
-            if image is None:
-                raise ValueError("model mobilenet_v3 reads images: set preprocess.image")
-            if image.channels != self.model.channels:
-                raise ValueError(f"model.channels ({self.model.channels}) must equal "
-                                 f"preprocess.image.channels ({image.channels})")  # fmt: skip
-        if self.stack.forest and (image is not None or self.preprocess.beats):
-            raise ValueError("stack.forest reads record signals' hand-crafted features, not "
-                             "beats or images")  # fmt: skip
-        if image is not None and self.training.input_length is not None:
-            raise ValueError("an image task takes whole images: leave training.input_length unset")
+        from ecgml.data.samples import get_sample_kind, infer_sample_kind
+        from ecgml.training.splits import get_split
+
+        if self.task.samples is None:  # written out resolved, so saved runs say what they were
+            samples = infer_sample_kind(self.preprocess)
+            object.__setattr__(self, "task", dataclasses.replace(self.task, samples=samples))
+        get_split(self.task.split).check_folds(self.training.n_folds)
+        kind = get_sample_kind(self.task.samples)
+        kind.check(self)
+        reads = getattr(self.model, "inputs", "signals")
+        if reads != kind.inputs:
+            architecture = getattr(self.model, "architecture", "")
+            raise ValueError(f"model {architecture} reads {reads}; task.samples {kind.name!r} "
+                             f"gives {kind.inputs}")  # fmt: skip
+        if hasattr(self.model, "check_preprocess"):
+            self.model.check_preprocess(self.preprocess)
+
+    def resolve(self) -> Task:
+        """The task this config describes (:class:`ecgml.task.Task`): its reader, sample
+        kind, target kind, split and scorer, built once per config."""
+        task = self.__dict__.get("_task")
+        if task is None:
+            from ecgml.task import Task
+
+            task = Task.of(self)
+            object.__setattr__(self, "_task", task)
+        return task
 
 
 def _freeze(value: Any) -> Any:

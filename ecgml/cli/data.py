@@ -97,6 +97,7 @@ def run_prepare(args: argparse.Namespace) -> int:
         reader=config.task.reader,
         reader_options=config.task.reader_options,
         baseline=config.baseline_features,
+        samples=config.task.samples,
         progress=not args.no_progress,
     )
     n_warned = len({w["record_id"] for w in report["warnings"]})
@@ -121,7 +122,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     from ecgml.config import load_config
     from ecgml.printout import PrintoutConfig
-    from ecgml.printout.batch import MANIFEST, render_records
+    from ecgml.serve.printouts import MANIFEST, render_records
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
@@ -132,7 +133,7 @@ def run_render(args: argparse.Namespace) -> int:
              if v is not None}  # fmt: skip
     printout = dataclasses.replace(printout, **given, seed=args.seed,
                                    variation=args.variation or printout.variation)  # fmt: skip
-    reader = config.task.make_reader() if args.config else None
+    reader = config.resolve().reader if args.config else None
     report = render_records(args.data_dirs, args.out, printout, reader=reader, jobs=args.jobs,
                             progress=not args.no_progress)  # fmt: skip
     rate = report["printouts_per_second"]

@@ -29,18 +29,19 @@ def run_modelbuild(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.data.labels import LabelEncoder
     from ecgml.models.registry import build_model, count_flops
-    from ecgml.targets import get_target
 
     if args.out is not None and args.out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras, got {args.out}")
     config = load_config(args.config)
     n_classes = LabelEncoder.from_config(config.labels).n_classes
+    task = config.resolve()
+    rows, columns = task.samples.row_shape(config.preprocess)
     model = build_model(
         config.model,
         n_classes=n_classes,
-        input_length=config.training.input_length or config.preprocess.row_shape[0],
-        n_leads=config.preprocess.row_shape[1],
-        activation=get_target(config.task.target).activation,
+        input_length=config.training.input_length or rows,
+        n_leads=columns,
+        activation=task.target.activation,
     )
     flops = count_flops(model)
     signal_shape = model.input_shape[1:]

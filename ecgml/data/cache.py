@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,11 +23,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ecgml import __version__
-from ecgml.data.beats import RR_FEATURES, rr_features
+from ecgml.data.cache_files import Writer, compact, recover_compaction
 from ecgml.data.cache_reader import (
     FORMAT_VERSION,
     INDEX,
-    INDEX_COLUMNS,
     LABELS,
     META,
     REPORT,
@@ -37,12 +35,13 @@ from ecgml.data.cache_reader import (
     read_index,
 )
 from ecgml.data.labels import LabelConfig, LabelEncoder
-from ecgml.data.loading import load_record
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.data.records import RecordError
 from ecgml.data.readers import Reader, get_reader
+from ecgml.data.records import RecordError
+from ecgml.data.samples import SampleKind, sample_kind_of
 from ecgml.data.sources import FoundRecord
 from ecgml.data.tabular import record_columns
+from ecgml.files import atomic_write
 
 __all__ = ["REPORT", "Cache", "prepare_cache", "write_cache_arrays", "write_labels"]
 
@@ -61,17 +60,11 @@ def _config_hash(config: PreprocessConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def _process(task: tuple[str, PreprocessConfig, Reader, bool]) -> dict[str, Any]:
+def _process(task: tuple[str, PreprocessConfig, Reader, bool, SampleKind]) -> dict[str, Any]:
     """Worker: one record to windows, or to the reason it was skipped."""
-    path, config, reader, baseline = task
+    path, config, reader, baseline, kind = task
     try:
-        prepared = load_record(path, config, reader)
+        prepared = kind.load(path, config, reader)
     except RecordError as exc:
         return {"ok": False, "reason": exc.problem}
     header = prepared.header
@@ -85,18 +78,11 @@ def _process(task: tuple[str, PreprocessConfig, Reader, bool]) -> dict[str, Any]
         "warnings": "; ".join(prepared.warnings),
         **record_columns(header, first, config.fs, config.leads, baseline=baseline),
     }
-    beats = None
-    if prepared.beat_samples is not None:
-        samples = prepared.beat_samples
-        rr = (
-            rr_features(samples, header.fs) if len(samples) >= 2
-            else np.full((len(samples), len(RR_FEATURES)), np.nan, np.float32)
-        )  # fmt: skip
-        beats = (samples, prepared.beat_labels, rr)
-    return {"ok": True, "windows": prepared.windows, "meta": meta, "beats": beats}
+    return {"ok": True, "windows": prepared.windows, "meta": meta,
+            "samples": kind.sample_columns(prepared)}  # fmt: skip
 
 
-def _imap(tasks: list[tuple[str, PreprocessConfig, Reader, bool]], jobs: int) -> Iterable[dict[str, Any]]:
+def _imap(tasks: list[tuple], jobs: int) -> Iterable[dict[str, Any]]:
     if jobs <= 1:
         yield from map(_process, tasks)
         return
@@ -104,91 +90,10 @@ def _imap(tasks: list[tuple[str, PreprocessConfig, Reader, bool]], jobs: int) ->
         yield from pool.map(_process, tasks, chunksize=4)
 
 
-class _Writer:
-    """Appends windows to ``signals.f32`` and checkpoints the index."""
-
-    def __init__(self, out: Path, shape: tuple[int, int]) -> None:
-        self.out = out
-        self.row_bytes = int(np.prod(shape)) * 4
-        path = out / SIGNALS
-        path.touch()
-        self.n_rows = path.stat().st_size // self.row_bytes
-        self.file = open(path, "r+b")  # noqa: SIM115 -- closed in close()
-        self.file.truncate(self.n_rows * self.row_bytes)  # drop a torn last row
-        self.file.seek(0, os.SEEK_END)
-
-    def append(self, windows: np.ndarray) -> int:
-        row = self.n_rows
-        self.file.write(np.ascontiguousarray(windows, dtype=np.float32).tobytes())
-        self.n_rows += windows.shape[0]
-        return row
-
-    def checkpoint(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        extra = sorted({key for row in rows for key in row} - set(INDEX_COLUMNS))
-        index = pd.DataFrame(rows, columns=[*INDEX_COLUMNS, *extra])
-        _atomic_write(self.out / INDEX, lambda p: index.to_csv(p, index=False))
-        return index
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def _beat_rows(
-    record_row: dict[str, Any], samples: np.ndarray, labels: tuple[str, ...], rr: np.ndarray
-) -> list[dict[str, Any]]:
-    """One index row per beat of a record whose beat windows start at ``record_row["row"]``,
-    with the beat's RR features (:data:`~ecgml.data.beats.RR_FEATURES`) as columns."""
-    rid, first = record_row["record_id"], record_row["row"]
-    patient = record_row["patient_id"] or rid
-    return [
-        {**record_row, "record_id": f"{rid}:{int(s)}", "patient_id": patient, "dx": label,
-         "row": first + k, "n_windows": 1, "sample": int(s),
-         **{name: round(float(v), 5) for name, v in zip(RR_FEATURES, rr[k], strict=True)}}  # fmt: skip
-        for k, (s, label) in enumerate(zip(samples, labels, strict=True))
-    ]
-
-
-def _compact(out: Path, index: pd.DataFrame, shape: tuple[int, int]) -> pd.DataFrame:
-    """Rewrite ``signals.f32`` with only the rows the index references.
-
-    Two-phase: the new signals and the new index are written beside the old
-    ones, then renamed, signals first. :func:`_recover_compaction` finishes or
-    undoes a compaction that a crash interrupted.
-    """
-    old = np.memmap(out / SIGNALS, dtype=np.float32, mode="r").reshape(-1, *shape)
-    new_rows = np.zeros(len(index), dtype=np.int64)
-    with open(out / (SIGNALS + ".tmp"), "wb") as f:
-        row = 0
-        for i, (start, count) in enumerate(zip(index["row"], index["n_windows"], strict=True)):
-            f.write(np.ascontiguousarray(old[start : start + count]).tobytes())
-            new_rows[i] = row
-            row += count
-        f.flush()
-        os.fsync(f.fileno())
-    del old
-    index = index.assign(row=new_rows)
-    _atomic_write(out / (INDEX + ".compact"), lambda p: index.to_csv(p, index=False))
-    os.replace(out / (SIGNALS + ".tmp"), out / SIGNALS)
-    os.replace(out / (INDEX + ".compact"), out / INDEX)
-    return index
-
-
-def _recover_compaction(out: Path) -> None:
-    """Finish or undo a compaction that stopped half-way."""
-    signals_tmp, index_compact = out / (SIGNALS + ".tmp"), out / (INDEX + ".compact")
-    if signals_tmp.exists():  # the old signals are still in place: undo
-        signals_tmp.unlink()
-        index_compact.unlink(missing_ok=True)
-    elif index_compact.exists():  # the new signals are in place: finish
-        os.replace(index_compact, out / INDEX)
-
-
 def _load_previous(
-    out: Path, preprocess: PreprocessConfig, reader: Reader, baseline: bool
+    out: Path, preprocess: PreprocessConfig, reader: Reader, baseline: bool, kind: SampleKind
 ) -> pd.DataFrame | None:
-    _recover_compaction(out)
+    recover_compaction(out)
     meta_path, index_path = out / META, out / INDEX
     if not (meta_path.is_file() and index_path.is_file() and (out / SIGNALS).is_file()):
         return None
@@ -209,8 +114,9 @@ def _load_previous(
         (out / SIGNALS).unlink()
         return None
     index = read_index(index_path)
-    if preprocess.beats and not set(RR_FEATURES) <= set(index.columns):
-        print(f"the beat cache in {out} has no RR-feature columns (an older ecgml): rebuilding it")
+    stale = kind.stale_index(index)
+    if stale:
+        print(f"{stale} in {out}: rebuilding it")
         (out / SIGNALS).unlink()
         return None
     return index
@@ -240,9 +146,12 @@ def _write_meta(
     complete: bool,
     reader_options: dict[str, Any] | None = None,
     baseline: bool = False,
+    samples: str | None = None,
 ) -> None:
     encoder = LabelEncoder.from_config(labels)
-    row_bytes = int(np.prod(preprocess.row_shape)) * 4
+    kind = sample_kind_of(preprocess, samples)
+    shape = kind.row_shape(preprocess)
+    row_bytes = int(np.prod(shape)) * 4
     signals = out / SIGNALS
     meta = {
         "format_version": FORMAT_VERSION,
@@ -252,18 +161,19 @@ def _write_meta(
         "reader_options": reader_options or {},
         "tabular_columns": TABULAR_COLUMNS,
         "baseline": baseline,
+        "samples": kind.name,
         "preprocess": dataclasses.asdict(preprocess),
         "labels": dataclasses.asdict(labels),
         "preprocess_hash": _config_hash(preprocess),
         "shape": [
             signals.stat().st_size // row_bytes if signals.exists() else 0,
-            *preprocess.row_shape,
+            *shape,
         ],
         "class_names": list(encoder.class_names),
         "abbreviations": list(encoder.abbreviations),
         "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    _atomic_write(out / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
+    atomic_write(out / META, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
 def write_labels(out: Path, index: pd.DataFrame, labels: LabelConfig) -> np.ndarray:
@@ -275,7 +185,7 @@ def write_labels(out: Path, index: pd.DataFrame, labels: LabelConfig) -> np.ndar
         with open(path, "wb") as f:  # a file object: np.save would append ".npy" to a path
             np.save(f, y)
 
-    _atomic_write(out / LABELS, save)
+    atomic_write(out / LABELS, save)
     return y
 
 
@@ -290,6 +200,7 @@ def prepare_cache(
     reader: str = "cinc2020",
     reader_options: dict[str, Any] | None = None,
     baseline: bool = False,
+    samples: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Build or update a cache from folders of records.
@@ -312,11 +223,13 @@ def prepare_cache(
             reads the records; a cache made by another reader is rebuilt.
         reader_options: the reader's options (``task.reader_options``); a cache
             read with other options is rebuilt.
+        samples: the sample kind (:mod:`ecgml.data.samples`, ``task.samples``);
+            ``None``: the one ``preprocess`` implies.
         baseline: also cache each record's hand-crafted features
             (:mod:`ecgml.baseline`) for a run's tabular input (``tabular.baseline``);
             a cache made with the other setting is rebuilt.
 
-    With ``preprocess.window_policy == "beats"`` every labelled beat is a row of
+    With beat samples every labelled beat is a row of
     the index (``record_id`` ``RECORD:SAMPLE``, ``sample`` its R peak, ``dx`` its
     label, ``patient_id`` its record's patient, and its RR features as columns),
     so that folds, training and scoring treat beats as samples and keep a
@@ -328,14 +241,16 @@ def prepare_cache(
     """
     preprocess = preprocess or PreprocessConfig()
     labels = labels or LabelConfig()
-    if baseline and (preprocess.beats or preprocess.image is not None):
-        raise ValueError("baseline features are for record signals, not beat or image caches")
+    kind = sample_kind_of(preprocess, samples)
+    if baseline and not kind.hand_crafted:
+        raise ValueError("baseline features are for record signals, not beat or image "
+                         f"caches (these samples are {kind.name})")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     source = get_reader(reader, reader_options)
     found = source.find(data_dirs)
-    previous = _load_previous(out, preprocess, source, baseline)
+    previous = _load_previous(out, preprocess, source, baseline, kind)
     reusable: dict[tuple[str, str], list[dict[str, Any]]] = {}
     if previous is not None:
         for row in previous.to_dict("records"):
@@ -354,13 +269,13 @@ def prepare_cache(
 
     rows = [row for r in kept for row in reusable.get((str(r.path), r.fingerprint), [])]
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
-    shape = preprocess.row_shape
-    writer = _Writer(out, shape)
+    shape = kind.row_shape(preprocess)
+    writer = Writer(out, shape)
     # written first, so that an interrupted run resumes
     _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options,
-                baseline=baseline)
+                baseline=baseline, samples=kind.name)
     last_checkpoint = time.time()
-    tasks = [(str(r.path), preprocess, source, baseline) for r in todo]
+    tasks = [(str(r.path), preprocess, source, baseline, kind) for r in todo]
     results = _imap(tasks, jobs)
     bar = tqdm(total=len(todo), desc="prepare", unit="rec", disable=not progress)
     n_new = 0
@@ -380,10 +295,7 @@ def prepare_cache(
                 "row": writer.append(windows), "n_windows": windows.shape[0],
                 "fingerprint": rec.fingerprint, "sample": -1,
             }  # fmt: skip
-            if result["beats"] is None:
-                rows.append(row)
-            else:
-                rows.extend(_beat_rows(row, *result["beats"]))
+            rows.extend(kind.index_rows(row, result["samples"]))
             if time.time() - last_checkpoint > _CHECKPOINT_SECONDS:
                 writer.checkpoint(rows)
                 last_checkpoint = time.time()
@@ -395,13 +307,13 @@ def prepare_cache(
 
     garbage = writer.n_rows - int(index["n_windows"].sum())  # rows no index line references
     if garbage > _COMPACT_GARBAGE_FRACTION * max(writer.n_rows, 1):
-        index = _compact(out, index, shape)
+        index = compact(out, index, shape)
     if patient_map:  # otherwise the last checkpoint (or the compaction) wrote this index
         index = _apply_patient_map(index, Path(patient_map))
-        _atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
+        atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     y = write_labels(out, index, labels)
     _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options,
-                baseline=baseline)
+                baseline=baseline, samples=kind.name)
 
     warned = index[index["warnings"] != ""]
     report = {
@@ -410,7 +322,8 @@ def prepare_cache(
         "found": len(found),
         "cached": len(index),
         "records": int(index["path"].nunique()),
-        "beats": len(index) if preprocess.beats else None,
+        "samples": kind.name,
+        "beats": None if kind.per_record else len(index),
         "new": n_new,
         "unchanged": len(kept) - len(todo),
         "removed": 0 if previous is None else len(set(previous["path"]) - set(index["path"])),
@@ -421,7 +334,7 @@ def prepare_cache(
         "jobs": jobs,
         "reader": reader,
     }
-    _atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+    atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     return report
 
 
@@ -450,8 +363,8 @@ def write_cache_arrays(
     out.mkdir(parents=True, exist_ok=True)
     if (out / META).exists():
         raise ValueError(f"{out} already holds a cache")
-    shape = preprocess.row_shape
-    writer = _Writer(out, shape)
+    shape = sample_kind_of(preprocess).row_shape(preprocess)
+    writer = Writer(out, shape)
     rows: list[dict[str, Any]] = []
     try:
         for windows, dx in chunks:

@@ -13,15 +13,10 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ecgml.printout.render import PrintoutConfig, render_printout
-
-if TYPE_CHECKING:
-    from ecgml.data.records import Record
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # The header of a model image's page: the paper speed and gain only. The record's
@@ -121,17 +116,3 @@ def render_renderings(
                                header_lines=MODEL_HEADER)  # fmt: skip
         out[k] = to_model_image(page, config)
     return out
-
-
-def record_images(record: Record, config: ImageConfig) -> np.ndarray:
-    """A record's model images: an image file's one image, or a signal record's
-    ``config.renderings`` printouts.
-
-    Raises:
-        ValueError: a signal that cannot be drawn.
-    """
-    if record.image is not None:
-        return to_model_image(record.image, config)[None]
-    header = record.header
-    return render_renderings(record.signal, header.fs, header.lead_names, config,
-                             record_id=header.record_id)  # fmt: skip

@@ -61,8 +61,6 @@ class PreprocessConfig:
     def __post_init__(self) -> None:
         if isinstance(self.image, dict):
             object.__setattr__(self, "image", ImageConfig(**self.image))
-        if self.image is not None and self.window_policy == "beats":
-            raise ValueError("an image task takes one sample per record, not beats")
         if self.window_policy not in WINDOW_POLICIES:
             raise ValueError(
                 f"window_policy must be one of {WINDOW_POLICIES}, got {self.window_policy!r}"
@@ -87,19 +85,6 @@ class PreprocessConfig:
         if len(set(name.lower() for name in self.leads)) != len(self.leads):
             raise ValueError(f"leads contains a name twice: {self.leads}")
 
-
-    @property
-    def beats(self) -> bool:
-        """One sample per annotated beat rather than per record."""
-        return self.window_policy == "beats"
-
-    @property
-    def row_shape(self) -> tuple[int, int]:
-        """The shape of one cached window: ``(window, n_leads)`` for signals,
-        ``(height, width * channels)`` for images."""
-        if self.image is not None:
-            return self.image.row_shape
-        return self.window, len(self.leads)
 
 
 def reorder_leads(

@@ -9,7 +9,9 @@ that the header addresses as format 16 with a 24-byte offset. Plain WFDB
     #Sex: Male
     #Dx: 164889003,59118001      (SNOMED-CT codes; early 2020 files: "#Dx: RBBB")
 
-This is the only module that imports ``wfdb``.
+This is the only module that imports ``wfdb``. The types it gives
+(:class:`Record`, :class:`RecordHeader`, :class:`RecordError`) live in
+:mod:`ecgml.data.record_types`, and are importable from here too.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.io
@@ -31,92 +31,12 @@ import wfdb.processing
 
 from ecgml.data.labels import normalise_dx
 from ecgml.data.preprocess import resample
+from ecgml.data.record_types import Annotations, Record, RecordError, RecordHeader
 
 # Bytes before the data in a MATLAB v4 file holding one int16 matrix named "val".
 _MAT_V4_OFFSET = 24
 _DETECT_MAX_FS, _DETECT_FS = 500.0, 250.0
 _UNIT_SCALE_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
-
-
-class RecordError(ValueError):
-    """A record that cannot be used, with the record and the problem named."""
-
-    def __init__(self, record: str, problem: str) -> None:
-        super().__init__(f"record {record}: {problem}")
-        self.record = record
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class RecordHeader:
-    """What a record's header says.
-
-    Attributes:
-        record_id: the record name (header file name without ``.hea``).
-        path: the header file.
-        fs: sampling rate in Hz.
-        n_samples: samples per lead.
-        lead_names: lead names as written in the header.
-        units: physical unit of each lead, as written.
-        signal_files: signal file names, relative to the header's folder.
-        age: age in years, ``None`` where unknown.
-        sex: ``"Male"``, ``"Female"`` or ``None`` where unknown.
-        dx: diagnosis codes, text labels already mapped to SNOMED codes.
-        comments: every ``key: value`` header comment, raw.
-        height: height in cm, ``None`` where unknown (a ``#Height:`` comment, or
-            the reader's metadata table).
-        weight: weight in kg, ``None`` where unknown (``#Weight:``).
-        notes: free text about the recording (PTB-XL's ``report``; a
-            ``#Notes:`` comment), ``""`` where there is none.
-    """
-
-    record_id: str
-    path: Path
-    fs: float
-    n_samples: int
-    lead_names: tuple[str, ...]
-    units: tuple[str, ...]
-    signal_files: tuple[str, ...]
-    age: float | None
-    sex: str | None
-    dx: tuple[str, ...]
-    comments: dict[str, str]
-    height: float | None = None
-    weight: float | None = None
-    notes: str = ""
-
-
-@dataclass(frozen=True)
-class Annotations:
-    """Beat (and other) annotations of a record, in time order.
-
-    Attributes:
-        sample: int64, the annotated sample of each annotation (for a beat, its
-            R peak), at the record's rate.
-        symbol: the annotation code of each (``"N"``, ``"V"``, ``"+"``, ...).
-    """
-
-    sample: np.ndarray
-    symbol: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Record:
-    """A header and its signal.
-
-    Attributes:
-        header: the parsed header.
-        signal: float32 array, shape ``(n_samples, n_leads)``, in millivolts,
-            leads in header order.
-        annotations: beat annotations where the reader reads them, else ``None``.
-        image: for a record that is an image file (reader ``images``), the
-            decoded image (a Pillow image) and an empty signal; else ``None``.
-    """
-
-    header: RecordHeader
-    signal: np.ndarray
-    annotations: Annotations | None = None
-    image: Any = None
 
 
 def _parse_comments(comments: Sequence[str]) -> dict[str, str]:

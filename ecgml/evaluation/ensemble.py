@@ -1,7 +1,7 @@
 """The five fold models of a run as one classifier.
 
 Each fold model scores a record. How the scores become decisions depends on
-the task's target kind (:mod:`ecgml.targets`, :mod:`ecgml.evaluation.decisions`):
+the task's target kind (:mod:`ecgml.targets`, :mod:`ecgml.targets.decisions`):
 for multi-label runs each fold's own thresholds decide for that fold and a
 majority vote combines them; for multi-class runs the argmax of the mean fold
 probability decides.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,60 +23,26 @@ from tqdm import tqdm
 from ecgml.config import Config
 from ecgml.data.cache_reader import Cache
 from ecgml.data.labels import LabelEncoder
-from ecgml.data.loading import prepare_signal
-from ecgml.data.tabular import baseline_values, column_names, metadata_row, tabular_matrix
-from ecgml.evaluation.decisions import VOTE_RULES, vote, votes_needed
+from ecgml.data.loading import PreparedRecord
+from ecgml.data.records import RecordError
+from ecgml.data.tabular import (
+    baseline_values,
+    column_names,
+    header_metadata,
+    metadata_row,
+    tabular_matrix,
+)
+from ecgml.evaluation.prediction import Prediction, predict_members
 from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
 from ecgml.models.fusion import signal_input_length
-from ecgml.targets import Target, get_target
+from ecgml.targets import Target
+from ecgml.targets.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.training.crops import aggregate, crop_starts, predict_cached
 from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
 from ecgml.training.stack import FOREST_INPUT, STACK, Stack
 
 __all__ = ["VOTE_RULES", "Ensemble", "Prediction", "vote", "votes_needed"]
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The ensemble's answer for one recording.
-
-    Attributes:
-        class_names: class codes (SNOMED-CT), in output order.
-        abbreviations: their short names.
-        y_score: mean fold probability per class, shape ``(n_classes,)``.
-        y_pred: the ensemble's 0/1 decisions, same shape.
-        fold_scores: each member's probabilities, shape ``(n_models, n_classes)``.
-        n_windows: windows the recording was cut into (their scores are averaged).
-        warnings: what was adapted on the way (missing leads zero-filled, padding).
-    """
-
-    class_names: tuple[str, ...]
-    abbreviations: tuple[str, ...]
-    y_score: np.ndarray
-    y_pred: np.ndarray
-    fold_scores: np.ndarray
-    n_windows: int
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def decided(self) -> list[str]:
-        """Abbreviations of the decided classes."""
-        return [a for a, p in zip(self.abbreviations, self.y_pred, strict=True) if p]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form: decided classes, then every class with its numbers."""
-        return {
-            "decided": self.decided,
-            "n_windows": self.n_windows,
-            "warnings": list(self.warnings),
-            "classes": [
-                {"code": c, "abbreviation": a, "probability": round(float(p), 6),
-                 "decision": int(d), "fold_probabilities": [round(float(f), 6) for f in fs]}
-                for c, a, p, d, fs in zip(self.class_names, self.abbreviations, self.y_score,
-                                          self.y_pred, self.fold_scores.T, strict=True)
-            ],
-        }  # fmt: skip
 
 
 class Ensemble:
@@ -110,7 +75,8 @@ class Ensemble:
         self.stacks = list(stacks)
         self.folds, self.models = list(folds), list(models)
         self.threshold_info = list(threshold_info)
-        self.target: Target = get_target(config.task.target)
+        self.task = config.resolve()
+        self.target: Target = self.task.target
         self.thresholds = (
             np.array([t["thresholds"] for t in threshold_info], dtype=np.float64)
             if self.target.needs_thresholds else None
@@ -126,7 +92,7 @@ class Ensemble:
         """
         run = Path(run)
         config, encoder, fold_ids = run_info(run)
-        needs_thresholds = get_target(config.task.target).needs_thresholds
+        needs_thresholds = config.resolve().target.needs_thresholds
         wanted = list(range(len(fold_ids))) if folds is None else list(folds)
         problems = [
             f"fold {k} is not finished" if not is_done(run, k)
@@ -241,7 +207,7 @@ class Ensemble:
         (:func:`ecgml.data.loading.prepare_signal`): leads matched by name,
         resampled, filtered, cut into windows whose probabilities are averaged.
         The run's target kind turns the fold scores into decisions and combines
-        them under ``rule`` (:mod:`ecgml.evaluation.decisions`).
+        them under ``rule`` (:mod:`ecgml.targets.decisions`).
 
         Args:
             signal: shape ``(n_samples, n_leads)``, millivolts.
@@ -260,27 +226,68 @@ class Ensemble:
             ValueError: the recording does not fit (wrong shape, too short, a
                 missing lead), named in the message; or the run classifies beats.
         """
-        if self.config.preprocess.beats:
-            raise ValueError(
-                f"run {self.run} classifies beats, not recordings: use 'ecgml predict' "
-                "or ecgml.serve.predict_beats.predict_beat_records"
+        try:
+            windows, warnings = self.task.samples.prepare_signal(
+                signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
             )
-        windows, warnings = prepare_signal(
-            signal, fs, lead_names, self.config.preprocess, missing_leads=missing_leads
-        )
-        fold_scores = self.predict_windows(
-            [windows], features=self.record_tabular(windows, metadata), metadata=[metadata]
-        )
+        except ValueError as exc:
+            raise ValueError(f"run {self.run}: {exc}") from None
+        prepared = PreparedRecord(header=None, windows=windows, warnings=warnings, signal=signal)
+        return self.predict_prepared([prepared], metadata=[metadata], rule=rule,
+                                     min_votes=min_votes)[0]  # fmt: skip
+
+    def record_metadata(
+        self, prepared: PreparedRecord, given: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A recording's metadata as training saw it: the task's reader's
+        (:meth:`~ecgml.data.readers.Reader.metadata`; PTB-XL's from its table), else its
+        header's, with the fields in ``given`` in their place."""
+        header = prepared.header
+        try:
+            meta = self.task.reader.metadata(header.path)
+        except (RecordError, OSError, ValueError):
+            meta = header_metadata(header)
+        return {**meta, **(given or {})}
+
+    def predict_prepared(
+        self,
+        prepared: Sequence[PreparedRecord],
+        *,
+        metadata: Sequence[dict[str, Any] | None] | None = None,
+        rule: str | None = None,
+        min_votes: int | None = None,
+    ) -> list[Prediction]:
+        """The one prediction path of records that :meth:`predict`, ``ecgml predict``
+        and the web app share: prepared records (their sample kind's
+        :meth:`~ecgml.data.samples.SampleKind.read_for_prediction`) to predictions.
+
+        Args:
+            prepared: the records.
+            metadata: per record, for a run with a tabular input or a stacked forest;
+                ``None``: :meth:`record_metadata` of each.
+            rule, min_votes: as :meth:`predict`.
+
+        Raises:
+            ValueError: bad metadata for the tabular input.
+        """
+        if metadata is None and (self.feature_names or self.stacks):
+            metadata = [self.record_metadata(p) for p in prepared]
+        features = None
+        if self.feature_names:  # the same tabular input as training
+            rows = [
+                self.record_tabular(p.windows, m) for p, m in zip(prepared, metadata, strict=True)
+            ]
+            features = np.concatenate(rows)
+        fold_scores = self.predict_windows([p.windows for p in prepared], features=features,
+                                           metadata=metadata)  # fmt: skip
         y_pred, y_score = self.decide(fold_scores, rule=rule, min_votes=min_votes)
-        return Prediction(
-            class_names=tuple(self.class_names),
-            abbreviations=tuple(self.abbreviations),
-            y_score=y_score[0],
-            y_pred=y_pred[0],
-            fold_scores=fold_scores[:, 0],
-            n_windows=len(windows),
-            warnings=warnings,
-        )
+        votes = self.fold_decisions(fold_scores).sum(axis=0)
+        return [
+            Prediction(class_names=tuple(self.class_names), abbreviations=tuple(self.abbreviations),
+                       y_score=y_score[i], y_pred=y_pred[i], fold_scores=fold_scores[:, i],
+                       n_windows=len(p.windows), warnings=p.warnings, votes=votes[i])
+            for i, p in enumerate(prepared)
+        ]  # fmt: skip
 
     def decide(
         self, fold_scores: np.ndarray, *, rule: str | None = None, min_votes: int | None = None
@@ -350,33 +357,7 @@ class Ensemble:
                 f"the models take the tabular input {list(self.feature_names)}; got "
                 f"{'none' if features is None else features.shape}"
             )
-        n = len(x)
-        # Padding to whole batches, or below one batch to a power of two, keeps the
-        # input shapes few, so each model's predict step is traced a few times at
-        # most, while one short recording does not pay for a whole batch.
-        size = batch_size if n >= batch_size else min(batch_size, 1 << (n - 1).bit_length())
-        pad = -n % size
-        if pad:
-            x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
-            if features is not None:
-                features = np.concatenate([features, np.zeros((pad, features.shape[1]),
-                                                              dtype=features.dtype)])  # fmt: skip
-
-        def batch(i: int):
-            if features is None:
-                return x[i : i + size]
-            return {"ecg": x[i : i + size], "features": features[i : i + size].astype(np.float32)}
-
-        # predict_on_batch skips predict()'s per-call set-up (data adapter, iterator,
-        # callbacks), which costs more than the model itself for one recording.
-        return np.stack(
-            [
-                np.concatenate(
-                    [np.asarray(m.predict_on_batch(batch(i))) for i in range(0, len(x), size)]
-                )[:n]
-                for m in self.models
-            ]
-        ).astype(np.float32)
+        return predict_members(self.models, x, batch_size=batch_size, features=features)
 
     def predict_cache(
         self,

@@ -6,7 +6,6 @@ pyplot's global state and interactive backends are never touched.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +18,8 @@ from sklearn.metrics import (
     roc_auc_score,
     roc_curve,
 )
+
+from ecgml.files import atomic_write
 
 
 def plot_history(history_csv: str | Path, out_png: str | Path, *, title: str = "") -> None:
@@ -77,9 +78,7 @@ def plot_losses(histories: dict[int, str | Path], out_png: str | Path, *, title:
     fig.suptitle(title or "training (solid) and validation (dashed) loss per fold")
     fig.tight_layout()
     # fold jobs running side by side each redraw this: a reader sees a whole file
-    tmp = Path(out_png).with_name(f"{Path(out_png).stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    os.replace(tmp, out_png)
+    atomic_write(out_png, lambda tmp: fig.savefig(tmp, dpi=100))
     return drawn
 
 
@@ -190,6 +189,16 @@ def plot_confusion_matrix(
     ax.set_xlabel("decided", fontsize=9)
     ax.set_ylabel("label", fontsize=9)
     _finish(fig, title, out_png)
+
+
+def plot_confusion(
+    kind: str, y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str],
+    out_png: str | Path, *, title: str = "",
+) -> None:  # fmt: skip
+    """The confusion plot a target kind asks for (:attr:`ecgml.targets.Target.confusion`):
+    ``"grid"`` or ``"matrix"``."""
+    draw = {"grid": plot_confusion_grid, "matrix": plot_confusion_matrix}[kind]
+    draw(y_true, y_pred, names, out_png, title=title)
 
 
 def _finish(fig: Figure, title: str, out_png: str | Path) -> None:

@@ -32,13 +32,11 @@ import numpy as np
 
 from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
-from ecgml.data.splits import standard_parts
 from ecgml.evaluation import plots
 from ecgml.evaluation.beat_tables import write_beat_tables
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
 from ecgml.evaluation.report import json_safe
-from ecgml.evaluation.scorers import get_scorer
 
 SCORE = "score.json"
 
@@ -64,20 +62,18 @@ def _open_test_data(
                 "pass the folder of records instead, or prepare it with the run's config"
             )
         return cache, skipped
-    if all_windows and not preprocess.beats:
-        preprocess = dataclasses.replace(preprocess, window_policy="all")
+    task = ensemble.task
+    preprocess = task.samples.test_preprocess(preprocess, all_windows)
     report = prepare_cache(
         [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
-        reader=ensemble.config.task.reader,
-        reader_options=ensemble.config.task.reader_options,
+        reader=task.reader.name, reader_options=task.reader.options, samples=task.samples.name,
         baseline=ensemble.config.baseline_features, progress=progress,
     )  # fmt: skip
     return Cache(out / "cache"), report["skipped"]
 
 
 def _check_reader(cache: Cache, ensemble: Ensemble) -> None:
-    task = ensemble.config.task
-    reader = task.make_reader()
+    task, reader = ensemble.config.task, ensemble.task.reader
     if (cache.reader, cache.reader_options) != (reader.name, reader.options):
         raise ValueError(
             f"cache {cache.path} was read by the {cache.reader!r} reader with options "
@@ -107,7 +103,7 @@ def evaluate_on_data(
         data: a cache made by ``ecgml prepare``, or a folder of records (prepared
             into ``out/cache`` with the run's settings).
         out: the output folder (created).
-        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.decisions`);
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.targets.decisions`);
             ``None`` for the run's target kind's default.
         min_votes: multi-label votes needed under ``"majority"``; default a strict
             majority.
@@ -131,16 +127,12 @@ def evaluate_on_data(
     started = time.time()
     run, data, out = Path(run), Path(data), Path(out)
     ensemble = Ensemble.load(run)
-    target, task = ensemble.target, ensemble.config.task
-    rule = target.rule(rule)
+    target, task, resolved = ensemble.target, ensemble.config.task, ensemble.task
     n_models = len(ensemble.folds)
-    if min_votes is not None and not target.needs_thresholds:
-        raise ValueError(f"min_votes applies to multilabel runs; {run} is {target.kind}")
-    if min_votes is not None and not 1 <= min_votes <= n_models:
-        raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+    rule = target.check_options(rule, min_votes, n_models, run=run)
     if all_windows is None:
         all_windows = task.all_windows
-    scorer = get_scorer(task.scorer)
+    scorer = resolved.scorer
     if not scorer.uses_weights:
         weights, weights_source = None, None
     # Checked before anything is written: a bad option costs no preparing or predicting.
@@ -150,10 +142,8 @@ def evaluate_on_data(
     )
     _check_reader(cache, ensemble)
     n_training_part = 0
-    if task.split in ("standard", "predefined"):
-        parts = standard_parts(cache.index, task.make_reader(),
-                               predefined=task.split == "predefined")  # fmt: skip
-        test = parts == "test"
+    test = resolved.split.held_out(cache.index, resolved.reader)
+    if test is not None:
         n_training_part = int((~test).sum())
         cache = cache.subset(test)
         if progress:
@@ -182,7 +172,7 @@ def evaluate_on_data(
     models["ensemble"] = evaluate(y_score, y_pred)
     # beats are resampled with their patient (or record), never one by one
     groups = None
-    if ensemble.config.preprocess.beats:
+    if not resolved.samples.per_record:
         index = cache.index
         groups = [p or path for p, path in zip(index["patient_id"].fillna("").astype(str),
                                                index["path"].astype(str), strict=True)]  # fmt: skip
@@ -195,7 +185,7 @@ def evaluate_on_data(
     models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
 
     record_ids = cache.index["record_id"].tolist()
-    if ensemble.config.preprocess.beats:
+    if resolved.samples.predicts == "beats":
         write_beat_tables(out / "beats", cache.index, y_score, y_pred, abbreviations)
     else:
         outputs = out / "outputs"
@@ -213,11 +203,11 @@ def evaluate_on_data(
     title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
     plots.plot_roc_grid(y_true, y_score, labels, out / "roc.png", title=title)
     plots.plot_pr_grid(y_true, y_score, labels, out / "pr.png", title=title)
-    target.plot_confusion(y_true, y_pred, labels, out / "confusion.png", title=title)
+    plots.plot_confusion(target.confusion, y_true, y_pred, labels, out / "confusion.png",
+                         title=title)  # fmt: skip
 
     manifest_path = run / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    needed = votes_needed(len(ensemble.folds), min_votes)
     thresholds = None
     if target.needs_thresholds:
         members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
@@ -253,9 +243,7 @@ def evaluate_on_data(
             "sources": cache.index["source"].value_counts().to_dict(),
         },
         "ensemble": {
-            "rule": rule,
-            "min_votes": needed if rule == "majority" and target.needs_thresholds else None,
-            "decision": target.describe(n_models, rule, min_votes),
+            **target.report(n_models, rule, min_votes),
             "score": "mean of the fold models' probabilities",
             "all_windows": all_windows,
             "crops": crops,

@@ -9,7 +9,6 @@ against the run's ``folds.json``; a file holding any other record is refused.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from ecgml.config import Config, config_from_dict
 from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
 from ecgml.evaluation.thresholds import ThresholdOptimizer
-from ecgml.targets import get_target
+from ecgml.files import write_json
 from ecgml.training.layout import CONFIG, FOLDS, PREDICTIONS, THRESHOLDS, fold_dir, is_done
 
 
@@ -81,7 +80,7 @@ def fit_run_thresholds(
     """
     run = Path(run)
     config, encoder, fold_ids = run_info(run)
-    if not get_target(config.task.target).needs_thresholds:
+    if not config.resolve().target.needs_thresholds:
         return []
     class_names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
     wanted = range(len(fold_ids)) if folds is None else folds
@@ -126,8 +125,6 @@ def fit_run_thresholds(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         path = fold_dir(run, fold) / THRESHOLDS
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
-        os.replace(tmp, path)
+        write_json(path, result, indent=1)
         written.append(result)
     return written

@@ -1,12 +1,15 @@
 """Model configuration (the ``model`` section of a config file).
 
 Each architecture has its own frozen dataclass, picked by the section's
-``architecture`` field (:func:`model_config_class`).
+``architecture`` field (:func:`model_config_class`). A config class says what
+its model reads in ``inputs`` (``"signals"``, the default, or ``"images"``),
+which must be what the task's sample kind gives (:mod:`ecgml.data.samples`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 HEADS = ("gap", "flatten")
 
@@ -214,12 +217,21 @@ class MobileNetConfig:
             different network than training did.
     """
 
+    inputs: ClassVar[str] = "images"
+
     architecture: str = "mobilenet_v3"
     channels: int = 1
     alpha: float = 1.0
     minimalistic: bool = True
     dropout: float = 0.2
     bn_momentum: float = 0.9
+
+    def check_preprocess(self, preprocess) -> None:
+        """Raises ValueError when the task's images have other channels than the model."""
+        if preprocess.image.channels != self.channels:
+            channels = preprocess.image.channels
+            raise ValueError(f"model.channels ({self.channels}) must equal "
+                             f"preprocess.image.channels ({channels})")  # fmt: skip
 
     def __post_init__(self) -> None:
         if self.architecture != "mobilenet_v3":

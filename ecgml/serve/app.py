@@ -26,17 +26,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
-from ecgml.data.loading import min_seconds, prepare_signal
-from ecgml.data.records import RecordError, read_record
+from ecgml.data.loading import PreparedRecord
+from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
-from ecgml.data.tabular import METADATA, header_metadata
-from ecgml.evaluation.ensemble import Ensemble, Prediction
-from ecgml.serve.beats_view import ANNOTATION, KEEP_RECORDS, StripStore, analyse_beats, strip
+from ecgml.data.tabular import METADATA
+from ecgml.evaluation.ensemble import Ensemble
+from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, analyse_beats, strip
 from ecgml.serve.uploads import ARRAY_SUFFIXES, UploadError, stage_uploads
 
 APP_DPI = 100  # the printout shown for each record: an A4 page of 1169 x 827 pixels
@@ -53,7 +52,7 @@ def _printout_png(signal, fs: float, lead_names, record_id: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _array_record(path: Path, form, leads) -> Any:
+def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> PreparedRecord:
     """An uploaded ``.npy`` (time by lead, in the model's lead order) or ``.csv`` file
     as a record, at the rate of the form's ``fs`` field.
 
@@ -68,7 +67,14 @@ def _array_record(path: Path, form, leads) -> Any:
     if not fs > 0:
         raise UploadError(f"{path.name}: an array needs its sampling rate in Hz (field fs), "
                           f"got {text!r}")  # fmt: skip
-    return read_signal_file(path, path.stem, fs=fs, leads=leads)
+    record = read_signal_file(path, path.stem, fs=fs, leads=leads)
+    header = record.header
+    try:
+        windows, warnings = samples.prepare_signal(record.signal, header.fs, header.lead_names,
+                                                   pre, missing_leads=missing_leads)  # fmt: skip
+    except ValueError as exc:
+        raise RecordError(header.record_id, str(exc)) from exc
+    return PreparedRecord(header=header, windows=windows, warnings=warnings, signal=record.signal)
 
 
 def create_app(
@@ -84,7 +90,7 @@ def create_app(
         run: a trained run folder whose folds have thresholds.
         max_upload_mb: the largest request accepted, in MB (also the cap on
             unpacked zips).
-        missing_leads: ``"error"`` or ``"zero"`` (:func:`ecgml.data.loading.prepare_signal`).
+        missing_leads: ``"error"`` or ``"zero"`` (:func:`ecgml.data.samples.prepare_signal`).
         ensemble: an already loaded ensemble of ``run``.
     """
     ensemble = ensemble or Ensemble.load(run)
@@ -94,8 +100,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_bytes
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
-    store = StripStore() if pre.beats else None
-    reader = ensemble.config.task.make_reader()
+    samples, reader = ensemble.task.samples, ensemble.task.reader
+    beats = samples.predicts == "beats"
+    store = StripStore() if beats else None
     names = [
         " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
     ]
@@ -109,10 +116,10 @@ def create_app(
             "leads": list(pre.leads),
             "fs": pre.fs,
             "window_seconds": pre.window / pre.fs,
-            "min_seconds": min_seconds(pre),
+            "min_seconds": samples.min_seconds(pre),
             "missing_leads": missing_leads,
         },
-        "beats": pre.beats,
+        "beats": beats,
         # a tabular run's metadata fields (from the form, else the header)
         "metadata": list(ensemble.config.tabular.metadata),
         "notes": bool(ensemble.config.tabular.notes),
@@ -128,9 +135,9 @@ def create_app(
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
             headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
-                                    companions=(ANNOTATION,) if pre.beats else (),
-                                    arrays=not pre.beats)  # fmt: skip
-            if pre.beats:
+                                    companions=samples.upload_companions,
+                                    arrays=samples.upload_arrays)  # fmt: skip
+            if beats:
                 records, errors = analyse_beats(headers, ensemble, lock,
                                                 store if with_plots else None)  # fmt: skip
                 if not records:
@@ -140,46 +147,34 @@ def create_app(
             ready, errors = [], []
             for header in headers:
                 try:
-                    array = header.suffix.lower() in ARRAY_SUFFIXES
-                    record = (_array_record(header, request.form, pre.leads) if array
-                              else read_record(header))  # fmt: skip
-                    windows, warnings = prepare_signal(
-                        record.signal, record.header.fs, record.header.lead_names, pre,
-                        missing_leads=missing_leads,
-                    )  # fmt: skip
+                    if header.suffix.lower() in ARRAY_SUFFIXES:
+                        prepared = _array_record(header, request.form, pre.leads, samples, pre,
+                                                 missing_leads)  # fmt: skip
+                    else:
+                        prepared = samples.read_for_prediction(
+                            header, pre, reader=reader, missing_leads=missing_leads
+                        )
                 except RecordError as exc:
                     errors.append({"record": exc.record, "error": str(exc)})
                 except ValueError as exc:
                     errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
                 else:
-                    ready.append((record, windows, warnings))
-        if not ready:
-            raise UploadError("; ".join(e["error"] for e in errors), status=422)
-        features = None
-        given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
-        given = {k: v for k, v in given.items() if v}
-        metadata = [{**header_metadata(r.header), **given} for r, _, _ in ready]
-        if ensemble.feature_names:
-            try:
-                features = np.concatenate([
-                    ensemble.record_tabular(w, meta) for (_, w, _), meta in zip(ready, metadata,
-                                                                                strict=True)
-                ])  # fmt: skip
-            except ValueError as exc:
-                raise UploadError(f"metadata: {exc}") from None
-        with lock:
-            fold_scores = ensemble.predict_windows([w for _, w, _ in ready], features=features,
-                                                   metadata=metadata)  # fmt: skip
-        y_pred, y_score = ensemble.decide(fold_scores)
-        votes = ensemble.fold_decisions(fold_scores).sum(axis=0)
+                    ready.append(prepared)
+            if not ready:
+                raise UploadError("; ".join(e["error"] for e in errors), status=422)
+            # the reader's metadata, as ecgml predict and training take it, read while the
+            # upload is on disk; what the form gives takes its place
+            given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
+            given = {k: v for k, v in given.items() if v}
+            metadata = [ensemble.record_metadata(p, given) for p in ready]
+        try:
+            with lock:
+                predictions = ensemble.predict_prepared(ready, metadata=metadata)
+        except ValueError as exc:
+            raise UploadError(f"metadata: {exc}") from None
         records = []
-        for i, (record, windows, warnings) in enumerate(ready):
-            header = record.header
-            prediction = Prediction(
-                class_names=ensemble.class_names, abbreviations=ensemble.abbreviations,
-                y_score=y_score[i], y_pred=y_pred[i], fold_scores=fold_scores[:, i],
-                n_windows=len(windows), warnings=warnings,
-            )  # fmt: skip
+        for prepared, prediction in zip(ready, predictions, strict=True):
+            header = prepared.header
             result = {
                 "record": header.record_id,
                 "fs": header.fs,
@@ -187,10 +182,11 @@ def create_app(
                 "leads": list(header.lead_names),
                 **prediction.to_dict(),
             }
-            for entry, name, n_votes in zip(result["classes"], names, votes[i], strict=True):
+            for entry, name, n_votes in zip(result["classes"], names, prediction.votes,
+                                            strict=True):  # fmt: skip
                 entry["name"], entry["votes"] = name, int(n_votes)
             if with_plots:
-                result["plot_png"] = _printout_png(record.signal, header.fs, header.lead_names,
+                result["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
                                                    header.record_id)  # fmt: skip
             records.append(result)
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}

@@ -38,8 +38,7 @@ import keras
 import numpy as np
 
 from ecgml import __version__
-from ecgml.data.loading import min_seconds
-from ecgml.evaluation.ensemble import Ensemble, votes_needed
+from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.fusion import with_tabular
 from ecgml.models.registry import build_model
 from ecgml.serve.model_card import (
@@ -264,12 +263,13 @@ def export_run(
     if score is not None and not Path(score).is_file():
         raise FileNotFoundError(f"score file not found: {score}")
     ensemble = ensemble or Ensemble.load(run)
-    pre = ensemble.config.preprocess
-    if pre.beats or pre.image is not None or ensemble.config.tabular.features:
+    samples = ensemble.task.samples
+    if not samples.exports or ensemble.config.tabular.features:
+        what = f"a run of {samples.name}" if not samples.exports else "a run of cache columns"
         raise ValueError(
-            f"run {run} is a beat run, an image run or takes cache columns as its tabular "
-            "input; export writes whole-record runs, whose tabular input (metadata, baseline "
-            "features, notes) a service can compute, and does not take such runs yet"
+            f"run {run} is {what} as its input; export writes whole-record signal runs, whose "
+            "tabular input (metadata, baseline features, notes) a service can compute, and "
+            "does not take such runs yet"
         )
     if ensemble.stacks:
         raise ValueError(
@@ -295,21 +295,7 @@ def export_run(
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     n_models = len(ensemble.folds)
     target = ensemble.target
-    if target.needs_thresholds:
-        needed = votes_needed(n_models)
-        decision = {
-            "rule": f"majority: a class is decided when at least {needed} of the {n_models} "
-            "fold models reach their own threshold (probability >= threshold)",
-            "min_votes": needed,
-            "thresholds": ensemble.thresholds.tolist(),
-            "fallback_classes": {
-                f"fold_{k}": t["fallback_classes"]
-                for k, t in zip(ensemble.folds, ensemble.threshold_info, strict=True)
-            },
-        }
-    else:
-        decision = {"rule": target.describe(n_models) + ": one class per record",
-                    "min_votes": None, "thresholds": None}  # fmt: skip
+    decision = target.card(ensemble.folds, ensemble.thresholds, ensemble.threshold_info)
     card = {
         "name": f"ecgml ensemble of {run.resolve().name}",
         "ecgml_version": __version__,
@@ -321,7 +307,7 @@ def export_run(
             "name": INPUT_NAME,
             "shape": ["batch", ensemble.input_length, len(pre.leads)],
             "dtype": "float32",
-            "units": getattr(ensemble.config.task.make_reader(), "units", "mV"),
+            "units": getattr(ensemble.task.reader, "units", "mV"),
             "fs": pre.fs,
             "samples": ensemble.input_length,
             "seconds": ensemble.input_length / pre.fs,
@@ -329,7 +315,7 @@ def export_run(
             "preprocessing": preprocessing_text(pre),
             "long_records": long_records_text(ensemble),
             "short_records": "zero-pad at the end to one window",
-            "min_seconds": min_seconds(pre),
+            "min_seconds": samples.min_seconds(pre),
         },
         "tabular_input": tabular_card(ensemble),
         "output": {

@@ -22,34 +22,32 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from ecgml import __version__
-from ecgml.data.images import IMAGE_SUFFIXES
-from ecgml.data.loading import (
-    PreparedRecord,
-    load_for_prediction,
-    load_image_for_prediction,
-    min_seconds,
-)
+from ecgml.data.loading import PreparedRecord
 from ecgml.data.readers import Reader
 from ecgml.data.records import RecordError
+from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble, votes_needed
+from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
 from ecgml.serve.predict_beats import predict_beat_records
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
 
 def find_inputs(
-    inputs: Sequence[str | Path], *, images: bool = False, reader: Reader | None = None
+    inputs: Sequence[str | Path],
+    *,
+    suffixes: Sequence[str] = (),
+    reader: Reader | None = None,
 ) -> list[Path]:
     """Header paths for what the user named: folders (walked recursively), ``.hea``
-    files, or record paths without an extension; with ``images``, PNG and JPEG
-    files too (named, or in the folders). Where the run's ``reader`` finds records
+    files, or record paths without an extension; files with the sample kind's
+    other ``suffixes`` too (an image run's PNG and JPEG files, named or in the
+    folders). Where the run's ``reader`` finds records
     its own way (a label table's folder or file,
     :meth:`~ecgml.data.readers.Reader.find_inputs`), the files it names.
 
@@ -63,11 +61,10 @@ def find_inputs(
             headers += own
         elif item.is_dir():
             headers += [r.path for r in find_records([item])]
-            if images:
+            if suffixes:
                 headers += sorted(p.resolve() for p in item.rglob("*")
-                                  if p.suffix.lower() in IMAGE_SUFFIXES)  # fmt: skip
-        elif item.is_file() and (item.suffix == ".hea" or (
-                images and item.suffix.lower() in IMAGE_SUFFIXES)):  # fmt: skip
+                                  if p.suffix.lower() in suffixes)  # fmt: skip
+        elif item.is_file() and (item.suffix == ".hea" or item.suffix.lower() in suffixes):
             headers.append(item.resolve())
         elif item.with_suffix(".hea").is_file():
             headers.append(item.with_suffix(".hea").resolve())
@@ -83,16 +80,13 @@ PRINTOUTS = "printouts"
 
 
 def _read(
-    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str, reader: Reader
+    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str, samples: SampleKind
 ) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
-    pre = ensemble.config.preprocess
+    pre, reader = ensemble.config.preprocess, ensemble.task.reader
     for path in headers:
         try:
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                yield path, load_image_for_prediction(path, pre), None
-            else:
-                yield path, load_for_prediction(path, pre, missing_leads=missing_leads,
-                                                reader=reader), None  # fmt: skip
+            yield path, samples.read_for_prediction(path, pre, reader=reader,
+                                                    missing_leads=missing_leads), None  # fmt: skip
         except RecordError as exc:
             yield path, None, exc.problem
 
@@ -118,7 +112,7 @@ def predict_records(
         inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`); for
             an image run, PNG and JPEG files too (scans, classified as they are).
         out: the output folder (created).
-        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.evaluation.decisions`);
+        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.targets.decisions`);
             ``None`` for the run's target kind's default.
         min_votes: multi-label votes needed under ``"majority"``; default a strict
             majority.
@@ -147,19 +141,14 @@ def predict_records(
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = time.time()
     ensemble = ensemble or Ensemble.load(run)
-    reader = ensemble.config.task.make_reader()
-    headers = find_inputs(inputs, images=ensemble.config.preprocess.image is not None,
-                          reader=reader)  # fmt: skip
+    reader, samples = ensemble.task.reader, ensemble.task.samples
+    headers = find_inputs(inputs, suffixes=samples.input_suffixes, reader=reader)
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
-    rule = ensemble.target.rule(rule)
     n_models = len(ensemble.folds)
-    if min_votes is not None and not ensemble.target.needs_thresholds:
-        raise ValueError(f"min_votes applies to multilabel runs; {run} is {ensemble.target.kind}")
-    if min_votes is not None and not 1 <= min_votes <= n_models:
-        raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+    rule = ensemble.target.check_options(rule, min_votes, n_models, run=run)
     out = Path(out)
-    if ensemble.config.preprocess.beats:
+    if samples.predicts == "beats":
         if missing_leads != "error":
             raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
         report = predict_beat_records(ensemble, headers, out, rule=rule,
@@ -174,38 +163,26 @@ def predict_records(
     pending: list[tuple[Path, PreparedRecord]] = []
 
     def flush() -> None:
-        features = None
-        metadata = (  # as training saw it, for the models or forests that read it
-            [reader.metadata(path) for path, _ in pending]
-            if ensemble.feature_names or ensemble.stacks else None
-        )  # fmt: skip
-        if ensemble.feature_names:  # the same tabular input as training, from the reader
-            features = np.concatenate([
-                ensemble.record_tabular(p.windows, meta)
-                for (_, p), meta in zip(pending, metadata, strict=True)
-            ])  # fmt: skip
-        fold_scores = ensemble.predict_windows([p.windows for _, p in pending], features=features,
-                                               metadata=metadata)  # fmt: skip
-        y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
-        for i, (path, prepared) in enumerate(pending):
+        predictions = ensemble.predict_prepared([p for _, p in pending], rule=rule,
+                                                min_votes=min_votes)  # fmt: skip
+        for (path, prepared), prediction in zip(pending, predictions, strict=True):
             rid = prepared.header.record_id
             write_output_file(out / "outputs" / f"{rid}.csv", rid, codes,
-                              y_pred[i, source], y_score[i, source])  # fmt: skip
+                              prediction.y_pred[source], prediction.y_score[source])  # fmt: skip
             rows.append({
                 "record": rid, "path": str(path), "status": "predicted",
-                "decided": " ".join(a for a, d in zip(ensemble.abbreviations, y_pred[i],
-                                                       strict=True) if d),
+                "decided": " ".join(prediction.decided),
                 "n_windows": len(prepared.windows),
                 "seconds": (round(prepared.header.n_samples / prepared.header.fs, 3)
                             if prepared.header.fs else None),  # an image file has no length
                 "fs": prepared.header.fs, "note": "; ".join(prepared.warnings),
                 **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
-                                                                y_score[i], strict=True)},
+                                                                prediction.y_score, strict=True)},
             })  # fmt: skip
         pending.clear()
 
     bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
-    for path, prepared, problem in _read(headers, ensemble, missing_leads, reader):
+    for path, prepared, problem in _read(headers, ensemble, missing_leads, samples):
         rid = prepared.header.record_id if prepared is not None else reader.record_id_at(path)
         if problem is None and rid in seen:
             problem = f"record id {rid} already predicted from {seen[rid]}; outputs are named by id"
@@ -237,12 +214,7 @@ def predict_records(
         "n_skipped": len(skipped),
         "skipped": skipped,
         "ensemble": {
-            "rule": rule,
-            "decision": ensemble.target.describe(n_models, rule, min_votes),
-            "min_votes": (
-                votes_needed(n_models, min_votes)
-                if rule == "majority" and ensemble.target.needs_thresholds else None
-            ),
+            **ensemble.target.report(n_models, rule, min_votes),
             "thresholds": (
                 ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
             ),
@@ -252,7 +224,7 @@ def predict_records(
             "missing_leads": missing_leads,
             "fs": ensemble.config.preprocess.fs,
             "window_seconds": ensemble.config.preprocess.window / ensemble.config.preprocess.fs,
-            "min_seconds": min_seconds(ensemble.config.preprocess),
+            "min_seconds": samples.min_seconds(ensemble.config.preprocess),
             "long_records": "every window predicted, probabilities averaged",
             "short_records": "zero-padded to one window",
         },
@@ -269,7 +241,7 @@ def predict_records(
 
 def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) -> dict[str, Any]:
     """Draw every record's printout into ``out/printouts`` and note it in ``predict.json``."""
-    from ecgml.printout.batch import render_paths
+    from ecgml.serve.printouts import render_paths
 
     failed = render_paths([h for h in headers if h.suffix == ".hea"], out / PRINTOUTS)
     report = report | {"printouts": PRINTOUTS, "printouts_failed": failed}

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from ecgml.files import atomic_write, write_json
+
 LAST, BEST, STATE = "last.keras", "best.keras", "state.json"
 
 
 def atomic_save(model: keras.Model, path: Path) -> None:
     """Save a ``.keras`` file so that a reader sees the old or the new file, never half of one."""
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, model.save)
 
 
 class FoldCheckpoint(keras.callbacks.Callback):
@@ -106,9 +105,7 @@ class FoldCheckpoint(keras.callbacks.Callback):
                 for name, cb in self.stateful.items()
             },
         }
-        tmp = self.folder / (STATE + ".tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n")
-        os.replace(tmp, self.folder / STATE)
+        write_json(self.folder / STATE, state)
 
 
 def _plain(value: Any) -> Any:

@@ -9,7 +9,6 @@ from ecgml.config import Config
 from ecgml.data.cache import Cache
 from ecgml.metrics import MacroAUROC
 from ecgml.optimizers import RAdam
-from ecgml.targets import get_target
 from ecgml.training.crops import predict_cached
 from ecgml.training.schedules import OneCycle
 
@@ -52,7 +51,7 @@ def compile_model(
             min_lr=t.min_lr,
             layer_lr_scale=layer_lr_scale,
         )
-    loss = get_target(config.task.target).make_loss(t, y_train)
+    loss = config.resolve().target.make_loss(t, y_train)
     # macro AUROC over the classes the validation fold has positives of
     auroc = MacroAUROC((y_val.sum(axis=0) > 0).astype("float32"))
     model.compile(optimizer=optimizer, loss=loss, metrics=[auroc], jit_compile=t.jit_compile,

@@ -16,7 +16,6 @@ import csv
 import dataclasses
 import importlib.util
 import json
-import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -29,22 +28,17 @@ import numpy as np
 from ecgml.config import Config, config_from_dict, save_config
 from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
-from ecgml.data.splits import standard_parts
 from ecgml.data.tabular import warn_notes_leak
+from ecgml.files import atomic_write, write_json
 from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
-from ecgml.targets import get_target
 from ecgml.training.augment import fold_model_of, has_augment
 from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint, TensorBoardLog
 from ecgml.training.compiling import compile_model, validation_scores
 from ecgml.training.dataset import oversample
 from ecgml.training.folds import (
-    HELD_OUT,
-    TRAIN_ONLY,
-    UNUSED,
     in_training,
     load_folds,
-    make_folds,
     save_folds,
 )
 from ecgml.training.layout import (
@@ -57,7 +51,7 @@ from ecgml.training.layout import (
     fold_dir,
     is_done,
 )
-from ecgml.training.manifest import update_manifest, write_json
+from ecgml.training.manifest import update_manifest
 from ecgml.training.pipeline import fold_data, trainer
 from ecgml.training.runtime import distribution_scope, set_up
 from ecgml.training.stack import FOREST_INPUT, STACK, Stack
@@ -81,7 +75,7 @@ def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
     encoder = LabelEncoder.from_config(config.labels)
     codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
     y = encoder.encode_many(codes)
-    get_target(config.task.target).check_labels(y, where=f"cache {cache.path}")
+    config.resolve().target.check_labels(y, where=f"cache {cache.path}")
     return y, encoder
 
 
@@ -90,43 +84,11 @@ def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray
     record_ids = list(cache.index["record_id"])
     if path.is_file():
         return load_folds(path, record_ids)
-    task = config.task
-    groups = np.asarray(cache.index["patient_id"], dtype=object)
-    if task.split == "intra_patient":  # leaks by design: for comparison only
-        groups[:] = ""
-    folds = np.full(len(y), UNUSED, dtype=np.int64)
-    if task.split == "predefined":  # one fold: the source's own train / validation / test
-        parts = standard_parts(cache.index, task.make_reader(), predefined=True)
-        folds[parts == "test"], folds[parts == "train"] = HELD_OUT, TRAIN_ONLY
-        folds[parts == "validation"] = 0
-        for part in ("train", "validation"):
-            if not (parts == part).any():
-                raise ValueError(f"no record of cache {cache.path} is in the {part} part of the "
-                                 "predefined split")  # fmt: skip
-        save_folds(path, record_ids, folds, cache_id=cache.cache_id, split=task.split,
-                   grouped_by_patient=False)  # fmt: skip
-        return folds
-    if task.split == "standard":
-        parts = standard_parts(cache.index, task.make_reader())
-        folds[parts == "test"] = HELD_OUT
-        train = parts == "train"
-        if not train.any():
-            raise ValueError(f"no record of cache {cache.path} is in the standard training part")
-    else:
-        train = np.ones(len(y), dtype=bool)
-    folds[train] = make_folds(
-        y[train], n_folds=config.training.n_folds, seed=config.training.seed,
-        groups=list(groups[train]),
-    )  # fmt: skip
-    save_folds(
-        path,
-        record_ids,
-        folds,
-        seed=config.training.seed,
-        cache_id=cache.cache_id,
-        split=task.split,
-        grouped_by_patient=bool(any(groups[train])),
-    )
+    task = config.resolve()
+    t = config.training
+    folds, info = task.split.assign(cache.index, y, task.reader, n_folds=t.n_folds, seed=t.seed,
+                                    where=f"cache {cache.path}")  # fmt: skip
+    save_folds(path, record_ids, folds, **info, cache_id=cache.cache_id, split=task.split.name)
     return folds
 
 
@@ -226,7 +188,7 @@ def train_fold(
                 n_classes=y.shape[1],
                 input_length=train_ds.input_length,
                 n_leads=cache.signals.shape[2],
-                activation=get_target(config.task.target).activation,
+                activation=config.resolve().target.activation,
             )
             if features is not None:  # filled and standardised with the training rows only
                 mean, variance = training_statistics(features[train_idx])
@@ -266,14 +228,10 @@ def train_fold(
         stacked = {"deep_score": y_score, "stack_weights": stack.weights_}
         y_score = stack.combine(y_score, x[val_idx])
     record_ids = cache.index["record_id"].to_numpy()[val_idx]
-    tmp = out / (PREDICTIONS + ".tmp.npz")
-    np.savez(tmp, record_ids=record_ids.astype(str), y_true=y[val_idx], y_score=y_score,
-             **stacked)  # fmt: skip
-    os.replace(tmp, out / PREDICTIONS)
+    arrays = {"record_ids": record_ids.astype(str), "y_true": y[val_idx], "y_score": y_score}
+    atomic_write(out / PREDICTIONS, lambda tmp: np.savez(tmp, **arrays, **stacked))
     # A copy, not a rename: until done.json exists, a rerun needs best.keras.
-    tmp = out / (MODEL + ".tmp.keras")
-    shutil.copyfile(out / BEST, tmp)
-    os.replace(tmp, out / MODEL)
+    atomic_write(out / MODEL, lambda tmp: shutil.copyfile(out / BEST, tmp))
     done = {
         "fold": fold,
         "best_epoch": checkpoint.best_epoch,
@@ -301,14 +259,14 @@ def open_run(
         ``(cache, labels, fold of each record, the folds asked for)``.
     """
     cache = Cache(cache_dir)
-    reader = config.task.make_reader()
+    reader = config.resolve().reader
     if (cache.reader, cache.reader_options) != (reader.name, reader.options):
         raise ValueError(
             f"cache {cache.path} was read by the {cache.reader!r} reader with options "
             f"{cache.reader_options}, but the config's task reads with {reader.name!r} and "
             f"{reader.options}; prepare it with this config"
         )
-    get_target(config.task.target).check_loss(config.training.loss)
+    config.resolve().target.check_loss(config.training.loss)
     window = cache.signals.shape[1]
     if config.training.input_length is not None and config.training.input_length > window:
         raise ValueError(

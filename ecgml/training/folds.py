@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+from ecgml.files import write_json
 
 
 def make_folds(
@@ -85,9 +86,7 @@ def save_folds(path: Path, record_ids: Sequence[str], folds: np.ndarray, **info)
         ids = [rid for rid, f in zip(record_ids, folds, strict=True) if f == value]
         if ids:
             data[name] = ids
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_json(path, data, indent=1)
 
 
 def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import platform
 import time
 from collections.abc import Iterator, Sequence
@@ -23,19 +22,13 @@ import numpy as np
 from ecgml import __version__
 from ecgml.config import Config
 from ecgml.data.cache import Cache
+from ecgml.files import write_json
 from ecgml.training.layout import MANIFEST
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; one fold job at a time there
     fcntl = None
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically: a reader sees the old file or the new one."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.tabular import TabularConfig
+from ecgml.files import atomic_write
 
 STACK = "stack.joblib"
 # what the forest reads: age and sex with their missing indicators, and the
@@ -118,9 +119,8 @@ class Stack:
     def save(self, path: Path) -> None:
         import joblib
 
-        tmp = path.with_name(path.name + ".tmp")
-        joblib.dump({"forest": self.forest_, "weights": self.weights_.tolist()}, tmp)
-        tmp.replace(path)
+        state = {"forest": self.forest_, "weights": self.weights_.tolist()}
+        atomic_write(path, lambda tmp: joblib.dump(state, tmp))
 
     @classmethod
     def load(cls, path: Path) -> Stack:

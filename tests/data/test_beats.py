@@ -14,6 +14,7 @@ from ecgml.data.beats import (
 )
 from ecgml.data.preprocess import PreprocessConfig, beat_windows
 from ecgml.data.records import Annotations
+from ecgml.data.samples import infer_sample_kind
 
 BEATS = PreprocessConfig(leads=("MLII",), fs=360, window=9, window_policy="beats", beat_offset=4)
 
@@ -98,4 +99,4 @@ def test_rr_features_refuse_unordered_or_too_few_beats():
 def test_beats_policy_needs_an_offset_inside_the_window():
     with pytest.raises(ValueError, match="beat_offset"):
         PreprocessConfig(window=9, window_policy="beats", beat_offset=9)
-    assert BEATS.beats and not PreprocessConfig().beats
+    assert infer_sample_kind(BEATS) == "beats" and infer_sample_kind(PreprocessConfig()) == "windows"

@@ -7,7 +7,7 @@ import pytest
 
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.labels import LabelConfig
-from ecgml.data.loading import load_record
+from ecgml.data.samples import load_record
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
 from tests.conftest import sine_signal
 
@@ -150,7 +150,7 @@ def test_opening_a_folder_without_a_cache_says_how_to_make_one(tmp_path):
 
 
 def test_an_interrupted_first_run_resumes_where_it_stopped(messy_dir, tmp_path, monkeypatch):
-    from ecgml.data import cache as cache_module
+    from ecgml.data import cache_files as cache_module
 
     real_process = cache_module._process
     calls = []
@@ -179,7 +179,7 @@ def test_an_interrupted_first_run_resumes_where_it_stopped(messy_dir, tmp_path, 
 
 
 def test_a_crash_inside_compaction_is_recovered(messy_dir, tmp_path, write_wfdb, monkeypatch):
-    from ecgml.data import cache as cache_module
+    from ecgml.data import cache_files as cache_module
 
     out = tmp_path / "cache"
     prepare_cache([messy_dir], out, progress=False)

@@ -1,6 +1,6 @@
 import pytest
 
-from ecgml.data.loading import load_for_prediction, load_record, min_seconds, prepare_signal
+from ecgml.data.samples import load_for_prediction, load_record, min_seconds, prepare_signal
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
 from ecgml.data.records import RecordError
 from tests.conftest import sine_signal

@@ -3,8 +3,12 @@
 A task's config names its kind (``task.target``); :func:`get_target` gives the
 one object that knows, for that kind, the output activation, the losses, how
 labels must look, how a fold model's scores become decisions and how the fold
-models of an ensemble combine (:mod:`ecgml.evaluation.decisions`). Stages ask
-this object instead of checking the kind themselves.
+models of an ensemble combine (:mod:`ecgml.targets.decisions`), and what
+reports, exports and model cards say about those decisions. Stages ask this
+object instead of checking the kind themselves.
+
+Target kinds sit below training and evaluation: they import numpy and the
+losses only. A new kind is a subclass registered with :func:`register_target`.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ecgml.evaluation.decisions import (
+from ecgml.losses import MULTICLASS_LOSSES, MULTILABEL_LOSSES
+from ecgml.targets.decisions import (
     VOTE_RULES,
     combine_multiclass,
     one_hot_argmax,
     vote,
     votes_needed,
 )
-from ecgml.losses import MULTICLASS_LOSSES, MULTILABEL_LOSSES
 
 
 class Target:
@@ -33,6 +37,8 @@ class Target:
         default_rule: the ensemble rule when none is given.
         needs_thresholds: whether decisions need per-class thresholds
             (``threshold.py``).
+        confusion: the confusion plot of its decisions: ``"grid"`` (a 2x2 matrix
+            per class) or ``"matrix"`` (one class-by-class matrix).
     """
 
     kind = ""
@@ -40,6 +46,38 @@ class Target:
     losses: tuple[str, ...] = ()
     default_rule = ""
     needs_thresholds = False
+    confusion = "grid"
+
+    def check_options(self, rule: str | None, min_votes: int | None, n_models: int,
+                      *, run: object = "") -> str:  # fmt: skip
+        """The ensemble rule to use (``rule`` or the default), once ``min_votes`` is
+        known to fit this kind and ``n_models``.
+
+        Raises:
+            ValueError: an unknown rule, ``min_votes`` for a kind without votes, or
+                one outside ``1..n_models``.
+        """
+        rule = self.rule(rule)
+        if min_votes is not None and not self.needs_thresholds:
+            raise ValueError(f"min_votes applies to multilabel runs; {run} is {self.kind}")
+        if min_votes is not None and not 1 <= min_votes <= n_models:
+            raise ValueError(f"min_votes must be between 1 and {n_models}, got {min_votes}")
+        return rule
+
+    def report(self, n_models: int, rule: str, min_votes: int | None = None) -> dict[str, Any]:
+        """How the ensemble decided, for ``score.json`` and ``predict.json``."""
+        counted = rule == "majority" and self.needs_thresholds
+        return {
+            "rule": rule,
+            "decision": self.describe(n_models, rule, min_votes),
+            "min_votes": votes_needed(n_models, min_votes) if counted else None,
+        }
+
+    def card(self, folds: list[int], thresholds: np.ndarray | None,
+             threshold_info: list[dict]) -> dict[str, Any]:  # fmt: skip
+        """The model card's ``decision`` section (the default rule, for a service)
+        of the fold models ``folds``."""
+        raise NotImplementedError
 
     def check_loss(self, loss: str) -> None:
         """Raises ValueError for a loss this kind cannot train with."""
@@ -87,10 +125,6 @@ class Target:
         """The decision rule in words, for reports and the web app."""
         raise NotImplementedError
 
-    def plot_confusion(self, y_true, y_pred, names, out_png, *, title: str = "") -> None:
-        """``confusion.png`` of the ensemble's decisions."""
-        raise NotImplementedError
-
 
 class MultiLabel(Target):
     """Any number of classes per record: a sigmoid per class, per-class thresholds
@@ -115,10 +149,19 @@ class MultiLabel(Target):
             f"majority vote of {n_models} fold models, {votes_needed(n_models, min_votes)} needed"
         )
 
-    def plot_confusion(self, y_true, y_pred, names, out_png, *, title=""):
-        from ecgml.evaluation import plots
-
-        plots.plot_confusion_grid(y_true, y_pred, names, out_png, title=title)
+    def card(self, folds, thresholds, threshold_info):
+        n_models = len(folds)
+        needed = votes_needed(n_models)
+        return {
+            "rule": f"majority: a class is decided when at least {needed} of the {n_models} "
+            "fold models reach their own threshold (probability >= threshold)",
+            "min_votes": needed,
+            "thresholds": np.asarray(thresholds).tolist(),
+            "fallback_classes": {
+                f"fold_{k}": t["fallback_classes"]
+                for k, t in zip(folds, threshold_info, strict=True)
+            },
+        }
 
 
 class MultiClass(Target):
@@ -130,6 +173,7 @@ class MultiClass(Target):
     losses = MULTICLASS_LOSSES
     default_rule = "mean"
     needs_thresholds = False
+    confusion = "matrix"
 
     def check_labels(self, y_true, *, where):
         per_record = np.asarray(y_true).sum(axis=1)
@@ -156,13 +200,21 @@ class MultiClass(Target):
             "(ties: the highest mean probability)"
         )
 
-    def plot_confusion(self, y_true, y_pred, names, out_png, *, title=""):
-        from ecgml.evaluation import plots
-
-        plots.plot_confusion_matrix(y_true, y_pred, names, out_png, title=title)
+    def card(self, folds, thresholds, threshold_info):
+        return {"rule": self.describe(len(folds)) + ": one class per record",
+                "min_votes": None, "thresholds": None}  # fmt: skip
 
 
 _TARGETS: dict[str, type[Target]] = {"multilabel": MultiLabel, "multiclass": MultiClass}
+TARGET_NAMES = tuple(_TARGETS)
+
+
+def register_target(cls: type[Target]) -> type[Target]:
+    """Add a target kind under its ``kind`` (usable as a class decorator)."""
+    global TARGET_NAMES
+    _TARGETS[cls.kind] = cls
+    TARGET_NAMES = tuple(_TARGETS)
+    return cls
 
 
 def get_target(kind: str) -> Target:
@@ -172,5 +224,5 @@ def get_target(kind: str) -> Target:
         ValueError: an unknown kind.
     """
     if kind not in _TARGETS:
-        raise ValueError(f"target must be one of {tuple(_TARGETS)}, got {kind!r}")
+        raise ValueError(f"target must be one of {TARGET_NAMES}, got {kind!r}")
     return _TARGETS[kind]()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecgml.evaluation.decisions import combine_multiclass, one_hot_argmax
 from ecgml.targets import get_target
+from ecgml.targets.decisions import combine_multiclass, one_hot_argmax
 
 # three fold models, two records, three classes
 SCORES = np.array([

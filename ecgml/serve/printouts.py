@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import RecordError
+from ecgml.files import atomic_write
 from ecgml.printout.render import PrintoutConfig, render_printout
 
 MANIFEST = "render.json"
@@ -28,9 +28,7 @@ MANIFEST = "render.json"
 
 def write_png(image, path: Path) -> None:
     """Save quickly (zlib level 1) and atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    image.save(tmp, format="PNG", compress_level=1)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG", compress_level=1))
 
 
 def _render_one(task: tuple[str, str, PrintoutConfig, Reader]) -> tuple[bool, str]:

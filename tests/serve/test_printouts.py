@@ -7,7 +7,7 @@ from PIL import Image
 
 from ecgml.cli.main import main
 from ecgml.printout import PrintoutConfig
-from ecgml.printout.batch import MANIFEST, render_records
+from ecgml.serve.printouts import MANIFEST, render_records
 
 
 def test_render_draws_each_record_once_and_skips_bad_ones(tmp_path, write_wfdb):

@@ -1,0 +1,73 @@
+"""``images``: a record drawn as its printout, or an image file, one per record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from ecgml.data.images import IMAGE_SUFFIXES, read_image, render_renderings, to_model_image
+from ecgml.data.loading import PreparedRecord, check_signal
+from ecgml.data.records import RecordError, RecordHeader
+from ecgml.data.samples.base import SampleKind
+
+
+class Images(SampleKind):
+    """A record drawn as its printout, or an image file: one model image per record."""
+
+    name = "images"
+    exports = False
+    hand_crafted = False
+    inputs = "images"
+    refused: ClassVar[dict[str, str]] = {
+        "lead_mask_prob": "an image's rows are pixels, not leads",
+        "time_mask_prob": "an image's columns are pixels, not time",
+        "input_length": "an image task takes whole images",
+    }
+    input_suffixes = IMAGE_SUFFIXES
+
+    def matches(self, preprocess):
+        if preprocess.image is None:
+            return "set preprocess.image"
+        if preprocess.window_policy == "beats":
+            return "an image task takes one sample per record, not beats"
+        return None
+
+    def row_shape(self, preprocess):
+        return preprocess.image.row_shape
+
+    def min_seconds(self, preprocess):
+        return 2.5  # one column of the printed page
+
+    def load(self, path, preprocess, reader):
+        record = reader.read(path)
+        header = record.header
+        try:
+            if record.image is not None:
+                windows = to_model_image(record.image, preprocess.image)[None]
+            else:
+                windows = render_renderings(record.signal, header.fs, header.lead_names,
+                                            preprocess.image, record_id=header.record_id)  # fmt: skip
+        except ValueError as exc:
+            raise RecordError(header.record_id, str(exc)) from exc
+        return PreparedRecord(header=header, windows=windows,
+                              warnings=reader.label_warnings(header.dx))  # fmt: skip
+
+    def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
+        """The clean printout of all the record's leads
+        (:func:`~ecgml.data.images.render_renderings`)."""
+        signal = check_signal(signal, fs, lead_names, self.min_seconds(preprocess))
+        return render_renderings(signal, fs, lead_names, preprocess.image, count=1), ()
+
+    def read_for_prediction(self, path, preprocess, *, reader=None, missing_leads="error"):
+        path = Path(path)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            return super().read_for_prediction(path, preprocess, reader=reader,
+                                               missing_leads=missing_leads)  # fmt: skip
+        try:
+            windows = to_model_image(read_image(path), preprocess.image)[None]
+        except ValueError as exc:
+            raise RecordError(path.stem, str(exc)) from None
+        header = RecordHeader(record_id=path.stem, path=path, fs=0.0, n_samples=0, lead_names=(),
+                              units=(), signal_files=(path.name,), age=None, sex=None, dx=(),
+                              comments={})  # fmt: skip
+        return PreparedRecord(header=header, windows=windows, warnings=())

@@ -1,0 +1,157 @@
+"""The package's layers point one way (docs/development.md draws them).
+
+data -> models -> training -> evaluation -> serve / cli, with the small
+top-level modules (losses, metrics, optimizers, baseline, files) beside them
+and the target kinds between models and training; ``config`` and ``task``
+describe every stage and sit at the top of what they describe. Imports made
+only for type checking are not followed, since they never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import ecgml
+
+PACKAGE = Path(ecgml.__file__).parent
+# what each layer may import besides itself; the top-level helpers (losses, metrics,
+# optimizers, baseline, files, the package's version) import nothing of ecgml
+HELPERS = {"ecgml", "files", "losses", "metrics", "optimizers", "baseline"}
+LOWER = {
+    "printout": set(),
+    "data": {"printout"},
+    "models": set(),
+    "targets": set(),
+    "training": {"data", "models", "targets", "config"},
+    "evaluation": {"data", "models", "targets", "training", "config", "task"},
+    "serve": {"data", "models", "targets", "training", "evaluation", "config", "task", "printout"},
+    "cli": {
+        "data",
+        "models",
+        "targets",
+        "training",
+        "evaluation",
+        "serve",
+        "config",
+        "task",
+        "printout",
+    },
+}
+for _name in HELPERS - {"ecgml"}:
+    LOWER[_name] = {"files"} if _name != "files" else set()
+UPPER = {"evaluation", "serve", "cli"}
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        out[name] = path
+    return out
+
+
+def _runtime_imports(tree: ast.AST) -> list[ast.stmt]:
+    """Import statements, anywhere in the module, except under ``if TYPE_CHECKING:``."""
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+
+    def owner(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _runtime_imports(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                wanted = [a.name for a in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                wanted = [base, *(f"{base}.{a.name}" for a in node.names)]
+            targets |= {owner(w) for w in wanted if w.split(".")[0] == "ecgml"} - {None, name}
+        graph[name] = targets
+    return graph
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "ecgml"
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    graph = _graph()
+    state: dict[str, int] = {}
+    cycles = []
+
+    def walk(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt) :], nxt])
+            elif nxt not in state:
+                walk(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            walk(node, [node])
+    assert cycles == []
+
+
+@pytest.mark.parametrize("layer", sorted(LOWER))
+def test_a_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    allowed = LOWER[layer] | ({"ecgml"} if layer in HELPERS else HELPERS)
+    wrong = sorted(
+        f"{a} -> {b}"
+        for a, targets in _graph().items()
+        if _layer(a) == layer
+        for b in targets
+        if _layer(b) != layer and _layer(b) not in allowed
+    )
+    assert wrong == []
+
+
+@pytest.mark.parametrize("layer", ["data", "models", "training", "targets"])
+def test_lower_layers_never_import_evaluation_serve_or_cli(layer: str) -> None:
+    wrong = sorted(
+        f"{a} -> {b}"
+        for a, targets in _graph().items()
+        if _layer(a) == layer
+        for b in targets
+        if _layer(b) in UPPER
+    )
+    assert wrong == []
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE.parent)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 400
+    }
+    assert long == {}
