@@ -140,7 +140,7 @@ class Config:
         return self.tabular.baseline or self.stack.forest
 
     def __post_init__(self) -> None:
-        from ecgml.data.samples import get_sample_kind, infer_sample_kind
+        from ecgml.data.samples import SAMPLE_KINDS, get_sample_kind, infer_sample_kind
         from ecgml.training.splits import get_split
 
         if self.task.samples is None:  # written out resolved, so saved runs say what they were
@@ -152,8 +152,12 @@ class Config:
         reads = getattr(self.model, "inputs", "signals")
         if reads != kind.inputs:
             architecture = getattr(self.model, "architecture", "")
-            raise ValueError(f"model {architecture} reads {reads}; task.samples {kind.name!r} "
-                             f"gives {kind.inputs}")  # fmt: skip
+            fitting = "; ".join(f"{k.name}: {k.matches(self.preprocess) or 'fits'}"
+                                for k in SAMPLE_KINDS.values()
+                                if k.inputs == reads)  # fmt: skip
+            raise ValueError(f"model {architecture} reads {reads}; task.samples "
+                             f"{kind.name!r} gives {kind.inputs} (kinds that give {reads}: "
+                             f"{fitting})")  # fmt: skip
         if hasattr(self.model, "check_preprocess"):
             self.model.check_preprocess(self.preprocess)
 
