@@ -45,14 +45,19 @@ import numpy as np
 
 from ecgml import __version__
 from ecgml.config import Config, load_config
-from ecgml.data.cache import Cache, prepare_cache
+from ecgml.data.cache import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation import metrics
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
 from ecgml.evaluation.report import evaluate_predictions, json_safe
 from ecgml.evaluation.run_thresholds import reward_for_classes
 from ecgml.evaluation.thresholds import ThresholdOptimizer
-from ecgml.training.folds import HELD_OUT, make_folds, save_folds
+from ecgml.training.folds import HELD_OUT, save_folds
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cinc12_splits import MIN_POSITIVES, N_OUTER, SEED, Split, make_splits, outer_folds, per_source
+from common import cell, feature_table, markdown, minutes, train_deep
+from common import prepared as common_prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 DEEP = {
@@ -68,76 +73,6 @@ DEEP = {
 AVERAGES = {"default+features": "default", "fusion-features+forest": "fusion-age-sex-features"}
 MODELS = (*DEEP, "features", *AVERAGES)
 OBJECTIVES = ("f1", "challenge")
-MIN_POSITIVES = 5
-N_OUTER = 5
-SEED = 42
-
-
-@dataclasses.dataclass
-class Split:
-    """One train/validation/test split: indices into the benchmark's record order."""
-
-    name: str
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-
-
-def outer_folds(
-    work: Path,
-    record_ids: list[str],
-    y: np.ndarray,
-    groups: list[str],
-    saved_results: dict | None = None,
-) -> np.ndarray:
-    """The five outer folds, made once and saved to ``work/outer_folds.json``; a new
-    work folder takes them from the results file, so later rows use the same splits."""
-    path = work / "outer_folds.json"
-    if not path.is_file() and (saved_results or {}).get("outer_folds"):
-        folds = np.full(len(record_ids), -1)
-        for k, ids in enumerate(saved_results["outer_folds"]):
-            folds[[record_ids.index(r) for r in ids]] = k
-        if (folds < 0).any():
-            raise SystemExit("the results file's outer folds are for other records")
-        save_folds(path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups),
-                   from_results=True)  # fmt: skip
-    if path.is_file():
-        saved = json.loads(path.read_text())["folds"]
-        fold_of = {rid: k for k, ids in enumerate(saved) for rid in ids}
-        if set(fold_of) != set(record_ids):
-            raise SystemExit(f"{path} is for other records; delete {work} to start over")
-        return np.array([fold_of[r] for r in record_ids])
-    folds = make_folds(y, n_folds=N_OUTER, seed=SEED, groups=groups)
-    save_folds(path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups))
-    return folds
-
-
-def make_splits(
-    variant: str, folds: np.ndarray, sources: np.ndarray, y: np.ndarray, groups: list[str]
-) -> list[Split]:
-    if variant == "oof":
-        return [
-            Split(
-                f"outer_{k}",
-                train=np.nonzero((folds != k) & (folds != (k + 1) % N_OUTER))[0],
-                val=np.nonzero(folds == (k + 1) % N_OUTER)[0],
-                test=np.nonzero(folds == k)[0],
-            )
-            for k in range(N_OUTER)
-        ]
-    splits = []
-    for source in sorted(set(sources)):
-        rest = np.nonzero(sources != source)[0]
-        inner = make_folds(y[rest], n_folds=5, seed=SEED, groups=[groups[i] for i in rest])
-        splits.append(
-            Split(
-                f"loso_{source}",
-                train=rest[inner != 0],
-                val=rest[inner == 0],
-                test=np.nonzero(sources == source)[0],
-            )
-        )
-    return splits
 
 
 def cpu_config(path: Path, n_folds: int, max_epochs: int | None = None) -> Config:
@@ -152,17 +87,7 @@ def cpu_config(path: Path, n_folds: int, max_epochs: int | None = None) -> Confi
 
 
 def prepared(name: str, config: Config, data: list[Path], work: Path) -> Cache:
-    out = work / "cache" / name
-    prepare_cache(
-        data,
-        out,
-        config.preprocess,
-        config.labels,
-        jobs=os.cpu_count() or 1,
-        progress=False,
-        baseline=config.tabular.baseline,
-    )
-    return Cache(out)
+    return common_prepared(config, data, work / "cache" / name)
 
 
 def deep_scores(
@@ -176,8 +101,7 @@ def deep_scores(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Train (or reuse) one split's model; its validation and test probabilities."""
     from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds, load_validation
-    from ecgml.training.fit import train_run
+    from ecgml.evaluation.run_thresholds import load_validation
 
     config = cpu_config(config_path, n_folds=2, max_epochs=max_epochs)
     cache = prepared(name, config, data, work)
@@ -191,9 +115,7 @@ def deep_scores(
     fold_of[split.val], fold_of[split.train] = 0, 1
     if not (run / "folds.json").is_file():
         save_folds(run / "folds.json", record_ids, fold_of, split=split.name)
-    started = time.time()
-    train_run(cache.path, run, config, folds=[0], verbose=2)
-    fit_run_thresholds(run, objective="f1")
+    trained = train_deep(cache.path, run, config, folds=[0])
     ids = [record_ids[i] for i in split.val]
     val = load_validation(run, 0, ids)["y_score"]
     predictions = run / "test_predictions.npz"
@@ -203,11 +125,10 @@ def deep_scores(
         test = ensemble.predict_cache(cache, all_windows=all_windows, progress=False)[0]
         np.savez(predictions, y_score=test[split.test], all_windows=all_windows)
     test = np.load(predictions)["y_score"]
-    done = json.loads((run / "fold_0" / "done.json").read_text())
     info = {
-        "best_epoch": done["best_epoch"],
-        "train_seconds": done["seconds_this_job"],
-        "seconds_this_call": round(time.time() - started, 1),
+        "best_epoch": trained["best_epochs"][0],
+        "train_seconds": trained["train_seconds"],
+        "seconds_this_call": trained["seconds_this_call"],
     }
     return val, test, info
 
@@ -221,34 +142,6 @@ def feature_scores(
     model = FeatureClassifier(random_state=SEED).fit(features[split.train], y[split.train])
     val, test = model.predict_proba(features[split.val]), model.predict_proba(features[split.test])
     return val, test, {"train_seconds": round(time.time() - started, 1)}
-
-
-def feature_table(cache: Cache, work: Path) -> np.ndarray:
-    """Hand-crafted features of every cached record (first window), saved for reuse."""
-    from ecgml.baseline import extract_features, feature_names
-
-    path = work / "features.npz"
-    ids = cache.index["record_id"].to_numpy().astype(str)
-    if path.is_file():
-        saved = np.load(path)
-        if list(saved["record_ids"]) == list(ids):
-            return saved["x"]
-    started = time.time()
-    leads = cache.preprocess.leads
-    rows = [
-        extract_features(
-            cache.windows(i)[0],
-            cache.preprocess.fs,
-            leads,
-            age=cache.index.at[i, "age"],
-            sex=cache.index.at[i, "sex"],
-        )
-        for i in range(len(cache))
-    ]
-    x = np.array(rows, dtype=np.float64)
-    np.savez(path, x=x, record_ids=ids, names=np.array(feature_names(leads)))
-    print(f"features: {x.shape[1]} per record, {time.time() - started:.1f} s for {len(ids)}")
-    return x
 
 
 def scored(
@@ -308,29 +201,8 @@ def scored(
     return result
 
 
-def per_source(
-    splits: list[Split],
-    y: np.ndarray,
-    test_parts: list[tuple[np.ndarray, np.ndarray]],
-) -> dict[str, Any]:
-    """Each held-out source alone: its size and macro AUROC over its classes with 5+ positives."""
-    out = {}
-    for split, (idx, score) in zip(splits, test_parts, strict=True):
-        keep = y[idx].sum(axis=0) >= MIN_POSITIVES
-        auroc, _ = metrics.auroc_auprc(y[idx], score)
-        out[split.name.removeprefix("loso_")] = {
-            "n_records": len(idx),
-            "classes_with_5_positives": int(keep.sum()),
-            "macro_auroc": metrics.nanmean(auroc[keep]) if keep.any() else None,
-        }
-    return out
-
-
 def table(results: dict[str, Any]) -> str:
     """The results as the Markdown tables of docs/benchmarks.md."""
-
-    def cell(value: Any) -> str:
-        return "-" if value is None else f"{value:.3f}"
 
     lines = []
     titles = {"oof": "out of fold", "loso": "leave one source out, pooled"}
@@ -339,39 +211,30 @@ def table(results: dict[str, Any]) -> str:
     )
     for variant in keys:
         title = titles.get(variant, f"{variant.replace(':', ', splits ')}, pooled")
-        lines += [
-            f"{title}:",
-            "",
-            "| model | macro AUROC | macro AUPRC | challenge metric (F1 thr.) | "
-            "challenge metric (challenge thr.) | macro F1 (F1 thr.) | wall time |",
-            "|---|---|---|---|---|---|---|",
-        ]
+        rows = []
         for model, entry in results["models"].items():
             if variant not in entry:
                 continue
             e = entry[variant]
             f1, ch = e["thresholds_f1"], e["thresholds_challenge"]
             # a part of the splits is scored from runs trained before: no training time
-            wall = "-" if ":" in variant else f"{e['wall_seconds_this_call'] / 60:.1f} min"
-            lines.append(
-                f"| {model} | {cell(e['macro_auroc'])} | {cell(e['macro_auprc'])} | "
-                f"{cell(f1['challenge_metric'])} | {cell(ch['challenge_metric'])} | "
-                f"{cell(f1['macro_f1'])} | {wall} |"
-            )
-        lines.append("")
+            wall = "-" if ":" in variant else minutes(e["wall_seconds_this_call"])
+            rows.append([model, cell(e["macro_auroc"]), cell(e["macro_auprc"]),
+                         cell(f1["challenge_metric"]), cell(ch["challenge_metric"]),
+                         cell(f1["macro_f1"]), wall])  # fmt: skip
+        header = ["model", "macro AUROC", "macro AUPRC", "challenge metric (F1 thr.)",
+                  "challenge metric (challenge thr.)", "macro F1 (F1 thr.)",
+                  "wall time"]  # fmt: skip
+        lines += [f"{title}:", "", *markdown(header, rows), ""]
     models = [m for m in results["models"] if "oof" in results["models"][m]]
     if not models:
         return "\n".join(lines)
     classes = results["models"][models[0]]["oof"]["classes_scored"]
-    lines += [
-        "per-class AUROC, out of fold:",
-        "",
-        "| class | " + " | ".join(models) + " |",
-        "|---|" + "---|" * len(models),
+    per_class = [
+        [c, *(cell(results["models"][m]["oof"]["per_class_auroc"].get(c)) for m in models)]
+        for c in classes
     ]
-    for c in classes:
-        values = [results["models"][m]["oof"]["per_class_auroc"].get(c) for m in models]
-        lines.append(f"| {c} | " + " | ".join(cell(v) for v in values) + " |")
+    lines += ["per-class AUROC, out of fold:", "", *markdown(["class", *models], per_class)]
     return "\n".join(lines)
 
 
@@ -438,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     folds = outer_folds(args.work, record_ids, y, groups, results)
     results.setdefault("models", {})
     for model in models:
-        features = feature_table(base, args.work) if model in ("features", *AVERAGES) else None
+        wanted = model in ("features", *AVERAGES)
+        features = feature_table(base, args.work, metadata=True) if wanted else None
         for variant in variants:
             splits = make_splits(variant, folds, sources, y, groups)
             key = variant

@@ -48,7 +48,10 @@ sys.path.insert(0, str(ROOT))
 
 from ecgml import __version__  # noqa: E402
 from ecgml.config import Config, load_config  # noqa: E402
-from ecgml.data.cache import Cache, prepare_cache  # noqa: E402
+from ecgml.data.cache import Cache  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import prepared  # noqa: E402
 
 DATA = ROOT.parent / "shared/data/cinc12"
 IMAGE_CONFIG = ROOT / "configs/image.json"
@@ -81,10 +84,7 @@ def row_config(row: str, epochs: int | None) -> Config:
 
 def cache_for(row: str, config: Config, work: Path) -> Cache:
     name = {"image-clean": "image-clean", "image": "image"}.get(row, "signal")
-    out = work / f"cache_{name}"
-    prepare_cache([DATA], out, config.preprocess, config.labels, jobs=os.cpu_count() or 1,
-                  reader=config.task.reader, progress=False)  # fmt: skip
-    return Cache(out)
+    return prepared(config, [DATA], work / f"cache_{name}")
 
 
 def out_of_fold(run: Path, cache: Cache) -> np.ndarray:

@@ -53,13 +53,17 @@ sys.path.insert(0, str(ROOT))
 
 from ecgml import __version__  # noqa: E402
 from ecgml.config import Config, load_config, save_config  # noqa: E402
-from ecgml.data.cache import Cache, prepare_cache  # noqa: E402
+from ecgml.data.cache import Cache  # noqa: E402
 from ecgml.data.splits import standard_parts  # noqa: E402
 from ecgml.evaluation import metrics  # noqa: E402
 from ecgml.evaluation.bootstrap import bootstrap_interval  # noqa: E402
 from ecgml.evaluation.thresholds import ThresholdOptimizer  # noqa: E402
 from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds  # noqa: E402
 from ecgml.training.stack import stack_weights  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import cell, feature_table, minutes, train_deep  # noqa: E402
+from common import prepared as common_prepared  # noqa: E402
 
 DATA = ROOT.parent / "shared/data/ptbxl"
 DEEP = {
@@ -76,19 +80,8 @@ WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 def prepared(config: Config, work: Path) -> Cache:
     """The subset's cache; with the hand-crafted features where the config reads them."""
-    out = work / ("cache_baseline" if config.baseline_features else "cache")
-    prepare_cache(
-        [DATA],
-        out,
-        config.preprocess,
-        config.labels,
-        jobs=os.cpu_count() or 1,
-        reader=config.task.reader,
-        reader_options=config.task.reader_options,
-        progress=False,
-        baseline=config.baseline_features,
-    )
-    return Cache(out)
+    return common_prepared(config, [DATA], work / ("cache_baseline" if config.baseline_features
+                                                   else "cache"))  # fmt: skip
 
 
 def fixed_folds(work: Path, cache: Cache, y: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -120,8 +113,6 @@ def row_config(model: str, seed: int) -> Config:
 def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path):
     """Train (or reuse) one seed's run; its out-of-fold and held-out fold scores."""
     from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds
-    from ecgml.training.fit import train_run
 
     config = row_config(model, seed)
     if config.baseline_features:
@@ -130,9 +121,7 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path)
     run.mkdir(parents=True, exist_ok=True)
     if not (run / "folds.json").is_file():
         shutil.copy(work / "folds.json", run / "folds.json")
-    started = time.time()
-    train_run(cache.path, run, config, verbose=2)
-    fit_run_thresholds(run, objective="f1")
+    trained = train_deep(cache.path, run, config)
     oof = np.zeros((len(cache), cache.labels.shape[1]), np.float32)
     for k in range(N_FOLDS):
         saved = np.load(run / f"fold_{k}" / "val_predictions.npz")
@@ -141,14 +130,7 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path)
     held = folds == HELD_OUT
     ensemble = Ensemble.load(run)
     fold_scores = ensemble.predict_cache(cache.subset(held), progress=False)
-    seconds = sum(
-        json.loads((run / f"fold_{k}" / "done.json").read_text())["seconds_this_job"]
-        for k in range(N_FOLDS)
-    )
-    info = {
-        "train_seconds": round(seconds, 1),
-        "seconds_this_call": round(time.time() - started, 1),
-    }
+    info = {k: trained[k] for k in ("train_seconds", "seconds_this_call")}
     thresholds = [
         json.loads((run / f"fold_{k}" / "thresholds.json").read_text())["thresholds"]
         for k in range(N_FOLDS)
@@ -168,26 +150,6 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path)
         deep_fold_scores = alone.predict_cache(cache.subset(held), progress=False)
         deep_part = deep_oof, deep_fold_scores, np.array(deep_thresholds)
     return oof, fold_scores, np.array(thresholds), info, deep_part
-
-
-def feature_table(cache: Cache, work: Path) -> np.ndarray:
-    from ecgml.baseline import extract_features
-
-    path = work / "features.npz"
-    ids = cache.index["record_id"].to_numpy().astype(str)
-    if path.is_file() and list(np.load(path)["record_ids"]) == list(ids):
-        return np.load(path)["x"]
-    started = time.time()
-    x = np.array(
-        [
-            extract_features(cache.windows(i)[0], cache.preprocess.fs, cache.preprocess.leads)
-            for i in range(len(cache))
-        ],
-        dtype=np.float64,
-    )
-    np.savez(path, x=x, record_ids=ids)
-    print(f"features: {x.shape[1]} per record, {time.time() - started:.1f} s for {len(ids)}")
-    return x
 
 
 def forest_row(features: np.ndarray, y: np.ndarray, folds: np.ndarray):
@@ -282,9 +244,6 @@ def summary(rows: dict[str, dict]) -> dict[str, Any]:
 
 
 def table(results: dict) -> str:
-    def cell(v):
-        return "-" if v is None else f"{v:.3f}"
-
     lines = [
         "| model | seed | out of fold macro AUROC (95 % CI) | validation macro AUROC (95 % CI) "
         "| validation macro F1 | training (all folds) |",
@@ -294,12 +253,12 @@ def table(results: dict) -> str:
         for seed, r in entry["seeds"].items():
             o, v = r["oof"], r["validation"]
             lo, vo = o["macro_auroc_ci95"], v["macro_auroc_ci95"]
-            minutes = r["info"].get("train_seconds")
+            seconds = r["info"].get("train_seconds")
             lines.append(
                 f"| {model} | {seed} | {cell(o['macro_auroc'])} "
                 f"({cell(lo['low'])}-{cell(lo['high'])}) "
                 f"| {cell(v['macro_auroc'])} ({cell(vo['low'])}-{cell(vo['high'])}) | "
-                f"{cell(v['macro_f1'])} | {'-' if minutes is None else f'{minutes / 60:.1f} min'} |"
+                f"{cell(v['macro_f1'])} | {minutes(seconds)} |"
             )
         if len(entry["seeds"]) > 1:
             s = entry["summary"]
@@ -339,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     save_config(base, args.work / "base_config.json")
     cache = prepared(base, args.work)
     y = cache.labels
-    parts = standard_parts(cache.index, base.task.make_reader())
+    parts = standard_parts(cache.index, base.resolve().reader)
     folds = fixed_folds(args.work, cache, y, parts == "train")
     names = list(base.labels.classes)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}

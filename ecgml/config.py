@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +91,7 @@ class TaskConfig:
     samples: str | None = None
 
     def __post_init__(self) -> None:
-        from ecgml.data.readers import READER_NAMES
+        from ecgml.data.readers import READER_NAMES, get_reader
         from ecgml.data.samples import get_sample_kind
         from ecgml.evaluation.scorers import SCORER_NAMES
         from ecgml.targets import get_target
@@ -111,13 +112,8 @@ class TaskConfig:
                              f"{self.window_aggregate!r}")  # fmt: skip
         if not isinstance(self.reader_options, dict):
             raise ValueError(f"reader_options must be a JSON object, got {self.reader_options!r}")
-        self.make_reader()  # an option the reader does not take fails here, not mid-run
-
-    def make_reader(self):
-        """The configured reader (:func:`ecgml.data.readers.get_reader`)."""
-        from ecgml.data.readers import get_reader
-
-        return get_reader(self.reader, self.reader_options)
+        # an option the reader does not take fails here, not mid-run
+        get_reader(self.reader, self.reader_options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,14 +159,21 @@ class Config:
 
     def resolve(self) -> Task:
         """The task this config describes (:class:`ecgml.task.Task`): its reader, sample
-        kind, target kind, split and scorer, built once per config."""
-        task = self.__dict__.get("_task")
-        if task is None:
-            from ecgml.task import Task
+        kind, target kind, split and scorer, built once per config object."""
+        entry = _RESOLVED.get(id(self))
+        if entry is not None and entry[0]() is self:
+            return entry[1]
+        from ecgml.task import Task
 
-            task = Task.of(self)
-            object.__setattr__(self, "_task", task)
+        task = Task.of(self)
+        key = id(self)
+        _RESOLVED[key] = (weakref.ref(self, lambda _, key=key: _RESOLVED.pop(key, None)), task)
         return task
+
+
+# resolved tasks by config object; kept outside the frozen dataclass, so that its
+# fields stay all that it holds
+_RESOLVED: dict[int, tuple[weakref.ref, Task]] = {}
 
 
 def _freeze(value: Any) -> Any:

@@ -28,7 +28,7 @@ from ecgml.data.records import RecordError
 from ecgml.evaluation.scorers import SCORER_NAMES, get_scorer
 from ecgml.models.config import MODEL_CONFIGS
 from ecgml.models.registry import build_model
-from ecgml.targets import TARGET_NAMES, get_target
+from ecgml.targets import TARGETS, get_target
 from ecgml.training.folds import HELD_OUT, TRAIN_ONLY
 from ecgml.training.splits import SPLITS, get_split
 
@@ -189,7 +189,7 @@ def test_a_split_refuses_fold_counts_it_cannot_make(name: str) -> None:
 # -- target kinds -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", TARGET_NAMES)
+@pytest.mark.parametrize("kind", tuple(TARGETS))
 def test_a_target_kind_decides_and_reports_in_the_shapes_the_stages_expect(kind: str) -> None:
     target = get_target(kind)
     rng = np.random.default_rng(0)

@@ -66,7 +66,7 @@ def run_train(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.evaluation.plots import plot_history, plot_losses
     from ecgml.training.fit import train_run
-    from ecgml.training.layout import HISTORY, fold_dir
+    from ecgml.training.layout import HISTORY, LOSSES, fold_dir
 
     config = load_config(args.config)
     if args.epochs is not None:
@@ -94,7 +94,7 @@ def run_train(args: argparse.Namespace) -> int:
     if trained:  # every fold with a log so far, finished or not
         n_folds = config.training.n_folds
         plot_losses({k: fold_dir(args.out, k) / HISTORY for k in range(n_folds)},
-                    Path(args.out) / "losses.png")  # fmt: skip
+                    Path(args.out) / LOSSES)  # fmt: skip
     print(f"trained fold(s) {trained or 'none (all requested folds were done)'} -> {args.out}")
     if failed:
         print(f"fold(s) {sorted(failed)} failed; rerun the same command to resume them")

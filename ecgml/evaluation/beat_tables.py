@@ -1,13 +1,19 @@
-"""Per-beat output tables of a beat task: ``beats/RECORD.csv`` and ``beats/summary.csv``."""
+"""Per-beat output tables of a beat task: ``beats/RECORD.csv`` and ``beats/summary.csv``,
+and the one prediction path of a beat record (:func:`predict_beat_table`), which
+``ecgml predict`` and the web app share."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ecgml.data.loading import PreparedRecord
+    from ecgml.evaluation.ensemble import Ensemble
 
 # AAMI EC57's ectopic classes (supraventricular, ventricular, fusion)
 ECTOPIC = ("S", "V", "F")
@@ -79,3 +85,15 @@ def write_beat_tables(
     summary = pd.DataFrame(rows)
     summary.to_csv(folder / "summary.csv", index=False)
     return summary
+
+
+def predict_beat_table(
+    ensemble: Ensemble, prepared: PreparedRecord, *, rule: str | None = None
+) -> pd.DataFrame:
+    """A beat run's decisions for the beats of one record (read by its sample kind's
+    :meth:`~ecgml.data.samples.SampleKind.read_for_prediction`), as :func:`beat_table`."""
+    fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
+                                         features=prepared.beat_features)  # fmt: skip
+    y_pred, y_score = ensemble.decide(fold_scores, rule=rule)
+    return beat_table(prepared.beat_samples, prepared.header.fs, y_score, y_pred,
+                      list(ensemble.abbreviations), prepared.beat_labels)  # fmt: skip

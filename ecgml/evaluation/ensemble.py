@@ -39,8 +39,8 @@ from ecgml.models.fusion import signal_input_length
 from ecgml.targets import Target
 from ecgml.targets.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.training.crops import aggregate, crop_starts, predict_cached
-from ecgml.training.layout import MODEL, THRESHOLDS, fold_dir, is_done
-from ecgml.training.stack import FOREST_INPUT, STACK, Stack
+from ecgml.training.layout import MODEL, STACK, THRESHOLDS, fold_dir, is_done
+from ecgml.training.stack import FOREST_INPUT, Stack
 
 __all__ = ["VOTE_RULES", "Ensemble", "Prediction", "vote", "votes_needed"]
 

@@ -37,6 +37,7 @@ from ecgml.evaluation.beat_tables import write_beat_tables
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
 from ecgml.evaluation.report import json_safe
+from ecgml.training.layout import MANIFEST
 
 SCORE = "score.json"
 
@@ -206,7 +207,7 @@ def evaluate_on_data(
     plots.plot_confusion(target.confusion, y_true, y_pred, labels, out / "confusion.png",
                          title=title)  # fmt: skip
 
-    manifest_path = run / "manifest.json"
+    manifest_path = run / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     thresholds = None
     if target.needs_thresholds:

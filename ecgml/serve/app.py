@@ -68,13 +68,7 @@ def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> Prepa
         raise UploadError(f"{path.name}: an array needs its sampling rate in Hz (field fs), "
                           f"got {text!r}")  # fmt: skip
     record = read_signal_file(path, path.stem, fs=fs, leads=leads)
-    header = record.header
-    try:
-        windows, warnings = samples.prepare_signal(record.signal, header.fs, header.lead_names,
-                                                   pre, missing_leads=missing_leads)  # fmt: skip
-    except ValueError as exc:
-        raise RecordError(header.record_id, str(exc)) from exc
-    return PreparedRecord(header=header, windows=windows, warnings=warnings, signal=record.signal)
+    return samples.prepare_record(record, pre, missing_leads=missing_leads)
 
 
 def create_app(

@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ecgml.data.loading import load_beats_for_prediction
 from ecgml.data.records import RecordError
-from ecgml.evaluation.beat_tables import beat_counts, beat_table
+from ecgml.evaluation.beat_tables import beat_counts, predict_beat_table
 from ecgml.evaluation.ensemble import Ensemble
 
 OVERVIEW_BINS, STRIP_SECONDS, STRIP_POINTS, KEEP_RECORDS = 1200, 10.0, 2500, 8
@@ -118,7 +117,7 @@ def analyse_beats(
     for header in headers:
         annotated = header.with_suffix(f".{ANNOTATION}").is_file()
         try:
-            prepared = load_beats_for_prediction(
+            prepared = ensemble.task.samples.read_for_prediction(
                 header, pre, annotations=ANNOTATION if annotated else None,
                 features=ensemble.feature_names,
             )  # fmt: skip
@@ -126,12 +125,8 @@ def analyse_beats(
             errors.append({"record": exc.record, "error": str(exc)})
             continue
         with lock:
-            fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
-                                                 features=prepared.beat_features)  # fmt: skip
-        y_pred, y_score = ensemble.decide(fold_scores)
+            table = predict_beat_table(ensemble, prepared)
         h = prepared.header
-        table = beat_table(prepared.beat_samples, h.fs, y_score, y_pred, classes,
-                           prepared.beat_labels)  # fmt: skip
         result = {
             "record": h.record_id,
             "fs": h.fs,

@@ -50,6 +50,7 @@ from ecgml.serve.model_card import (
     preprocessing_text,
     tabular_card,
 )
+from ecgml.training.layout import MANIFEST
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
 ARTIFACTS = {"savedmodel": "ensemble_savedmodel", "onnx": "ensemble.onnx",
@@ -265,11 +266,11 @@ def export_run(
     ensemble = ensemble or Ensemble.load(run)
     samples = ensemble.task.samples
     if not samples.exports or ensemble.config.tabular.features:
-        what = f"a run of {samples.name}" if not samples.exports else "a run of cache columns"
+        what = (f"its samples are {samples.name}" if not samples.exports
+                else "it takes cache columns as its tabular input")  # fmt: skip
         raise ValueError(
-            f"run {run} is {what} as its input; export writes whole-record signal runs, whose "
-            "tabular input (metadata, baseline features, notes) a service can compute, and "
-            "does not take such runs yet"
+            f"run {run} cannot be exported: {what}. Export writes whole-record signal runs, "
+            "whose tabular input (metadata, baseline features, notes) a service can compute"
         )
     if ensemble.stacks:
         raise ValueError(
@@ -291,7 +292,7 @@ def export_run(
 
     pre = ensemble.config.preprocess
     run = Path(ensemble.run)
-    manifest_path = run / "manifest.json"
+    manifest_path = run / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     n_models = len(ensemble.folds)
     target = ensemble.target

@@ -23,9 +23,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from ecgml import __version__
-from ecgml.data.loading import load_beats_for_prediction
 from ecgml.data.records import RecordError
-from ecgml.evaluation.beat_tables import beat_counts, beat_table
+from ecgml.evaluation.beat_tables import beat_counts, predict_beat_table
 from ecgml.evaluation.ensemble import Ensemble
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
@@ -67,20 +66,17 @@ def predict_beat_records(
             if rid in seen:
                 raise RecordError(rid, f"record id already predicted from {seen[rid]}; "
                                        "outputs are named by id")  # fmt: skip
-            prepared = load_beats_for_prediction(path, config, annotations=annotations,
-                                                 features=ensemble.feature_names)  # fmt: skip
+            prepared = ensemble.task.samples.read_for_prediction(
+                path, config, annotations=annotations, features=ensemble.feature_names
+            )
         except RecordError as exc:
             rows.append({"record": rid, "path": str(path), "status": "skipped",
                          "note": exc.problem})  # fmt: skip
             bar.write(f"skipped {path}: {exc.problem}")
             continue
         seen[rid] = path
-        fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
-                                             features=prepared.beat_features)  # fmt: skip
-        y_pred, y_score = ensemble.decide(fold_scores, rule=rule)
         header = prepared.header
-        table = beat_table(prepared.beat_samples, header.fs, y_score, y_pred, classes,
-                           prepared.beat_labels)  # fmt: skip
+        table = predict_beat_table(ensemble, prepared, rule=rule)
         table.to_csv(out / "beats" / f"{rid}.csv", index=False)
         rows.append({
             "record": rid, "path": str(path), "status": "predicted",

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ecgml.losses import MULTICLASS_LOSSES, MULTILABEL_LOSSES
+from ecgml.registries import Registry
 from ecgml.targets.decisions import (
     VOTE_RULES,
     combine_multiclass,
@@ -205,24 +206,16 @@ class MultiClass(Target):
                 "min_votes": None, "thresholds": None}  # fmt: skip
 
 
-_TARGETS: dict[str, type[Target]] = {"multilabel": MultiLabel, "multiclass": MultiClass}
-TARGET_NAMES = tuple(_TARGETS)
+TARGETS: Registry[type[Target]] = Registry(
+    "target", {"multilabel": MultiLabel, "multiclass": MultiClass}
+)
 
 
 def register_target(cls: type[Target]) -> type[Target]:
     """Add a target kind under its ``kind`` (usable as a class decorator)."""
-    global TARGET_NAMES
-    _TARGETS[cls.kind] = cls
-    TARGET_NAMES = tuple(_TARGETS)
-    return cls
+    return TARGETS.register(cls.kind, cls)
 
 
 def get_target(kind: str) -> Target:
-    """The target object of a kind (``task.target``).
-
-    Raises:
-        ValueError: an unknown kind.
-    """
-    if kind not in _TARGETS:
-        raise ValueError(f"target must be one of {TARGET_NAMES}, got {kind!r}")
-    return _TARGETS[kind]()
+    """The target object of a kind (``task.target``); ValueError for an unknown one."""
+    return TARGETS.named(kind)()

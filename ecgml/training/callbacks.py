@@ -11,8 +11,7 @@ from typing import Any
 import keras
 
 from ecgml.files import atomic_write, write_json
-
-LAST, BEST, STATE = "last.keras", "best.keras", "state.json"
+from ecgml.training.layout import BEST, LAST, STATE
 
 
 def atomic_save(model: keras.Model, path: Path) -> None:

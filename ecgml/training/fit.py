@@ -33,7 +33,7 @@ from ecgml.files import atomic_write, write_json
 from ecgml.models.fusion import training_statistics, with_tabular
 from ecgml.models.registry import build_model
 from ecgml.training.augment import fold_model_of, has_augment
-from ecgml.training.callbacks import BEST, LAST, STATE, FoldCheckpoint, TensorBoardLog
+from ecgml.training.callbacks import FoldCheckpoint, TensorBoardLog
 from ecgml.training.compiling import compile_model, validation_scores
 from ecgml.training.dataset import oversample
 from ecgml.training.folds import (
@@ -42,11 +42,17 @@ from ecgml.training.folds import (
     save_folds,
 )
 from ecgml.training.layout import (
+    BEST,
+    CONFIG,
     DONE,
+    FOLDS,
     HISTORY,
     INIT,
+    LAST,
     MODEL,
     PREDICTIONS,
+    STACK,
+    STATE,
     TENSORBOARD,
     fold_dir,
     is_done,
@@ -54,12 +60,12 @@ from ecgml.training.layout import (
 from ecgml.training.manifest import update_manifest
 from ecgml.training.pipeline import fold_data, trainer
 from ecgml.training.runtime import distribution_scope, set_up
-from ecgml.training.stack import FOREST_INPUT, STACK, Stack
+from ecgml.training.stack import FOREST_INPUT, Stack
 from ecgml.training.transfer import init_source, initialise_from
 
 
 def _check_config(run: Path, config: Config) -> None:
-    path = run / "config.json"
+    path = run / CONFIG
     if path.is_file():
         saved = config_from_dict(json.loads(path.read_text()))
         if saved != config:
@@ -80,7 +86,7 @@ def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
 
 
 def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray:
-    path = run / "folds.json"
+    path = run / FOLDS
     record_ids = list(cache.index["record_id"])
     if path.is_file():
         return load_folds(path, record_ids)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ecgml.data.readers import Reader
 from ecgml.data.splits import standard_parts
+from ecgml.registries import Registry
 from ecgml.training.folds import HELD_OUT, TRAIN_ONLY, UNUSED, make_folds
 
 __all__ = ["SPLITS", "Split", "get_split", "register_split"]
@@ -134,21 +135,16 @@ class Predefined(Split):
         return folds, {"grouped_by_patient": False}
 
 
-SPLITS: dict[str, Split] = {s.name: s for s in (Folds(), Standard(), Predefined(), IntraPatient())}
+SPLITS: Registry[Split] = Registry(
+    "split", {s.name: s for s in (Folds(), Standard(), Predefined(), IntraPatient())}
+)
 
 
 def register_split(split: Split) -> Split:
     """Add a split strategy under its ``name``, so that ``task.split`` can name it."""
-    SPLITS[split.name] = split
-    return split
+    return SPLITS.register(split.name, split)
 
 
 def get_split(name: str) -> Split:
-    """The registered strategy ``name``.
-
-    Raises:
-        ValueError: an unknown strategy.
-    """
-    if name not in SPLITS:
-        raise ValueError(f"split must be one of {tuple(SPLITS)}, got {name!r}")
-    return SPLITS[name]
+    """The registered strategy ``name``; ValueError for an unknown one."""
+    return SPLITS.named(name)

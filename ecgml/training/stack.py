@@ -25,7 +25,6 @@ import numpy as np
 from ecgml.data.tabular import TabularConfig
 from ecgml.files import atomic_write
 
-STACK = "stack.joblib"
 # what the forest reads: age and sex with their missing indicators, and the
 # hand-crafted features of the record's first window
 FOREST_INPUT = TabularConfig(metadata=("age", "sex"), baseline=True)

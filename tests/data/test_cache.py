@@ -150,7 +150,7 @@ def test_opening_a_folder_without_a_cache_says_how_to_make_one(tmp_path):
 
 
 def test_an_interrupted_first_run_resumes_where_it_stopped(messy_dir, tmp_path, monkeypatch):
-    from ecgml.data import cache_files as cache_module
+    from ecgml.data import cache as cache_module
 
     real_process = cache_module._process
     calls = []

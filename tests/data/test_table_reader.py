@@ -218,7 +218,7 @@ def test_the_shared_ptbxl_subset_reads_with_the_config():
         pytest.skip(f"no PTB-XL subset at {data}")
     config = config_from_dict(json.loads((Path(__file__).parents[2] / "configs" /
                                           "ptbxl-arrays.json").read_text()))
-    r = config.task.make_reader()
+    r = config.resolve().reader
     found = r.find([data])
     assert len(found) == 1624
     record = r.read(found[0].path)

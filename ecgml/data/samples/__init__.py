@@ -35,6 +35,7 @@ from ecgml.data.samples.base import SampleKind
 from ecgml.data.samples.beats import Beats
 from ecgml.data.samples.images import Images
 from ecgml.data.samples.windows import Windows
+from ecgml.registries import Registry
 
 __all__ = [
     "SAMPLE_KINDS",
@@ -53,26 +54,19 @@ __all__ = [
 ]
 
 
-SAMPLE_KINDS: dict[str, SampleKind] = {k.name: k for k in (Windows(), Beats(), Images())}
+SAMPLE_KINDS: Registry[SampleKind] = Registry(
+    "samples", {k.name: k for k in (Windows(), Beats(), Images())}
+)
 
 
 def register_sample_kind(kind: SampleKind) -> SampleKind:
     """Add a sample kind under its ``name``, so that ``task.samples`` can name it."""
-    if not kind.name:
-        raise ValueError("a sample kind needs a name")
-    SAMPLE_KINDS[kind.name] = kind
-    return kind
+    return SAMPLE_KINDS.register(kind.name, kind)
 
 
 def get_sample_kind(name: str) -> SampleKind:
-    """The registered kind ``name``.
-
-    Raises:
-        ValueError: an unknown kind.
-    """
-    if name not in SAMPLE_KINDS:
-        raise ValueError(f"samples must be one of {tuple(SAMPLE_KINDS)}, got {name!r}")
-    return SAMPLE_KINDS[name]
+    """The registered kind ``name``; ValueError for an unknown one."""
+    return SAMPLE_KINDS.named(name)
 
 
 def infer_sample_kind(preprocess: PreprocessConfig) -> str:

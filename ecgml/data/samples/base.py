@@ -141,6 +141,17 @@ class SampleKind:
             RecordError: naming the record and the problem.
         """
         record = read_record(path) if reader is None else reader.read_signal(path)
+        return self.prepare_record(record, preprocess, missing_leads=missing_leads)
+
+    def prepare_record(
+        self, record: Any, preprocess: PreprocessConfig, *, missing_leads: str = "error"
+    ) -> PreparedRecord:
+        """A record read for prediction (from a file, or an uploaded array), ready for
+        the models (:meth:`prepare_signal`).
+
+        Raises:
+            RecordError: naming the record and the problem.
+        """
         header = record.header
         try:
             windows, warnings = self.prepare_signal(record.signal, header.fs, header.lead_names,
