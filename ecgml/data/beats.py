@@ -78,9 +78,7 @@ def record_beats(
             is shorter than one window.
     """
     if fs < config.fs:
-        raise ValueError(
-            f"sampling rate {fs:g} Hz is below the beat window's {config.fs:g} Hz"
-        )
+        raise ValueError(f"sampling rate {fs:g} Hz is below the beat window's {config.fs:g} Hz")
     x, _ = select_leads(signal, lead_names, config.leads)
     x = resample(x.astype(np.float32, copy=False), fs, config.fs)
     if x.shape[0] < config.window:
@@ -139,7 +137,9 @@ def beat_features(names: tuple[str, ...], r_peaks: np.ndarray, fs: float) -> np.
     """
     unknown = [n for n in names if n not in RR_FEATURES]
     if unknown:
-        raise ValueError(f"the model takes features {unknown}, which are not RR features "
-                         f"{list(RR_FEATURES)}; they cannot be computed from a new record")  # fmt: skip
+        raise ValueError(
+            f"the model takes features {unknown}, which are not RR features "
+            f"{list(RR_FEATURES)}; they cannot be computed from a new record"
+        )
     rr = rr_features(r_peaks, fs)
     return rr[:, [RR_FEATURES.index(n) for n in names]]

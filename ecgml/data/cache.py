@@ -243,8 +243,10 @@ def prepare_cache(
     labels = labels or LabelConfig()
     kind = sample_kind_of(preprocess, samples)
     if baseline and not kind.hand_crafted:
-        raise ValueError("baseline features are for record signals, not beat or image "
-                         f"caches (these samples are {kind.name})")
+        raise ValueError(
+            "baseline features are for record signals, not beat or image "
+            f"caches (these samples are {kind.name})"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
@@ -261,8 +263,8 @@ def prepare_cache(
     first_path: dict[str, Path] = {}
     for rec in found:
         if rec.record_id in first_path:
-            skipped.append({"record_id": rec.record_id, "path": str(rec.path),
-                            "reason": f"duplicate record id; kept {first_path[rec.record_id]}"})  # fmt: skip
+            reason = f"duplicate record id; kept {first_path[rec.record_id]}"
+            skipped.append({"record_id": rec.record_id, "path": str(rec.path), "reason": reason})
             continue
         first_path[rec.record_id] = rec.path
         kept.append(rec)
@@ -272,8 +274,16 @@ def prepare_cache(
     shape = kind.row_shape(preprocess)
     writer = Writer(out, shape)
     # written first, so that an interrupted run resumes
-    _write_meta(out, preprocess, labels, reader, complete=False, reader_options=source.options,
-                baseline=baseline, samples=kind.name)
+    _write_meta(
+        out,
+        preprocess,
+        labels,
+        reader,
+        complete=False,
+        reader_options=source.options,
+        baseline=baseline,
+        samples=kind.name,
+    )
     last_checkpoint = time.time()
     tasks = [(str(r.path), preprocess, source, baseline, kind) for r in todo]
     results = _imap(tasks, jobs)
@@ -312,8 +322,16 @@ def prepare_cache(
         index = _apply_patient_map(index, Path(patient_map))
         atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     y = write_labels(out, index, labels)
-    _write_meta(out, preprocess, labels, reader, complete=True, reader_options=source.options,
-                baseline=baseline, samples=kind.name)
+    _write_meta(
+        out,
+        preprocess,
+        labels,
+        reader,
+        complete=True,
+        reader_options=source.options,
+        baseline=baseline,
+        samples=kind.name,
+    )
 
     warned = index[index["warnings"] != ""]
     report = {

@@ -155,8 +155,9 @@ class Cache:
         """A digest of the cached records, their file fingerprints and the preprocessing."""
         text = self.meta["preprocess_hash"] + "".join(
             f"{r}|{f}|{d}\n"
-            for r, f, d in zip(self.index["record_id"], self.index["fingerprint"],
-                               self.index["dx"], strict=True)  # fmt: skip
+            for r, f, d in zip(
+                self.index["record_id"], self.index["fingerprint"], self.index["dx"], strict=True
+            )
         )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

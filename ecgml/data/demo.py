@@ -190,8 +190,14 @@ def write_demo_dataset(
         dx = [CODES[rhythm]] + ([CODES[conduction]] if conduction else [])
         paths.append(
             write_record(
-                out, f"D{first_id + k:05d}", signal, 500.0, STANDARD_LEADS, dx=dx,
-                age=int(rng.integers(18, 91)), sex=str(rng.choice(["Male", "Female"])),
-            )  # fmt: skip
+                out,
+                f"D{first_id + k:05d}",
+                signal,
+                500.0,
+                STANDARD_LEADS,
+                dx=dx,
+                age=int(rng.integers(18, 91)),
+                sex=str(rng.choice(["Male", "Female"])),
+            )
         )
     return paths

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -49,7 +50,9 @@ class ImageConfig:
         if isinstance(self.printout, dict):
             object.__setattr__(self, "printout", PrintoutConfig(**self.printout))
         if self.height < 32 or self.width < 32:
-            raise ValueError(f"height and width must be at least 32, got {self.height}x{self.width}")
+            raise ValueError(
+                f"height and width must be at least 32, got {self.height}x{self.width}"
+            )
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {self.channels}")
         if self.renderings < 1:

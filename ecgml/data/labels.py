@@ -64,9 +64,7 @@ class Diagnosis:
 def _read_table(filename: str, scored: bool) -> tuple[Diagnosis, ...]:
     text = resources.files("ecgml.data").joinpath("tables", filename).read_text()
     rows = csv.DictReader(text.splitlines())
-    return tuple(
-        Diagnosis(r["snomed_code"], r["abbreviation"], r["name"], scored) for r in rows
-    )
+    return tuple(Diagnosis(r["snomed_code"], r["abbreviation"], r["name"], scored) for r in rows)
 
 
 def scored_diagnoses() -> tuple[Diagnosis, ...]:

@@ -15,7 +15,13 @@ import numpy as np
 
 from ecgml.data.beats import aami_beats, beat_features, record_beats
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
-from ecgml.data.records import RecordError, RecordHeader, detect_beats, read_annotations, read_record
+from ecgml.data.records import (
+    RecordError,
+    RecordHeader,
+    detect_beats,
+    read_annotations,
+    read_record,
+)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,6 @@ class PreprocessConfig:
             raise ValueError(f"leads contains a name twice: {self.leads}")
 
 
-
 def reorder_leads(
     signal: np.ndarray, lead_names: Sequence[str], leads: Sequence[str] = STANDARD_LEADS
 ) -> np.ndarray:
@@ -99,9 +98,7 @@ def reorder_leads(
             missing, or a name appears twice.
     """
     if signal.ndim != 2 or signal.shape[1] != len(lead_names):
-        raise ValueError(
-            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
-        )
+        raise ValueError(f"signal shape {signal.shape} does not match {len(lead_names)} lead names")
     if len(lead_names) != len(leads):
         raise ValueError(f"expected {len(leads)} leads, got {len(lead_names)}: {list(lead_names)}")
     position = {name.strip().lower(): i for i, name in enumerate(lead_names)}
@@ -149,9 +146,7 @@ def select_leads(
     if missing not in MISSING_LEADS:
         raise ValueError(f"missing must be one of {MISSING_LEADS}, got {missing!r}")
     if signal.ndim != 2 or signal.shape[1] != len(lead_names):
-        raise ValueError(
-            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
-        )
+        raise ValueError(f"signal shape {signal.shape} does not match {len(lead_names)} lead names")
     position = {name.strip().lower(): i for i, name in enumerate(lead_names)}
     if len(position) != len(lead_names):
         raise ValueError(f"a lead name appears twice: {list(lead_names)}")

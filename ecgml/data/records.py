@@ -278,7 +278,7 @@ def detect_beats(signal: np.ndarray, fs: float) -> np.ndarray:
     found = found[(found >= 0) & (found < signal.shape[0])]
     if len(found) == 0:
         return np.zeros(0, dtype=np.int64)
-    radius = max(1, int(round(0.05 * fs)))
+    radius = max(1, round(0.05 * fs))
     peaks = wfdb.processing.correct_peaks(
         signal, found, search_radius=radius, smooth_window_size=max(2, int(0.1 * fs)),
         peak_dir="compare",
@@ -334,9 +334,7 @@ def write_record(
     directory.mkdir(parents=True, exist_ok=True)
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 2 or signal.shape[1] != len(lead_names):
-        raise ValueError(
-            f"signal shape {signal.shape} does not match {len(lead_names)} lead names"
-        )
+        raise ValueError(f"signal shape {signal.shape} does not match {len(lead_names)} lead names")
     if signal_format not in ("mat", "dat"):
         raise ValueError(f"signal_format must be 'mat' or 'dat', got {signal_format!r}")
     digital = np.clip(np.round(signal * gain), -32767, 32767).astype(np.int16)

@@ -55,7 +55,9 @@ def read_signal_file(
             raise RecordError(rid, f"cannot read {path.name}: {exc}") from None
         if array.ndim != 2:
             expected = "time, leads" if layout == "time_first" else "leads, time"
-            raise RecordError(rid, f"{path.name} has shape {array.shape}; expected 2-D ({expected})")
+            raise RecordError(
+                rid, f"{path.name} has shape {array.shape}; expected 2-D ({expected})"
+            )
         if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
             raise RecordError(rid, f"{path.name} holds {array.dtype}; expected numbers")
         if layout == "leads_first":
@@ -63,8 +65,11 @@ def read_signal_file(
         if leads is None:
             raise RecordError(rid, "a .npy file does not name its leads: set reader option leads")
         if array.shape[1] != len(leads):
-            raise RecordError(rid, f"{path.name} has {array.shape[1]} leads (shape {array.shape}, "
-                                   f"{layout}); {len(leads)} are named: {list(leads)}")
+            raise RecordError(
+                rid,
+                f"{path.name} has {array.shape[1]} leads (shape {array.shape}, "
+                f"{layout}); {len(leads)} are named: {list(leads)}",
+            )
         signal, names = array.astype(np.float32), tuple(leads)
     elif suffix == ".csv":
         try:
@@ -83,8 +88,16 @@ def read_signal_file(
     if not np.isfinite(signal).all():
         raise RecordError(rid, f"{int((~np.isfinite(signal)).sum())} NaN or infinite samples")
     header = RecordHeader(
-        record_id=rid, path=path, fs=float(fs), n_samples=signal.shape[0], lead_names=names,
-        units=(units,) * len(names), signal_files=(path.name,), age=age, sex=sex, dx=dx,
+        record_id=rid,
+        path=path,
+        fs=float(fs),
+        n_samples=signal.shape[0],
+        lead_names=names,
+        units=(units,) * len(names),
+        signal_files=(path.name,),
+        age=age,
+        sex=sex,
+        dx=dx,
         comments={},
     )
     return Record(header=header, signal=signal)

@@ -199,8 +199,9 @@ def tabular_matrix(rows: pd.DataFrame, config: TabularConfig, leads: Sequence[st
         values = rows[list(config.features)].to_numpy(np.float64)
         bad = ~np.isfinite(values).all(axis=1)
         if bad.any():
+            example = rows["record_id"].iloc[int(np.argmax(bad))]
             raise ValueError(f"{int(bad.sum())} row(s) lack a value of {list(config.features)}, "
-                             f"for example {rows['record_id'].iloc[int(np.argmax(bad))]}")  # fmt: skip
+                             f"for example {example}")  # fmt: skip
         blocks.append(values)
     for item in config.metadata:
         if item not in rows.columns:

@@ -86,7 +86,7 @@ def test_rr_features_by_hand():
     assert f[:, 1].tolist() == pytest.approx([1.0, 2.0, 1.0, 1.0])  # next (last: previous)
     local = [(1 + 1 + 1) / 3, (1 + 1 + 2) / 3, (1 + 2 + 1) / 3, (2 + 1 + 1) / 3]
     assert f[:, 2].tolist() == pytest.approx(local)
-    assert f[:, 3].tolist() == pytest.approx([p / m for p, m in zip(f[:, 0], local)])
+    assert f[:, 3].tolist() == pytest.approx([p / m for p, m in zip(f[:, 0], local, strict=True)])
 
 
 def test_rr_features_refuse_unordered_or_too_few_beats():
@@ -99,4 +99,6 @@ def test_rr_features_refuse_unordered_or_too_few_beats():
 def test_beats_policy_needs_an_offset_inside_the_window():
     with pytest.raises(ValueError, match="beat_offset"):
         PreprocessConfig(window=9, window_policy="beats", beat_offset=9)
-    assert infer_sample_kind(BEATS) == "beats" and infer_sample_kind(PreprocessConfig()) == "windows"
+    assert (
+        infer_sample_kind(BEATS) == "beats" and infer_sample_kind(PreprocessConfig()) == "windows"
+    )

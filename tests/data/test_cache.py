@@ -7,8 +7,8 @@ import pytest
 
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.labels import LabelConfig
-from ecgml.data.samples import load_record
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
+from ecgml.data.samples import load_record
 from tests.conftest import sine_signal
 
 AF, NSR = "164889003", "426783006"
@@ -30,7 +30,9 @@ def messy_dir(tmp_path, write_wfdb) -> Path:
     nan[0, 0] = np.nan
     write_wfdb("B_nan", nan)
     write_wfdb("B_leads", sine_signal(n_leads=8), leads=STANDARD_LEADS[:8])
-    lines = ["B_empty 12 500 0"] + [f"B_empty.dat 16 1000/mV 16 0 0 0 0 {x}" for x in STANDARD_LEADS]
+    lines = ["B_empty 12 500 0"] + [
+        f"B_empty.dat 16 1000/mV 16 0 0 0 0 {x}" for x in STANDARD_LEADS
+    ]
     (data / "B_empty.hea").write_text("\n".join(lines) + "\n")
     (data / "B_empty.dat").write_bytes(b"")
     write_wfdb("G1", directory=data / "zz_copy")  # duplicated id, found after data/G1
@@ -74,7 +76,9 @@ def test_cache_holds_windows_labels_and_metadata(messy_dir, tmp_path):
     np.testing.assert_array_equal(cache.windows(2), expected)
 
 
-def test_rerun_skips_unchanged_and_rereads_changed_added_and_removed(messy_dir, tmp_path, write_wfdb):
+def test_rerun_skips_unchanged_and_rereads_changed_added_and_removed(
+    messy_dir, tmp_path, write_wfdb
+):
     out = tmp_path / "cache"
     prepare_cache([messy_dir], out, progress=False)
     again = prepare_cache([messy_dir], out, progress=False)
@@ -101,7 +105,9 @@ def test_a_torn_tail_from_an_interrupted_run_is_ignored(messy_dir, tmp_path):
     assert report["unchanged"] == 4
     cache = Cache(out)
     for i, rid in enumerate(cache.index["record_id"]):
-        np.testing.assert_array_equal(cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows)
+        np.testing.assert_array_equal(
+            cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows
+        )
 
 
 def test_two_workers_give_the_same_cache_as_one(messy_dir, tmp_path):
@@ -175,7 +181,9 @@ def test_an_interrupted_first_run_resumes_where_it_stopped(messy_dir, tmp_path, 
     assert report["cached"] == 4
     cache = Cache(out)
     for i, rid in enumerate(cache.index["record_id"]):
-        np.testing.assert_array_equal(cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows)
+        np.testing.assert_array_equal(
+            cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows
+        )
 
 
 def test_a_crash_inside_compaction_is_recovered(messy_dir, tmp_path, write_wfdb, monkeypatch):
@@ -203,4 +211,6 @@ def test_a_crash_inside_compaction_is_recovered(messy_dir, tmp_path, write_wfdb,
     cache = Cache(out)
     assert cache.signals.shape[0] == 4  # compacted
     for i, rid in enumerate(cache.index["record_id"]):
-        np.testing.assert_array_equal(cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows)
+        np.testing.assert_array_equal(
+            cache.windows(i), load_record(messy_dir / f"{rid}.hea").windows
+        )

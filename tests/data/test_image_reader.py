@@ -27,8 +27,8 @@ def image_folder(root):
     (root / "labels.csv").write_text(
         "file,labels,patient\n"
         "good.png,Normal,P1\n"
-        "scan.jpg,\"164889003,59118001\",P2\n"
-        "sub/nested.png,\"AF,Normal\",P3\n"
+        'scan.jpg,"164889003,59118001",P2\n'
+        'sub/nested.png,"AF,Normal",P3\n'
         "corrupt.png,AF,P4\n"
         "notes.txt,AF,P5\n"
         "tiny.png,AF,P6\n"

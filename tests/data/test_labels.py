@@ -28,7 +28,13 @@ def test_unscored_codes_are_known_but_not_scored():
 
 @pytest.mark.parametrize(
     ("token", "code"),
-    [("RBBB", RBBB), ("I-AVB", "270492004"), ("Normal", NSR), (" 164889003 ", AF), ("STE", "164931005")],
+    [
+        ("RBBB", RBBB),
+        ("I-AVB", "270492004"),
+        ("Normal", NSR),
+        (" 164889003 ", AF),
+        ("STE", "164931005"),
+    ],
 )
 def test_text_labels_map_to_snomed_codes(token, code):
     assert normalise_dx(token) == code
@@ -65,7 +71,9 @@ def test_merge_mode_gives_one_column_per_pair():
 
 
 def test_custom_class_list_and_pairs():
-    config = LabelConfig(classes=(AF, NSR, RBBB), equivalent_pairs=((AF, NSR),), equivalent_mode="merge")
+    config = LabelConfig(
+        classes=(AF, NSR, RBBB), equivalent_pairs=((AF, NSR),), equivalent_mode="merge"
+    )
     enc = LabelEncoder.from_config(config)
     assert enc.class_names == (f"{AF}|{NSR}", RBBB)
     np.testing.assert_array_equal(enc.encode_many([[NSR], [RBBB], []]), [[1, 0], [0, 1], [0, 0]])

@@ -1,13 +1,15 @@
 import pytest
 
-from ecgml.data.samples import load_for_prediction, load_record, min_seconds, prepare_signal
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
 from ecgml.data.records import RecordError
+from ecgml.data.samples import load_for_prediction, load_record, min_seconds, prepare_signal
 from tests.conftest import sine_signal
 
 
 def test_load_record_gives_windows(write_wfdb):
-    prepared = load_record(write_wfdb("R1", sine_signal(7500)), PreprocessConfig(window_policy="all"))
+    prepared = load_record(
+        write_wfdb("R1", sine_signal(7500)), PreprocessConfig(window_policy="all")
+    )
     assert prepared.windows.shape == (2, 5000, 12)
     assert prepared.warnings == ()
 
@@ -40,11 +42,11 @@ def test_prepare_signal_resamples_windows_and_pads() -> None:
 
 def test_prepare_signal_refuses_records_under_half_a_window() -> None:
     assert min_seconds(PreprocessConfig()) == 5.0
-    with pytest.raises(ValueError, match="too short: 4.99 s, at least 5 s needed"):
+    with pytest.raises(ValueError, match=r"too short: 4.99 s, at least 5 s needed"):
         prepare_signal(sine_signal(n_samples=2495), 500, STANDARD_LEADS, PreprocessConfig())
 
 
 def test_load_for_prediction_names_the_record(write_wfdb) -> None:
     header = write_wfdb("A0042", sine_signal(n_samples=1000))
-    with pytest.raises(RecordError, match="record A0042: too short: 2.00 s"):
+    with pytest.raises(RecordError, match=r"record A0042: too short: 2.00 s"):
         load_for_prediction(header, PreprocessConfig())

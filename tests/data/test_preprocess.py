@@ -9,9 +9,9 @@ from ecgml.data.preprocess import (
     preprocess,
     reorder_leads,
     resample,
+    select_leads,
     window_starts,
     zscore,
-    select_leads,
 )
 from tests.conftest import sine_signal
 

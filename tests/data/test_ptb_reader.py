@@ -9,7 +9,6 @@ import pytest
 
 from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError, write_record
-from tests.cinc2017_records import beat_train
 
 FS = 1000.0
 PTB_LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6",

@@ -127,7 +127,7 @@ def test_missing_column_is_an_error_naming_it(ptbxl: Path) -> None:
 
 
 def test_missing_table_and_bad_options(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="ptbxl_database.csv"):
+    with pytest.raises(FileNotFoundError, match=r"ptbxl_database.csv"):
         get_reader("ptbxl").find([tmp_path])
     for options in ({"rate": 250}, {"labels": "superclasses"}, {"min_likelihood": 101}):
         with pytest.raises(ValueError):

@@ -43,17 +43,17 @@ def test_cinc2017_reader_takes_the_label_from_reference_csv(tmp_path):
 def test_record_missing_from_reference_csv_is_refused(tmp_path):
     paths = write_cinc2017(tmp_path, ["N", "A"], seconds=[10.0, 10.0])
     (tmp_path / "REFERENCE.csv").write_text("A00001,N\n")
-    with pytest.raises(RecordError, match="no row for it in .*REFERENCE.csv"):
+    with pytest.raises(RecordError, match=r"no row for it in .*REFERENCE.csv"):
         get_reader("cinc2017").read(paths[1])
 
 
 def test_unknown_label_and_missing_reference_file_are_refused(tmp_path):
     [path] = write_cinc2017(tmp_path, ["N"], seconds=[10.0])
     (tmp_path / "REFERENCE.csv").write_text("A00001,X\n")
-    with pytest.raises(RecordError, match="label 'X' in REFERENCE.csv is not one of"):
+    with pytest.raises(RecordError, match=r"label 'X' in REFERENCE.csv is not one of"):
         get_reader("cinc2017").read(path)
     (tmp_path / "REFERENCE.csv").unlink()
-    with pytest.raises(RecordError, match="no REFERENCE.csv beside it"):
+    with pytest.raises(RecordError, match=r"no REFERENCE.csv beside it"):
         get_reader("cinc2017").read(path)
 
 

@@ -29,7 +29,9 @@ def test_unknown_age_is_none(write_wfdb, age):
     assert read_header(write_wfdb("R1", age=age)).age is None
 
 
-@pytest.mark.parametrize(("sex", "expected"), [("Male", "Male"), ("F", "Female"), ("Unknown", None)])
+@pytest.mark.parametrize(
+    ("sex", "expected"), [("Male", "Male"), ("F", "Female"), ("Unknown", None)]
+)
 def test_sex(write_wfdb, sex, expected):
     assert read_header(write_wfdb("R1", sex=sex)).sex == expected
 
@@ -105,7 +107,9 @@ def test_truncated_dat_file(write_wfdb):
 def test_nan_samples_are_rejected_with_the_lead_named(write_wfdb):
     x = sine_signal()
     x[100:110, 6] = np.nan
-    with pytest.raises(RecordError, match=r"record R6: 10 NaN or infinite samples in leads \['V1'\]"):
+    with pytest.raises(
+        RecordError, match=r"record R6: 10 NaN or infinite samples in leads \['V1'\]"
+    ):
         read_record(write_wfdb("R6", x))
 
 

@@ -76,8 +76,15 @@ def test_csv_files_name_their_leads_and_a_row_rate_overrides_the_option(tmp_path
     assert record.header.lead_names == ("II", "I", "III") and record.header.fs == 200
     np.testing.assert_allclose(record.signal, x, atol=1e-6)
     # prepared: leads reordered by name, resampled from 200 to the config's 100 Hz
-    report = prepare_cache([tmp_path], tmp_path / "cache", PRE, CLASSES, reader="table",
-                           reader_options={**OPTIONS, "fs_column": "rate"}, progress=False)
+    report = prepare_cache(
+        [tmp_path],
+        tmp_path / "cache",
+        PRE,
+        CLASSES,
+        reader="table",
+        reader_options={**OPTIONS, "fs_column": "rate"},
+        progress=False,
+    )
     assert report["cached"] == 1
     window = Cache(tmp_path / "cache").windows(0)[0]
     assert window.shape == (200, 3)
@@ -85,11 +92,17 @@ def test_csv_files_name_their_leads_and_a_row_rate_overrides_the_option(tmp_path
 
 
 def test_wfdb_files_are_read_through_the_records_module(tmp_path, write_wfdb):
-    header = write_wfdb("A0001", sine_signal(200, 100.0, n_leads=3), fs=100, leads=LEADS,
-                        directory=tmp_path / "records")
+    header = write_wfdb(
+        "A0001",
+        sine_signal(200, 100.0, n_leads=3),
+        fs=100,
+        leads=LEADS,
+        directory=tmp_path / "records",
+    )
     # an empty rate column: the header's own rate
-    write_table(tmp_path, [{"file": "records/A0001.hea", "NORM": 1, "MI": 0, "id": "rec-1",
-                            "rate": ""}])
+    write_table(
+        tmp_path, [{"file": "records/A0001.hea", "NORM": 1, "MI": 0, "id": "rec-1", "rate": ""}]
+    )
     r = reader(fs=None, fs_column="rate", leads=None, id_column="id")
     record = r.read(header)
     assert record.header.record_id == "rec-1" and record.header.fs == 100
@@ -102,10 +115,16 @@ def test_wfdb_files_are_read_through_the_records_module(tmp_path, write_wfdb):
 
 def test_label_tokens_in_one_column(tmp_path):
     x = signal()
-    write_table(tmp_path, [{"file": npy(tmp_path, "a.npy", x), "dx": "MI; NORM"},
-                           {"file": npy(tmp_path, "b.npy", x), "dx": ""}])
-    r = get_reader("table", {"fs": 100, "leads": LEADS, "label_column": "dx",
-                             "label_separator": ";"})
+    write_table(
+        tmp_path,
+        [
+            {"file": npy(tmp_path, "a.npy", x), "dx": "MI; NORM"},
+            {"file": npy(tmp_path, "b.npy", x), "dx": ""},
+        ],
+    )
+    r = get_reader(
+        "table", {"fs": 100, "leads": LEADS, "label_column": "dx", "label_separator": ";"}
+    )
     assert r.read(tmp_path / "signals/a.npy").header.dx == ("MI", "NORM")
     assert r.read(tmp_path / "signals/b.npy").header.dx == ()
 
@@ -113,14 +132,35 @@ def test_label_tokens_in_one_column(tmp_path):
 def test_split_patient_and_metadata_columns(tmp_path):
     x = signal()
     parts = ["train", "validation", "test", "train"]
-    rows = [{"file": npy(tmp_path, f"{k}.npy", x), "NORM": 1, "MI": 0, "part": p,
-             "patient": f"p{k // 2}", "age": 40 + k, "sex": "F" if k % 2 else "M"}
-            for k, p in enumerate(parts)]
+    rows = [
+        {
+            "file": npy(tmp_path, f"{k}.npy", x),
+            "NORM": 1,
+            "MI": 0,
+            "part": p,
+            "patient": f"p{k // 2}",
+            "age": 40 + k,
+            "sex": "F" if k % 2 else "M",
+        }
+        for k, p in enumerate(parts)
+    ]
     write_table(tmp_path, rows)
-    options = {**OPTIONS, "split_column": "part", "patient_column": "patient",
-               "age_column": "age", "sex_column": "sex"}
-    prepare_cache([tmp_path], tmp_path / "cache", PRE, CLASSES, reader="table",
-                  reader_options=options, progress=False)
+    options = {
+        **OPTIONS,
+        "split_column": "part",
+        "patient_column": "patient",
+        "age_column": "age",
+        "sex_column": "sex",
+    }
+    prepare_cache(
+        [tmp_path],
+        tmp_path / "cache",
+        PRE,
+        CLASSES,
+        reader="table",
+        reader_options=options,
+        progress=False,
+    )
     index = Cache(tmp_path / "cache").index
     assert list(index["patient_id"]) == ["p0", "p0", "p1", "p1"]
     assert list(index["age"]) == [40, 41, 42, 43] and list(index["sex"]) == ["Male", "Female"] * 2
@@ -151,9 +191,18 @@ def test_bad_records_are_skipped_with_their_reason_and_the_rest_kept(tmp_path):
         {"file": npy(tmp_path, "dup.npy", x), "NORM": 0, "MI": 1, "id": "good"},
     ]
     write_table(tmp_path, rows)
-    report = prepare_cache([tmp_path], tmp_path / "cache", PRE, CLASSES, reader="table",
-                           reader_options={**OPTIONS, "id_column": "id"}, progress=False)
-    assert report["cached"] == 1 and Cache(tmp_path / "cache").index["record_id"].tolist() == ["good"]
+    report = prepare_cache(
+        [tmp_path],
+        tmp_path / "cache",
+        PRE,
+        CLASSES,
+        reader="table",
+        reader_options={**OPTIONS, "id_column": "id"},
+        progress=False,
+    )
+    assert report["cached"] == 1 and Cache(tmp_path / "cache").index["record_id"].tolist() == [
+        "good"
+    ]
     reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
     assert set(reasons) == {"missing", "garbage", "cube", "two", "nan", "label", "good"}
     assert "file not found" in reasons["missing"]
@@ -171,7 +220,7 @@ def test_a_missing_column_or_option_is_an_error_that_names_it(tmp_path):
     write_table(tmp_path, [{"file": "a.npy", "NORM": 1}])
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['MI'\]"):
         reader().find([tmp_path])
-    with pytest.raises(FileNotFoundError, match="no label table t.csv"):
+    with pytest.raises(FileNotFoundError, match=r"no label table t.csv"):
         reader(table="t.csv").find([tmp_path])
     section = {"task": {"reader": "table", "reader_options": {"fs": 100}}}
     with pytest.raises(ValueError, match="exactly one of the options label_columns"):
@@ -182,16 +231,20 @@ def test_a_missing_column_or_option_is_an_error_that_names_it(tmp_path):
     section["task"]["reader_options"] = {"label_column": "dx", "fs": 100, "colour": "red"}
     with pytest.raises(ValueError, match=r"takes no option\(s\) \['colour'\]"):
         config_from_dict(section)
-    for bad, match in [({"layout": "diagonal"}, "layout must be"), ({"units": "uV"}, "units"),
-                       ({"held_out": ["dev"]}, "held_out must name")]:
+    for bad, match in [
+        ({"layout": "diagonal"}, "layout must be"),
+        ({"units": "uV"}, "units"),
+        ({"held_out": ["dev"]}, "held_out must name"),
+    ]:
         with pytest.raises(ValueError, match=match):
             reader(**bad)
 
 
 def test_a_table_file_given_as_the_data(tmp_path):
     x = signal()
-    table = write_table(tmp_path, [{"file": npy(tmp_path, "a.npy", x), "NORM": 1, "MI": 0}],
-                        name="my_labels.csv")
+    table = write_table(
+        tmp_path, [{"file": npy(tmp_path, "a.npy", x), "NORM": 1, "MI": 0}], name="my_labels.csv"
+    )
     r = reader()
     found = r.find([table])
     assert [f.record_id for f in found] == ["a"]
@@ -216,8 +269,9 @@ def test_the_shared_ptbxl_subset_reads_with_the_config():
     data = SHARED_DATA / "ptbxl"
     if not (data / "labels.csv").is_file():
         pytest.skip(f"no PTB-XL subset at {data}")
-    config = config_from_dict(json.loads((Path(__file__).parents[2] / "configs" /
-                                          "ptbxl-arrays.json").read_text()))
+    config = config_from_dict(
+        json.loads((Path(__file__).parents[2] / "configs" / "ptbxl-arrays.json").read_text())
+    )
     r = config.resolve().reader
     found = r.find([data])
     assert len(found) == 1624
@@ -225,7 +279,9 @@ def test_the_shared_ptbxl_subset_reads_with_the_config():
     assert record.signal.shape == (1000, 12) and record.header.fs == 100
     assert record.header.record_id == found[0].record_id and record.header.units[0] == "normalised"
     table = pd.read_csv(data / "labels.csv")
-    parts = {p.record_id: r.standard_split_at(p.path) for p in found[:: 40]}
-    expected = {str(e): "test" if s == "validation" else "train"
-                for e, s in zip(table["ecg_id"], table["split"], strict=True)}
+    parts = {p.record_id: r.standard_split_at(p.path) for p in found[::40]}
+    expected = {
+        str(e): "test" if s == "validation" else "train"
+        for e, s in zip(table["ecg_id"], table["split"], strict=True)
+    }
     assert parts == {k: expected[k] for k in parts}

@@ -40,7 +40,9 @@ def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
     if name not in _READERS:
         raise ValueError(f"unknown reader {name!r}; expected one of {READER_NAMES}")
     reader = _READERS[name]
-    accepted = [p for p in inspect.signature(reader.__init__).parameters if p not in ("self", "options")]
+    accepted = [
+        p for p in inspect.signature(reader.__init__).parameters if p not in ("self", "options")
+    ]
     unknown = sorted(set(options or {}) - set(accepted))
     if unknown:
         raise ValueError(

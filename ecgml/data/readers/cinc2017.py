@@ -37,9 +37,7 @@ CLASSES: dict[str, str] = {
 @cache
 def _read_reference(path: Path, mtime_ns: int) -> dict[str, str]:
     with open(path, newline="") as f:
-        return {
-            row[0].strip(): row[1].strip() for row in csv.reader(f) if len(row) >= 2 and row[0]
-        }
+        return {row[0].strip(): row[1].strip() for row in csv.reader(f) if len(row) >= 2 and row[0]}
 
 
 def reference_labels(folder: Path) -> dict[str, str] | None:
@@ -59,7 +57,9 @@ class Cinc2017Reader(Reader):
         """As every reader, with ``REFERENCE.csv`` in each record's fingerprint, so that
         a changed label makes ``ecgml prepare`` read the record again."""
         return [
-            dataclasses.replace(r, fingerprint=f"{r.fingerprint}|{file_key(r.path.parent / REFERENCE)}")
+            dataclasses.replace(
+                r, fingerprint=f"{r.fingerprint}|{file_key(r.path.parent / REFERENCE)}"
+            )
             for r in super().find(data_dirs)
         ]
 

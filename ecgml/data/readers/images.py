@@ -41,7 +41,9 @@ def _read_table(path: Path, mtime_ns: int) -> dict[str, tuple[tuple[str, ...], s
         for row in rows:
             name = (row["file"] or "").strip()
             if name and name not in table:
-                tokens = tuple(normalise_dx(t) for t in (row["labels"] or "").split(",") if t.strip())
+                tokens = tuple(
+                    normalise_dx(t) for t in (row["labels"] or "").split(",") if t.strip()
+                )
                 table[name] = (tokens, (row.get("patient") or "").strip())
     return table
 

@@ -52,7 +52,9 @@ class MitbihReader(Reader):
         if not isinstance(keep_paced, bool):
             raise ValueError(f"keep_paced must be true or false, got {keep_paced!r}")
         if not isinstance(annotation, str) or not annotation.isalnum():
-            raise ValueError(f"annotation must be a file extension such as 'atr', got {annotation!r}")
+            raise ValueError(
+                f"annotation must be a file extension such as 'atr', got {annotation!r}"
+            )
         self.keep_paced = keep_paced
         self.annotation = annotation
         self.options = {"keep_paced": keep_paced, "annotation": annotation}
@@ -61,7 +63,8 @@ class MitbihReader(Reader):
         """As every reader, with the annotation file in each record's fingerprint."""
         return [
             dataclasses.replace(
-                r, fingerprint=f"{r.fingerprint}|{file_key(r.path.with_suffix('.' + self.annotation))}"
+                r,
+                fingerprint=f"{r.fingerprint}|{file_key(r.path.with_suffix(f'.{self.annotation}'))}",
             )
             for r in super().find(data_dirs)
         ]

@@ -46,24 +46,21 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ecgml.data.readers.base import Reader
-from ecgml.data.signal_files import LAYOUTS, UNITS, read_signal_file
 from ecgml.data.records import (
     Record,
     RecordError,
-    RecordHeader,
     parse_age,
     parse_sex,
     read_record,
 )
+from ecgml.data.signal_files import LAYOUTS, UNITS, read_signal_file
 from ecgml.data.sources import FoundRecord, file_key, fingerprint
 
 SUFFIXES = (".npy", ".csv", ".hea")
@@ -151,13 +148,17 @@ class TableReader(Reader):
         label_columns = _as_list(label_columns, "label_columns")
         leads = _as_list(leads, "leads")
         if (label_columns is None) == (label_column is None):
-            raise ValueError("reader 'table' needs exactly one of the options label_columns "
-                             "(0/1 columns) and label_column (a column of label tokens)")
+            raise ValueError(
+                "reader 'table' needs exactly one of the options label_columns "
+                "(0/1 columns) and label_column (a column of label tokens)"
+            )
         if label_columns is not None and not label_columns:
             raise ValueError("label_columns names no column")
         if fs is None and fs_column is None:
-            raise ValueError("reader 'table' needs option fs (the sampling rate in Hz) or "
-                             "fs_column (a column of per-row rates)")
+            raise ValueError(
+                "reader 'table' needs option fs (the sampling rate in Hz) or "
+                "fs_column (a column of per-row rates)"
+            )
         if fs is not None and not (isinstance(fs, int | float) and fs > 0):
             raise ValueError(f"fs must be a positive number, got {fs!r}")
         if layout not in LAYOUTS:
@@ -181,12 +182,22 @@ class TableReader(Reader):
         self.options = {
             k: (list(v) if isinstance(v, tuple) else v)
             for k, v in {
-                "table": table, "file_column": file_column, "id_column": id_column, "fs": fs,
-                "fs_column": fs_column, "leads": leads, "layout": layout,
-                "label_columns": label_columns, "label_column": label_column,
-                "label_separator": label_separator, "patient_column": patient_column,
-                "split_column": split_column, "age_column": age_column,
-                "sex_column": sex_column, "units": units, "held_out": held_out,
+                "table": table,
+                "file_column": file_column,
+                "id_column": id_column,
+                "fs": fs,
+                "fs_column": fs_column,
+                "leads": leads,
+                "layout": layout,
+                "label_columns": label_columns,
+                "label_column": label_column,
+                "label_separator": label_separator,
+                "patient_column": patient_column,
+                "split_column": split_column,
+                "age_column": age_column,
+                "sex_column": sex_column,
+                "units": units,
+                "held_out": held_out,
             }.items()
         }
         self._patients: dict[str, str] = {}
@@ -197,9 +208,17 @@ class TableReader(Reader):
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column the options name."""
-        named = [self.file_column, self.id_column, self.fs_column, self.label_column,
-                 self.patient_column, self.split_column, self.age_column,
-                 self.sex_column, *(self.label_columns or ())]
+        named = [
+            self.file_column,
+            self.id_column,
+            self.fs_column,
+            self.label_column,
+            self.patient_column,
+            self.split_column,
+            self.age_column,
+            self.sex_column,
+            *(self.label_columns or ()),
+        ]
         return tuple(dict.fromkeys(c for c in named if c))
 
     def table_at(self, data: str | Path) -> Path:
@@ -219,8 +238,10 @@ class TableReader(Reader):
         frame = _read_table(path, path.stat().st_mtime_ns)
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
-            raise ValueError(f"label table {path} lacks column(s) {missing} that the reader "
-                             f"options name; it has {list(frame.columns)}")
+            raise ValueError(
+                f"label table {path} lacks column(s) {missing} that the reader "
+                f"options name; it has {list(frame.columns)}"
+            )
         return path
 
     def _frame(self, table: Path) -> pd.DataFrame:
@@ -268,8 +289,10 @@ class TableReader(Reader):
         """For ``ecgml predict``: the files of a folder holding the table, or of the
         table file; ``None`` for anything else."""
         item = Path(item)
-        if not ((item.is_dir() and (item / self.table).is_file())
-                or (item.is_file() and item.suffix.lower() == ".csv")):
+        if not (
+            (item.is_dir() and (item / self.table).is_file())
+            or (item.is_file() and item.suffix.lower() == ".csv")
+        ):
             return None
         return [r.path for r in self.find([item])]
 
@@ -286,8 +309,9 @@ class TableReader(Reader):
         if self.fs_column and row[self.fs_column].strip():
             fs = _number(row[self.fs_column])
             if fs is None or fs <= 0:
-                raise RecordError(rid, f"{self.fs_column} {row[self.fs_column]!r} is not a "
-                                       "positive rate")
+                raise RecordError(
+                    rid, f"{self.fs_column} {row[self.fs_column]!r} is not a positive rate"
+                )
             return fs
         return None if self.fs is None else float(self.fs)
 
@@ -299,15 +323,16 @@ class TableReader(Reader):
         for column in self.label_columns:
             value = _number(row[column])
             if value not in (0.0, 1.0):
-                raise RecordError(rid, f"label column {column} holds {row[column]!r}, "
-                                       "expected 0 or 1")
+                raise RecordError(
+                    rid, f"label column {column} holds {row[column]!r}, expected 0 or 1"
+                )
             if value == 1.0:
                 labels.append(column)
         return tuple(labels)
 
     def _record(self, path: Path, *, labelled: bool) -> Record:
         path = Path(path)
-        table, row = self._locate(path)
+        _, row = self._locate(path)
         rid = self._record_id(row, path)
         if not path.is_file():
             raise RecordError(rid, f"file not found: {path}")
@@ -316,14 +341,23 @@ class TableReader(Reader):
         if path.suffix.lower() == ".hea":
             record = read_record(path)
             if fs is not None and fs != record.header.fs:
-                raise RecordError(rid, f"the table gives {fs:g} Hz, its header "
-                                       f"{record.header.fs:g} Hz")
+                raise RecordError(
+                    rid, f"the table gives {fs:g} Hz, its header {record.header.fs:g} Hz"
+                )
             header = dataclasses.replace(record.header, record_id=rid, dx=dx, **self._meta(row))
             return dataclasses.replace(record, header=header)
         if fs is None:
             raise RecordError(rid, f"no rate: {self.fs_column} is empty and option fs unset")
-        return read_signal_file(path, rid, fs=fs, leads=self.leads, layout=self.layout,
-                                units=self.units, dx=dx, **self._meta(row))
+        return read_signal_file(
+            path,
+            rid,
+            fs=fs,
+            leads=self.leads,
+            layout=self.layout,
+            units=self.units,
+            dx=dx,
+            **self._meta(row),
+        )
 
     def _meta(self, row: pd.Series) -> dict[str, Any]:
         age = parse_age(row[self.age_column]) if self.age_column else None

@@ -76,7 +76,9 @@ class SampleKind:
         """The shortest record a run accepts for prediction."""
         return MIN_WINDOW_SHARE * preprocess.window / preprocess.fs
 
-    def load(self, path: str | Path, preprocess: PreprocessConfig, reader: Reader) -> PreparedRecord:
+    def load(
+        self, path: str | Path, preprocess: PreprocessConfig, reader: Reader
+    ) -> PreparedRecord:
         """One record with its labels, prepared for the cache (``ecgml prepare``).
 
         Raises:
@@ -152,10 +154,11 @@ class SampleKind:
         Raises:
             RecordError: naming the record and the problem.
         """
-        header = record.header
+        header, signal = record.header, record.signal
         try:
-            windows, warnings = self.prepare_signal(record.signal, header.fs, header.lead_names,
-                                                    preprocess, missing_leads=missing_leads)  # fmt: skip
+            windows, warnings = self.prepare_signal(
+                signal, header.fs, header.lead_names, preprocess, missing_leads=missing_leads
+            )
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
-        return PreparedRecord(header=header, windows=windows, warnings=warnings, signal=record.signal)
+        return PreparedRecord(header=header, windows=windows, warnings=warnings, signal=signal)

@@ -45,8 +45,10 @@ class Images(SampleKind):
             if record.image is not None:
                 windows = to_model_image(record.image, preprocess.image)[None]
             else:
-                windows = render_renderings(record.signal, header.fs, header.lead_names,
-                                            preprocess.image, record_id=header.record_id)  # fmt: skip
+                windows = render_renderings(
+                    record.signal, header.fs, header.lead_names, preprocess.image,
+                    record_id=header.record_id,
+                )  # fmt: skip
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
         return PreparedRecord(header=header, windows=windows,
