@@ -53,7 +53,7 @@ def load(name: str, tiny: bool):
 
 def synthetic_cache(folder: Path, name: str, tiny: bool, n_records: int) -> Path:
     """Random windows and labels of the config's shape (written once, then reused)."""
-    from ecgml.data.cache import write_cache_arrays
+    from ecgml.data.cache_arrays import write_cache_arrays
     from ecgml.data.labels import LabelEncoder
 
     if (folder / "meta.json").is_file():

@@ -43,7 +43,7 @@ from ecgml.data.sources import FoundRecord
 from ecgml.data.tabular import record_columns
 from ecgml.files import atomic_write
 
-__all__ = ["REPORT", "Cache", "prepare_cache", "write_cache_arrays", "write_labels"]
+__all__ = ["REPORT", "Cache", "prepare_cache", "write_labels"]
 
 _CHECKPOINT_SECONDS = 30.0
 # Bumped when prepare caches other per-record columns for the tabular input
@@ -137,7 +137,7 @@ def _apply_patient_map(index: pd.DataFrame, patient_map: Path | None) -> pd.Data
     return index.assign(patient_id=mapped.fillna(index["patient_id"]))
 
 
-def _write_meta(
+def write_meta(
     out: Path,
     preprocess: PreprocessConfig,
     labels: LabelConfig,
@@ -274,7 +274,7 @@ def prepare_cache(
     shape = kind.row_shape(preprocess)
     writer = Writer(out, shape)
     # written first, so that an interrupted run resumes
-    _write_meta(
+    write_meta(
         out,
         preprocess,
         labels,
@@ -322,7 +322,7 @@ def prepare_cache(
         index = _apply_patient_map(index, Path(patient_map))
         atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     y = write_labels(out, index, labels)
-    _write_meta(
+    write_meta(
         out,
         preprocess,
         labels,
@@ -354,53 +354,3 @@ def prepare_cache(
     }
     atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
     return report
-
-
-def write_cache_arrays(
-    out: str | Path,
-    chunks: Iterable[tuple[np.ndarray, Sequence[str]]],
-    preprocess: PreprocessConfig,
-    labels: LabelConfig,
-    *,
-    reader: str = "cinc2020",
-    source: str = "synthetic",
-) -> Cache:
-    """A cache from windows already in memory, one window per record, for benchmarks
-    of synthetic data of a chosen size.
-
-    Args:
-        out: the cache folder (created; must not hold a cache).
-        chunks: ``(windows, label_tokens)`` pairs: float32 windows of shape
-            ``(n, preprocess.window, len(preprocess.leads))`` and one comma-joined
-            label string per window.
-        preprocess, labels: the settings written to ``meta.json``.
-        reader: the reader name recorded in ``meta.json``.
-        source: the ``source`` and ``folder`` of every record.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / META).exists():
-        raise ValueError(f"{out} already holds a cache")
-    shape = sample_kind_of(preprocess).row_shape(preprocess)
-    writer = Writer(out, shape)
-    rows: list[dict[str, Any]] = []
-    try:
-        for windows, dx in chunks:
-            if windows.shape[1:] != shape or len(windows) != len(dx):
-                raise ValueError(f"expected windows (n, {shape[0]}, {shape[1]}) with n labels, got "
-                                 f"{windows.shape} and {len(dx)}")  # fmt: skip
-            first = writer.append(windows)
-            for k, codes in enumerate(dx):
-                rid = f"S{len(rows):07d}"
-                rows.append({
-                    "record_id": rid, "folder": source, "source": source, "path": rid,
-                    "patient_id": "", "age": "", "sex": "", "fs": preprocess.fs,
-                    "n_samples": preprocess.window, "dx": codes, "row": first + k,
-                    "n_windows": 1, "fingerprint": "", "warnings": "", "sample": -1,
-                })  # fmt: skip
-        index = writer.checkpoint(rows)
-    finally:
-        writer.close()
-    write_labels(out, index, labels)
-    _write_meta(out, preprocess, labels, reader, complete=True)
-    return Cache(out)

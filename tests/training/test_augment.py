@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from ecgml.data.cache import write_cache_arrays
+from ecgml.data.cache_arrays import write_cache_arrays
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.training.augment import Augment, fold_model_of, training_model
