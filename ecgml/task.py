@@ -15,7 +15,7 @@ the stages that run a task.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.samples import SampleKind, get_sample_kind
@@ -33,35 +33,31 @@ __all__ = ["Task"]
 class Task:
     """Everything a config's ``task`` section names, as objects.
 
+    The rest of the section (``name``, ``all_windows``, ``window_stride``,
+    ``window_aggregate``) is read from the config itself.
+
     Attributes:
-        name: the task's name (``task.name``).
         reader: its data reader (:mod:`ecgml.data.readers`).
         samples: its sample kind (:mod:`ecgml.data.samples`).
         target: its target kind (:mod:`ecgml.targets`).
         split: its split strategy (:mod:`ecgml.training.splits`).
         scorer: its scorer (:mod:`ecgml.evaluation.scorers`).
-        options: the rest of the section (``all_windows``, ``window_stride``,
-            ``window_aggregate``), as the config gives them.
     """
 
-    name: str
     reader: Reader
     samples: SampleKind
     target: Target
     split: Split
     scorer: Scorer
-    options: Any
 
     @classmethod
     def of(cls, config: Config) -> Task:
         """The task of ``config`` (its ``task`` section, resolved)."""
         section = config.task
         return cls(
-            name=section.name,
             reader=get_reader(section.reader, section.reader_options),
             samples=get_sample_kind(section.samples),
             target=get_target(section.target),
             split=get_split(section.split),
             scorer=get_scorer(section.scorer),
-            options=section,
         )

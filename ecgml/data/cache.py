@@ -15,6 +15,7 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -273,17 +274,9 @@ def prepare_cache(
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
     shape = kind.row_shape(preprocess)
     writer = Writer(out, shape)
-    # written first, so that an interrupted run resumes
-    write_meta(
-        out,
-        preprocess,
-        labels,
-        reader,
-        complete=False,
-        reader_options=source.options,
-        baseline=baseline,
-        samples=kind.name,
-    )
+    meta = partial(write_meta, out, preprocess, labels, reader, reader_options=source.options,
+                   baseline=baseline, samples=kind.name)  # fmt: skip
+    meta(complete=False)  # written first, so that an interrupted run resumes
     last_checkpoint = time.time()
     tasks = [(str(r.path), preprocess, source, baseline, kind) for r in todo]
     results = _imap(tasks, jobs)
@@ -322,16 +315,7 @@ def prepare_cache(
         index = _apply_patient_map(index, Path(patient_map))
         atomic_write(out / INDEX, lambda p: index.to_csv(p, index=False))
     y = write_labels(out, index, labels)
-    write_meta(
-        out,
-        preprocess,
-        labels,
-        reader,
-        complete=True,
-        reader_options=source.options,
-        baseline=baseline,
-        samples=kind.name,
-    )
+    meta(complete=True)
 
     warned = index[index["warnings"] != ""]
     report = {
