@@ -39,6 +39,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="JSON config (task, preprocess, labels); its task's reader reads the records",
     )  # fmt: skip
     prepare.add_argument("--patient-map", type=Path, help="CSV with columns record_id,patient_id")
+    prepare.add_argument(
+        "--min-quality", choices=("acceptable", "good"),
+        help="leave out records whose signal-quality verdict is below this (listed in "
+        "the report with the problems found); by default every record is kept",
+    )  # fmt: skip
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
 
@@ -98,8 +103,13 @@ def run_prepare(args: argparse.Namespace) -> int:
         reader_options=config.task.reader_options,
         baseline=config.baseline_features,
         samples=config.task.samples,
+        min_quality=args.min_quality,
         progress=not args.no_progress,
     )
+    quality = report["quality"]
+    flagged = ", ".join(f"{c} {n}" for c, n in quality["records_flagged"].items() if n)
+    print(f"prepare: signal quality {quality['verdicts']}"
+          + (f"; records flagged by check: {flagged}" if flagged else ""))  # fmt: skip
     n_warned = len({w["record_id"] for w in report["warnings"]})
     beats = f"{report['beats']} beats of " if report["beats"] is not None else ""
     if report.get("not_one_class"):

@@ -22,11 +22,24 @@ def _weights(value: str):
     return None if value == "none" else RewardMatrix.load(value)
 
 
+def _objective(value: str) -> str:
+    from ecgml.evaluation.thresholds import parse_objective
+
+    try:
+        parse_objective(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
+
+
 def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
     parser.add_argument(
-        "--objective", choices=("f1", "fbeta", "challenge"), default="f1",
-        help="per-class F1 (default), per-class F-beta, or the challenge metric (joint)",
+        "--objective", type=_objective, default="f1", metavar="OBJECTIVE",
+        help="per class: f1 (default), fbeta, youden (sensitivity + specificity - 1), "
+        "sensitivity:X (the best specificity with sensitivity at least X, e.g. "
+        "sensitivity:0.90), specificity:X (the best sensitivity with specificity at "
+        "least X); or challenge (the CinC 2020 metric, all classes jointly)",
     )  # fmt: skip
     parser.add_argument("--beta", type=float, default=2.0, help="beta of fbeta (default 2)")
     parser.add_argument(

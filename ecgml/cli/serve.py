@@ -31,6 +31,13 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         "--printouts", action="store_true",
         help="also draw each record as a paper printout, OUT_DIR/printouts/RECORD.png",
     )  # fmt: skip
+    parser.add_argument(
+        "--explain", nargs="*", metavar="CLASS",
+        help="also explain each record: which leads and which part of the trace drove "
+        "the decided classes (or the CLASSes named, by abbreviation or code), into "
+        "OUT_DIR/explain/RECORD.csv, .npz and .png (integrated gradients; slow: about "
+        "a model call per path step, per fold model, per class)",
+    )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -52,7 +59,7 @@ def run_predict(args: argparse.Namespace) -> int:
     report = predict_records(
         args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
         missing_leads=args.missing_leads, annotations=args.annotations,
-        printouts=args.printouts, progress=not args.no_progress,
+        printouts=args.printouts, explain=args.explain, progress=not args.no_progress,
     )  # fmt: skip
     print(
         f"{report['n_predicted']} of {report['n_records']} records predicted, "

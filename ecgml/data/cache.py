@@ -37,6 +37,7 @@ from ecgml.data.cache_reader import (
 )
 from ecgml.data.labels import LabelConfig, LabelEncoder
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.quality import CHECKS, assess, meets
 from ecgml.data.readers import Reader, get_reader
 from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind, sample_kind_of
@@ -70,6 +71,11 @@ def _process(task: tuple[str, PreprocessConfig, Reader, bool, SampleKind]) -> di
         return {"ok": False, "reason": exc.problem}
     header = prepared.header
     first = prepared.windows[0] if baseline else None
+    quality = (
+        assess(prepared.signal, header.fs, header.lead_names, header.units)
+        if prepared.signal is not None
+        else None
+    )  # an image has no trace to check
     meta = {
         "age": header.age,
         "sex": header.sex or "",
@@ -77,10 +83,28 @@ def _process(task: tuple[str, PreprocessConfig, Reader, bool, SampleKind]) -> di
         "n_samples": header.n_samples,
         "dx": ",".join(header.dx),
         "warnings": "; ".join(prepared.warnings),
+        "quality": quality.label if quality else "",
+        "quality_verdict": quality.verdict if quality else "",
         **record_columns(header, first, config.fs, config.leads, baseline=baseline),
     }
     return {"ok": True, "windows": prepared.windows, "meta": meta,
             "samples": kind.sample_columns(prepared)}  # fmt: skip
+
+
+def quality_summary(index: pd.DataFrame, min_quality: str | None) -> dict[str, Any]:
+    """The report's ``quality`` block: records per verdict and flagged by each check."""
+    records = index.drop_duplicates("path")
+    labels = records.get("quality", pd.Series(dtype=str)).fillna("").astype(str)
+    verdicts = records.get("quality_verdict", pd.Series(dtype=str)).fillna("").astype(str)
+    checks = [{p.split(":")[0] for p in label.split(";")} for label in labels if label != "good"]
+    return {
+        "min_quality": min_quality,
+        "verdicts": {v or "not assessed": int(n) for v, n in verdicts.value_counts().items()},
+        "records_flagged": {c: sum(c in found for found in checks) for c in CHECKS},
+        "flagged": [{"record_id": r, "quality": q, "verdict": v}
+                    for r, q, v in zip(records["record_id"], labels, verdicts, strict=True)
+                    if q not in ("good", "")],
+    }  # fmt: skip
 
 
 def _imap(tasks: list[tuple], jobs: int) -> Iterable[dict[str, Any]]:
@@ -202,6 +226,7 @@ def prepare_cache(
     reader_options: dict[str, Any] | None = None,
     baseline: bool = False,
     samples: str | None = None,
+    min_quality: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Build or update a cache from folders of records.
@@ -229,6 +254,11 @@ def prepare_cache(
         baseline: also cache each record's hand-crafted features
             (:mod:`ecgml.baseline`) for a run's tabular input (``tabular.baseline``);
             a cache made with the other setting is rebuilt.
+        min_quality: leave out records whose signal-quality verdict
+            (:mod:`ecgml.data.quality`) is below this, ``"acceptable"`` or
+            ``"good"``, listed in the report with the problems found; ``None``
+            keeps every record. The index carries each record's ``quality``
+            (``good`` or the problems, ``flat:V3;noise:II``) and ``quality_verdict``.
 
     With beat samples every labelled beat is a row of
     the index (``record_id`` ``RECORD:SAMPLE``, ``sample`` its R peak, ``dx`` its
@@ -242,6 +272,8 @@ def prepare_cache(
     """
     preprocess = preprocess or PreprocessConfig()
     labels = labels or LabelConfig()
+    if min_quality is not None:
+        meets(min_quality, min_quality)  # a bad value is refused before any work
     kind = sample_kind_of(preprocess, samples)
     if baseline and not kind.hand_crafted:
         raise ValueError(
@@ -270,7 +302,22 @@ def prepare_cache(
         first_path[rec.record_id] = rec.path
         kept.append(rec)
 
-    rows = [row for r in kept for row in reusable.get((str(r.path), r.fingerprint), [])]
+    def poor(record: FoundRecord, quality: str, verdict: str) -> bool:
+        """Whether a record falls below ``min_quality`` (then listed as skipped)."""
+        if min_quality is None or not verdict or meets(verdict, min_quality):
+            return False
+        reason = f"signal quality {verdict}, below --min-quality {min_quality}: {quality}"
+        skipped.append({"record_id": record.record_id, "path": str(record.path),
+                        "reason": reason})  # fmt: skip
+        return True
+
+    rows = []
+    for r in kept:
+        old = reusable.get((str(r.path), r.fingerprint), [])
+        if old and not poor(
+            r, str(old[0].get("quality", "")), str(old[0].get("quality_verdict", ""))
+        ):
+            rows.extend(old)
     todo = [r for r in kept if (str(r.path), r.fingerprint) not in reusable]
     shape = kind.row_shape(preprocess)
     writer = Writer(out, shape)
@@ -288,6 +335,8 @@ def prepare_cache(
             if not result["ok"]:
                 skipped.append({"record_id": rec.record_id, "path": str(rec.path),
                                 "reason": result["reason"]})  # fmt: skip
+                continue
+            if poor(rec, result["meta"]["quality"], result["meta"]["quality_verdict"]):
                 continue
             windows = result["windows"]
             n_new += 1
@@ -332,6 +381,7 @@ def prepare_cache(
         "skipped": skipped,
         "not_one_class": int((y.sum(axis=1) != 1).sum()) if labels.one_class else None,
         "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
+        "quality": quality_summary(index, min_quality),
         "seconds": round(time.time() - started, 3),
         "jobs": jobs,
         "reader": reader,

@@ -40,7 +40,7 @@ CODES = {
     "IAVB": "270492004",
 }
 RHYTHMS = (("NSR", 0.40), ("SB", 0.17), ("STach", 0.17), ("AF", 0.26))
-CONDUCTION = ((None, 0.60), ("RBBB", 0.15), ("LBBB", 0.12), ("IAVB", 0.13))
+CONDUCTION = ((None, 0.48), ("RBBB", 0.15), ("LBBB", 0.12), ("IAVB", 0.25))
 HEART_RATE = {"NSR": (60, 100), "SB": (40, 58), "STach": (102, 150), "AF": (70, 140)}
 
 # Axes: x to the patient's left, y inferior, z anterior.
@@ -90,7 +90,7 @@ def _waves(rhythm: str, conduction: str | None, rr: float, rng: np.random.Genera
     t_offset = 0.40 * np.sqrt(rr) - 0.10  # QT follows heart rate (Bazett)
     waves = []
     if rhythm != "AF":
-        waves.append((-pr, 0.022, _unit(0.55, 0.8, 0.2), rng.uniform(0.1, 0.2)))
+        waves.append((-pr, 0.022, _unit(0.55, 0.8, 0.2), rng.uniform(0.15, 0.3)))
     if conduction == "RBBB":
         waves += [
             (-0.03, 0.010, _unit(-0.6, 0.1, 0.8), 0.15),

@@ -40,8 +40,8 @@ class PreparedRecord:
             features per beat, ``(n_beats, n_features)``; else ``None``.
         beat_lead: for a record read for beat prediction, the model's lead at the
             record's own rate, mV (the web app's rhythm strip); else ``None``.
-        signal: for a record read for prediction, its signal as read,
-            ``(n_samples, n_leads)`` (the printout); else ``None``.
+        signal: its signal as read, ``(n_samples, n_leads)`` in mV (the printout,
+            the quality checks); ``None`` for an image.
     """
 
     header: RecordHeader

@@ -203,10 +203,9 @@ class Ensemble:
     ) -> Prediction:
         """Classify one recording of any rate, length and lead order.
 
-        The recording goes through the run's own preprocessing
-        (:func:`ecgml.data.loading.prepare_signal`): leads matched by name,
-        resampled, filtered, cut into windows whose probabilities are averaged.
-        The run's target kind turns the fold scores into decisions and combines
+        The recording goes through the run's own preprocessing (leads matched by
+        name, resampled, filtered, cut into windows whose probabilities are averaged);
+        the run's target kind turns the fold scores into decisions and combines
         them under ``rule`` (:mod:`ecgml.targets.decisions`).
 
         Args:
@@ -288,6 +287,12 @@ class Ensemble:
                        n_windows=len(p.windows), warnings=p.warnings, votes=votes[i])
             for i, p in enumerate(prepared)
         ]  # fmt: skip
+
+    def explain(self, prepared: PreparedRecord, *, classes: Sequence[str] | None = None) -> list:
+        """Attributions of one record's decided (or named) classes (:mod:`.explain`)."""
+        from ecgml.evaluation.explain import explain_prepared
+
+        return explain_prepared(self, prepared, classes=classes)
 
     def decide(
         self, fold_scores: np.ndarray, *, rule: str | None = None, min_votes: int | None = None

@@ -6,6 +6,7 @@ pyplot's global state and interactive backends are never touched.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import (
     average_precision_score,
+    brier_score_loss,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
 )
 
+from ecgml.evaluation import calibration
 from ecgml.files import atomic_write
 
 
@@ -82,80 +85,125 @@ def plot_losses(histories: dict[int, str | Path], out_png: str | Path, *, title:
     return drawn
 
 
-def _grid(n_panels: int, size: float = 2.6) -> tuple[Figure, list]:
+_NOTE_LINE = 0.17  # inches per line of the note under a grid
+
+
+def _grid(n_panels: int, size: float = 2.6, note: str = "") -> tuple[Figure, list, float]:
+    """A grid of panels, the ``note`` written under it; also the note's height in inches."""
     cols = min(6, max(1, n_panels))
     rows = -(-n_panels // cols)
-    fig = Figure(figsize=(size * cols, size * rows))
+    width = size * max(cols, 3 if note else 1)  # room for the note's line
+    lines = textwrap.wrap(note, int(width * 13)) if note else []  # ~13 characters an inch
+    fig = Figure(figsize=(width, size * rows + _NOTE_LINE * (len(lines) + 1) * bool(lines)))
     axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
     for ax in axes[n_panels:]:
         ax.set_axis_off()
-    return fig, axes[:n_panels]
+    if lines:
+        fig.text(0.01, 0.01, "\n".join(lines), fontsize=8, color="0.3", va="bottom")
+    return fig, axes[:n_panels], _NOTE_LINE * (len(lines) + 1) * bool(lines)
 
 
-def _no_positives(ax, name: str) -> None:
-    ax.text(0.5, 0.5, "no positive\ntest records", ha="center", va="center", color="0.4")
-    ax.set_title(f"{name} (not scored)", fontsize=9)
+def _panels(
+    y_true: np.ndarray, names: Sequence[str], shown: np.ndarray, size: float = 2.6,
+    left_out: str = "no positive test records",
+) -> tuple[Figure, list[tuple[int, object]], float]:  # fmt: skip
+    """A grid with a panel for each ``shown`` class, most positives first, and a
+    line under it naming the classes left out (its height in inches returned too)."""
+    order = sorted(np.nonzero(shown)[0], key=lambda k: (-int(y_true[:, k].sum()), k))
+    left = [names[k] for k in range(len(names)) if not shown[k]]
+    note = f"not drawn, {left_out}: {', '.join(left)}" if left else ""
+    fig, axes, bottom = _grid(max(len(order), 1), size, note)
+    if not order:
+        axes[0].text(0.5, 0.5, "no class has\npositive test records", ha="center",
+                     va="center", color="0.4")  # fmt: skip
+        axes[0].set_axis_off()
+    return fig, list(zip(order, axes, strict=False)), bottom
+
+
+def _scorable(y_true: np.ndarray) -> np.ndarray:
+    """Classes with positive and negative records, which a ranking curve needs."""
+    positives = y_true.sum(axis=0)
+    return (positives > 0) & (positives < len(y_true))
 
 
 def plot_roc_grid(
     y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
     *, title: str = "",
 ) -> None:  # fmt: skip
-    """One ROC panel per class with its AUC; a class without positives (or without
-    negatives) gets a marked, empty panel."""
-    fig, axes = _grid(len(names))
-    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+    """One ROC panel with its AUC per class that has positive (and negative)
+    records, most positives first; the other classes are named in one line."""
+    fig, panels, bottom = _panels(y_true, names, _scorable(y_true))
+    for k, ax in panels:
         ax.plot([0, 1], [0, 1], color="0.8", lw=0.8)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
-        positives = int(y_true[:, k].sum())
-        if positives == 0 or positives == len(y_true):
-            _no_positives(ax, name)
-            continue
         fpr, tpr, _ = roc_curve(y_true[:, k], y_score[:, k])
         auc = roc_auc_score(y_true[:, k], y_score[:, k])
         ax.plot(fpr, tpr, lw=1.5)
-        ax.set_title(f"{name} AUC {auc:.3f} (n={positives})", fontsize=9)
-        ax.tick_params(labelsize=7)
-    for ax in axes:
+        ax.set_title(f"{names[k]} AUC {auc:.3f} (n={int(y_true[:, k].sum())})", fontsize=9)
         ax.set_xlabel("1 - specificity", fontsize=7)
         ax.set_ylabel("sensitivity", fontsize=7)
         ax.tick_params(labelsize=7)
-    _finish(fig, title, out_png)
+    _finish(fig, title, out_png, bottom)
 
 
 def plot_pr_grid(
     y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
     *, title: str = "",
 ) -> None:  # fmt: skip
-    """One precision-recall panel per class with its average precision."""
-    fig, axes = _grid(len(names))
-    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+    """One precision-recall panel with its average precision per class that has
+    positive records, most positives first; the others named in one line."""
+    fig, panels, bottom = _panels(y_true, names, y_true.sum(axis=0) > 0)
+    for k, ax in panels:
+        positives = int(y_true[:, k].sum())
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
-        ax.tick_params(labelsize=7)
-        positives = int(y_true[:, k].sum())
-        if positives == 0:
-            _no_positives(ax, name)
-            continue
         precision, recall, _ = precision_recall_curve(y_true[:, k], y_score[:, k])
         ap = average_precision_score(y_true[:, k], y_score[:, k])
         ax.step(recall, precision, where="post", lw=1.5)
         ax.axhline(positives / len(y_true), color="0.8", lw=0.8)  # chance level
-        ax.set_title(f"{name} AP {ap:.3f} (n={positives})", fontsize=9)
+        ax.set_title(f"{names[k]} AP {ap:.3f} (n={positives})", fontsize=9)
         ax.set_xlabel("recall", fontsize=7)
         ax.set_ylabel("precision", fontsize=7)
         ax.tick_params(labelsize=7)
-    _finish(fig, title, out_png)
+    _finish(fig, title, out_png, bottom)
+
+
+def plot_calibration(
+    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
+    *, title: str = "",
+) -> None:  # fmt: skip
+    """A reliability diagram per class that has positive records, most positives
+    first (:mod:`ecgml.evaluation.calibration`): the share of positives against
+    the mean probability in each bin, a point's area its number of records, with
+    the class's ECE and Brier score; the other classes are named in one line."""
+    fig, panels, bottom = _panels(y_true, names, y_true.sum(axis=0) > 0)
+    for k, ax in panels:
+        prob_true, prob_pred, counts = calibration.reliability(y_true[:, k], y_score[:, k])
+        ece = calibration.expected_calibration_error(y_true[:, k], y_score[:, k])
+        brier = brier_score_loss(y_true[:, k].astype(bool), y_score[:, k], pos_label=True)
+        ax.plot([0, 1], [0, 1], color="0.8", lw=0.8)  # perfectly calibrated
+        ax.plot(prob_pred, prob_true, color="C0", lw=1)
+        ax.scatter(prob_pred, prob_true, s=12 + 150 * counts / counts.max(), color="C0")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(f"{names[k]} ECE {ece:.3f} Brier {brier:.3f}", fontsize=8)
+        ax.set_xlabel("mean probability", fontsize=7)
+        ax.set_ylabel("share positive", fontsize=7)
+        ax.tick_params(labelsize=7)
+    _finish(fig, title, out_png, bottom)
 
 
 def plot_confusion_grid(
     y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], out_png: str | Path,
     *, title: str = "",
 ) -> None:  # fmt: skip
-    """One 2x2 confusion matrix (rows label, columns decision) per class."""
-    fig, axes = _grid(len(names), size=2.2)
-    for k, (ax, name) in enumerate(zip(axes, names, strict=True)):
+    """One 2x2 confusion matrix (rows label, columns decision) per class with a
+    positive label or decision, most positives first; the others in one line."""
+    shown = (y_true.sum(axis=0) > 0) | (y_pred.sum(axis=0) > 0)
+    fig, panels, bottom = _panels(y_true, names, shown, size=2.2,
+                          left_out="no positive label or decision")  # fmt: skip
+    for k, ax in panels:
         t, p = y_true[:, k].astype(bool), y_pred[:, k].astype(bool)
         counts = np.array([[np.sum(~t & ~p), np.sum(~t & p)], [np.sum(t & ~p), np.sum(t & p)]])
         ax.imshow(counts / max(counts.sum(), 1), cmap="Blues", vmin=0, vmax=1)
@@ -165,8 +213,8 @@ def plot_confusion_grid(
         ax.set_yticks([0, 1], ["no", "yes"], fontsize=7)
         ax.set_xlabel("decided", fontsize=7)
         ax.set_ylabel("label", fontsize=7)
-        ax.set_title(name if t.any() else f"{name} (no positives)", fontsize=9)
-    _finish(fig, title, out_png)
+        ax.set_title(names[k] if t.any() else f"{names[k]} (no positives)", fontsize=9)
+    _finish(fig, title, out_png, bottom)
 
 
 def plot_confusion_matrix(
@@ -201,8 +249,9 @@ def plot_confusion(
     draw(y_true, y_pred, names, out_png, title=title)
 
 
-def _finish(fig: Figure, title: str, out_png: str | Path) -> None:
+def _finish(fig: Figure, title: str, out_png: str | Path, bottom: float = 0.0) -> None:
+    """Title, layout above ``bottom`` inches kept for a note, and the file."""
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, bottom / fig.get_figheight(), 1, 1))
     fig.savefig(out_png, dpi=90)

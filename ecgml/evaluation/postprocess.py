@@ -7,8 +7,13 @@ Writes into the output folder:
   ensemble under the other rule; for CinC 2020 the challenge's own scoring of
   the same outputs; thresholds (multi-label runs); positives per class; which
   run and data produced it; the records left out and why.
-* ``roc.png``, ``pr.png``: the ensemble, one panel per class; ``confusion.png``:
-  a 2x2 matrix per class (multi-label) or one class-by-class matrix (multi-class).
+* ``roc.png``, ``pr.png``, ``calibration.png`` (reliability diagrams): the
+  ensemble, one panel per class with positive test records, most positives
+  first, the other classes named in one line; ``confusion.png``: a 2x2 matrix
+  per class (multi-label) or one class-by-class matrix (multi-class).
+* in ``score.json``, each model's ``calibration``: Brier score and expected
+  calibration error per class and their macro means
+  (:mod:`ecgml.evaluation.calibration`).
 * ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format; for a
   beat task instead ``beats/RECORD.csv``, one row per beat, and
   ``beats/summary.csv`` (:mod:`ecgml.evaluation.beat_tables`).
@@ -34,6 +39,7 @@ from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
 from ecgml.evaluation.beat_tables import write_beat_tables
+from ecgml.evaluation.calibration import calibration_figures
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
 from ecgml.evaluation.report import json_safe
@@ -161,10 +167,11 @@ def evaluate_on_data(
     fold_preds = ensemble.fold_decisions(fold_scores)
 
     def evaluate(y_score: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
-        return scorer.score(
+        figures = scorer.score(
             y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes,
             weights=weights,
         )  # fmt: skip
+        return figures | {"calibration": calibration_figures(y_true, y_score, names)}
 
     models = {
         f"fold_{k}": evaluate(fold_scores[m], fold_preds[m]) for m, k in enumerate(ensemble.folds)
@@ -204,6 +211,7 @@ def evaluate_on_data(
     title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
     plots.plot_roc_grid(y_true, y_score, labels, out / "roc.png", title=title)
     plots.plot_pr_grid(y_true, y_score, labels, out / "pr.png", title=title)
+    plots.plot_calibration(y_true, y_score, labels, out / "calibration.png", title=title)
     plots.plot_confusion(target.confusion, y_true, y_pred, labels, out / "confusion.png",
                          title=title)  # fmt: skip
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ecgml import __version__
 from ecgml.config import Config, config_from_dict
 from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
-from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.evaluation.thresholds import ThresholdOptimizer, parse_objective
 from ecgml.files import write_json
 from ecgml.training.layout import CONFIG, FOLDS, PREDICTIONS, THRESHOLDS, fold_dir, is_done
 
@@ -56,6 +58,10 @@ def load_validation(run: Path, fold: int, expected_ids: Sequence[str]) -> dict[s
     return found
 
 
+def _listed(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
 def fit_run_thresholds(
     run: str | Path,
     *,
@@ -79,6 +85,7 @@ def fit_run_thresholds(
         needs no thresholds (multi-class: decisions are the argmax).
     """
     run = Path(run)
+    parse_objective(objective)  # a bad objective costs nothing
     config, encoder, fold_ids = run_info(run)
     if not config.resolve().target.needs_thresholds:
         return []
@@ -116,7 +123,10 @@ def fit_run_thresholds(
             "fallback_classes": [
                 c for c, f in zip(class_names, optimizer.fallback_, strict=True) if f
             ],
-            "class_scores": [None if np.isnan(v) else v for v in optimizer.class_scores_],
+            "class_scores": _listed(optimizer.class_scores_),
+            # what a "yes" meant on this fold's validation part, class by class
+            "sensitivity": _listed(optimizer.sensitivity_),
+            "specificity": _listed(optimizer.specificity_),
             "validation_score": None if np.isnan(optimizer.score_) else optimizer.score_,
             "n_validation": len(data["y_true"]),
             "n_sweeps": optimizer.n_sweeps_,
@@ -128,3 +138,39 @@ def fit_run_thresholds(
         write_json(path, result, indent=1)
         written.append(result)
     return written
+
+
+OPERATING_POINTS = "operating_points.csv"
+
+
+def operating_points(threshold_info: Sequence[dict[str, Any]]) -> pd.DataFrame | None:
+    """What each class's decision threshold meant on validation, one row per class.
+
+    Every fold model's threshold was learned on, and measured on, its own
+    validation part. The table gives, per class, the mean, lowest and highest
+    threshold over the folds and the mean, lowest and highest validation
+    sensitivity and specificity at it, with the number of folds that had
+    positives. The ensemble's vote itself has no leak-free validation figure:
+    every training record was trained on by the other folds' models.
+
+    Returns:
+        ``None`` for thresholds written before ``thresholds.json`` kept the
+        sensitivity and specificity (threshold the run again to get them).
+    """
+    if not threshold_info or any("sensitivity" not in t for t in threshold_info):
+        return None
+    first = threshold_info[0]
+    table = pd.DataFrame({"code": first["class_names"], "class": first["abbreviations"]})
+    for name in ("thresholds", "sensitivity", "specificity"):
+        values = np.array([[np.nan if v is None else v for v in t[name]] for t in threshold_info],
+                          dtype=np.float64)  # fmt: skip
+        column = name.removesuffix("s")
+        with warnings.catch_warnings():  # a class without positives in every fold
+            warnings.simplefilter("ignore", RuntimeWarning)
+            table[f"{column}_mean"] = np.nanmean(values, axis=0).round(4)
+            table[f"{column}_min"] = np.nanmin(values, axis=0).round(4)
+            table[f"{column}_max"] = np.nanmax(values, axis=0).round(4)
+    fallback = [set(t["fallback_classes"]) for t in threshold_info]
+    table["folds_with_positives"] = [sum(c not in f for f in fallback) for c in table["code"]]
+    table["objective"] = first["objective"]
+    return table

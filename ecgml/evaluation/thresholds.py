@@ -12,6 +12,13 @@ The chosen threshold is the midpoint between the two scores around the best cut
 Objectives:
 
 * ``"f1"``, ``"fbeta"``: each class on its own, maximising its F-beta.
+* ``"youden"``: each class on its own, maximising Youden's J, sensitivity +
+  specificity - 1 (the ROC point farthest above the chance diagonal).
+* ``"sensitivity:X"`` (``0 < X <= 1``): each class's highest threshold whose
+  sensitivity is at least ``X``, which gives the best specificity among them.
+  ``"specificity:X"``: the lowest threshold whose specificity is at least ``X``,
+  which gives the best sensitivity among them. Both are always reachable (every
+  record positive has sensitivity 1, none positive specificity 1).
 * ``"challenge"``: the CinC 2020 challenge metric, which couples the classes
   (a record's credit is divided by its number of positive labels and outputs).
   Coordinate ascent: start from the per-class F1 thresholds, then, class by
@@ -32,7 +39,45 @@ import numpy as np
 
 from ecgml.evaluation import metrics
 
-OBJECTIVES = ("f1", "fbeta", "challenge")
+OBJECTIVES = ("f1", "fbeta", "challenge", "youden", "sensitivity:X", "specificity:X")
+_TARGETED = ("sensitivity", "specificity")
+
+
+def parse_objective(objective: str) -> tuple[str, float | None]:
+    """``"sensitivity:0.9"`` -> ``("sensitivity", 0.9)``; ``"f1"`` -> ``("f1", None)``.
+
+    Raises:
+        ValueError: an unknown objective or a target outside ``(0, 1]``.
+    """
+    name, _, value = str(objective).partition(":")
+    if name in _TARGETED:
+        try:
+            target = float(value)
+        except ValueError:
+            target = float("nan")
+        if not 0 < target <= 1:
+            raise ValueError(f"objective {objective!r} needs a target in (0, 1], e.g. '{name}:0.9'")
+        return name, target
+    if value or name not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    return name, None
+
+
+def _class_objective(
+    name: str, target: float | None, beta: float, tp: np.ndarray, fp: np.ndarray,
+    n_pos: int, n_neg: int,
+) -> np.ndarray:  # fmt: skip
+    """One class's objective at each candidate cut, from its counts."""
+    if name in ("f1", "fbeta", "challenge"):
+        return metrics.f_beta_from_counts(tp, fp, n_pos - tp, beta)
+    sensitivity = tp / n_pos
+    specificity = 1 - fp / n_neg if n_neg else np.ones_like(sensitivity)
+    if name == "youden":
+        return sensitivity + specificity - 1
+    tolerance = 1e-12  # a target met exactly counts as met
+    if name == "sensitivity":
+        return np.where(sensitivity >= target - tolerance, specificity, -np.inf)
+    return np.where(specificity >= target - tolerance, sensitivity, -np.inf)
 
 
 @dataclass(frozen=True)
@@ -71,7 +116,8 @@ class ThresholdOptimizer:
     """Learns one threshold per class, scikit-learn style.
 
     Args:
-        objective: ``"f1"``, ``"fbeta"`` or ``"challenge"`` (module docstring).
+        objective: ``"f1"``, ``"fbeta"``, ``"youden"``, ``"sensitivity:X"``,
+            ``"specificity:X"`` or ``"challenge"`` (module docstring).
         beta: beta of ``"fbeta"``.
         grid: number of evenly spaced candidate thresholds in ``[0, 1]``; ``None``
             searches every distinct score (exact).
@@ -84,10 +130,15 @@ class ThresholdOptimizer:
     Attributes (after :meth:`fit`):
         thresholds_: shape ``(n_classes,)``.
         fallback_: bool, shape ``(n_classes,)``: classes that got ``fallback``.
-        class_scores_: per-class F-beta on the fitting data at ``thresholds_``
-            (F1 for ``"challenge"``); ``nan`` for fallback classes.
-        score_: the objective on the fitting data: macro F-beta over non-fallback
-            classes, or the normalised challenge metric.
+        class_scores_: per-class objective on the fitting data at ``thresholds_``
+            (F-beta; F1 for ``"challenge"``; J for ``"youden"``; the specificity
+            reached for ``"sensitivity:X"``, the sensitivity for ``"specificity:X"``);
+            ``nan`` for fallback classes.
+        sensitivity_, specificity_: per class, on the fitting data at
+            ``thresholds_``; ``nan`` where a class has no positives (negatives).
+        score_: the objective on the fitting data: the macro mean of
+            ``class_scores_`` over non-fallback classes, or the normalised challenge
+            metric.
         n_sweeps_: sweeps made (``"challenge"``; 0 otherwise).
     """
 
@@ -111,8 +162,7 @@ class ThresholdOptimizer:
         self.max_sweeps = max_sweeps
 
     def _validate(self, y_true: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self.objective not in OBJECTIVES:
-            raise ValueError(f"objective must be one of {OBJECTIVES}, got {self.objective!r}")
+        parse_objective(self.objective)
         if self.grid is not None and self.grid < 2:
             raise ValueError(f"grid must have at least 2 points, got {self.grid}")
         y_true, y_score = np.asarray(y_true), np.asarray(y_score, dtype=np.float64)
@@ -135,28 +185,36 @@ class ThresholdOptimizer:
     def fit(self, y_true: np.ndarray, y_score: np.ndarray) -> ThresholdOptimizer:
         """Learn thresholds from labels ``(n, c)`` and scores ``(n, c)``; returns self."""
         y_true, y_score = self._validate(y_true, y_score)
-        n_classes = y_true.shape[1]
+        name, target = parse_objective(self.objective)
+        n, n_classes = y_true.shape
         self.fallback_ = ~y_true.any(axis=0)
         self.thresholds_ = np.full(n_classes, float(self.fallback))
-        beta = self.beta if self.objective == "fbeta" else 1.0
+        beta = self.beta if name == "fbeta" else 1.0
         cuts = {k: _cuts(y_score[:, k], self.grid) for k in np.nonzero(~self.fallback_)[0]}
         chosen = {}
         for k, cut in cuts.items():
             tp_cum = np.concatenate(([0], np.cumsum(y_true[cut.order, k])))
             tp = tp_cum[cut.n_pos]
-            fp = cut.n_pos - tp
-            fn = tp_cum[-1] - tp
-            chosen[k] = _best(metrics.f_beta_from_counts(tp, fp, fn, beta))
+            n_pos = int(tp_cum[-1])
+            objective = _class_objective(name, target, beta, tp, cut.n_pos - tp, n_pos, n - n_pos)
+            chosen[k] = _best(objective)
             self.thresholds_[k] = cut.values[chosen[k]]
         self.n_sweeps_ = 0
-        if self.objective == "challenge":
+        if name == "challenge":
             self._coordinate_ascent(y_true, y_score, cuts, chosen)
         y_pred = self.predict(y_score)
-        tp, fp, fn, _ = metrics.confusion_counts(y_true, y_pred)
-        self.class_scores_ = np.where(
-            self.fallback_, np.nan, metrics.f_beta_from_counts(tp, fp, fn, beta)
-        )
-        if self.objective == "challenge":
+        tp, fp, fn, tn = metrics.confusion_counts(y_true, y_pred)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.sensitivity_ = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
+            self.specificity_ = np.where(tn + fp > 0, tn / (tn + fp), np.nan)
+        if name in ("f1", "fbeta", "challenge"):
+            scores = metrics.f_beta_from_counts(tp, fp, fn, beta)
+        elif name == "youden":
+            scores = self.sensitivity_ + np.nan_to_num(self.specificity_, nan=1.0) - 1
+        else:  # what the other side of the ROC point reached
+            scores = self.specificity_ if name == "sensitivity" else self.sensitivity_
+        self.class_scores_ = np.where(self.fallback_, np.nan, scores)
+        if name == "challenge":
             self.score_ = metrics.challenge_metric(
                 y_true, y_pred, np.asarray(self.weights, float), self.normal_index
             )

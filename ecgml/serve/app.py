@@ -31,6 +31,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
 from ecgml.data.loading import PreparedRecord
+from ecgml.data.quality import assess
 from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA
@@ -50,6 +51,17 @@ def _printout_png(signal, fs: float, lead_names, record_id: str) -> str:
     buffer = io.BytesIO()
     page.save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _quality(prepared: PreparedRecord) -> dict[str, Any]:
+    """The record's signal quality (:mod:`ecgml.data.quality`): its label, verdict
+    and the problems in words, shown beside the decision."""
+    if prepared.signal is None:
+        return {}
+    header = prepared.header
+    quality = assess(prepared.signal, header.fs, header.lead_names, header.units)
+    return {"quality": quality.label, "quality_verdict": quality.verdict,
+            "quality_problems": quality.in_words()}  # fmt: skip
 
 
 def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> PreparedRecord:
@@ -175,6 +187,7 @@ def create_app(
                 "seconds": round(header.n_samples / header.fs, 3),
                 "leads": list(header.lead_names),
                 **prediction.to_dict(),
+                **_quality(prepared),
             }
             for entry, name, n_votes in zip(result["classes"], names, prediction.votes,
                                             strict=True):  # fmt: skip

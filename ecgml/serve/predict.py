@@ -5,8 +5,14 @@ Writes into the output folder:
 * ``outputs/RECORD.csv``: each record's classes, decisions and probabilities in the
   challenge format (readable by ``ecgml score``);
 * ``summary.csv``: one line per record given: its path, whether it was predicted,
-  the decided classes, the number of windows, warnings or the error, and one
-  probability column per class (``p_AF``, ...);
+  the decided classes, the number of windows, its signal quality (``good``, or
+  the problems found, each naming its lead: ``flat:V3;noise:II``,
+  :mod:`ecgml.data.quality`), warnings or the error, and one probability column
+  per class (``p_AF``, ...);
+* ``operating_points.csv``: per class, the sensitivity and specificity each fold
+  model's decision threshold had on its own validation part
+  (:func:`ecgml.evaluation.run_thresholds.operating_points`), so that a reader of
+  ``summary.csv`` knows what a "yes" means;
 * ``predict.json``: which run, rule and settings produced them, and the records
   that could not be used, with the reason.
 
@@ -27,12 +33,16 @@ from tqdm import tqdm
 
 from ecgml import __version__
 from ecgml.data.loading import PreparedRecord
+from ecgml.data.quality import assess
 from ecgml.data.readers import Reader
 from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
+from ecgml.evaluation.explain import METHOD
+from ecgml.evaluation.run_thresholds import OPERATING_POINTS, operating_points
+from ecgml.serve.explanations import write_explanations
 from ecgml.serve.predict_beats import predict_beat_records
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
@@ -76,7 +86,7 @@ def find_inputs(
     return list(dict.fromkeys(headers))
 
 
-PRINTOUTS = "printouts"
+PRINTOUTS, EXPLAIN = "printouts", "explain"
 
 
 def _read(
@@ -91,6 +101,15 @@ def _read(
             yield path, None, exc.problem
 
 
+def record_quality(prepared: PreparedRecord) -> str:
+    """``summary.csv``'s ``quality``: ``good``, or the problems found
+    (:mod:`ecgml.data.quality`, ``flat:V3;noise:II``); empty for an image."""
+    if prepared.signal is None or not prepared.header.fs:
+        return ""
+    header = prepared.header
+    return assess(prepared.signal, header.fs, header.lead_names, header.units).label
+
+
 def predict_records(
     run: str | Path,
     inputs: Sequence[str | Path],
@@ -101,6 +120,7 @@ def predict_records(
     missing_leads: str = "error",
     annotations: str | None = None,
     printouts: bool = False,
+    explain: Sequence[str] | None = None,
     chunk: int = 32,
     progress: bool = True,
     ensemble: Ensemble | None = None,
@@ -124,6 +144,10 @@ def predict_records(
         printouts: also draw each record's paper printout into ``out/printouts/``
             (:mod:`ecgml.printout`); a record that cannot be drawn is listed in
             ``predict.json`` under ``printouts_failed``.
+        explain: also explain each record into ``out/explain/``
+            (:mod:`ecgml.serve.explanations`): ``[]`` for the classes the ensemble
+            decides, or the abbreviations or codes to explain; ``None``: no
+            explanations.
         chunk: records read before the models run on all their windows at once.
         progress: show a progress bar.
         ensemble: an already loaded ensemble of ``run``.
@@ -149,6 +173,9 @@ def predict_records(
     rule = ensemble.target.check_options(rule, min_votes, n_models, run=run)
     out = Path(out)
     if samples.predicts == "beats":
+        if explain is not None:
+            raise ValueError("--explain explains whole records; explain a beat run's beat "
+                             "windows with ecgml.evaluation.explain.explain_windows")  # fmt: skip
         if missing_leads != "error":
             raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
         report = predict_beat_records(ensemble, headers, out, rule=rule,
@@ -156,6 +183,10 @@ def predict_records(
         return _with_printouts(report, headers, out) if printouts else report
     if annotations is not None:
         raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
+    for name in explain or ():
+        if name not in ensemble.abbreviations and name not in ensemble.class_names:
+            raise ValueError(f"--explain: unknown class {name!r}; the run's classes: "
+                             f"{', '.join(ensemble.abbreviations)}")  # fmt: skip
     (out / "outputs").mkdir(parents=True, exist_ok=True)
     codes, source = output_codes(ensemble.class_names)
     rows: list[dict[str, Any]] = []
@@ -175,10 +206,14 @@ def predict_records(
                 "n_windows": len(prepared.windows),
                 "seconds": (round(prepared.header.n_samples / prepared.header.fs, 3)
                             if prepared.header.fs else None),  # an image file has no length
-                "fs": prepared.header.fs, "note": "; ".join(prepared.warnings),
+                "fs": prepared.header.fs, "quality": record_quality(prepared),
+                "note": "; ".join(prepared.warnings),
                 **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
                                                                 prediction.y_score, strict=True)},
             })  # fmt: skip
+            if explain is not None:
+                explanations = ensemble.explain(prepared, classes=list(explain) or None)
+                write_explanations(out / EXPLAIN, rid, explanations, prepared)
         pending.clear()
 
     bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
@@ -199,9 +234,13 @@ def predict_records(
         flush()
     bar.close()
 
-    columns = ["record", "path", "status", "decided", "n_windows", "seconds", "fs", "note"]
+    columns = ["record", "path", "status", "decided", "n_windows", "seconds", "fs", "quality",
+               "note"]  # fmt: skip
     columns += [f"p_{a}" for a in ensemble.abbreviations]
     pd.DataFrame(rows, columns=columns).to_csv(out / SUMMARY, index=False)
+    points = operating_points(ensemble.threshold_info)
+    if points is not None:
+        points.to_csv(out / OPERATING_POINTS, index=False)
     skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
     report = {
         "ecgml_version": __version__,
@@ -218,6 +257,10 @@ def predict_records(
             "thresholds": (
                 ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
             ),
+            "operating_points": OPERATING_POINTS if points is not None else None,
+        },
+        "explain": None if explain is None else {
+            "folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD,
         },
         "input": {
             "leads": list(ensemble.config.preprocess.leads),
@@ -252,8 +295,10 @@ def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) 
 def read_summary(out: str | Path) -> pd.DataFrame:
     """The summary table of an output folder: decided classes as lists, numbers as
     numbers (missing on skipped records)."""
-    table = pd.read_csv(Path(out) / SUMMARY, dtype={"record": str, "decided": str, "note": str})
-    table[["decided", "note"]] = table[["decided", "note"]].fillna("")
+    text = {"record": str, "decided": str, "note": str, "quality": str}
+    table = pd.read_csv(Path(out) / SUMMARY, dtype=text)
+    present = [c for c in ("decided", "note", "quality") if c in table]
+    table[present] = table[present].fillna("")
     table["decided"] = [s.split() for s in table["decided"]]
     table["n_windows"] = table["n_windows"].astype("Int64")
     return table

@@ -107,7 +107,7 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     assert macro["low"] <= macro["high"]
     assert (score["run"]["task"], score["run"]["target"], score["run"]["scorer"]) == (
         "cinc2020", "multilabel", "cinc2020")  # fmt: skip
-    for name in ("roc.png", "pr.png", "confusion.png", "predictions.npz"):
+    for name in ("roc.png", "pr.png", "calibration.png", "confusion.png", "predictions.npz"):
         assert (out / name).stat().st_size > 0
     assert sorted(p.name for p in (out / "outputs").iterdir()) == [
         f"D{k:05d}.csv" for k in range(101, 109)
@@ -123,6 +123,12 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
         np.mean(np.all(mean_pred == saved["y_true"], axis=1))
     )
     assert n_positive.sum() == saved["y_true"].sum()
+    # calibration per class and model, from the saved scores
+    for model, scores in (("ensemble", saved["y_score"]), ("fold_1", saved["fold_scores"][1])):
+        figures = score["models"][model]["calibration"]
+        k = int(np.argmax(n_positive))
+        brier = np.mean((scores[:, k] - saved["y_true"][:, k]) ** 2)
+        assert figures["per_class"][ensemble.class_names[k]]["brier"] == pytest.approx(brier)
 
     # the challenge's scoring of the written files agrees with score.json
     labels = tmp_path / "labels"

@@ -193,3 +193,18 @@ def test_serve_refuses_a_taken_or_impossible_port(served, capsys) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
     assert ecgml_main(["serve", "--run", str(served["run"]), "--port", "70000"]) == 2
     assert "--port must be between 1 and 65535" in capsys.readouterr().err
+
+
+def test_the_signal_quality_is_shown_beside_the_decision_in_words(client, served, tmp_path):
+    record = read_record(served["records"] / "D00101.hea")
+    dead = record.signal.copy()
+    dead[:, 6:] = 0.0  # V1-V6 off
+    write_record(tmp_path, "DEAD", dead, 500, record.header.lead_names)
+    answer = _post(client, _files(tmp_path, "DEAD.hea", "DEAD.mat"))
+    (result,) = answer.json["records"]
+    assert result["quality"] == "flat:V1;flat:V2;flat:V3;flat:V4;flat:V5;flat:V6"
+    assert result["quality_verdict"] == "poor"
+    page = _post(client, _files(tmp_path, "DEAD.hea", "DEAD.mat"), url="/").get_data(as_text=True)
+    assert "Signal quality: <strong>poor</strong>" in page
+    assert "flat line (no signal, or a long constant stretch): V1, V2, V3, V4, V5, V6" in page
+    assert "Check the recording before trusting these decisions" in page

@@ -7,10 +7,12 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import signal as sps
 
 from ecgml.cli.main import main as ecgml_main
+from ecgml.data.quality import assess
 from ecgml.data.records import read_record, write_record
 from ecgml.evaluation.challenge import read_output_file
 from ecgml.serve.predict import find_inputs, predict_records, read_summary
@@ -58,6 +60,13 @@ def test_every_record_gets_an_output_and_a_summary_line(served, ensemble, batch,
             [row[f"p_{a}"] for a in ensemble.abbreviations], expected.y_score, atol=1e-6
         )
     assert summary.loc["D00104", "fs"] == 250
+    assert summary.loc["BROKEN", "quality"] == ""  # not read, not checked
+    for rid in ["D00101", "D00102", "D00103", "D00104"]:
+        record = read_record(batch / f"{rid}.hea")
+        quality = assess(
+            record.signal, record.header.fs, record.header.lead_names, record.header.units
+        )
+        assert summary.loc[rid, "quality"] == quality.label
     assert not (tmp_path / "outputs" / "BROKEN.csv").exists()
     saved = json.loads((tmp_path / "predict.json").read_text())
     assert saved["ensemble"]["rule"] == "majority" and saved["ensemble"]["min_votes"] == 2
@@ -120,3 +129,25 @@ def test_annotations_are_refused_for_a_whole_record_run(served, ensemble, tmp_pa
         predict_records(served["run"], [served["records"]], tmp_path / "out", annotations="atr",
                         ensemble=ensemble, progress=False)  # fmt: skip
     assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+def test_operating_points_say_what_each_threshold_meant_on_validation(served, batch, tmp_path):
+    report = predict_records(served["run"], [batch], tmp_path, progress=False)
+    assert report["ensemble"]["operating_points"] == "operating_points.csv"
+    points = pd.read_csv(tmp_path / "operating_points.csv", dtype={"code": str})
+    folds = [
+        json.loads(p.read_text()) for p in sorted(served["run"].glob("fold_*/thresholds.json"))
+    ]
+    assert points["code"].tolist() == folds[0]["class_names"]
+    for k, row in points.iterrows():
+        sens = [f["sensitivity"][k] for f in folds if f["sensitivity"][k] is not None]
+        spec = [f["specificity"][k] for f in folds if f["specificity"][k] is not None]
+        assert row["folds_with_positives"] == len(sens)
+        if sens:
+            assert row["sensitivity_mean"] == pytest.approx(np.mean(sens), abs=1e-4)
+            assert row["sensitivity_min"] == pytest.approx(min(sens), abs=1e-4)
+        assert row["specificity_mean"] == pytest.approx(np.mean(spec), abs=1e-4)
+        assert row["threshold_mean"] == pytest.approx(
+            np.mean([f["thresholds"][k] for f in folds]), abs=1e-4
+        )
+    assert (points["objective"] == "f1").all()

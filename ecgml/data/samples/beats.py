@@ -40,7 +40,7 @@ class Beats(SampleKind):
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
         return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
-                              beat_labels=labels)  # fmt: skip
+                              beat_labels=labels, signal=record.signal)  # fmt: skip
 
     def sample_columns(self, prepared):
         """The beat's ``record_id`` (``RECORD:SAMPLE``), R-peak ``sample``, label

@@ -31,7 +31,7 @@ class Windows(SampleKind):
             windows = preprocess_record(record, preprocess)
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
-        return PreparedRecord(header=header, windows=windows,
+        return PreparedRecord(header=header, windows=windows, signal=record.signal,
                               warnings=reader.label_warnings(header.dx))  # fmt: skip
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):

@@ -1,0 +1,227 @@
+"""Are ecgml's explanations faithful? Zero the lead an explanation ranks first, the one
+it ranks last, or a random one, and see how far the decided class's probability falls.
+
+    python bench/explain.py                      # both tasks (about an hour on 2 cores)
+    python bench/explain.py --tasks ptbxl
+    python bench/explain.py --table              # print the saved results
+
+Two tasks on real records, settings fixed before anything was scored:
+
+* ``cinc12``: ``configs/default.json`` (the SE-ResNet, 500 Hz) on
+  ``../shared/data/cinc12``; the held-out part is outer fold 0 of the cinc12
+  benchmark's five outer folds (``bench/cinc12_splits.py``, seed 42, patients
+  kept together); the rest trains three folds (seed 42).
+* ``ptbxl``: ``bench/configs/ptbxl-xresnet1d.json`` on the PTB-XL subset; the
+  held-out part is its validation fold (183 records); the training part trains
+  three folds (seed 42).
+
+Each run trains on CPU in float32 (three folds rather than five, to keep the
+benchmark near an hour; the explanation averages over whichever fold models the
+run has). Every held-out record is read and predicted as ``ecgml predict`` does;
+for every class the ensemble decides, :meth:`~ecgml.evaluation.ensemble.Ensemble.explain`
+ranks the leads (integrated gradients, 32 steps, mean over the fold models).
+Then the record's model inputs are scored again with one lead set to zero: the
+first-ranked, the last-ranked, and one drawn at random (seed 0, any of the
+leads). A drop is the ensemble's probability (the fold models' mean) before minus
+after. Each mean carries a 95 % bootstrap interval over the (record, class)
+cases (1,000 resamples, seed 0). An explanation no better than random shows as a
+first-ranked drop inside the random one's interval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecgml import __version__
+from ecgml.config import Config, load_config
+from ecgml.data.labels import LabelEncoder
+from ecgml.training.folds import HELD_OUT, make_folds, save_folds
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cinc12_splits import outer_folds
+from common import cell, markdown, minutes, prepared, train_deep
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared/data"
+TASKS = {
+    "cinc12": (ROOT / "configs/default.json", SHARED / "cinc12"),
+    "ptbxl": (ROOT / "bench/configs/ptbxl-xresnet1d.json", SHARED / "ptbxl"),
+}
+N_FOLDS, SEED, N_BOOT = 3, 42, 1000
+
+
+def cpu_config(path: Path) -> Config:
+    config = load_config(path)
+    training = dataclasses.replace(config.training, precision="float32", jit_compile=False,
+                                   n_folds=N_FOLDS, seed=SEED)  # fmt: skip
+    return dataclasses.replace(config, training=training)
+
+
+def held_out(task: str, cache, config: Config, work: Path) -> np.ndarray:
+    """Which cached records the run never trains or validates on."""
+    resolved = config.resolve()
+    standard = resolved.split.held_out(cache.index, resolved.reader)
+    if standard is not None:  # PTB-XL: its own validation (and test) part
+        return np.asarray(standard, dtype=bool)
+    encoder = LabelEncoder.from_config(config.labels)
+    y = encoder.encode_many([d.split(",") if d else [] for d in cache.index["dx"]])
+    groups = list(cache.index["patient_id"])
+    outer = outer_folds(work, list(cache.index["record_id"]), y, groups)
+    return outer == 0
+
+
+def train(task: str, work: Path) -> tuple[Path, Config, Any, np.ndarray, dict]:
+    config_path, data = TASKS[task]
+    config = cpu_config(config_path)
+    cache = prepared(config, [data], work / "cache")
+    test = held_out(task, cache, config, work)
+    run = work / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    if not (run / "folds.json").is_file():
+        encoder = LabelEncoder.from_config(config.labels)
+        y = encoder.encode_many([d.split(",") if d else [] for d in cache.index["dx"]])
+        folds = np.full(len(cache), HELD_OUT)
+        groups = cache.index["patient_id"].astype(str).to_numpy()
+        folds[~test] = make_folds(y[~test], n_folds=N_FOLDS, seed=SEED, groups=list(groups[~test]))
+        save_folds(run / "folds.json", list(cache.index["record_id"]), folds, seed=SEED,
+                   cache_id=cache.cache_id, split="explain-benchmark")  # fmt: skip
+    trained = train_deep(cache.path, run, config)
+    return run, config, cache, test, trained
+
+
+def _mean_probability(ensemble, windows: np.ndarray, prepared_record, k: int) -> float:
+    features = None
+    if ensemble.feature_names:
+        meta = ensemble.record_metadata(prepared_record)
+        features = ensemble.record_tabular(windows, meta)
+    scores = ensemble.predict_windows([windows], features=features)
+    return float(scores[:, 0, k].mean())
+
+
+def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
+    from ecgml.evaluation.ensemble import Ensemble
+
+    ensemble = Ensemble.load(run)
+    samples, reader, pre = ensemble.task.samples, ensemble.task.reader, ensemble.config.preprocess
+    leads = list(pre.leads)
+    rng = np.random.default_rng(0)
+    cases = []
+    started = time.time()
+    paths = cache.index["path"][test].tolist()
+    for i, path in enumerate(paths):
+        record = samples.read_for_prediction(path, pre, reader=reader)
+        (prediction,) = ensemble.predict_prepared([record])
+        decided = [ensemble.abbreviations[k] for k in np.nonzero(prediction.y_pred)[0]]
+        if not decided:
+            continue
+        for e in ensemble.explain(record, classes=decided):
+            k = ensemble.abbreviations.index(e.abbreviation)
+            base = _mean_probability(ensemble, record.windows, record, k)
+            order = list(np.argsort(-e.lead_importance, kind="stable"))
+            picks = {"first": order[0], "last": order[-1], "random": int(rng.integers(len(leads)))}
+            drops = {}
+            for name, lead in picks.items():
+                masked = record.windows.copy()
+                masked[..., lead] = 0.0
+                drops[name] = base - _mean_probability(ensemble, masked, record, k)
+            cases.append({"record": record.header.record_id, "class": e.abbreviation,
+                          "probability": base, "first_lead": leads[order[0]],
+                          **{f"drop_{n}": d for n, d in drops.items()}})  # fmt: skip
+        if (i + 1) % 20 == 0:
+            print(f"  {i + 1}/{len(paths)} records, {len(cases)} cases, "
+                  f"{time.time() - started:.0f} s", flush=True)  # fmt: skip
+    return summarise(cases, len(paths), time.time() - started)
+
+
+def _interval(values: np.ndarray) -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    means = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(N_BOOT)]
+    return {"mean": float(values.mean()), "low": float(np.percentile(means, 2.5)),
+            "high": float(np.percentile(means, 97.5))}  # fmt: skip
+
+
+def summarise(cases: list[dict], n_records: int, seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"n_records": n_records, "n_cases": len(cases),
+                           "explain_seconds": round(seconds, 1)}  # fmt: skip
+    if not cases:
+        return out
+    drops = {n: np.array([c[f"drop_{n}"] for c in cases]) for n in ("first", "last", "random")}
+    out["drop"] = {n: _interval(v) for n, v in drops.items()}
+    out["share_first_beats_random"] = float(np.mean(drops["first"] > drops["random"]))
+    out["share_first_beats_last"] = float(np.mean(drops["first"] > drops["last"]))
+    out["mean_probability"] = float(np.mean([c["probability"] for c in cases]))
+    classes: dict[str, int] = {}
+    for c in cases:
+        classes[c["class"]] = classes.get(c["class"], 0) + 1
+    out["cases_per_class"] = classes
+    first: dict[str, int] = {}
+    for c in cases:
+        first[c["first_lead"]] = first.get(c["first_lead"], 0) + 1
+    out["first_ranked_leads"] = dict(sorted(first.items(), key=lambda kv: -kv[1]))
+    out["cases"] = cases
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = []
+    for task, r in results.get("tasks", {}).items():
+        if "drop" not in r:
+            rows.append([task, r["n_records"], 0, "-", "-", "-", "-", "-"])
+            continue
+        d = r["drop"]
+        rows.append([
+            task, r["n_records"], r["n_cases"],
+            *(f"{cell(d[n]['mean'])} [{cell(d[n]['low'])}, {cell(d[n]['high'])}]"
+              for n in ("first", "last", "random")),
+            cell(r["share_first_beats_random"], 2), minutes(r["explain_seconds"]),
+        ])  # fmt: skip
+    header = ["task", "held-out records", "decided cases", "drop, first lead zeroed",
+              "drop, last lead zeroed", "drop, random lead zeroed", "first > random",
+              "explaining"]  # fmt: skip
+    return "\n".join(markdown(header, rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="cinc12,ptbxl", help=f"of {', '.join(TASKS)}")
+    parser.add_argument("--work", type=Path, default=ROOT / "result/bench/explain")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/explain.json")
+    parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
+    args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return 0
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {"tasks": {}}
+    for task in args.tasks.split(","):
+        if task not in TASKS:
+            parser.error(f"unknown task {task!r}; of {', '.join(TASKS)}")
+        if not TASKS[task][1].exists():
+            print(f"not found: {TASKS[task][1]}", file=sys.stderr)
+            return 2
+        print(f"{task}: training", flush=True)
+        run, _config, cache, test, trained = train(task, args.work / task)
+        print(f"{task}: explaining {int(test.sum())} held-out records", flush=True)
+        result = faithfulness(run, cache, test)
+        result["train_seconds"] = trained["train_seconds"]
+        result["config"] = str(TASKS[task][0].relative_to(ROOT))
+        results["tasks"][task] = result
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
+        results.update(machine=machine, ecgml_version=__version__,
+                       updated=time.strftime("%Y-%m-%d"))  # fmt: skip
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

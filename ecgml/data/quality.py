@@ -1,0 +1,218 @@
+"""Signal quality: is a recording fit to be trusted, lead by lead?
+
+Each lead of a record (its signal as read, in mV, at its own rate) is checked for:
+
+* ``flat``: no variation (peak-to-peak under 20 uV), or a run of identical
+  samples at least 1 s long (a lead that dropped out for part of the record);
+* ``clipping``: at least 0.5 % of the samples sit at the lead's own maximum or
+  minimum in runs of three or more (an amplifier or converter at its limit);
+* ``powerline``: at least 20 % of the power between 0.5 Hz and the Nyquist
+  frequency lies within 1 Hz of 50 or 60 Hz (checked where the rate resolves it);
+* ``noise``: at least 30 % of that power lies above 40 Hz, mains bands left out
+  (muscle and electrode noise);
+* ``baseline``: the baseline (the signal low-passed at 0.5 Hz) moves over more
+  than twice the lead's QRS amplitude and at least 1 mV within 10 s (the median
+  over the record's 10 s stretches);
+* ``amplitude``: a QRS amplitude over 20 mV or under 0.03 mV, which says the
+  units are wrong (microvolts read as millivolts, or volts) rather than the heart;
+  only for leads whose header says mV (a table reader's ``normalised`` arrays
+  have no millivolt to judge).
+
+The QRS amplitude of a lead is the median peak-to-peak within 50 ms of each R
+peak; the R peaks are found once per record by NeuroKit2 (``ecg_clean``,
+``ecg_peaks``) on its widest-ranging usable lead, and the band powers come from
+NeuroKit2's ``signal_power`` (Welch). Flat lines and clipping are our own: the
+only related NeuroKit2 measure, ``signal_flatline``, is relative to the lead's
+largest step and calls a perfectly constant lead 0 % flat.
+
+The record's verdict is ``good`` (nothing found), ``acceptable`` (problems in at
+most a quarter of its leads, none of them ``amplitude``) or ``poor``. The
+thresholds are fixed constants below, set from physiology and recording
+practice, not fitted to any data set; ``docs/quality.md`` reports how many real
+records each check flags and what it catches and misses.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal as sps
+
+CHECKS = ("flat", "clipping", "powerline", "noise", "baseline", "amplitude")
+VERDICTS = ("poor", "acceptable", "good")  # worst first
+DESCRIPTIONS = {
+    "flat": "flat line (no signal, or a long constant stretch)",
+    "clipping": "clipped at the extreme values",
+    "powerline": "mains (50/60 Hz) interference",
+    "noise": "high-frequency noise",
+    "baseline": "baseline wander",
+    "amplitude": "implausible amplitude (wrong units?)",
+}
+
+FLAT_PTP_MV = 0.02
+FLAT_RUN_S = 1.0
+CLIP_SHARE, CLIP_RUN = 0.005, 3
+POWERLINE_SHARE, MAINS_HZ = 0.20, (50.0, 60.0)
+NOISE_SHARE, NOISE_HZ = 0.30, 40.0
+BASELINE_HZ, BASELINE_QRS_RATIO, BASELINE_MIN_MV, BASELINE_SPAN_S = 0.5, 2.0, 1.0, 10.0
+QRS_HIGH_MV, QRS_LOW_MV, QRS_HALF_S = 20.0, 0.03, 0.05
+
+
+@dataclass(frozen=True)
+class Quality:
+    """A record's quality: the problems found, each ``(check, lead)``, and its verdict."""
+
+    problems: tuple[tuple[str, str], ...]
+    verdict: str
+    qrs_mv: tuple[float | None, ...] = ()  # per lead; None where not measured
+
+    @property
+    def label(self) -> str:
+        """``good``, or the problems joined by ``;`` (``flat:V3;noise:II``)."""
+        return ";".join(f"{check}:{lead}" for check, lead in self.problems) or "good"
+
+    def in_words(self) -> list[str]:
+        """One line per kind of problem, naming its leads, for a reader."""
+        leads: dict[str, list[str]] = {}
+        for check, lead in self.problems:
+            leads.setdefault(check, []).append(lead)
+        return [f"{DESCRIPTIONS[c]}: {', '.join(ls)}" for c, ls in leads.items()]
+
+
+def meets(verdict: str, minimum: str) -> bool:
+    """Whether ``verdict`` is at least ``minimum`` (``poor`` < ``acceptable`` < ``good``)."""
+    for value in (verdict, minimum):
+        if value not in VERDICTS:
+            raise ValueError(f"a quality verdict is one of {VERDICTS}, got {value!r}")
+    return VERDICTS.index(verdict) >= VERDICTS.index(minimum)
+
+
+def _longest_run(x: np.ndarray) -> int:
+    """The longest run of identical consecutive samples."""
+    if len(x) == 0:
+        return 0
+    change = np.flatnonzero(np.diff(x) != 0)
+    edges = np.concatenate(([-1], change, [len(x) - 1]))
+    return int(np.diff(edges).max())
+
+
+def _clipped_share(x: np.ndarray) -> float:
+    at_edge = (x == x.max()) | (x == x.min())
+    change = np.flatnonzero(np.diff(at_edge.astype(np.int8)) != 0) + 1
+    runs = np.split(at_edge, change)
+    return sum(len(r) for r in runs if r[0] and len(r) >= CLIP_RUN) / len(x)
+
+
+def _r_peaks(signal: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
+    import neurokit2 as nk  # imported when first needed: it takes a second or two
+
+    if not usable.any():
+        return np.zeros(0, dtype=int)
+    spread = np.percentile(signal, 99, axis=0) - np.percentile(signal, 1, axis=0)
+    lead = int(np.argmax(np.where(usable, spread, -np.inf)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # NeuroKit2 warns on short or odd traces
+        try:
+            cleaned = nk.ecg_clean(signal[:, lead], sampling_rate=fs)
+            _, info = nk.ecg_peaks(cleaned, sampling_rate=fs)
+        except (ValueError, IndexError, ZeroDivisionError):
+            return np.zeros(0, dtype=int)
+    return np.asarray(info["ECG_R_Peaks"], dtype=int)
+
+
+def _qrs_amplitude(x: np.ndarray, peaks: np.ndarray, fs: float) -> float:
+    half = max(1, round(QRS_HALF_S * fs))
+    spans = [np.ptp(x[max(0, p - half) : p + half + 1]) for p in peaks]
+    if len(spans) >= 2:
+        return float(np.median(spans))
+    return float(np.percentile(x, 99.5) - np.percentile(x, 0.5))  # no beats found
+
+
+def _baseline_range(x: np.ndarray, fs: float, sos: np.ndarray) -> float:
+    """How far the baseline moves: its range within each 10 s stretch, the median
+    over the stretches (a long recording may drift slowly without wandering)."""
+    baseline = sps.sosfiltfilt(sos, x)
+    step = round(BASELINE_SPAN_S * fs)
+    spans = [np.ptp(baseline[i : i + step]) for i in range(0, max(len(x) - step, 0) + 1, step)]
+    return float(np.median(spans))
+
+
+def _band_shares(x: np.ndarray, fs: float) -> tuple[float, float]:
+    """Shares of the 0.5 Hz to Nyquist power: within 1 Hz of the mains, and above 40 Hz."""
+    import neurokit2 as nk
+
+    nyquist = fs / 2
+    mains = [(f - 1, f + 1) for f in MAINS_HZ if f + 1 < nyquist]
+    bands = [(0.5, nyquist), *mains]
+    if nyquist > NOISE_HZ:
+        bands.append((NOISE_HZ, nyquist))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        power = nk.signal_power(x, frequency_band=bands, sampling_rate=fs, normalize=False)
+    values = np.nan_to_num(power.to_numpy()[0].astype(np.float64))
+    total = values[0]
+    if total <= 0:
+        return 0.0, 0.0
+    mains_power = values[1 : 1 + len(mains)]
+    high = values[-1] - mains_power.sum() if nyquist > NOISE_HZ else 0.0
+    return float(mains_power.max(initial=0.0) / total), float(max(high, 0.0) / total)
+
+
+def assess(
+    signal: np.ndarray, fs: float, lead_names: Sequence[str], units: Sequence[str] | None = None
+) -> Quality:
+    """The quality of a record's signal, ``(n_samples, n_leads)`` at ``fs`` Hz.
+
+    Args:
+        units: each lead's unit (the header's); the amplitude check applies only to
+            leads in mV (a table of z-scored arrays says ``normalised``). ``None``: mV.
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.ndim != 2 or signal.shape[1] != len(lead_names):
+        raise ValueError(f"signal {signal.shape} does not match {len(lead_names)} lead names")
+    signal = np.nan_to_num(signal)
+    n, n_leads = signal.shape
+    found: dict[int, list[str]] = {k: [] for k in range(n_leads)}
+    flat = np.array([np.ptp(signal[:, k]) < FLAT_PTP_MV
+                     or _longest_run(signal[:, k]) >= FLAT_RUN_S * fs
+                     for k in range(n_leads)])  # fmt: skip
+    clipped = np.array([not flat[k] and _clipped_share(signal[:, k]) >= CLIP_SHARE
+                        for k in range(n_leads)])  # fmt: skip
+    peaks = _r_peaks(signal, fs, ~flat & ~clipped)
+    baseline_sos = sps.butter(2, BASELINE_HZ, btype="low", fs=fs, output="sos")
+    qrs: list[float | None] = []
+    for k in range(n_leads):
+        x = signal[:, k]
+        if flat[k]:
+            found[k].append("flat")
+            qrs.append(None)
+            continue
+        if clipped[k]:
+            found[k].append("clipping")
+        amplitude = _qrs_amplitude(x, peaks, fs)
+        qrs.append(round(amplitude, 4))
+        mains_share, high_share = _band_shares(x, fs)
+        if mains_share >= POWERLINE_SHARE:
+            found[k].append("powerline")
+        if high_share >= NOISE_SHARE:
+            found[k].append("noise")
+        if n >= 3 * fs and _baseline_range(x, fs, baseline_sos) > max(
+            BASELINE_QRS_RATIO * amplitude, BASELINE_MIN_MV
+        ):
+            found[k].append("baseline")
+        in_mv = units is None or str(units[k]).strip().lower() == "mv"
+        if in_mv and not QRS_LOW_MV <= amplitude <= QRS_HIGH_MV:
+            found[k].append("amplitude")
+    problems = tuple((check, lead_names[k]) for check in CHECKS for k in range(n_leads)
+                     if check in found[k])  # fmt: skip
+    bad_leads = sum(bool(v) for v in found.values())
+    if not problems:
+        verdict = "good"
+    elif bad_leads <= n_leads / 4 and all(c != "amplitude" for c, _ in problems):
+        verdict = "acceptable"
+    else:
+        verdict = "poor"
+    return Quality(problems=problems, verdict=verdict, qrs_mv=tuple(qrs))

@@ -1,0 +1,187 @@
+"""Explanations of an ensemble's decisions: which leads, and which part of the trace.
+
+For a record and a class, every fold model's integrated gradients
+(:mod:`ecgml.evaluation.attribution`) of that class's probability are computed on
+each piece the model saw (each window of the record, and each crop of a window
+where the model takes crops), put back at the piece's place in the record, and
+combined as the predictions are (``task.window_aggregate``): averaged where
+pieces overlap under ``"mean"``, the most probable piece's under ``"max"``. The
+fold models' maps are then averaged. A run with a stacked forest is explained
+through its deep members (the forest's hand-crafted features are not traced).
+
+A lead's importance is its share of the map's total absolute attribution, so the
+importances of a record's leads sum to 1. ``bench/explain.py`` measures whether
+they are faithful: zeroing the lead ranked first should lower the class's
+probability more than zeroing the last, or a random one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ecgml.data.loading import PreparedRecord
+from ecgml.data.preprocess import window_starts
+from ecgml.evaluation.attribution import STEPS, integrated_gradients
+from ecgml.training.crops import crop_starts
+
+if TYPE_CHECKING:
+    from ecgml.evaluation.ensemble import Ensemble
+
+METHOD = "integrated gradients (zero baseline), mean over the fold models"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One class's explanation of one record.
+
+    Attributes:
+        abbreviation, code: the class.
+        probability: the ensemble's probability of the class.
+        decided: whether the ensemble decided it.
+        lead_names: the model's leads, in its order.
+        attribution: signed, ``(n_samples, n_leads)`` at ``fs`` (the model's rate,
+            from the record's start); for an image, ``(height, width, channels)``.
+        fs: samples per second of ``attribution``; ``None`` for an image.
+    """
+
+    abbreviation: str
+    code: str
+    probability: float
+    decided: bool
+    lead_names: tuple[str, ...]
+    attribution: np.ndarray
+    fs: float | None
+
+    @property
+    def lead_importance(self) -> np.ndarray:
+        """Each lead's share of the total absolute attribution; sums to 1."""
+        if self.fs is None:
+            return np.zeros(0)
+        total = np.abs(self.attribution).sum(axis=0)
+        if total.sum() <= 0:
+            return np.full(len(total), 1.0 / len(total))
+        return total / total.sum()
+
+    @property
+    def ranking(self) -> tuple[str, ...]:
+        """The leads, most important first."""
+        order = np.argsort(-self.lead_importance, kind="stable")
+        return tuple(self.lead_names[k] for k in order)
+
+
+def _pieces(ensemble: Ensemble, prepared: PreparedRecord) -> tuple[np.ndarray, np.ndarray]:
+    """The model inputs of a record ``(n_pieces, input_length, n_leads)`` and each
+    one's start in the record's timeline at the model's rate."""
+    windows = prepared.windows
+    pre = ensemble.config.preprocess
+    header = prepared.header
+    n_model = windows.shape[1]
+    if header is not None and header.fs:
+        n_model = round(header.n_samples * pre.fs / header.fs)
+    starts = window_starts(n_model, windows.shape[1], "all")
+    if len(starts) != len(windows):  # not cut by the "all" policy: side by side
+        starts = [k * windows.shape[1] for k in range(len(windows))]
+    crops = crop_starts(windows.shape[1], ensemble.input_length,
+                        stride=ensemble.config.task.window_stride)  # fmt: skip
+    length = ensemble.input_length
+    x = np.stack([w[c : c + length] for w in windows for c in crops])
+    where = np.array([s + c for s in starts for c in crops])
+    return x.astype(np.float32), where
+
+
+def explain_prepared(
+    ensemble: Ensemble,
+    prepared: PreparedRecord,
+    *,
+    classes: Sequence[str] | None = None,
+    steps: int = STEPS,
+) -> list[Explanation]:
+    """Explanations of one prepared record (its sample kind's ``read_for_prediction``).
+
+    Args:
+        ensemble: the run's ensemble.
+        prepared: the record.
+        classes: abbreviations or codes to explain; ``None``: every class the
+            ensemble decides, or the most probable one where it decides none.
+        steps: integrated-gradients path points.
+
+    Raises:
+        ValueError: an unknown class, or a beat run (explain its beat windows with
+            :func:`explain_windows`).
+    """
+    if ensemble.task.samples.predicts != "records":
+        raise ValueError("a beat run is explained beat by beat: use explain_windows on "
+                         "its beat windows")  # fmt: skip
+    (prediction,) = ensemble.predict_prepared([prepared])
+    names, abbreviations = list(ensemble.class_names), list(ensemble.abbreviations)
+    if classes is None:
+        wanted = [k for k in range(len(names)) if prediction.y_pred[k]]
+        wanted = wanted or [int(np.argmax(prediction.y_score))]
+    else:
+        wanted = []
+        for c in classes:
+            if c not in abbreviations and c not in names:
+                raise ValueError(f"unknown class {c!r}; the run's classes: {abbreviations}")
+            wanted.append(abbreviations.index(c) if c in abbreviations else names.index(c))
+    features = None
+    if ensemble.feature_names:
+        features = ensemble.record_tabular(prepared.windows, ensemble.record_metadata(prepared))
+    images = ensemble.task.samples.inputs == "images"
+    if images:
+        x, where = prepared.windows.astype(np.float32), None
+    else:
+        x, where = _pieces(ensemble, prepared)
+    feats = None if features is None else np.repeat(np.asarray(features, np.float32), len(x), 0)
+    how = ensemble.config.task.window_aggregate
+    out = []
+    for k in wanted:
+        maps = []
+        for model in ensemble.models:
+            attr = integrated_gradients(model, x, k, features=feats, steps=steps)
+            if images:
+                maps.append(attr.mean(axis=0))
+                continue
+            scores = None
+            if how == "max":
+                inputs = x if feats is None else {"ecg": x, "features": feats}
+                scores = np.asarray(model.predict_on_batch(inputs))[:, k]
+            maps.append(_place(attr, where, how, scores))
+        out.append(Explanation(
+            abbreviation=abbreviations[k], code=names[k],
+            probability=float(prediction.y_score[k]), decided=bool(prediction.y_pred[k]),
+            lead_names=tuple(ensemble.config.preprocess.leads),
+            attribution=np.mean(maps, axis=0).astype(np.float32),
+            fs=None if images else float(ensemble.config.preprocess.fs),
+        ))  # fmt: skip
+    return out
+
+
+def _place(attr: np.ndarray, where: np.ndarray, how: str, scores: np.ndarray | None) -> np.ndarray:
+    """Pieces' attributions back on the record's timeline."""
+    length = attr.shape[1]
+    timeline = np.zeros((int(where.max()) + length, attr.shape[2]), dtype=np.float64)
+    if how == "max":
+        best = int(np.argmax(scores))
+        timeline[where[best] : where[best] + length] = attr[best]
+        return timeline
+    cover = np.zeros(len(timeline))
+    for piece, start in zip(attr, where, strict=True):
+        timeline[start : start + length] += piece
+        cover[start : start + length] += 1
+    return timeline / np.maximum(cover, 1)[:, None]
+
+
+def explain_windows(
+    ensemble: Ensemble, x: np.ndarray, class_index: int, *, features: np.ndarray | None = None,
+    steps: int = STEPS,
+) -> np.ndarray:  # fmt: skip
+    """The fold models' mean integrated gradients for model inputs ``x`` as they are
+    (beat windows, crops, images): the same shape as ``x``."""
+    return np.mean(
+        [integrated_gradients(m, x, class_index, features=features, steps=steps)
+         for m in ensemble.models], axis=0,
+    )  # fmt: skip

@@ -1,0 +1,76 @@
+"""The files of ``ecgml predict --explain``: per record, ``explain/RECORD.csv`` (per
+class: one importance per lead, summing to 1, and the lead ranking),
+``explain/RECORD.npz`` (the full lead x time maps) and the printout with the map
+drawn over each lead's trace (:mod:`ecgml.printout.overlay`); an image run's
+map is a heat map on the image. The explanations come from
+:mod:`ecgml.evaluation.explain`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ecgml.data.loading import PreparedRecord
+from ecgml.evaluation.explain import METHOD, Explanation
+from ecgml.printout.overlay import draw_attribution_on_image, draw_attribution_printout
+
+
+def explanation_table(record_id: str, explanations: Sequence[Explanation]) -> pd.DataFrame:
+    """``RECORD.csv``: per class, its probability, whether it was decided, one
+    importance per lead (summing to 1) and the leads ranked (none for an image)."""
+    rows = []
+    for e in explanations:
+        leads = {}
+        if e.fs is not None:
+            leads = {lead: round(float(v), 6)
+                     for lead, v in zip(e.lead_names, e.lead_importance, strict=True)}  # fmt: skip
+            leads["ranking"] = " ".join(e.ranking)
+        rows.append({"record": record_id, "class": e.abbreviation, "code": e.code,
+                     "probability": round(e.probability, 6), "decided": int(e.decided),
+                     **leads, "method": METHOD})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def write_explanations(
+    out: str | Path, record_id: str, explanations: Sequence[Explanation], prepared: PreparedRecord
+) -> list[str]:
+    """``RECORD.csv``, ``RECORD.npz`` and the pictures into ``out``: ``RECORD.png``
+    for the most probable class explained, ``RECORD_CLASS.png`` for each other.
+
+    Returns:
+        The names of the files written.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [f"{record_id}.csv", f"{record_id}.npz"]
+    explanation_table(record_id, explanations).to_csv(out / written[0], index=False)
+    first = explanations[0] if explanations else None
+    arrays: dict[str, Any] = {f"map_{e.abbreviation}": e.attribution for e in explanations}
+    np.savez_compressed(
+        out / written[1], lead_names=np.array(first.lead_names if first else (), dtype=str),
+        fs=np.nan if first is None or first.fs is None else first.fs,
+        classes=np.array([e.abbreviation for e in explanations], dtype=str), **arrays,
+    )  # fmt: skip
+    for i, e in enumerate(sorted(explanations, key=lambda e: -e.probability)):
+        name = f"{record_id}.png" if i == 0 else f"{record_id}_{_safe(e.abbreviation)}.png"
+        title = (f"{record_id}: {e.abbreviation} ({e.code}), probability {e.probability:.2f}, "
+                 f"{'decided' if e.decided else 'not decided'}")  # fmt: skip
+        if e.fs is None:
+            picture = draw_attribution_on_image(prepared.windows[0], e.attribution, title)
+        else:
+            header = prepared.header
+            picture = draw_attribution_printout(
+                prepared.signal, header.fs, header.lead_names, e.attribution, e.fs,
+                e.lead_names, title=title, ranking=e.ranking[:3],
+            )  # fmt: skip
+        picture.save(out / name)
+        written.append(name)
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)

@@ -1,0 +1,126 @@
+"""Signal-quality checks: each synthetic fault is found in the lead it was put in,
+a clean synthetic record passes, and the verdicts and column format."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgml.data.demo import synthesize
+from ecgml.data.preprocess import STANDARD_LEADS
+from ecgml.data.quality import Quality, assess, meets
+
+FS = 500.0
+LEADS = list(STANDARD_LEADS)
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return synthesize(np.random.default_rng(7), "NSR", None, fs=FS).astype(np.float64)
+
+
+def _with(clean: np.ndarray, lead: str, change) -> np.ndarray:
+    signal = clean.copy()
+    k = LEADS.index(lead)
+    signal[:, k] = change(signal[:, k], np.arange(len(signal)) / FS)
+    return signal
+
+
+def test_a_clean_synthetic_record_is_good(clean) -> None:
+    quality = assess(clean, FS, LEADS)
+    assert quality.label == "good" and quality.verdict == "good" and quality.problems == ()
+    assert all(0.1 < a < 5 for a in quality.qrs_mv if a is not None)
+
+
+FAULTS = {
+    "flat": lambda x, t: np.zeros_like(x),
+    "flat ": lambda x, t: np.where(t > 6, 0.2, x),  # a dropout: 4 s constant
+    "clipping": lambda x, t: np.clip(x, -0.3, 0.3),
+    "powerline": lambda x, t: x + 0.6 * np.sin(2 * np.pi * 50 * t),
+    "powerline ": lambda x, t: x + 0.6 * np.sin(2 * np.pi * 60 * t),
+    "noise": lambda x, t: x + np.random.default_rng(0).normal(0, 0.4, len(x)),
+    "baseline": lambda x, t: x + 2.5 * np.sin(2 * np.pi * 0.3 * t),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_each_fault_is_named_with_its_lead(clean, fault: str) -> None:
+    quality = assess(_with(clean, "V3", FAULTS[fault]), FS, LEADS)
+    assert quality.problems == ((fault.strip(), "V3"),)
+    assert quality.label == f"{fault.strip()}:V3"
+    assert quality.verdict == "acceptable"  # one lead of twelve
+
+
+def test_wrong_units_are_an_implausible_amplitude_and_a_poor_record(clean) -> None:
+    micro = assess(clean * 1000, FS, LEADS)  # microvolts read as millivolts
+    assert {c for c, _ in micro.problems} == {"amplitude"} and micro.verdict == "poor"
+    assert len(micro.problems) == 12
+    volts = assess(clean / 1000, FS, LEADS)
+    assert {c for c, _ in volts.problems} <= {"amplitude", "flat"} and volts.verdict == "poor"
+
+
+def test_problems_in_many_leads_make_a_poor_record_and_the_label_joins_them(clean) -> None:
+    signal = clean.copy()
+    for lead in ("V1", "V2", "V3", "V4"):
+        signal[:, LEADS.index(lead)] = 0.0
+    signal[:, LEADS.index("II")] += np.random.default_rng(1).normal(0, 0.4, len(signal))
+    quality = assess(signal, FS, LEADS)
+    assert quality.label == "flat:V1;flat:V2;flat:V3;flat:V4;noise:II"
+    assert quality.verdict == "poor"
+    assert quality.in_words() == [
+        "flat line (no signal, or a long constant stretch): V1, V2, V3, V4",
+        "high-frequency noise: II",
+    ]
+
+
+def test_a_record_at_100_hz_is_checked_without_mains_bands(clean) -> None:
+    slow = clean[::5]
+    assert assess(slow, 100.0, LEADS).verdict == "good"
+    flat = slow.copy()
+    flat[:, 0] = 0
+    assert assess(flat, 100.0, LEADS).label == "flat:I"
+
+
+def test_verdict_order_and_bad_input() -> None:
+    assert meets("good", "acceptable") and meets("acceptable", "acceptable")
+    assert not meets("poor", "acceptable") and not meets("acceptable", "good")
+    with pytest.raises(ValueError, match="verdict"):
+        meets("fine", "good")
+    with pytest.raises(ValueError, match="lead names"):
+        assess(np.zeros((1000, 3)), FS, ["I", "II"])
+    assert Quality(problems=(), verdict="good").label == "good"
+
+
+def test_prepare_reports_quality_and_min_quality_leaves_poor_records_out(tmp_path) -> None:
+    from ecgml.data.cache import prepare_cache, read_index
+    from ecgml.data.demo import write_demo_dataset
+    from ecgml.data.records import read_record, write_record
+
+    data = tmp_path / "data"
+    write_demo_dataset(data, n_records=3, seed=2, progress=False)
+    record = read_record(data / "D00002.hea")
+    dead = record.signal.copy()
+    dead[:, 6:] = 0.0  # V1-V6 disconnected
+    write_record(data, "D00002", dead, record.header.fs, record.header.lead_names,
+                 dx=record.header.dx)  # fmt: skip
+
+    report = prepare_cache([data], tmp_path / "all", progress=False)
+    index = read_index(tmp_path / "all" / "index.csv").set_index("record_id")
+    assert index.loc["D00002", "quality"] == ";".join(f"flat:V{k}" for k in range(1, 7))
+    assert index.loc["D00002", "quality_verdict"] == "poor"
+    assert report["quality"]["records_flagged"]["flat"] == 1 and report["cached"] == 3
+    assert report["quality"]["flagged"][0]["record_id"] == "D00002"
+
+    report = prepare_cache([data], tmp_path / "all", min_quality="acceptable", progress=False)
+    assert report["cached"] == 2  # the cached record is left out on reuse too
+    (skipped,) = report["skipped"]
+    assert skipped["record_id"] == "D00002" and "quality poor" in skipped["reason"]
+    assert "flat:V1" in skipped["reason"]
+    with pytest.raises(ValueError, match="verdict"):
+        prepare_cache([data], tmp_path / "x", min_quality="fine", progress=False)
+
+
+def test_the_amplitude_check_applies_to_leads_in_millivolts_only(clean) -> None:
+    scaled = clean * 1000
+    assert assess(scaled, FS, LEADS, units=["mV"] * 12).verdict == "poor"
+    assert assess(scaled, FS, LEADS, units=["normalised"] * 12).label == "good"
