@@ -101,14 +101,18 @@ def draw_attribution_printout(
 def draw_attribution_on_image(
     image: np.ndarray, attribution: np.ndarray, title: str
 ) -> Image.Image:
-    """An image input (``(height, width, channels)``, values in [0, 1] or [0, 255])
-    with the attribution's heat map on it, the class named above."""
+    """An image input (``(height, width)`` or ``(height, width, channels)``, values
+    in [0, 1] or [0, 255]) with the attribution's heat map (the same shape) on it,
+    the class named above."""
     pixels = np.asarray(image, dtype=np.float64)
     if pixels.max() <= 1.0:
         pixels = pixels * 255.0
     if pixels.ndim == 2 or pixels.shape[-1] == 1:
         pixels = np.repeat(pixels.reshape(*pixels.shape[:2], 1), 3, axis=-1)
-    heat = strength(np.abs(attribution).sum(axis=-1), None)
+    magnitude = np.abs(np.asarray(attribution, dtype=np.float64))
+    if magnitude.ndim == 3:  # (height, width, channels)
+        magnitude = magnitude.sum(axis=-1)
+    heat = strength(magnitude, None)
     a = (heat * MAX_ALPHA / 255.0)[..., None]
     mixed = pixels[..., :3] * (1 - a) + np.array(HEAT) * a
     picture = Image.fromarray(np.clip(mixed, 0, 255).astype(np.uint8), "RGB")

@@ -36,6 +36,9 @@ from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA
 from ecgml.evaluation.ensemble import Ensemble
+from ecgml.evaluation.explain import METHOD
+from ecgml.printout import PrintoutConfig
+from ecgml.printout.overlay import draw_attribution_printout
 from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, analyse_beats, strip
 from ecgml.serve.uploads import ARRAY_SUFFIXES, UploadError, stage_uploads
 
@@ -62,6 +65,31 @@ def _quality(prepared: PreparedRecord) -> dict[str, Any]:
     quality = assess(prepared.signal, header.fs, header.lead_names, header.units)
     return {"quality": quality.label, "quality_verdict": quality.verdict,
             "quality_problems": quality.in_words()}  # fmt: skip
+
+
+def _explanation(explained, prepared: PreparedRecord, with_plots: bool) -> dict[str, Any]:
+    """What the page and the API show of one class's explanation
+    (:mod:`ecgml.evaluation.explain`): lead importances, most important first, and
+    the printout with the map drawn over the traces."""
+    out: dict[str, Any] = {"class": explained.abbreviation, "probability": explained.probability,
+                           "method": METHOD}  # fmt: skip
+    if explained.fs is not None:
+        share = dict(zip(explained.lead_names, explained.lead_importance.tolist(), strict=True))
+        out["leads"] = [{"lead": lead, "importance": share[lead]} for lead in explained.ranking]
+    if with_plots and explained.fs is not None:
+        header = prepared.header
+        title = (
+            f"{header.record_id}: {explained.abbreviation}, probability {explained.probability:.2f}"
+        )
+        page = draw_attribution_printout(prepared.signal, header.fs, header.lead_names,
+                                         explained.attribution, explained.fs,
+                                         explained.lead_names, title=title,
+                                         ranking=explained.ranking[:3],
+                                         config=PrintoutConfig(dpi=APP_DPI))  # fmt: skip
+        buffer = io.BytesIO()
+        page.save(buffer, format="PNG")
+        out["plot_png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return out
 
 
 def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> PreparedRecord:
@@ -138,6 +166,11 @@ def create_app(
     }
 
     def analyse(with_plots: bool) -> dict[str, Any]:
+        explain = request.values.get("explain", "").strip()
+        if explain and (beats or explain not in ensemble.abbreviations):
+            raise UploadError(f"explain: {explain!r} is not one of this run's classes "
+                              f"({', '.join(ensemble.abbreviations)})" if not beats else
+                              "explain: a beat run's beats are not explained here")  # fmt: skip
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
             headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
@@ -195,6 +228,10 @@ def create_app(
             if with_plots:
                 result["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
                                                    header.record_id)  # fmt: skip
+            if explain:
+                with lock:
+                    (explained,) = ensemble.explain(prepared, classes=[explain])
+                result["explanation"] = _explanation(explained, prepared, with_plots)
             records.append(result)
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
 

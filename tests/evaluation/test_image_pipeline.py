@@ -116,3 +116,15 @@ def test_postprocessing_scores_an_image_run(trained, tmp_path):
     held_out = Cache(out / "cache")  # the held-out records, drawn as in training
     assert held_out.signals.shape[1:] == (48, 68)
     assert score["data"]["n_records"] == len(held_out) == 3 - held_out.left_out
+
+
+def test_an_image_run_is_explained_as_a_heat_map_on_its_image(trained, tmp_path):
+    out = tmp_path / "explained"
+    report = predict_records(trained["run"], [trained["test"] / "D00201.hea"], out, explain=[],
+                             progress=False)  # fmt: skip
+    assert report["n_predicted"] == 1
+    maps = np.load(out / "explain" / "D00201.npz")
+    (name,) = maps["classes"].tolist()  # multi-class: the one decided class
+    assert maps[f"map_{name}"].shape == (48, 68)
+    with Image.open(out / "explain" / "D00201.png") as picture:
+        assert picture.size == (68, 48 + 28)  # the image under a line naming the class

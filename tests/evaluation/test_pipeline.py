@@ -64,6 +64,32 @@ def test_challenge_objective_runs_on_a_real_run(run: Path) -> None:
     assert saved["objective"] == "challenge" and saved["validation_score"] is not None
 
 
+@pytest.mark.parametrize("objective,side", [("sensitivity:0.9", "sensitivity"),
+                                            ("specificity:0.95", "specificity")])  # fmt: skip
+def test_an_operating_point_is_met_on_each_folds_validation_part(run, objective, side) -> None:
+    assert threshold.main(["--run", str(run), "--objective", objective]) == 0
+    target = float(objective.split(":")[1])
+    for k in range(3):
+        saved = json.loads((run / f"fold_{k}" / "thresholds.json").read_text())
+        data = np.load(run / f"fold_{k}" / "val_predictions.npz")
+        decided = data["y_score"] >= np.array(saved["thresholds"])
+        for c, name in enumerate(saved["class_names"]):
+            if name in saved["fallback_classes"]:
+                continue
+            positive = data["y_true"][:, c].astype(bool)
+            wanted = positive if side == "sensitivity" else ~positive
+            hit = decided[wanted, c] if side == "sensitivity" else ~decided[wanted, c]
+            assert hit.mean() >= target - 1e-9
+            assert saved[side][c] == pytest.approx(hit.mean())
+
+
+def test_a_bad_objective_is_a_usage_error(run: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        threshold.main(["--run", str(run), "--objective", "sensitivity:2"])
+    assert exit_.value.code == 2
+    assert "needs a target in (0, 1]" in capsys.readouterr().err
+
+
 def test_thresholds_refuse_predictions_of_training_records(run: Path, capsys) -> None:
     path = run / "fold_0" / "val_predictions.npz"
     data = dict(np.load(path))

@@ -208,3 +208,26 @@ def test_the_signal_quality_is_shown_beside_the_decision_in_words(client, served
     assert "Signal quality: <strong>poor</strong>" in page
     assert "flat line (no signal, or a long constant stretch): V1, V2, V3, V4, V5, V6" in page
     assert "Check the recording before trusting these decisions" in page
+
+
+def test_the_user_picks_a_class_to_explain_and_sees_the_overlay_and_lead_bars(
+    client, served, ensemble
+) -> None:
+    picked = ensemble.abbreviations[2]
+    files = _files(served["records"], "D00101.hea", "D00101.mat")
+    answer = _post(client, {**files, "explain": picked})
+    explained = answer.json["records"][0]["explanation"]
+    assert explained["class"] == picked
+    shares = [lead["importance"] for lead in explained["leads"]]
+    assert sum(shares) == pytest.approx(1.0) and shares == sorted(shares, reverse=True)
+    assert sorted(lead["lead"] for lead in explained["leads"]) == sorted(
+        ensemble.config.preprocess.leads
+    )
+    page = _post(client, {**_files(served["records"], "D00101.hea", "D00101.mat"),
+                          "explain": picked}, url="/").get_data(as_text=True)  # fmt: skip
+    assert f'class="explanation" data-class="{picked}"' in page
+    assert page.count('data-lead="') == 12 and 'class="explained"' in page
+    bad = _post(
+        client, {**_files(served["records"], "D00101.hea", "D00101.mat"), "explain": "NOPE"}
+    )
+    assert bad.status_code == 400 and "not one of this run's classes" in bad.json["error"]
