@@ -185,3 +185,30 @@ def explain_windows(
         [integrated_gradients(m, x, class_index, features=features, steps=steps)
          for m in ensemble.models], axis=0,
     )  # fmt: skip
+
+
+def explain_beats(
+    ensemble: Ensemble, prepared: PreparedRecord, decided: Sequence[str], *,
+    classes: Sequence[str] | None = None, steps: int = STEPS,
+) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+    """A beat run's explanation of one record: every beat's integrated gradients
+    over its beat window, for its decided class (``decided``, one per beat) or for
+    the first of ``classes``; averaged over the fold models.
+
+    Returns:
+        The maps ``(n_beats, window, n_leads)`` and the class each explains.
+    """
+    abbreviations, codes = list(ensemble.abbreviations), list(ensemble.class_names)
+    named = [abbreviations[codes.index(c)] if c in codes else c for c in classes or ()]
+    explained = list(decided) if not named else [named[0]] * len(decided)
+    for name in set(explained):
+        if name not in abbreviations:
+            raise ValueError(f"unknown class {name!r}; the run's classes: {abbreviations}")
+    maps = np.zeros(prepared.windows.shape, dtype=np.float32)
+    names = np.asarray(explained)
+    for name in dict.fromkeys(explained):
+        rows = np.nonzero(names == name)[0]
+        features = None if prepared.beat_features is None else prepared.beat_features[rows]
+        maps[rows] = explain_windows(ensemble, prepared.windows[rows], abbreviations.index(name),
+                                     features=features, steps=steps)  # fmt: skip
+    return maps, explained

@@ -249,6 +249,35 @@ def plot_confusion(
     draw(y_true, y_pred, names, out_png, title=title)
 
 
+def plot_beat_explanations(
+    windows: np.ndarray, maps: np.ndarray, classes: Sequence[str], fs: float, offset: int,
+    out_png: str | Path, *, title: str = "",
+) -> None:  # fmt: skip
+    """A beat run's explanation: per explained class, the mean beat of its beats
+    (first lead, ``windows`` ``(n, window, n_leads)``) over the beat window, with
+    the mean absolute attribution (``maps``, the same shape) shaded under it;
+    time 0 is the R peak, ``offset`` samples into the window."""
+    names = list(dict.fromkeys(classes))
+    fig, axes = _grid(len(names), size=3.2)[:2]
+    t = (np.arange(windows.shape[1]) - offset) / fs * 1000.0
+    chosen = np.asarray(classes)
+    for ax, name in zip(axes, names, strict=True):
+        rows = chosen == name
+        beat = windows[rows, :, 0].mean(axis=0)
+        weight = np.abs(maps[rows]).sum(axis=2).mean(axis=0)
+        weight = weight / weight.max() if weight.max() > 0 else weight
+        low, high = float(beat.min()), float(beat.max())
+        ax.fill_between(t, low, low + (high - low) * weight, color="C3", alpha=0.35,
+                        label="importance")  # fmt: skip
+        ax.plot(t, beat, color="k", lw=1.2, label="mean beat")
+        ax.axvline(0, color="0.6", lw=0.8)
+        ax.set_title(f"{name} ({int(rows.sum())} beats)", fontsize=9)
+        ax.set_xlabel("ms from the R peak", fontsize=7)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    _finish(fig, title, out_png)
+
+
 def _finish(fig: Figure, title: str, out_png: str | Path, bottom: float = 0.0) -> None:
     """Title, layout above ``bottom`` inches kept for a note, and the file."""
     if title:

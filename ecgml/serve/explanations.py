@@ -74,3 +74,32 @@ def write_explanations(
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+def write_beat_explanations(
+    out: str | Path, record_id: str, prepared: PreparedRecord, table: pd.DataFrame,
+    maps: np.ndarray, explained: Sequence[str], *, fs: float, offset: int,
+) -> list[str]:  # fmt: skip
+    """A beat run's ``RECORD.npz`` (every beat's map over its window, its R peak
+    and the class explained), ``RECORD.csv`` (per beat: the class explained, its
+    probability and where in the window the attribution peaks, in ms from the R
+    peak) and ``RECORD.png`` (per class, the mean beat with the mean importance
+    shaded under it, :func:`ecgml.evaluation.plots.plot_beat_explanations`)."""
+    from ecgml.evaluation.plots import plot_beat_explanations
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    strength = np.abs(maps).sum(axis=2)
+    peak_ms = (strength.argmax(axis=1) - offset) / fs * 1000.0
+    probability = [table.at[i, f"p_{c}"] for i, c in enumerate(explained)]
+    pd.DataFrame({
+        "sample": table["sample"], "time_s": table["time_s"], "class": list(explained),
+        "probability": np.round(probability, 5), "peak_ms": np.round(peak_ms, 1),
+    }).to_csv(out / f"{record_id}.csv", index=False)  # fmt: skip
+    np.savez_compressed(out / f"{record_id}.npz", maps=maps, sample=table["sample"].to_numpy(),
+                        classes=np.array(explained, dtype=str), fs=fs, offset=offset)  # fmt: skip
+    if len(explained):
+        plot_beat_explanations(prepared.windows, maps, explained, fs, offset,
+                               out / f"{record_id}.png",
+                               title=f"{record_id}: beats explained")  # fmt: skip
+    return [f"{record_id}.csv", f"{record_id}.npz", f"{record_id}.png"]

@@ -172,21 +172,18 @@ def predict_records(
     n_models = len(ensemble.folds)
     rule = ensemble.target.check_options(rule, min_votes, n_models, run=run)
     out = Path(out)
-    if samples.predicts == "beats":
-        if explain is not None:
-            raise ValueError("--explain explains whole records; explain a beat run's beat "
-                             "windows with ecgml.evaluation.explain.explain_windows")  # fmt: skip
-        if missing_leads != "error":
-            raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-        report = predict_beat_records(ensemble, headers, out, rule=rule,
-                                      annotations=annotations, progress=progress)  # fmt: skip
-        return _with_printouts(report, headers, out) if printouts else report
-    if annotations is not None:
-        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
     for name in explain or ():
         if name not in ensemble.abbreviations and name not in ensemble.class_names:
             raise ValueError(f"--explain: unknown class {name!r}; the run's classes: "
                              f"{', '.join(ensemble.abbreviations)}")  # fmt: skip
+    if samples.predicts == "beats":
+        if missing_leads != "error":
+            raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
+        report = predict_beat_records(ensemble, headers, out, rule=rule, annotations=annotations,
+                                      explain=explain, progress=progress)  # fmt: skip
+        return _with_printouts(report, headers, out) if printouts else report
+    if annotations is not None:
+        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
     (out / "outputs").mkdir(parents=True, exist_ok=True)
     codes, source = output_codes(ensemble.class_names)
     rows: list[dict[str, Any]] = []

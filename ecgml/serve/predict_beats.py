@@ -26,6 +26,8 @@ from ecgml import __version__
 from ecgml.data.records import RecordError
 from ecgml.evaluation.beat_tables import beat_counts, predict_beat_table
 from ecgml.evaluation.ensemble import Ensemble
+from ecgml.evaluation.explain import METHOD, explain_beats
+from ecgml.serve.explanations import write_beat_explanations
 
 SUMMARY, REPORT = "summary.csv", "predict.json"
 
@@ -37,6 +39,7 @@ def predict_beat_records(
     *,
     rule: str,
     annotations: str | None = None,
+    explain: Sequence[str] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Predict the beats of every record and write the output folder (module docstring).
@@ -48,6 +51,10 @@ def predict_beat_records(
         rule: the multi-class ensemble rule (``"mean"`` or ``"majority"``).
         annotations: the annotation file extension whose beats to classify
             (``"atr"``); ``None`` finds beats with wfdb's XQRS detector.
+        explain: also explain every beat into ``out/explain/``
+            (:func:`ecgml.serve.explanations.write_beat_explanations`): ``[]`` for
+            each beat's decided class, or the class to explain for every beat;
+            ``None``: no explanations.
         progress: show a progress bar.
 
     Returns:
@@ -78,6 +85,11 @@ def predict_beat_records(
         header = prepared.header
         table = predict_beat_table(ensemble, prepared, rule=rule)
         table.to_csv(out / "beats" / f"{rid}.csv", index=False)
+        if explain is not None:
+            maps, explained = explain_beats(ensemble, prepared, list(table["class"]),
+                                            classes=list(explain))  # fmt: skip
+            write_beat_explanations(out / "explain", rid, prepared, table, maps, explained,
+                                    fs=config.fs, offset=config.beat_offset)  # fmt: skip
         rows.append({
             "record": rid, "path": str(path), "status": "predicted",
             **beat_counts(table, classes),
@@ -113,6 +125,9 @@ def predict_beat_records(
             "features": list(ensemble.feature_names),
         },
         "classes": classes,
+        "explain": None if explain is None else {
+            "folder": "explain", "classes": list(explain) or "decided", "method": METHOD,
+        },
     }  # fmt: skip
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report

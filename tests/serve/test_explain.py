@@ -81,3 +81,27 @@ def test_the_overlay_shades_only_the_lead_that_matters(served, ensemble, tmp_pat
         x = int(layout.x_px(seg.x_mm + 1.0 * 25))  # one second into the segment
         y = int(layout.baseline_px(seg.row) - 0.3 * layout.row_height_mm * layout.px_per_mm)
         assert changed[y, x] == (seg.name == "V1"), seg.name
+
+
+def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) -> None:
+    from ecgml.evaluation.ensemble import Ensemble
+    from tests.beat_run import TINY_BEATS
+
+    out = tmp_path / "beats"
+    report = predict_records(beat_served["run"], [beat_served["data"] / "100.hea"], out,
+                             annotations="atr", explain=[], progress=False)  # fmt: skip
+    assert report["explain"]["classes"] == "decided"
+    beats = pd.read_csv(out / "beats" / "100.csv")
+    table = pd.read_csv(out / "explain" / "100.csv")
+    assert table["class"].tolist() == beats["class"].tolist()  # each beat's decided class
+    maps = np.load(out / "explain" / "100.npz")
+    pre = TINY_BEATS.preprocess
+    assert maps["maps"].shape == (len(beats), pre.window, 1)
+    window_ms = 1000 * np.array([-pre.beat_offset, pre.window - 1 - pre.beat_offset]) / pre.fs
+    assert table["peak_ms"].between(*window_ms).all()
+    assert Image.open(out / "explain" / "100.png").size[0] > 0
+    # one named class for every beat, by its code or abbreviation
+    ensemble = Ensemble.load(beat_served["run"])
+    predict_records(beat_served["run"], [beat_served["data"] / "100.hea"], out, annotations="atr",
+                    explain=[ensemble.abbreviations[2]], progress=False)  # fmt: skip
+    assert set(pd.read_csv(out / "explain" / "100.csv")["class"]) == {ensemble.abbreviations[2]}
