@@ -42,9 +42,10 @@ def input_gradients(
         import tensorflow as tf
 
         xt = tf.convert_to_tensor(x)
+        ft = None if feats is None else tf.convert_to_tensor(feats)
         with tf.GradientTape() as tape:
             tape.watch(xt)
-            y = model(_inputs(xt, feats), training=False)[:, class_index]
+            y = model(_inputs(xt, ft), training=False)[:, class_index]
         return np.asarray(tape.gradient(y, xt), dtype=np.float32)
     if backend == "jax":
         import jax
@@ -52,9 +53,10 @@ def input_gradients(
 
         trainable = [v.value for v in model.trainable_variables]
         fixed = [v.value for v in model.non_trainable_variables]
+        fj = None if feats is None else jnp.asarray(feats)
 
         def total(xj):
-            y, _ = model.stateless_call(trainable, fixed, _inputs(xj, feats), training=False)
+            y, _ = model.stateless_call(trainable, fixed, _inputs(xj, fj), training=False)
             return jnp.sum(y[:, class_index])
 
         return np.asarray(jax.grad(total)(jnp.asarray(x)), dtype=np.float32)

@@ -105,3 +105,13 @@ def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) ->
     predict_records(beat_served["run"], [beat_served["data"] / "100.hea"], out, annotations="atr",
                     explain=[ensemble.abbreviations[2]], progress=False)  # fmt: skip
     assert set(pd.read_csv(out / "explain" / "100.csv")["class"]) == {ensemble.abbreviations[2]}
+
+
+def test_a_run_with_a_tabular_input_is_explained_with_its_features_held(tabular_served):
+    from ecgml.evaluation.ensemble import Ensemble
+
+    ensemble = Ensemble.load(tabular_served["run"])
+    prepared = _prepared(ensemble, tabular_served["records"] / "D00101.hea")
+    (explained,) = ensemble.explain(prepared, classes=[ensemble.abbreviations[0]])
+    assert explained.lead_importance.sum() == pytest.approx(1.0)
+    assert explained.attribution.shape == (5000, 12)  # four 2.5 s windows at 500 Hz
