@@ -30,7 +30,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 demo: venv
 	@test -f $(DEMO_DATA)/D00300.hea || $(BIN)/ecgml demo-data $(DEMO_DATA)
-	$(BIN)/ecgml prepare $(DEMO_DATA) --out $(DEMO_RUN)/cache -j $(JOBS)
+	$(BIN)/ecgml prepare $(DEMO_DATA) --config configs/demo.json --out $(DEMO_RUN)/cache -j $(JOBS)
 	@test -f $(DEMO_TEST)/D00400.hea || $(BIN)/ecgml demo-data $(DEMO_TEST) --n-records 100 --seed 1 --first-id 301
 	$(BIN)/python model_training.py --config configs/demo.json --data $(DEMO_RUN)/cache --out $(DEMO_RUN)/run --quiet
 	$(BIN)/python threshold.py --run $(DEMO_RUN)/run

@@ -272,6 +272,15 @@ def open_run(
             f"{cache.reader_options}, but the config's task reads with {reader.name!r} and "
             f"{reader.options}; prepare it with this config"
         )
+    if cache.preprocess != config.preprocess:
+        # predict preprocesses new records with the run's config: a cache made with
+        # other settings would train models on inputs they never see again
+        a, b = dataclasses.asdict(cache.preprocess), dataclasses.asdict(config.preprocess)
+        differ = ", ".join(f"{k} {a[k]!r} (config: {b[k]!r})" for k in a if a[k] != b[k])
+        raise ValueError(
+            f"cache {cache.path} was prepared with other preprocessing settings: {differ}; "
+            "prepare it with this config (ecgml prepare --config ...)"
+        )
     config.resolve().target.check_loss(config.training.loss)
     window = cache.signals.shape[1]
     if config.training.input_length is not None and config.training.input_length > window:

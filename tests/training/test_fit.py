@@ -207,6 +207,15 @@ def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_pat
     assert not (tmp_path / "run").exists()
 
 
+def test_a_cache_prepared_with_other_preprocessing_is_refused(cache_dir, tmp_path):
+    # predict would preprocess new records with the config's 100 Hz, 1000-sample windows
+    config = dataclasses.replace(CONFIG, preprocess=PreprocessConfig(fs=100.0, window=1000))
+    expected = r"fs 500.0 \(config: 100.0\), window 500 \(config: 1000\)"
+    with pytest.raises(ValueError, match=expected):
+        fit.train_run(cache_dir, tmp_path / "run", config, verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_fold_started_on_the_numpy_pipeline_resumes_on_it(cache_dir, tmp_path, monkeypatch):
     """A fold interrupted under an ecgml from before augmentation moved into the step."""
     run = tmp_path / "run"
