@@ -16,7 +16,7 @@ JAX_TESTS := tests/models tests/training tests/evaluation tests/targets tests/te
 	tests/serve/test_ensemble_predict.py tests/serve/test_predict.py tests/serve/test_app.py \
 	tests/serve/test_tabular_run.py tests/serve/test_table_run.py tests/serve/test_explain.py
 
-.PHONY: venv demo test lint format clean
+.PHONY: venv demo demo-tune test lint format clean
 
 venv: $(STAMP)
 
@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecgml needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,export,serve,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,export,serve,tune,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -35,6 +35,12 @@ demo: venv
 	$(BIN)/python model_training.py --config configs/demo.json --data $(DEMO_RUN)/cache --out $(DEMO_RUN)/run --quiet
 	$(BIN)/python threshold.py --run $(DEMO_RUN)/run
 	$(BIN)/python postprocessing.py --run $(DEMO_RUN)/run --data $(DEMO_TEST) --out $(DEMO_RUN)/test -j $(JOBS) --no-progress
+
+# two workers of the demo's hyperparameter search on one SQLite study (after make demo)
+demo-tune: venv
+	@test -f $(DEMO_RUN)/cache/meta.json || $(MAKE) demo
+	$(BIN)/ecgml tune --config configs/demo.json --data $(DEMO_RUN)/cache --space configs/tune/demo.json \
+		--out $(DEMO_RUN)/tune --trials 4 --jobs 2
 
 test: venv
 	$(BIN)/ruff check .

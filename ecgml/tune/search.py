@@ -1,0 +1,387 @@
+"""Hyperparameter search with Optuna: every trial an ordinary ecgml run folder.
+
+``TUNE/`` holds ``base.json`` (the config searched around), ``space.json``,
+``folds.json`` (fixed once, shared by every trial), ``study.db`` (the default
+storage), ``trials/trial_NNNN/`` (one run folder per trial), and at the end
+``trials.csv``, ``best.json`` (a complete config), ``tune.json``,
+``history.png`` and ``importance.png``.
+
+Leak-free: ``folds.json`` keeps the held-out part of the split (a source's
+standard test part, or the records a ``folds.json`` given with ``folds_from``
+holds out); trials train and validate on the other records only, and a trial's
+figure is the task scorer's headline over the validation parts of the folds it
+trained. Pruning sees the fold's monitored validation figure after every epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from ecgml.config import Config, load_config, save_config
+from ecgml.files import write_json
+from ecgml.tune.space import Space
+
+TRIALS = "trials"
+HEARTBEAT_S = 20
+
+
+@contextlib.contextmanager
+def _experimental() -> Iterator[None]:
+    """Optuna's heartbeats and stale-trial retries, chosen knowingly, without its
+    warnings that they are experimental."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
+
+
+def default_storage(out: Path) -> str:
+    return f"sqlite:///{Path(out).resolve() / 'study.db'}"
+
+
+def open_storage(url: str, heartbeat: int = HEARTBEAT_S) -> Any:
+    """An Optuna storage for a database URL (``sqlite:///...``, ``postgresql://...``,
+    ``mysql://...``), with heartbeats: a killed worker's trial is marked failed once
+    its heartbeat is stale and retried with the same parameters, in its run folder."""
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    with _experimental():
+        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
+                                          heartbeat_stale_trial_callback=retry)  # fmt: skip
+
+
+def _prepare_folder(out: Path, config: Config, space_data: dict, cache: Any,
+                    folds_from: Path | None) -> np.ndarray:  # fmt: skip
+    """Write (or check) ``base.json``, ``space.json`` and ``folds.json``; return the folds."""
+    from ecgml.training.fit import _labels
+    from ecgml.training.folds import load_folds, save_folds
+    from ecgml.training.layout import FOLDS
+
+    out.mkdir(parents=True, exist_ok=True)
+    base = out / "base.json"
+    if base.is_file():
+        if load_config(base) != config:
+            raise ValueError(f"{out} holds a search around another config ({base}); "
+                             "use another --out")  # fmt: skip
+    else:
+        save_config(config, base)
+    space_file = out / "space.json"
+    if space_file.is_file() and json.loads(space_file.read_text()) != space_data:
+        raise ValueError(f"{out} holds a search of another space ({space_file}); use another --out")
+    write_json(space_file, space_data)
+    record_ids = list(cache.index["record_id"])
+    path = out / FOLDS
+    if path.is_file():
+        return load_folds(path, record_ids)
+    if folds_from is not None:
+        folds = load_folds(Path(folds_from), record_ids)
+        info = {"seed": config.training.seed, "copied_from": str(folds_from)}
+    else:
+        y, _ = _labels(cache, config)
+        task = config.resolve()
+        t = config.training
+        folds, info = task.split.assign(cache.index, y, task.reader, n_folds=t.n_folds,
+                                        seed=t.seed, where=f"cache {cache.path}")  # fmt: skip
+    save_folds(path, record_ids, folds, **info, cache_id=cache.cache_id, split="tune")
+    return folds
+
+
+class PruningReport(keras.callbacks.Callback):
+    """The fold's monitored validation figure to the Optuna trial after every epoch
+    (negated where lower is better, as the study maximises); raises
+    ``optuna.TrialPruned`` when the pruner says so.
+
+    Args:
+        trial: the Optuna trial.
+        monitor, mode: ``training.monitor`` and whether higher (``"max"``) is better.
+        offset: the step of the fold's first epoch (folds report one after another).
+    """
+
+    def __init__(self, trial: Any, monitor: str, mode: str, offset: int = 0) -> None:
+        super().__init__()
+        self.trial, self.monitor, self.offset = trial, monitor, offset
+        self.sign = 1.0 if mode == "max" else -1.0
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = (logs or {}).get(self.monitor)
+        if value is None or not np.isfinite(value):
+            return
+        step = self.offset + epoch
+        self.trial.report(self.sign * float(value), step)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at step {step} ({self.monitor} {value:.4f})")
+
+
+def headline(run: Path, folds: Sequence[int], config: Config) -> tuple[float, str]:
+    """The task scorer's headline over the pooled validation predictions of ``folds``
+    (decisions at 0.5 per class for multi-label tasks, the argmax for multi-class)."""
+    from ecgml.data.labels import LabelEncoder
+    from ecgml.training.layout import PREDICTIONS, fold_dir
+
+    parts = [np.load(fold_dir(run, k) / PREDICTIONS) for k in folds]
+    y_true = np.concatenate([p["y_true"] for p in parts])
+    y_score = np.concatenate([p["y_score"] for p in parts])
+    task = config.resolve()
+    y_pred = task.target.fold_decisions(y_score[None], np.full((1, y_score.shape[1]), 0.5))[0]
+    encoder = LabelEncoder.from_config(config.labels)
+    figures = task.scorer.score(y_true, y_score, y_pred, list(encoder.class_names),
+                                list(encoder.abbreviations))  # fmt: skip
+    name = task.scorer.headline
+    return float(figures["overall"][name]), name
+
+
+def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, space: Space,
+              verbose: int = 0) -> float:  # fmt: skip
+    """Optuna's objective: train the trial's folds in its run folder (resuming a
+    retried trial's folder) and return its validation headline."""
+    from ecgml.training.fit import open_run, train_fold
+    from ecgml.training.layout import FOLDS, is_done
+    from ecgml.training.manifest import update_manifest
+
+    values = {p.path: p.suggest(trial) for p in space.parameters}
+    trial_config = space.apply(config, values)
+    frozen = next(t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number)
+    with _experimental():
+        retried = optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(frozen)
+    number = trial.number if retried is None else retried
+    run = out / TRIALS / f"trial_{number:04d}"
+    run.mkdir(parents=True, exist_ok=True)
+    if not (run / FOLDS).is_file():
+        (run / FOLDS).write_bytes((out / FOLDS).read_bytes())
+    trial.set_user_attr("run", str(run.relative_to(out)))
+    n = space.folds or trial_config.training.n_folds
+    cache, y, fold_of, wanted = open_run(cache_dir, run, trial_config, list(range(n)))
+    t = trial_config.training
+    for position, fold in enumerate(wanted):
+        if is_done(run, fold):
+            continue
+        report = PruningReport(trial, t.monitor, t.monitor_mode, position * t.epochs)
+        started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        done = train_fold(run, fold, cache, y, fold_of, trial_config, verbose=verbose,
+                          extra_callbacks=[report])  # fmt: skip
+        update_manifest(run, cache, trial_config, fold=fold, fold_info={"started": started, **done})
+    value, name = headline(run, wanted, trial_config)
+    trial.set_user_attr("objective", name)
+    return value
+
+
+def _finished(study: Any) -> int:
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    def short(v: Any) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{k.split('.')[-1]}={short(v)}" for k, v in params.items())
+
+
+class _Progress:
+    """A line for every trial of the study (any worker's) that finished since the last."""
+
+    def __init__(self) -> None:
+        self.shown: set[int] = set()
+
+    def __call__(self, study: Any, _trial: Any = None) -> None:
+        for t in study.get_trials(deepcopy=False):
+            if t.number in self.shown or t.state in (TrialState.RUNNING, TrialState.WAITING):
+                continue
+            self.shown.add(t.number)
+            seconds = t.duration.total_seconds() if t.duration else 0.0
+            if t.state == TrialState.COMPLETE:
+                what = f"{t.value:.4f}"
+            elif t.state == TrialState.PRUNED:
+                what = f"pruned at step {t.last_step}"
+            else:
+                what = "failed (a retry with the same parameters follows, where one is due)"
+            print(f"trial {t.number}: {what} in {seconds:.0f} s ({_params_text(t.params)})",
+                  flush=True)  # fmt: skip
+
+
+def tune(
+    config: Config,
+    cache_dir: str | Path,
+    space: Space,
+    out: str | Path,
+    *,
+    trials: int = 20,
+    storage: str | None = None,
+    study_name: str = "ecgml",
+    timeout: float | None = None,
+    jobs: int = 1,
+    folds_from: str | Path | None = None,
+    space_data: dict | None = None,
+    verbose: int = 0,
+    worker: int = 0,
+    heartbeat: int = HEARTBEAT_S,
+) -> Any:
+    """Search ``space`` around ``config`` until the study holds ``trials`` finished
+    (complete or pruned) trials; returns the Optuna study.
+
+    Args:
+        config: the config searched around (every other field stays as it is).
+        cache_dir: a cache made by ``ecgml prepare`` with ``config``.
+        space: :func:`~ecgml.tune.space.load_space`'s result.
+        out: the tuning folder.
+        trials: the study's total, shared by every worker.
+        storage: an Optuna storage URL; default ``sqlite:///OUT/study.db``.
+        study_name: workers with the same storage and name share one study.
+        timeout: this worker starts no trial after this many seconds.
+        jobs: worker processes on this machine (this one and ``jobs - 1`` more,
+            each logging to ``OUT/worker_K.log``).
+        folds_from: a ``folds.json`` whose folds and held-out records to keep.
+        space_data: the space file's JSON, saved as ``OUT/space.json``.
+        verbose: Keras's fit verbosity inside trials.
+        worker: 0 for the worker that reports (``trials.csv``, ``best.json``,
+            ``tune.json``, the plots); ``--jobs`` numbers the others 1, 2, ...
+        heartbeat: seconds between a running trial's heartbeats; one silent for
+            twice as long is taken for a killed worker's, failed and retried.
+    """
+    from ecgml.data.cache import Cache
+    from ecgml.training.folds import HELD_OUT
+
+    out, cache_dir = Path(out), Path(cache_dir)
+    if trials < 1:
+        raise ValueError(f"trials must be at least 1, got {trials}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    cache = Cache(cache_dir)
+    if cache.preprocess != config.preprocess:
+        raise ValueError(f"cache {cache_dir} was prepared with other preprocessing settings "
+                         "than the config's; prepare it with this config")  # fmt: skip
+    space_data = space_data or {"parameters": {p.path: dataclasses.asdict(p)
+                                               for p in space.parameters}}  # fmt: skip
+    folds = _prepare_folder(out, config, space_data, cache,
+                            Path(folds_from) if folds_from else None)  # fmt: skip
+    n_test = int((folds == HELD_OUT).sum())
+    storage = storage or default_storage(out)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=open_storage(storage, heartbeat), study_name=study_name, direction="maximize",
+        sampler=space.make_sampler(worker), pruner=space.make_pruner(), load_if_exists=True,
+    )  # fmt: skip
+    report = worker == 0
+    if report:
+        held = (f"{n_test} held-out records are never trained, validated or scored on"
+                if n_test else "no held-out records: score the best config on records the "
+                "search has not seen")  # fmt: skip
+        print(f"study {study_name!r} in {storage}: {_finished(study)} of {trials} trials "
+              f"finished; {held}", flush=True)  # fmt: skip
+    worker_args = ["--data", str(cache_dir), "--out", str(out), "--trials", str(trials),
+              "--storage", storage, "--study", study_name]  # fmt: skip
+    if timeout is not None:
+        worker_args += ["--timeout", str(timeout)]
+    workers = _spawn_workers(jobs - 1, out, worker_args)
+    objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config,
+                                  space=space, verbose=verbose)  # fmt: skip
+    progress = _Progress()
+    started = time.time()
+    try:
+        while True:
+            with _experimental():
+                optuna.storages.fail_stale_trials(study)
+            running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+            if _finished(study) + running >= trials:
+                break
+            if timeout is not None and time.time() - started >= timeout:
+                break
+            study.optimize(objective, n_trials=1, callbacks=[progress], catch=())
+    finally:
+        for w in workers:
+            w.wait()
+    progress(study)
+    if report:
+        write_report(study, out, config, space, storage=storage, n_test=n_test)
+    return study
+
+
+def _spawn_workers(n: int, out: Path, args: list[str]) -> list[subprocess.Popen]:
+    """``n`` more worker processes on this machine: ``ecgml tune`` on the folder's
+    ``base.json`` and ``space.json``, one worker each, no report."""
+    workers = []
+    for k in range(1, n + 1):
+        cmd = [sys.executable, "-m", "ecgml", "tune", "--config", str(out / "base.json"),
+               "--space", str(out / "space.json"), *args, "--worker", str(k)]  # fmt: skip
+        with open(out / f"worker_{k}.log", "a") as log:  # the child keeps its own copy
+            workers.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                            env=os.environ.copy()))  # fmt: skip
+    return workers
+
+
+def write_report(study: Any, out: Path, config: Config, space: Space, *, storage: str,
+                 n_test: int) -> None:  # fmt: skip
+    """``trials.csv``, ``best.json``, ``tune.json``, ``history.png``, ``importance.png``,
+    and the trials as a table on stdout."""
+    paths = [p.path for p in space.parameters]
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        rows.append({"trial": t.number, "state": t.state.name.lower(),
+                     # a pruned trial's value would be its last epoch figure, not the headline
+                     "value": t.value if t.state == TrialState.COMPLETE else None,
+                     "last_step": t.last_step,
+                     "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
+                     "run": t.user_attrs.get("run"),
+                     **{p: t.params.get(p) for p in paths}})  # fmt: skip
+    import pandas as pd
+
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "trials.csv", index=False)
+    print(table.to_string(index=False))
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    summary: dict[str, Any] = {
+        "study": study.study_name, "storage": storage,
+        "states": {s.name.lower(): sum(t.state == s for t in study.get_trials(deepcopy=False))
+                   for s in TrialState},
+        "held_out_records": n_test,
+    }  # fmt: skip
+    if complete:
+        best = study.best_trial
+        values = {p.path: p.decode(best.params[p.path]) for p in space.parameters}
+        save_config(space.apply(config, values), out / "best.json")
+        summary["best"] = {"trial": best.number, "value": best.value, "params": values,
+                           "objective": best.user_attrs.get("objective"),
+                           "run": best.user_attrs.get("run")}  # fmt: skip
+        print(f"best: trial {best.number}, {best.user_attrs.get('objective')} "
+              f"{best.value:.4f} ({_params_text(values)}) -> {out / 'best.json'}")  # fmt: skip
+    write_json(out / "tune.json", summary)
+    _plots(study, out, len(complete))
+
+
+def _plots(study: Any, out: Path, n_complete: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as views
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the matplotlib views are marked experimental
+        for name, draw, needs in (("history.png", views.plot_optimization_history, 1),
+                                  ("importance.png", views.plot_param_importances, 2)):  # fmt: skip
+            if n_complete < needs:
+                print(f"{name}: needs {needs} complete trial(s), the study has {n_complete}")
+                continue
+            try:
+                ax = draw(study)
+            except (ValueError, RuntimeError) as exc:
+                print(f"{name}: not drawn ({exc})")
+                continue
+            figure = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
+            figure.tight_layout()
+            figure.savefig(out / name, dpi=120)
+            plt.close(figure)
