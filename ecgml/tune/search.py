@@ -277,7 +277,7 @@ def tune(
     )  # fmt: skip
     report = worker == 0
     if report:
-        held = (f"{n_test} held-out records are never trained, validated or scored on"
+        held = (f"{n_test} held-out samples are never trained, validated or scored on"
                 if n_test else "no held-out records: score the best config on records the "
                 "search has not seen")  # fmt: skip
         print(f"study {study_name!r} in {storage}: {_finished(study)} of {trials} trials "
@@ -347,7 +347,7 @@ def write_report(study: Any, out: Path, config: Config, space: Space, *, storage
         "study": study.study_name, "storage": storage,
         "states": {s.name.lower(): sum(t.state == s for t in study.get_trials(deepcopy=False))
                    for s in TrialState},
-        "held_out_records": n_test,
+        "held_out_samples": n_test,
     }  # fmt: skip
     if complete:
         best = study.best_trial

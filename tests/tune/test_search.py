@@ -165,7 +165,7 @@ def test_no_held_out_record_is_trained_or_validated_on(cache_dir, tmp_path, monk
     for t in study.get_trials():
         np.testing.assert_array_equal(load_folds(out / t.user_attrs["run"] / "folds.json", ids),
                                       folds)  # fmt: skip
-    assert json.loads((out / "tune.json").read_text())["held_out_records"] == 6
+    assert json.loads((out / "tune.json").read_text())["held_out_samples"] == 6
 
 
 def test_pruning_stops_a_trial_below_the_median():
