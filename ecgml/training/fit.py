@@ -77,7 +77,8 @@ def _check_config(run: Path, config: Config) -> None:
         save_config(config, path)
 
 
-def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
+def cache_labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
+    """The cache's labels as the config encodes them, checked against its target kind."""
     encoder = LabelEncoder.from_config(config.labels)
     codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
     y = encoder.encode_many(codes)
@@ -85,7 +86,8 @@ def _labels(cache: Cache, config: Config) -> tuple[np.ndarray, LabelEncoder]:
     return y, encoder
 
 
-def _folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray:
+def run_folds(run: Path, cache: Cache, y: np.ndarray, config: Config) -> np.ndarray:
+    """``run/folds.json``'s folds, made by the task's split and saved on first use."""
     path = run / FOLDS
     record_ids = list(cache.index["record_id"])
     if path.is_file():
@@ -255,16 +257,13 @@ def train_fold(
     return done
 
 
-def open_run(
-    cache_dir: str | Path, run: str | Path, config: Config, folds: Sequence[int] | None = None
-) -> tuple[Cache, np.ndarray, np.ndarray, list[int]]:
-    """Check the cache against the config, then create or reopen the run folder: its
-    ``config.json``, ``folds.json`` (written once) and ``manifest.json``.
+def check_cache(cache: Cache, config: Config) -> None:
+    """Refuse a cache the config did not prepare: another reader or reader options, or
+    other preprocessing settings (predict preprocesses new records with the config's).
 
-    Returns:
-        ``(cache, labels, fold of each record, the folds asked for)``.
+    Raises:
+        ValueError: naming what differs.
     """
-    cache = Cache(cache_dir)
     reader = config.resolve().reader
     if (cache.reader, cache.reader_options) != (reader.name, reader.options):
         raise ValueError(
@@ -281,6 +280,19 @@ def open_run(
             f"cache {cache.path} was prepared with other preprocessing settings: {differ}; "
             "prepare it with this config (ecgml prepare --config ...)"
         )
+
+
+def open_run(
+    cache_dir: str | Path, run: str | Path, config: Config, folds: Sequence[int] | None = None
+) -> tuple[Cache, np.ndarray, np.ndarray, list[int]]:
+    """Check the cache against the config, then create or reopen the run folder: its
+    ``config.json``, ``folds.json`` (written once) and ``manifest.json``.
+
+    Returns:
+        ``(cache, labels, fold of each record, the folds asked for)``.
+    """
+    cache = Cache(cache_dir)
+    check_cache(cache, config)
     config.resolve().target.check_loss(config.training.loss)
     window = cache.signals.shape[1]
     if config.training.input_length is not None and config.training.input_length > window:
@@ -299,8 +311,8 @@ def open_run(
     run = Path(run)
     run.mkdir(parents=True, exist_ok=True)
     _check_config(run, config)
-    y, encoder = _labels(cache, config)
-    fold_of = _folds(run, cache, y, config)
+    y, encoder = cache_labels(cache, config)
+    fold_of = run_folds(run, cache, y, config)
     wanted = list(range(config.training.n_folds)) if folds is None else list(folds)
     bad = [k for k in wanted if not 0 <= k < config.training.n_folds]
     if bad:

@@ -94,10 +94,19 @@ def load_folds(path: Path, record_ids: Sequence[str]) -> np.ndarray:
     (``HELD_OUT`` for the records of its ``"test"`` list).
 
     Raises:
-        ValueError: the saved folds do not cover exactly these records (the
-            cache changed since the run began).
+        FileNotFoundError: no such file.
+        ValueError: not a folds file, or the saved folds do not cover exactly these
+            records (the cache changed since the run began).
     """
-    data = json.loads(path.read_text())
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"folds file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("folds"), list):
+        raise ValueError(f"{path} is not a folds file (no 'folds' list of record ids)")
     fold_of = {rid: k for k, ids in enumerate(data["folds"]) for rid in ids}
     fold_of |= {rid: HELD_OUT for rid in data.get("test", [])}
     fold_of |= {rid: UNUSED for rid in data.get("unused", [])}

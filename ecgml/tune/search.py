@@ -68,10 +68,13 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT_S) -> Any:
 def _prepare_folder(out: Path, config: Config, space_data: dict, cache: Any,
                     folds_from: Path | None) -> np.ndarray:  # fmt: skip
     """Write (or check) ``base.json``, ``space.json`` and ``folds.json``; return the folds."""
-    from ecgml.training.fit import _labels
+    from ecgml.training.fit import cache_labels, run_folds
     from ecgml.training.folds import load_folds, save_folds
     from ecgml.training.layout import FOLDS
 
+    record_ids = list(cache.index["record_id"])
+    # a given folds.json that does not fit the cache is refused before anything is written
+    given = load_folds(Path(folds_from), record_ids) if folds_from is not None else None
     out.mkdir(parents=True, exist_ok=True)
     base = out / "base.json"
     if base.is_file():
@@ -84,21 +87,11 @@ def _prepare_folder(out: Path, config: Config, space_data: dict, cache: Any,
     if space_file.is_file() and json.loads(space_file.read_text()) != space_data:
         raise ValueError(f"{out} holds a search of another space ({space_file}); use another --out")
     write_json(space_file, space_data)
-    record_ids = list(cache.index["record_id"])
-    path = out / FOLDS
-    if path.is_file():
-        return load_folds(path, record_ids)
-    if folds_from is not None:
-        folds = load_folds(Path(folds_from), record_ids)
-        info = {"seed": config.training.seed, "copied_from": str(folds_from)}
-    else:
-        y, _ = _labels(cache, config)
-        task = config.resolve()
-        t = config.training
-        folds, info = task.split.assign(cache.index, y, task.reader, n_folds=t.n_folds,
-                                        seed=t.seed, where=f"cache {cache.path}")  # fmt: skip
-    save_folds(path, record_ids, folds, **info, cache_id=cache.cache_id, split="tune")
-    return folds
+    if given is not None and not (out / FOLDS).is_file():
+        save_folds(out / FOLDS, record_ids, given, seed=config.training.seed,
+                   copied_from=str(folds_from), cache_id=cache.cache_id, split="given")  # fmt: skip
+    y, _ = cache_labels(cache, config)
+    return run_folds(out, cache, y, config)  # made by the task's split, or the one kept
 
 
 class PruningReport(keras.callbacks.Callback):
@@ -253,6 +246,7 @@ def tune(
             twice as long is taken for a killed worker's, failed and retried.
     """
     from ecgml.data.cache import Cache
+    from ecgml.training.fit import check_cache
     from ecgml.training.folds import HELD_OUT
 
     out, cache_dir = Path(out), Path(cache_dir)
@@ -261,9 +255,7 @@ def tune(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     cache = Cache(cache_dir)
-    if cache.preprocess != config.preprocess:
-        raise ValueError(f"cache {cache_dir} was prepared with other preprocessing settings "
-                         "than the config's; prepare it with this config")  # fmt: skip
+    check_cache(cache, config)  # before anything is written
     space_data = space_data or {"parameters": {p.path: dataclasses.asdict(p)
                                                for p in space.parameters}}  # fmt: skip
     folds = _prepare_folder(out, config, space_data, cache,

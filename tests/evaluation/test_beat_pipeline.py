@@ -70,9 +70,9 @@ def test_intra_patient_folds_split_a_records_beats(trained, tmp_path):
         TINY_BEATS, task=dataclasses.replace(TINY_BEATS.task, split="intra_patient")
     )
     cache = Cache(trained["cache"])
-    y, _ = fit._labels(cache, config)
+    y, _ = fit.cache_labels(cache, config)
     (tmp_path / "run").mkdir()
-    folds = fit._folds(tmp_path / "run", cache, y, config)
+    folds = fit.run_folds(tmp_path / "run", cache, y, config)
     assert (folds >= 0).all()  # no held-out part
     per_record = pd.Series(folds).groupby(cache.index["patient_id"]).nunique()
     assert (per_record > 1).any()

@@ -191,3 +191,15 @@ def test_a_lower_is_better_monitor_is_reported_negated():
     PruningReport(trial, "val_loss", "min", offset=4).on_epoch_end(1, {"val_loss": 0.25})
     study.tell(trial, 0.0)
     assert study.trials[0].intermediate_values == {5: -0.25}
+
+
+def test_a_bad_folds_file_or_cache_is_refused_before_anything_is_written(cache_dir, tmp_path):
+    space = parse_space(SPACE, CONFIG)
+    not_folds = tmp_path / "config.json"
+    save_config(CONFIG, not_folds)
+    with pytest.raises(ValueError, match="not a folds file"):
+        tune(CONFIG, cache_dir, space, tmp_path / "a", trials=1, folds_from=not_folds)
+    other = Config(**{**CONFIG.__dict__, "preprocess": PreprocessConfig(window=400)})
+    with pytest.raises(ValueError, match=r"window 500 \(config: 400\)"):
+        tune(other, cache_dir, parse_space(SPACE, other), tmp_path / "b", trials=1)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
