@@ -28,7 +28,9 @@ LOWER = {
     "training": {"data", "models", "targets", "config"},
     "evaluation": {"data", "models", "targets", "training", "config", "task"},
     "serve": {"data", "models", "targets", "training", "evaluation", "config", "task", "printout"},
+    "tune": {"data", "models", "targets", "training", "evaluation", "config", "task"},
     "cli": {
+        "tune",
         "data",
         "models",
         "targets",
@@ -42,7 +44,7 @@ LOWER = {
 }
 for _name in HELPERS - {"ecgml"}:
     LOWER[_name] = {"files"} if _name != "files" else set()
-UPPER = {"evaluation", "serve", "cli"}
+UPPER = {"evaluation", "serve", "tune", "cli"}
 
 
 def _modules() -> dict[str, Path]:

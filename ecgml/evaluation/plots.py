@@ -9,6 +9,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -284,3 +285,30 @@ def _finish(fig: Figure, title: str, out_png: str | Path, bottom: float = 0.0) -
         fig.suptitle(title)
     fig.tight_layout(rect=(0, bottom / fig.get_figheight(), 1, 1))
     fig.savefig(out_png, dpi=90)
+
+
+def plot_study(study: Any, out: Path, n_complete: int) -> None:
+    """An Optuna study's optimisation history (``history.png``) and parameter
+    importances (``importance.png``, from two complete trials), drawn by Optuna's
+    matplotlib views; a plot Optuna cannot draw is said, not raised."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as views
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the matplotlib views are marked experimental
+        for name, draw, needs in (("history.png", views.plot_optimization_history, 1),
+                                  ("importance.png", views.plot_param_importances, 2)):  # fmt: skip
+            if n_complete < needs:
+                print(f"{name}: needs {needs} complete trial(s), the study has {n_complete}")
+                continue
+            try:
+                ax = draw(study)
+            except (ValueError, RuntimeError) as exc:
+                print(f"{name}: not drawn ({exc})")
+                continue
+            figure = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
+            figure.tight_layout()
+            atomic_write(Path(out) / name, lambda tmp, f=figure: f.savefig(tmp, dpi=120))
+            plt.close(figure)

@@ -351,29 +351,6 @@ def write_report(study: Any, out: Path, config: Config, space: Space, *, storage
         print(f"best: trial {best.number}, {best.user_attrs.get('objective')} "
               f"{best.value:.4f} ({_params_text(values)}) -> {out / 'best.json'}")  # fmt: skip
     write_json(out / "tune.json", summary)
-    _plots(study, out, len(complete))
+    from ecgml.evaluation.plots import plot_study
 
-
-def _plots(study: Any, out: Path, n_complete: int) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from optuna.visualization import matplotlib as views
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the matplotlib views are marked experimental
-        for name, draw, needs in (("history.png", views.plot_optimization_history, 1),
-                                  ("importance.png", views.plot_param_importances, 2)):  # fmt: skip
-            if n_complete < needs:
-                print(f"{name}: needs {needs} complete trial(s), the study has {n_complete}")
-                continue
-            try:
-                ax = draw(study)
-            except (ValueError, RuntimeError) as exc:
-                print(f"{name}: not drawn ({exc})")
-                continue
-            figure = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
-            figure.tight_layout()
-            figure.savefig(out / name, dpi=120)
-            plt.close(figure)
+    plot_study(study, out, len(complete))
