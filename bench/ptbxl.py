@@ -110,11 +110,13 @@ def row_config(model: str, seed: int) -> Config:
     return dataclasses.replace(config, training=dataclasses.replace(config.training, seed=seed))
 
 
-def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path):
-    """Train (or reuse) one seed's run; its out-of-fold and held-out fold scores."""
+def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path,
+             config: Config | None = None):  # fmt: skip
+    """Train (or reuse) one seed's run (of ``model``'s config, or of ``config``); its
+    out-of-fold and held-out fold scores."""
     from ecgml.evaluation.ensemble import Ensemble
 
-    config = row_config(model, seed)
+    config = config or row_config(model, seed)
     if config.baseline_features:
         cache = prepared(config, work)
     run = work / "runs" / model / f"seed{seed}"

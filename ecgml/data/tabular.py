@@ -159,7 +159,7 @@ def _sex_male(values: pd.Series) -> np.ndarray:
     code = values.astype(str).str.strip().str.lower().map(
         {"male": 1.0, "m": 1.0, "female": 0.0, "f": 0.0}
     )  # fmt: skip
-    return code.to_numpy(np.float64, na_value=np.nan)
+    return code.to_numpy(np.float64, na_value=np.nan, copy=True)
 
 
 def hash_notes(texts: Sequence[str], n_buckets: int) -> np.ndarray:
@@ -210,7 +210,7 @@ def tabular_matrix(rows: pd.DataFrame, config: TabularConfig, leads: Sequence[st
             value = _sex_male(rows["sex"])
         else:
             value = pd.to_numeric(rows[item].replace("", np.nan), errors="coerce").to_numpy(
-                np.float64, na_value=np.nan
+                np.float64, na_value=np.nan, copy=True
             )
             value[value <= 0] = np.nan  # an age, height or weight of 0 means unknown
         blocks.append(np.column_stack([value, np.isnan(value).astype(np.float64)]))

@@ -71,7 +71,8 @@ class Split:
         Raises:
             ValueError: a part the strategy needs has no sample.
         """
-        groups = np.asarray(index["patient_id"], dtype=object)
+        # a copy: pandas 3 hands out read-only views of its columns
+        groups = np.array(index["patient_id"], dtype=object)
         if not self.grouped:
             groups[:] = ""
         folds = np.full(len(y_true), UNUSED, dtype=np.int64)
