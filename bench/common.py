@@ -93,3 +93,13 @@ def feature_table(cache: Cache, work: Path, *, metadata: bool = False) -> np.nda
     np.savez(path, x=x, record_ids=ids, names=np.array(feature_names(pre.leads)))
     print(f"features: {x.shape[1]} per record, {time.time() - started:.1f} s for {len(ids)}")
     return x
+
+
+def trial_rows(study: Any) -> list[dict]:
+    """A row per trial of an Optuna study: number, state, figure, last step, parameters, time."""
+    return [
+        {"trial": t.number, "state": t.state.name.lower(), "value": t.value,
+         "last_step": t.last_step, "params": t.params,
+         "seconds": round(t.duration.total_seconds(), 1) if t.duration else None}
+        for t in study.get_trials()
+    ]  # fmt: skip

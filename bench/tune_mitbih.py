@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cell, markdown, minutes, prepared
+from common import cell, markdown, minutes, prepared, trial_rows
 from mitbih import row_config
 
 from ecgml import __version__
@@ -74,12 +74,6 @@ def run_row(trials: int, work: Path) -> dict[str, Any]:
     train_seconds = time.time() - started
     score = evaluate_on_data(run, cache.path, work / f"eval_best_{trials}", progress=False)
     ensemble = score["models"]["ensemble"]
-    trial_rows = [
-        {"trial": t.number, "state": t.state.name.lower(), "value": t.value,
-         "last_step": t.last_step, "params": t.params,
-         "seconds": round(t.duration.total_seconds(), 1) if t.duration else None}
-        for t in study.get_trials()
-    ]  # fmt: skip
     return {
         "trials": trials,
         "search_seconds": round(search_seconds, 1),
@@ -88,7 +82,7 @@ def run_row(trials: int, work: Path) -> dict[str, Any]:
         "held_out_samples": summary["held_out_samples"],
         "train_seconds": round(train_seconds, 1),
         "ds2": {"overall": ensemble["overall"], "per_class": ensemble["per_class"]},
-        "trial_rows": trial_rows,
+        "trial_rows": trial_rows(study),
     }
 
 

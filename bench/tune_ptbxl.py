@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cell, markdown, minutes
+from common import cell, markdown, minutes, trial_rows
 from ptbxl import DATA, DEEP, deep_row, fixed_folds, prepared, scored
 
 from ecgml import __version__
@@ -71,12 +71,6 @@ def run_search(trials: int, work: Path) -> dict[str, Any]:
     oof, fold_scores, thresholds, info, _ = deep_row(f"tuned_{trials}", SEED, cache, folds,
                                                      work, config=best)  # fmt: skip
     row = scored(cache.labels, folds, oof, fold_scores, thresholds, list(base.labels.classes))
-    trial_rows = [
-        {"trial": t.number, "state": t.state.name.lower(), "value": t.value,
-         "last_step": t.last_step, "params": t.params,
-         "seconds": round(t.duration.total_seconds(), 1) if t.duration else None}
-        for t in study.get_trials()
-    ]  # fmt: skip
     return {
         "trials": trials,
         "search_seconds": round(search_seconds, 1),
@@ -86,7 +80,7 @@ def run_search(trials: int, work: Path) -> dict[str, Any]:
         "train_seconds": info["train_seconds"],
         "final_seconds": round(time.time() - started, 1),
         **row,
-        "trial_rows": trial_rows,
+        "trial_rows": trial_rows(study),
     }
 
 
