@@ -111,6 +111,7 @@ def _mean_probability(ensemble, windows: np.ndarray, prepared_record, k: int) ->
 
 def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
     from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.evaluation.explain import explain_prepared
 
     ensemble = Ensemble.load(run)
     samples, reader, pre = ensemble.task.samples, ensemble.task.reader, ensemble.config.preprocess
@@ -125,7 +126,7 @@ def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
         decided = [ensemble.abbreviations[k] for k in np.nonzero(prediction.y_pred)[0]]
         if not decided:
             continue
-        for e in ensemble.explain(record, classes=decided):
+        for e in explain_prepared(ensemble, record, classes=decided):
             k = ensemble.abbreviations.index(e.abbreviation)
             base = _mean_probability(ensemble, record.windows, record, k)
             order = list(np.argsort(-e.lead_importance, kind="stable"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     add_vote_arguments(parser)
     add_missing_leads_argument(parser)
+    add_reader_arguments(parser)
     parser.add_argument(
         "--annotations", metavar="EXT",
         help="beat runs: classify the annotated beats of RECORD.EXT (for example atr) "
@@ -39,6 +41,47 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
         "a model call per path step, per fold model, per class)",
     )  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fs",
+        type=float,
+        metavar="HZ",
+        help="the new records' sampling rate, where the run's reader takes it from an "
+        "option (a label table of arrays): the same as --reader-option fs=HZ",
+    )
+    parser.add_argument(
+        "--reader-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="read the new records with this reader option instead of the run's "
+        "(repeatable; VALUE as JSON where it parses, else text: fs_column=false, "
+        'units=mV, leads=\'["I","II"]\')',
+    )
+
+
+def reader_options(args: argparse.Namespace) -> dict:
+    """The reader options that ``--fs`` and ``--reader-option`` change.
+
+    Raises:
+        ValueError: an option not written ``KEY=VALUE``, or ``fs`` given twice apart.
+    """
+    options = {}
+    for item in args.reader_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--reader-option must be KEY=VALUE, got {item!r}")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    if args.fs is not None:
+        if "fs" in options and options["fs"] != args.fs:
+            raise ValueError(f"--fs {args.fs:g} and --reader-option fs={options['fs']} disagree")
+        options["fs"] = args.fs
+    return options
 
 
 def add_missing_leads_argument(parser: argparse.ArgumentParser) -> None:
@@ -60,6 +103,7 @@ def run_predict(args: argparse.Namespace) -> int:
         args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
         missing_leads=args.missing_leads, annotations=args.annotations,
         printouts=args.printouts, explain=args.explain, progress=not args.no_progress,
+        reader_options=reader_options(args),
     )  # fmt: skip
     print(
         f"{report['n_predicted']} of {report['n_records']} records predicted, "
@@ -121,7 +165,12 @@ def run_serve(args: argparse.Namespace) -> int:
             "it has no authentication",
             file=sys.stderr,
         )
-    app = create_app(args.run, max_upload_mb=args.max_upload_mb, missing_leads=args.missing_leads)
+    app = create_app(
+        args.run,
+        max_upload_mb=args.max_upload_mb,
+        missing_leads=args.missing_leads,
+        reader_options=reader_options(args),
+    )
     try:
         server = waitress.create_server(app, host=args.host, port=args.port, threads=4)
     except OSError as exc:  # the port is taken, or the host is not an address here
@@ -176,4 +225,5 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         help="largest upload accepted, in MB (default 20)",
     )  # fmt: skip
     add_missing_leads_argument(serve)
+    add_reader_arguments(serve)
     serve.set_defaults(func=run_serve)

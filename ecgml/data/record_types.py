@@ -83,12 +83,17 @@ class Record:
         annotations: beat annotations where the reader reads them, else ``None``.
         image: for a record that is an image file (reader ``images``), the
             decoded image (a Pillow image) and an empty signal; else ``None``.
+        warnings: what the reader assumed or resolved about the record that its
+            user should know (a label table's rate that differs from the
+            config's, say); they travel into ``summary.csv``'s ``note`` and the
+            prepare report.
     """
 
     header: RecordHeader
     signal: np.ndarray
     annotations: Annotations | None = None
     image: Any = None
+    warnings: tuple[str, ...] = ()
 
 
 __all__ = ["Annotations", "Record", "RecordError", "RecordHeader"]

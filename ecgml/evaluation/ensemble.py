@@ -9,6 +9,8 @@ probability decides.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from collections.abc import Sequence
 from functools import partial
@@ -17,22 +19,22 @@ from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from ecgml.config import Config
 from ecgml.data.cache_reader import Cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.loading import PreparedRecord
+from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError
-from ecgml.data.tabular import (
-    baseline_values,
-    column_names,
-    header_metadata,
-    metadata_row,
-    tabular_matrix,
-)
+from ecgml.data.tabular import column_names, header_metadata
 from ecgml.evaluation.prediction import Prediction, predict_members
+from ecgml.evaluation.record_inputs import (
+    duration_warning,
+    forest_input,
+    record_tabular,
+    training_seconds,
+)
 from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
 from ecgml.models.fusion import signal_input_length
@@ -59,6 +61,10 @@ class Ensemble:
         threshold_info: each member's ``thresholds.json`` (empty for a multi-class run).
         stacks: each member's forest and weights (:mod:`ecgml.training.stack`) for a
             run with ``stack.forest``; else empty.
+        record_seconds: the shortest and longest training record in seconds
+            (``manifest.json``: ``{"min": ..., "max": ...}``); a prediction notes a
+            record far outside them (:func:`.record_inputs.duration_warning`).
+            ``None`` for a run written before ecgml recorded it.
     """
 
     def __init__(
@@ -70,8 +76,11 @@ class Ensemble:
         models: Sequence[keras.Model],
         threshold_info: Sequence[dict],
         stacks: Sequence[Stack] = (),
+        *,
+        record_seconds: dict[str, float] | None = None,
     ) -> None:
         self.run, self.config, self.encoder = run, config, encoder
+        self.record_seconds = record_seconds
         self.stacks = list(stacks)
         self.folds, self.models = list(folds), list(models)
         self.threshold_info = list(threshold_info)
@@ -116,21 +125,33 @@ class Ensemble:
         stacks = (
             [Stack.load(fold_dir(run, k) / STACK) for k in wanted] if config.stack.forest else []
         )
-        return cls(run, config, encoder, wanted, models, info, stacks)
+        seconds = training_seconds(run)
+        return cls(run, config, encoder, wanted, models, info, stacks, record_seconds=seconds)
+
+    def reading(self, options: dict[str, Any] | None = None) -> Ensemble:
+        """This ensemble reading new data with some of its reader's options changed
+        (``{"fs": 500}``: a table of 500 Hz arrays for a 100 Hz run); itself when
+        ``options`` is empty.
+
+        Raises:
+            ValueError: an option the run's reader does not take, or a bad value.
+        """
+        if not options:
+            return self
+        section = self.config.task
+        try:
+            reader = get_reader(section.reader, {**section.reader_options, **options})
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"reader options {options}: {exc}") from None
+        other = copy.copy(self)
+        other.task = dataclasses.replace(self.task, reader=reader)
+        return other
 
     def forest_input(
         self, windows: Sequence[np.ndarray], metadata: Sequence[dict[str, Any] | None]
     ) -> np.ndarray:
-        """The stacked forests' input of recordings (:data:`~ecgml.training.stack.FOREST_INPUT`):
-        age and sex from ``metadata``, the hand-crafted features of each first window."""
-        pre = self.config.preprocess
-        rows = []
-        for w, meta in zip(windows, metadata, strict=True):
-            row = metadata_row(meta)
-            row.update(baseline_values(w[0], pre.fs, pre.leads, age=row["age"],
-                                       sex=row["sex"] or None))  # fmt: skip
-            rows.append(row)
-        return tabular_matrix(pd.DataFrame(rows), FOREST_INPUT, pre.leads)
+        """The stacked forests' input of recordings (:func:`.record_inputs.forest_input`)."""
+        return forest_input(self.config.preprocess, windows, metadata)
 
     def stacked(self, fold_scores: np.ndarray, forest_input: np.ndarray | None) -> np.ndarray:
         """Each member's scores ``(n_models, n, n_classes)`` stacked with its forest; as
@@ -160,31 +181,8 @@ class Ensemble:
     def record_tabular(
         self, windows: np.ndarray, metadata: dict[str, Any] | None = None
     ) -> np.ndarray | None:
-        """The tabular input of one recording ``(1, n_columns)``, or ``None`` for a
-        signal-only run.
-
-        Args:
-            windows: the recording's preprocessed windows (the baseline features
-                are measured on the first, as ``ecgml prepare`` does).
-            metadata: ``age``, ``sex``, ``height``, ``weight``, ``notes``; what is
-                not given counts as missing.
-
-        Raises:
-            ValueError: the run's tabular input has index columns (RR features of
-                beats), which a recording does not have; or bad metadata.
-        """
-        tab = self.config.tabular
-        if not tab.enabled:
-            return None
-        if tab.features:
-            raise ValueError(f"the models take the cache columns {list(tab.features)}, which "
-                             "cannot be computed for one recording")  # fmt: skip
-        row = metadata_row(metadata)
-        pre = self.config.preprocess
-        if tab.baseline:
-            row.update(baseline_values(windows[0], pre.fs, pre.leads, age=row["age"],
-                                       sex=row["sex"] or None))  # fmt: skip
-        return tabular_matrix(pd.DataFrame([row]), tab, pre.leads)
+        """The tabular input of one recording (:func:`.record_inputs.record_tabular`)."""
+        return record_tabular(self.config.tabular, self.config.preprocess, windows, metadata)
 
     @property
     def abbreviations(self) -> tuple[str, ...]:
@@ -284,15 +282,15 @@ class Ensemble:
         return [
             Prediction(class_names=tuple(self.class_names), abbreviations=tuple(self.abbreviations),
                        y_score=y_score[i], y_pred=y_pred[i], fold_scores=fold_scores[:, i],
-                       n_windows=len(p.windows), warnings=p.warnings, votes=votes[i])
+                       n_windows=len(p.windows), warnings=self.warnings(p), votes=votes[i])
             for i, p in enumerate(prepared)
         ]  # fmt: skip
 
-    def explain(self, prepared: PreparedRecord, *, classes: Sequence[str] | None = None) -> list:
-        """Attributions of one record's decided (or named) classes (:mod:`.explain`)."""
-        from ecgml.evaluation.explain import explain_prepared
-
-        return explain_prepared(self, prepared, classes=classes)
+    def warnings(self, prepared: PreparedRecord) -> tuple[str, ...]:
+        """What a prediction of ``prepared`` should say beside its probabilities: its
+        own warnings and an implausible duration (:attr:`record_seconds`)."""
+        note = duration_warning(prepared.header, self.record_seconds)
+        return tuple(prepared.warnings) + ((note,) if note else ())
 
     def decide(
         self, fold_scores: np.ndarray, *, rule: str | None = None, min_votes: int | None = None

@@ -36,7 +36,7 @@ from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA
 from ecgml.evaluation.ensemble import Ensemble
-from ecgml.evaluation.explain import METHOD
+from ecgml.evaluation.explain import METHOD, explain_prepared
 from ecgml.printout import PrintoutConfig
 from ecgml.printout.overlay import draw_attribution_printout
 from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, analyse_beats, strip
@@ -117,6 +117,7 @@ def create_app(
     max_upload_mb: float = 20.0,
     missing_leads: str = "error",
     ensemble: Ensemble | None = None,
+    reader_options: dict[str, Any] | None = None,
 ) -> Flask:
     """The web app for one run (module docstring).
 
@@ -126,8 +127,10 @@ def create_app(
             unpacked zips).
         missing_leads: ``"error"`` or ``"zero"`` (:func:`ecgml.data.samples.prepare_signal`).
         ensemble: an already loaded ensemble of ``run``.
+        reader_options: the uploads' own reader options where they differ from
+            the run's (:meth:`Ensemble.reading`).
     """
-    ensemble = ensemble or Ensemble.load(run)
+    ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
     pre = ensemble.config.preprocess
     max_bytes = int(max_upload_mb * 1e6)
     app = Flask(__name__)
@@ -230,7 +233,7 @@ def create_app(
                                                    header.record_id)  # fmt: skip
             if explain:
                 with lock:
-                    (explained,) = ensemble.explain(prepared, classes=[explain])
+                    (explained,) = explain_prepared(ensemble, prepared, classes=[explain])
                 result["explanation"] = _explanation(explained, prepared, with_plots)
             records.append(result)
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}

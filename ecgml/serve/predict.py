@@ -5,16 +5,18 @@ Writes into the output folder:
 * ``outputs/RECORD.csv``: each record's classes, decisions and probabilities in the
   challenge format (readable by ``ecgml score``);
 * ``summary.csv``: one line per record given: its path, whether it was predicted,
-  the decided classes, the number of windows, its signal quality (``good``, or
-  the problems found, each naming its lead: ``flat:V3;noise:II``,
-  :mod:`ecgml.data.quality`), warnings or the error, and one probability column
-  per class (``p_AF``, ...);
+  the decided classes, the number of windows, the duration (``seconds``) and
+  rate (``fs``) it was read at, its signal quality (``good``, or the problems
+  found, each naming its lead: ``flat:V3;noise:II``, :mod:`ecgml.data.quality`),
+  warnings or the error (``note``: a rate the reader resolved against the
+  config's, a duration implausible for the run), and one probability column per
+  class (``p_AF``, ...);
 * ``operating_points.csv``: per class, the sensitivity and specificity each fold
   model's decision threshold had on its own validation part
   (:func:`ecgml.evaluation.run_thresholds.operating_points`), so that a reader of
   ``summary.csv`` knows what a "yes" means;
-* ``predict.json``: which run, rule and settings produced them, and the records
-  that could not be used, with the reason.
+* ``predict.json``: which run, rule and settings produced them (the reader and
+  its options included), and the records that could not be used, with the reason.
 
 A record that cannot be read or used is reported and skipped; the batch goes on.
 A beat run's outputs are described in :mod:`ecgml.serve.predict_beats`.
@@ -40,7 +42,7 @@ from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
-from ecgml.evaluation.explain import METHOD
+from ecgml.evaluation.explain import METHOD, explain_prepared
 from ecgml.evaluation.run_thresholds import OPERATING_POINTS, operating_points
 from ecgml.serve.explanations import write_explanations
 from ecgml.serve.predict_beats import predict_beat_records
@@ -124,6 +126,7 @@ def predict_records(
     chunk: int = 32,
     progress: bool = True,
     ensemble: Ensemble | None = None,
+    reader_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Predict every record named by ``inputs`` and write the output folder.
 
@@ -151,6 +154,9 @@ def predict_records(
         chunk: records read before the models run on all their windows at once.
         progress: show a progress bar.
         ensemble: an already loaded ensemble of ``run``.
+        reader_options: the new data's own reader options where they differ from
+            the run's (``{"fs": 500}``, :meth:`Ensemble.reading`); written into
+            ``predict.json``.
 
     Returns:
         The contents of ``predict.json``.
@@ -164,7 +170,7 @@ def predict_records(
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = time.time()
-    ensemble = ensemble or Ensemble.load(run)
+    ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
     reader, samples = ensemble.task.reader, ensemble.task.samples
     headers = find_inputs(inputs, suffixes=samples.input_suffixes, reader=reader)
     if not headers:
@@ -204,12 +210,12 @@ def predict_records(
                 "seconds": (round(prepared.header.n_samples / prepared.header.fs, 3)
                             if prepared.header.fs else None),  # an image file has no length
                 "fs": prepared.header.fs, "quality": record_quality(prepared),
-                "note": "; ".join(prepared.warnings),
+                "note": "; ".join(prediction.warnings),
                 **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
                                                                 prediction.y_score, strict=True)},
             })  # fmt: skip
             if explain is not None:
-                explanations = ensemble.explain(prepared, classes=list(explain) or None)
+                explanations = explain_prepared(ensemble, prepared, classes=list(explain) or None)
                 write_explanations(out / EXPLAIN, rid, explanations, prepared)
         pending.clear()
 
@@ -260,6 +266,8 @@ def predict_records(
             "folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD,
         },
         "input": {
+            "reader": {"name": ensemble.config.task.reader, "options": reader.options,
+                       "changed": dict(reader_options or {})},
             "leads": list(ensemble.config.preprocess.leads),
             "missing_leads": missing_leads,
             "fs": ensemble.config.preprocess.fs,

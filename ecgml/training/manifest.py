@@ -45,6 +45,22 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def record_seconds(cache: Cache) -> dict[str, float] | None:
+    """The shortest, median and longest of the cache's records in seconds, as read
+    (prediction notes a record far outside them, a sign of a rate read wrong);
+    ``None`` where no record has a rate (image files)."""
+    index = cache.index.drop_duplicates("path")
+    index = index[index["fs"].astype(float) > 0]
+    if index.empty:
+        return None
+    seconds = index["n_samples"].astype(float) / index["fs"].astype(float)
+    return {
+        "min": round(float(seconds.min()), 3),
+        "median": round(float(seconds.median()), 3),
+        "max": round(float(seconds.max()), 3),
+    }
+
+
 def update_manifest(
     run: Path,
     cache: Cache,
@@ -54,7 +70,8 @@ def update_manifest(
     fold: int | None = None,
     fold_info: dict[str, Any] | None = None,
 ) -> None:
-    """Record versions, seed and cache in ``manifest.json``; also class names or a fold."""
+    """Record versions, seed and cache in ``manifest.json``; also class names (with the
+    durations of the cache's records, :func:`record_seconds`) or a fold."""
     path = Path(run) / MANIFEST
     with locked(path):
         if path.is_file():
@@ -76,6 +93,7 @@ def update_manifest(
         )
         if class_names is not None:
             manifest["class_names"] = list(class_names)
+            manifest["record_seconds"] = record_seconds(cache)
         if fold is not None:
             manifest["folds"].setdefault(str(fold), {}).update(fold_info or {})
         write_json(path, manifest)

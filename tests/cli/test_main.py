@@ -1,3 +1,4 @@
+import argparse
 import json
 import os
 import subprocess
@@ -108,3 +109,21 @@ TF_MARKERS = ("absl::InitializeLog", "oneDNN", "cpu_feature_guard")
 def test_tensorflow_start_up_lines_are_hidden_unless_asked_for():
     assert not any(marker in _modelbuild_output() for marker in TF_MARKERS)
     assert any(marker in _modelbuild_output(ECGML_TF_LOGS="1") for marker in TF_MARKERS)
+
+
+def test_predict_reader_options_parse_as_json_where_they_can():
+    from ecgml.cli.serve import add_predict_arguments, reader_options
+
+    parser = argparse.ArgumentParser()
+    add_predict_arguments(parser)
+    base = ["--run", "r", "--out", "o", "x"]
+    options = ["fs_column=false", "units=mV", 'leads=["I","II"]']
+    args = parser.parse_args([*base, *(f"--reader-option={o}" for o in options), "--fs", "500"])
+    expected = {"fs_column": False, "units": "mV", "leads": ["I", "II"], "fs": 500.0}
+    assert reader_options(args) == expected
+    for bad, match in [
+        (["--reader-option", "fs"], "must be KEY=VALUE"),
+        (["--reader-option", "fs=250", "--fs", "500"], "disagree"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            reader_options(parser.parse_args([*base, *bad]))

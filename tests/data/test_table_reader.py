@@ -285,3 +285,44 @@ def test_the_shared_ptbxl_subset_reads_with_the_config():
         for e, s in zip(table["ecg_id"], table["split"], strict=True)
     }
     assert parts == {k: expected[k] for k in parts}
+
+
+def test_a_column_named_fs_gives_each_rows_rate_and_a_differing_option_is_named(tmp_path):
+    x = signal(1000, 500.0)
+    rows = [
+        {"file": npy(tmp_path, "a.npy", x), "Sampling_Rate": 500, "NORM": 1, "MI": 0},
+        {"file": npy(tmp_path, "b.npy", signal()), "Sampling_Rate": "", "NORM": 0, "MI": 1},
+        {"file": npy(tmp_path, "c.npy", signal()), "Sampling_Rate": 100, "NORM": 0, "MI": 1},
+    ]
+    write_table(tmp_path, rows)
+    a, b, c = (reader().read(tmp_path / "signals" / f"{k}.npy") for k in "abc")
+    assert (a.header.fs, a.header.n_samples) == (500, 1000)
+    [warning] = a.warnings
+    assert "Sampling_Rate column gives 500 Hz and option fs 100 Hz" in warning
+    # an empty cell takes the option; a cell that agrees with it says nothing
+    assert (b.header.fs, b.warnings) == (100, ())
+    assert (c.header.fs, c.warnings) == (100, ())
+    # fs_column false: every record at the option's rate, as the config says
+    ignored = reader(fs_column=False).read(tmp_path / "signals" / "a.npy")
+    assert (ignored.header.fs, ignored.warnings) == (100, ())
+
+
+def test_the_rate_warning_reaches_the_prepare_report(tmp_path):
+    row = {"file": npy(tmp_path, "a.npy", signal(400)), "fs": 200, "NORM": 1, "MI": 0}
+    write_table(tmp_path, [row])
+    cache = tmp_path / "cache"
+    report = prepare_cache(
+        [tmp_path], cache, PRE, CLASSES, reader="table", reader_options=OPTIONS, progress=False
+    )
+    assert report["cached"] == 1
+    [warned] = report["warnings"]
+    assert "fs column gives 200 Hz and option fs 100 Hz" in warned["warnings"]
+    assert Cache(tmp_path / "cache").index["fs"].tolist() == [200]
+
+
+def test_fs_column_takes_a_name_null_or_false(tmp_path):
+    for bad in (True, "", 3):
+        with pytest.raises(ValueError, match="fs_column must be a column name"):
+            reader(fs_column=bad)
+    with pytest.raises(ValueError, match="needs option fs"):
+        reader(fs=None, fs_column=False)

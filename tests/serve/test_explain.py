@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from ecgml.evaluation.explain import explain_prepared
 from ecgml.printout import PrintoutConfig, render_printout
 from ecgml.serve.predict import predict_records
 from tests.evaluation.test_attribution import one_lead_model
@@ -29,7 +30,7 @@ def test_the_lead_that_alone_carries_the_signal_is_ranked_first(served, ensemble
     model = one_lead_model(len(leads), leads.index(lead), len(ensemble.class_names))
     crafted.models = [model] * len(ensemble.models)
     prepared = _prepared(ensemble, served["records"] / "D00101.hea")
-    (explained,) = crafted.explain(prepared, classes=[ensemble.abbreviations[0]])
+    (explained,) = explain_prepared(crafted, prepared, classes=[ensemble.abbreviations[0]])
     assert explained.ranking[0] == lead
     assert explained.lead_importance[leads.index(lead)] == pytest.approx(1.0)
     # ten 1 s windows at 500 Hz, put back on the record's 10 s
@@ -112,6 +113,6 @@ def test_a_run_with_a_tabular_input_is_explained_with_its_features_held(tabular_
 
     ensemble = Ensemble.load(tabular_served["run"])
     prepared = _prepared(ensemble, tabular_served["records"] / "D00101.hea")
-    (explained,) = ensemble.explain(prepared, classes=[ensemble.abbreviations[0]])
+    (explained,) = explain_prepared(ensemble, prepared, classes=[ensemble.abbreviations[0]])
     assert explained.lead_importance.sum() == pytest.approx(1.0)
     assert explained.attribution.shape == (5000, 12)  # four 2.5 s windows at 500 Hz

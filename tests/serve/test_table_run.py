@@ -204,6 +204,72 @@ def test_the_app_takes_an_uploaded_array_with_its_rate(table_run):
     )
 
 
+def write_500_hz(root: Path, source: Path, ids: range, *, column: str = "fs") -> None:
+    """The records of ``source`` resampled to 500 Hz, with the rate in a table column."""
+    from scipy.signal import resample_poly
+
+    (root / "signals").mkdir(parents=True)
+    rows = []
+    for k in ids:
+        x = np.load(source / "signals" / f"r{k}.npy").astype(np.float32)
+        np.save(root / "signals" / f"r{k}.npy", resample_poly(x, 5, 1, axis=0).astype(np.float32))
+        row = {"id": f"ecg{k}", "file": f"signals/r{k}.npy", "A": 0, "B": 0, "split": "test"}
+        rows.append({**row, column: 500})
+    pd.DataFrame(rows).to_csv(root / "labels.csv", index=False)
+
+
+def test_a_500_hz_table_with_an_fs_column_is_read_at_500_hz_by_a_100_hz_run(table_run, tmp_path):
+    """The table's own rate column, not the run's ``fs`` option, gives each record's rate;
+    the difference is named in the note, and the probabilities are the 500 Hz arrays'."""
+    write_500_hz(tmp_path / "fast", table_run["data"], range(24, 30))
+    out = tmp_path / "predicted"
+    predict_records(table_run["run"], [tmp_path / "fast"], out, progress=False)
+    summary = read_summary(out).set_index("record")
+    assert set(summary["status"]) == {"predicted"}
+    assert summary["fs"].tolist() == [500.0] * 6 and summary["seconds"].tolist() == [2.0] * 6
+    assert all("fs column gives 500 Hz and option fs 100 Hz" in n for n in summary["note"])
+    ensemble = Ensemble.load(table_run["run"])
+    x = np.load(tmp_path / "fast" / "signals" / "r25.npy")
+    expected = ensemble.predict(x, fs=500, lead_names=LEADS).y_score
+    got = summary.loc["ecg25", ["p_A", "p_B"]].to_numpy(float)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_a_rate_read_wrong_is_flagged_and_the_new_datas_rate_can_be_given(table_run, tmp_path):
+    from ecgml.cli.main import main as ecgml_main
+
+    write_500_hz(tmp_path / "fast", table_run["data"], range(24, 30), column="rate")
+    manifest = json.loads((table_run["run"] / "manifest.json").read_text())
+    assert manifest["record_seconds"] == {"min": 2.0, "median": 2.0, "max": 2.0}
+    # no rate column the reader knows: read at the run's 100 Hz, 10 s instead of 2 s
+    predict_records(table_run["run"], [tmp_path / "fast"], tmp_path / "wrong", progress=False)
+    wrong = read_summary(tmp_path / "wrong")
+    assert wrong["fs"].tolist() == [100.0] * 6 and wrong["seconds"].tolist() == [10.0] * 6
+    assert all("10 s at 100 Hz is implausible" in n for n in wrong["note"])
+    # the run's own records are not flagged
+    predict_records(table_run["run"], [table_run["data"]], tmp_path / "own", progress=False)
+    assert not any("implausible" in n for n in read_summary(tmp_path / "own")["note"])
+    # the data's own rate, given on the command line or as the column's name
+    for options in (["--fs", "500"], ["--reader-option", "fs_column=rate"]):
+        out = tmp_path / options[0]
+        args = [
+            "predict",
+            "--run",
+            str(table_run["run"]),
+            str(tmp_path / "fast"),
+            "--out",
+            str(out),
+        ]
+        assert ecgml_main([*args, *options, "--no-progress"]) == 0
+        right = read_summary(out)
+        assert right["seconds"].tolist() == [2.0] * 6
+        assert not any("implausible" in n for n in right["note"])
+        report = json.loads((out / "predict.json").read_text())
+        assert report["input"]["reader"]["changed"] in ({"fs": 500.0}, {"fs_column": "rate"})
+    with pytest.raises(ValueError, match=r"takes no option\(s\) \['colour'\]"):
+        Ensemble.load(table_run["run"]).reading({"colour": "red"})
+
+
 @pytest.fixture(scope="module")
 def stacked_run(tmp_path_factory) -> dict:
     """The same run with a feature forest stacked on every fold model."""

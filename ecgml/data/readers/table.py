@@ -19,8 +19,11 @@ A signal file is one of:
 The data folder given to ``ecgml prepare`` holds the table (or is the table
 file itself). Labels come from 0/1 columns (option ``label_columns``; a record
 may have several) or from one column of tokens (``label_column``, joined by
-``label_separator``). The rate is option ``fs``, or a per-row column
-(``fs_column``) that overrides it. Optional columns give the record id
+``label_separator``). The rate is a per-row column where the table has one
+(``fs_column``, else a column named ``fs``, ``sampling_rate`` or
+``sample_rate``), and option ``fs`` for the rows without one; a row whose rate
+differs from ``fs`` is read at its own rate with a warning that names both
+(:mod:`ecgml.data.readers.table_rows`). Optional columns give the record id
 (``id_column``, else the file's stem), the patient (``patient_column``: folds
 keep a patient's records together), the source's split (``split_column``:
 ``train`` / ``validation`` / ``test``, feeding ``task.split`` ``"standard"``
@@ -45,14 +48,21 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ecgml.data.readers.base import Reader
+from ecgml.data.readers.table_rows import (
+    as_list,
+    check_fs_column,
+    number,
+    positions,
+    rate_column,
+    read_table,
+    row_rate,
+)
 from ecgml.data.records import (
     Record,
     RecordError,
@@ -67,38 +77,6 @@ SUFFIXES = (".npy", ".csv", ".hea")
 PARTS = ("train", "validation", "test")
 
 
-@cache
-def _read_table(path: Path, mtime_ns: int) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-@cache
-def _positions(path: Path, mtime_ns: int, column: str) -> dict[str, int]:
-    """Row positions by resolved file path (the first row naming each file)."""
-    table = _read_table(path, mtime_ns)
-    positions: dict[str, int] = {}
-    for k, name in enumerate(table[column]):
-        if name:
-            positions.setdefault(str((path.parent / name).resolve()), k)
-    return positions
-
-
-def _number(value: str) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def _as_list(value: Any, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{name} must be a list of column names, got {value!r}")
-    return tuple(value)
-
-
 class TableReader(Reader):
     """Reads the records a label table names (module docstring).
 
@@ -107,7 +85,9 @@ class TableReader(Reader):
         file_column: the column naming each record's file, relative to the table.
         id_column: the column of record ids; ``None``: each file's stem.
         fs: the sampling rate in Hz of every record.
-        fs_column: a column of per-row rates, which override ``fs`` where given.
+        fs_column: a column of per-row rates, which override ``fs`` where filled;
+            ``None``: a column named ``fs``, ``sampling_rate`` or ``sample_rate``
+            if the table has one; ``False``: none (every record at ``fs``).
         leads: names of the columns of ``.npy`` arrays (CSV and WFDB files name
             their own).
         layout: ``"time_first"`` or ``"leads_first"``, for ``.npy`` arrays.
@@ -132,7 +112,7 @@ class TableReader(Reader):
         file_column: str = "file",
         id_column: str | None = None,
         fs: float | None = None,
-        fs_column: str | None = None,
+        fs_column: str | bool | None = None,
         leads: list[str] | tuple[str, ...] | None = None,
         layout: str = "time_first",
         label_columns: list[str] | tuple[str, ...] | None = None,
@@ -145,8 +125,8 @@ class TableReader(Reader):
         units: str = "mV",
         held_out: list[str] | tuple[str, ...] = ("test",),
     ) -> None:
-        label_columns = _as_list(label_columns, "label_columns")
-        leads = _as_list(leads, "leads")
+        label_columns = as_list(label_columns, "label_columns")
+        leads = as_list(leads, "leads")
         if (label_columns is None) == (label_column is None):
             raise ValueError(
                 "reader 'table' needs exactly one of the options label_columns "
@@ -154,7 +134,8 @@ class TableReader(Reader):
             )
         if label_columns is not None and not label_columns:
             raise ValueError("label_columns names no column")
-        if fs is None and fs_column is None:
+        check_fs_column(fs_column)
+        if fs is None and not fs_column:
             raise ValueError(
                 "reader 'table' needs option fs (the sampling rate in Hz) or "
                 "fs_column (a column of per-row rates)"
@@ -167,7 +148,7 @@ class TableReader(Reader):
             raise ValueError(f"units must be one of {UNITS}, got {units!r}")
         if not label_separator:
             raise ValueError("label_separator must not be empty")
-        held_out = _as_list(held_out, "held_out") or ()
+        held_out = as_list(held_out, "held_out") or ()
         if not held_out or set(held_out) - set(PARTS):
             raise ValueError(f"held_out must name some of {PARTS}, got {list(held_out)}")
         if leads is not None and len({n.lower() for n in leads}) != len(leads):
@@ -235,7 +216,7 @@ class TableReader(Reader):
         if not path.is_file():
             raise FileNotFoundError(f"no label table {self.table} in {data} (option table)")
         path = path.resolve()
-        frame = _read_table(path, path.stat().st_mtime_ns)
+        frame = read_table(path, path.stat().st_mtime_ns)
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
             raise ValueError(
@@ -245,7 +226,7 @@ class TableReader(Reader):
         return path
 
     def _frame(self, table: Path) -> pd.DataFrame:
-        return _read_table(table, table.stat().st_mtime_ns)
+        return read_table(table, table.stat().st_mtime_ns)
 
     def _locate(self, path: Path) -> tuple[Path, pd.Series]:
         """The table and row of a record file."""
@@ -254,7 +235,7 @@ class TableReader(Reader):
         for table in candidates:
             if table.is_file():
                 table = table.resolve()
-                row = _positions(table, table.stat().st_mtime_ns, self.file_column).get(str(path))
+                row = positions(table, table.stat().st_mtime_ns, self.file_column).get(str(path))
                 if row is not None:
                     return table, self._frame(table).iloc[row]
         raise RecordError(path.stem, f"no label table ({self.table}) above {path} names it")
@@ -305,23 +286,13 @@ class TableReader(Reader):
 
     # -- one record ---------------------------------------------------------------
 
-    def _rate(self, row: pd.Series, rid: str) -> float | None:
-        if self.fs_column and row[self.fs_column].strip():
-            fs = _number(row[self.fs_column])
-            if fs is None or fs <= 0:
-                raise RecordError(
-                    rid, f"{self.fs_column} {row[self.fs_column]!r} is not a positive rate"
-                )
-            return fs
-        return None if self.fs is None else float(self.fs)
-
     def _labels(self, row: pd.Series, rid: str) -> tuple[str, ...]:
         if self.label_column is not None:
             tokens = (t.strip() for t in row[self.label_column].split(self.label_separator))
             return tuple(dict.fromkeys(t for t in tokens if t))
         labels = []
         for column in self.label_columns:
-            value = _number(row[column])
+            value = number(row[column])
             if value not in (0.0, 1.0):
                 raise RecordError(
                     rid, f"label column {column} holds {row[column]!r}, expected 0 or 1"
@@ -336,7 +307,7 @@ class TableReader(Reader):
         rid = self._record_id(row, path)
         if not path.is_file():
             raise RecordError(rid, f"file not found: {path}")
-        fs = self._rate(row, rid)
+        fs, warnings = row_rate(row, rid, fs=self.fs, fs_column=self.fs_column)
         dx = self._labels(row, rid) if labelled else ()
         if path.suffix.lower() == ".hea":
             record = read_record(path)
@@ -345,10 +316,11 @@ class TableReader(Reader):
                     rid, f"the table gives {fs:g} Hz, its header {record.header.fs:g} Hz"
                 )
             header = dataclasses.replace(record.header, record_id=rid, dx=dx, **self._meta(row))
-            return dataclasses.replace(record, header=header)
+            return dataclasses.replace(record, header=header, warnings=warnings)
         if fs is None:
-            raise RecordError(rid, f"no rate: {self.fs_column} is empty and option fs unset")
-        return read_signal_file(
+            column = rate_column(row.index, self.fs_column) or "the rate column"
+            raise RecordError(rid, f"no rate: {column} is empty and option fs unset")
+        record = read_signal_file(
             path,
             rid,
             fs=fs,
@@ -358,6 +330,7 @@ class TableReader(Reader):
             dx=dx,
             **self._meta(row),
         )
+        return dataclasses.replace(record, warnings=warnings)
 
     def _meta(self, row: pd.Series) -> dict[str, Any]:
         age = parse_age(row[self.age_column]) if self.age_column else None

@@ -161,4 +161,5 @@ class SampleKind:
             )
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
+        warnings = tuple(record.warnings) + tuple(warnings)
         return PreparedRecord(header=header, windows=windows, warnings=warnings, signal=signal)

@@ -39,8 +39,14 @@ class Beats(SampleKind):
             windows = record_beats(record.signal, header.fs, header.lead_names, r_peaks, preprocess)
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
-        return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
-                              beat_labels=labels, signal=record.signal)  # fmt: skip
+        return PreparedRecord(
+            header=header,
+            windows=windows,
+            warnings=record.warnings,
+            beat_samples=r_peaks,
+            beat_labels=labels,
+            signal=record.signal,
+        )
 
     def sample_columns(self, prepared):
         """The beat's ``record_id`` (``RECORD:SAMPLE``), R-peak ``sample``, label

@@ -51,8 +51,8 @@ class Images(SampleKind):
                 )  # fmt: skip
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
-        return PreparedRecord(header=header, windows=windows,
-                              warnings=reader.label_warnings(header.dx))  # fmt: skip
+        warnings = record.warnings + reader.label_warnings(header.dx)
+        return PreparedRecord(header=header, windows=windows, warnings=warnings)
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
         """The clean printout of all the record's leads
