@@ -54,7 +54,7 @@ def train_deep(cache: Path, run: Path, config: Any, *, folds: Sequence[int] | No
     """Train (or resume) a run's folds and learn their F1 thresholds; the training
     seconds summed over the folds' jobs, and this call's wall time."""
     from ecgml.evaluation.run_thresholds import fit_run_thresholds
-    from ecgml.training.fit import train_run
+    from ecgml.runs import train_run
 
     started = time.time()
     train_run(cache, run, config, folds=folds, verbose=2)

@@ -46,6 +46,7 @@ import numpy as np
 from ecgml import __version__
 from ecgml.config import Config, load_config
 from ecgml.data.labels import LabelEncoder
+from ecgml.task import Task
 from ecgml.training.folds import HELD_OUT, make_folds, save_folds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -70,7 +71,7 @@ def cpu_config(path: Path) -> Config:
 
 def held_out(task: str, cache, config: Config, work: Path) -> np.ndarray:
     """Which cached records the run never trains or validates on."""
-    resolved = config.resolve()
+    resolved = Task.of(config)
     standard = resolved.split.held_out(cache.index, resolved.reader)
     if standard is not None:  # PTB-XL: its own validation (and test) part
         return np.asarray(standard, dtype=bool)

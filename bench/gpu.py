@@ -23,7 +23,7 @@ its own and measures, after warm-up, the median of ``--repeats`` timings of:
    data on the device, no Keras trainer: the reference a trainer can reach;
 
 and then, once per config, 5. ``parallel``: ``--parallel`` fold jobs side by
-side (``ecgml.training.parallel``), samples/s summed over the jobs, wall time
+side (``ecgml.runs.parallel``), samples/s summed over the jobs, wall time
 including their start-up and compilation.
 
 Every row has samples/s, TFLOP/s (forward FLOPs per sample x 3), its share of

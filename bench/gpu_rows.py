@@ -205,7 +205,8 @@ def device_rows(cache, config, batch: int, repeats: int, n_steps: int) -> list[d
                         input_length=ds.input_length, n_leads=n_leads,
                         activation=get_target(config.task.target).activation)  # fmt: skip
     fitted = trainer(model, FoldData(ds, ds, ""), t, fs=cache.preprocess.fs, seed=0)
-    compile_model(fitted, config, cache.labels, cache.labels, 1000)
+    target = get_target(config.task.target)
+    compile_model(fitted, t, target, cache.labels, cache.labels, 1000)
     step, scan, state, xs, ys = jax_steps(fitted, batch, window, n_leads, cache.labels.shape[1],
                                           n_steps)  # fmt: skip
     holder = {"state": state}
@@ -259,6 +260,7 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     """Row 3: ``train_fold`` as a run does it; ``old`` is the pipeline before issue 11."""
     import keras
 
+    from ecgml.targets import get_target
     from ecgml.training import fit
 
     t = config.training
@@ -276,7 +278,8 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     timer = EpochTimer()
     run = work / f"run-{path}-{batch}"
     try:
-        fit.train_fold(run, 0, cache, cache.labels, folds, config, verbose=0,
+        target = get_target(config.task.target)
+        fit.train_fold(run, 0, cache, cache.labels, folds, config, target, verbose=0,
                        extra_callbacks=[timer])  # fmt: skip
     finally:  # the "new" row after it gets ecgml's own callback back
         fit.TensorBoardLog = ours
@@ -358,7 +361,7 @@ def parallel_row(name: str, cache: Path, n_jobs: int, epochs: int, tiny: bool,
                  work: Path) -> dict[str, Any]:  # fmt: skip
     """Row 5: ``n_jobs`` fold jobs side by side, one process each, the config's defaults."""
     from ecgml.data.cache import Cache
-    from ecgml.training.parallel import train_parallel
+    from ecgml.runs.parallel import train_parallel
 
     config = load(name, tiny)
     t = dataclasses.replace(config.training, n_folds=max(2, n_jobs), epochs=epochs,

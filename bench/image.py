@@ -103,7 +103,7 @@ def out_of_fold(run: Path, cache: Cache) -> np.ndarray:
 
 
 def run_deep(row: str, work: Path, epochs: int | None) -> tuple[Cache, np.ndarray, float]:
-    from ecgml.training.fit import train_run
+    from ecgml.runs import train_run
 
     config = row_config(row, epochs)
     cache = cache_for(row, config, work)

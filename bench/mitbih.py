@@ -84,6 +84,7 @@ from ecgml.data.splits import standard_parts
 from ecgml.evaluation.report import json_safe
 from ecgml.evaluation.scorers import get_scorer
 from ecgml.targets.decisions import one_hot_argmax
+from ecgml.task import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import cell
@@ -131,7 +132,7 @@ def parts(cache: Cache, split: str, work: Path) -> tuple[np.ndarray, np.ndarray]
     """Train and test masks of a split (the intra split is the saved fold 0 of a
     beat-level run; see :func:`run_deep`)."""
     if split == "inter":
-        part = standard_parts(cache.index, row_config("cnn", "inter").resolve().reader)
+        part = standard_parts(cache.index, Task.of(row_config("cnn", "inter")).reader)
         return part == "train", part == "test"
     folds = json.loads((work / "folds_intra.json").read_text())
     test = set(folds["folds"][0])
@@ -145,7 +146,7 @@ def run_deep(
     """Train through the pipeline; the test part's probabilities and mask."""
     from ecgml.evaluation.ensemble import Ensemble
     from ecgml.evaluation.postprocess import evaluate_on_data
-    from ecgml.training.fit import train_run
+    from ecgml.runs import train_run
 
     config = row_config(model, split)
     run = work / f"run_{model}-{split}"

@@ -37,7 +37,7 @@ def mi_config(row: str, work: Path) -> Config:
 
 def run_mi(row: str, work: Path, data: Path) -> dict[str, Any]:
     """Train an MI row's five folds; its out-of-fold beat and record figures."""
-    from ecgml.training.fit import train_run
+    from ecgml.runs import train_run
 
     config = mi_config(row, work)
     source = config.training.init_from

@@ -58,6 +58,7 @@ from ecgml.data.splits import standard_parts  # noqa: E402
 from ecgml.evaluation import metrics  # noqa: E402
 from ecgml.evaluation.bootstrap import bootstrap_interval  # noqa: E402
 from ecgml.evaluation.thresholds import ThresholdOptimizer  # noqa: E402
+from ecgml.task import Task  # noqa: E402
 from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds  # noqa: E402
 from ecgml.training.stack import stack_weights  # noqa: E402
 
@@ -300,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     save_config(base, args.work / "base_config.json")
     cache = prepared(base, args.work)
     y = cache.labels
-    parts = standard_parts(cache.index, base.resolve().reader)
+    parts = standard_parts(cache.index, Task.of(base).reader)
     folds = fixed_folds(args.work, cache, y, parts == "train")
     names = list(base.labels.classes)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {}

@@ -37,6 +37,7 @@ from ptbxl import DATA, DEEP, deep_row, fixed_folds, prepared, scored
 from ecgml import __version__
 from ecgml.config import load_config
 from ecgml.data.splits import standard_parts
+from ecgml.task import Task
 
 ROOT = Path(__file__).resolve().parent.parent
 SPACE = {
@@ -58,7 +59,7 @@ def run_search(trials: int, work: Path) -> dict[str, Any]:
 
     base = load_config(DEEP["xresnet1d"])
     cache = prepared(base, work)
-    parts = standard_parts(cache.index, base.resolve().reader)
+    parts = standard_parts(cache.index, Task.of(base).reader)
     folds = fixed_folds(work, cache, cache.labels, parts == "train")
     out = work / f"tune_{trials}"
     started = time.time()

@@ -26,19 +26,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import typing
-import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.samples import infer_sample_kind
 from ecgml.data.tabular import TabularConfig
 from ecgml.models.config import ModelConfig, model_config_class
 from ecgml.training.config import TrainingConfig
 from ecgml.training.stack import StackConfig
-
-if TYPE_CHECKING:
-    from ecgml.task import Task
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,20 +88,13 @@ class TaskConfig:
     samples: str | None = None
 
     def __post_init__(self) -> None:
-        from ecgml.data.readers import READER_NAMES, get_reader
-        from ecgml.data.samples import get_sample_kind
-        from ecgml.evaluation.scorers import SCORER_NAMES
-        from ecgml.targets import get_target
-        from ecgml.training.splits import get_split
-
-        if self.reader not in READER_NAMES:
-            raise ValueError(f"reader must be one of {READER_NAMES}, got {self.reader!r}")
-        get_target(self.target)
-        if self.scorer not in SCORER_NAMES:
-            raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {self.scorer!r}")
-        get_split(self.split)
-        if self.samples is not None:
-            get_sample_kind(self.samples)
+        # the names are looked up, and the reader's options checked, by the task
+        # (ecgml.task.Task.of): the config holds data and checks only its own fields
+        for field in ("name", "reader", "target", "scorer", "split"):
+            if not isinstance(getattr(self, field), str):
+                raise ValueError(f"task.{field} must be a name, got {getattr(self, field)!r}")
+        if self.samples is not None and not isinstance(self.samples, str):
+            raise ValueError(f"task.samples must be a name, got {self.samples!r}")
         if self.window_stride is not None and self.window_stride < 1:
             raise ValueError(f"window_stride must be at least 1, got {self.window_stride}")
         if self.window_aggregate not in ("mean", "max"):
@@ -112,8 +102,6 @@ class TaskConfig:
                              f"{self.window_aggregate!r}")  # fmt: skip
         if not isinstance(self.reader_options, dict):
             raise ValueError(f"reader_options must be a JSON object, got {self.reader_options!r}")
-        # an option the reader does not take fails here, not mid-run
-        get_reader(self.reader, self.reader_options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,44 +124,9 @@ class Config:
         return self.tabular.baseline or self.stack.forest
 
     def __post_init__(self) -> None:
-        from ecgml.data.samples import SAMPLE_KINDS, get_sample_kind, infer_sample_kind
-        from ecgml.training.splits import get_split
-
         if self.task.samples is None:  # written out resolved, so saved runs say what they were
             samples = infer_sample_kind(self.preprocess)
             object.__setattr__(self, "task", dataclasses.replace(self.task, samples=samples))
-        get_split(self.task.split).check_folds(self.training.n_folds)
-        kind = get_sample_kind(self.task.samples)
-        kind.check(self)
-        reads = getattr(self.model, "inputs", "signals")
-        if reads != kind.inputs:
-            architecture = getattr(self.model, "architecture", "")
-            fitting = "; ".join(f"{k.name}: {k.matches(self.preprocess) or 'fits'}"
-                                for k in SAMPLE_KINDS.values()
-                                if k.inputs == reads)  # fmt: skip
-            raise ValueError(f"model {architecture} reads {reads}; task.samples "
-                             f"{kind.name!r} gives {kind.inputs} (kinds that give {reads}: "
-                             f"{fitting})")  # fmt: skip
-        if hasattr(self.model, "check_preprocess"):
-            self.model.check_preprocess(self.preprocess)
-
-    def resolve(self) -> Task:
-        """The task this config describes (:class:`ecgml.task.Task`): its reader, sample
-        kind, target kind, split and scorer, built once per config object."""
-        entry = _RESOLVED.get(id(self))
-        if entry is not None and entry[0]() is self:
-            return entry[1]
-        from ecgml.task import Task
-
-        task = Task.of(self)
-        key = id(self)
-        _RESOLVED[key] = (weakref.ref(self, lambda _, key=key: _RESOLVED.pop(key, None)), task)
-        return task
-
-
-# resolved tasks by config object; kept outside the frozen dataclass, so that its
-# fields stay all that it holds
-_RESOLVED: dict[int, tuple[weakref.ref, Task]] = {}
 
 
 def _freeze(value: Any) -> Any:

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ecgml.data.readers import Reader, get_reader
-from ecgml.data.samples import SampleKind, get_sample_kind
-from ecgml.evaluation.scorers import Scorer, get_scorer
+from ecgml.data.readers import READER_NAMES, Reader, get_reader
+from ecgml.data.samples import SAMPLE_KINDS, SampleKind, get_sample_kind, infer_sample_kind
+from ecgml.evaluation.scorers import SCORER_NAMES, Scorer, get_scorer
 from ecgml.targets import Target, get_target
 from ecgml.training.splits import Split, get_split
 
@@ -52,12 +52,47 @@ class Task:
 
     @classmethod
     def of(cls, config: Config) -> Task:
-        """The task of ``config`` (its ``task`` section, resolved)."""
+        """The task of ``config``: its ``task`` section's names looked up, and checked
+        against the rest of the config (the split against the number of folds, the
+        sample kind against the preprocessing, training and model). An entry point
+        calls this once and hands the task on.
+
+        Raises:
+            ValueError: an unknown name, a reader option the reader does not take, or
+                a config the task's plug-ins cannot run, named in the message.
+        """
         section = config.task
-        return cls(
+        if section.reader not in READER_NAMES:
+            raise ValueError(f"reader must be one of {READER_NAMES}, got {section.reader!r}")
+        if section.scorer not in SCORER_NAMES:
+            raise ValueError(f"scorer must be one of {SCORER_NAMES}, got {section.scorer!r}")
+        task = cls(
             reader=get_reader(section.reader, section.reader_options),
-            samples=get_sample_kind(section.samples),
+            samples=get_sample_kind(section.samples or infer_sample_kind(config.preprocess)),
             target=get_target(section.target),
             split=get_split(section.split),
             scorer=get_scorer(section.scorer),
         )
+        task.split.check_folds(config.training.n_folds)
+        task.samples.check(config)
+        _check_inputs(config, task.samples)
+        if hasattr(config.model, "check_preprocess"):
+            config.model.check_preprocess(config.preprocess)
+        return task
+
+
+def _check_inputs(config: Config, kind: SampleKind) -> None:
+    """The model reads what the sample kind gives (signals or images)."""
+    reads = getattr(config.model, "inputs", "signals")
+    if reads == kind.inputs:
+        return
+    architecture = getattr(config.model, "architecture", "")
+    fitting = "; ".join(
+        f"{k.name}: {k.matches(config.preprocess) or 'fits'}"
+        for k in SAMPLE_KINDS.values()
+        if k.inputs == reads
+    )
+    raise ValueError(
+        f"model {architecture} reads {reads}; task.samples {kind.name!r} gives "
+        f"{kind.inputs} (kinds that give {reads}: {fitting})"
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecgml import runs
 from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import prepare_cache
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.models.config import BeatCNNConfig
-from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 from tests.mitbih_records import write_mitbih
 
@@ -43,5 +43,5 @@ def train_beat_run(root: Path) -> dict[str, Path]:
         write_mitbih(root / "data", rid, SYMBOLS, seed=k)
     prepare_cache([root / "data"], root / "cache", TINY_BEATS.preprocess, TINY_BEATS.labels,
                   reader="mitbih", progress=False)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", TINY_BEATS, verbose=0)
+    runs.train_run(root / "cache", root / "run", TINY_BEATS, verbose=0)
     return {"root": root, "run": root / "run", "cache": root / "cache", "data": root / "data"}

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from ecgml.config import Config, config_from_dict, load_config, save_config
+from ecgml.task import Task
 from ecgml.training.config import TrainingConfig
 from tests.conftest import REPO
 
@@ -80,12 +81,13 @@ def test_cinc2017_configs_name_their_reader_target_and_scorer():
 
 
 def test_unknown_task_parts_are_errors_naming_the_choices():
+    # the config holds the names; resolving its task looks them up
     with pytest.raises(ValueError, match="reader must be one of"):
-        config_from_dict({"task": {"reader": "mitdb2"}})
+        Task.of(config_from_dict({"task": {"reader": "mitdb2"}}))
     with pytest.raises(ValueError, match="target must be one of"):
-        config_from_dict({"task": {"target": "regression"}})
+        Task.of(config_from_dict({"task": {"target": "regression"}}))
     with pytest.raises(ValueError, match="scorer must be one of"):
-        config_from_dict({"task": {"scorer": "kappa"}})
+        Task.of(config_from_dict({"task": {"scorer": "kappa"}}))
 
 
 def test_sliding_test_windows_are_checked():

@@ -29,6 +29,7 @@ from ecgml.evaluation.scorers import SCORER_NAMES, get_scorer
 from ecgml.models.config import MODEL_CONFIGS
 from ecgml.models.registry import build_model
 from ecgml.targets import TARGETS, get_target
+from ecgml.task import Task
 from ecgml.training.folds import HELD_OUT, TRAIN_ONLY
 from ecgml.training.splits import SPLITS, get_split
 
@@ -84,7 +85,7 @@ def test_a_config_without_samples_infers_its_kind_as_before(name: str) -> None:
     if name == "images":
         data |= {"model": {"architecture": "mobilenet_v3"}}
     config = config_from_dict(data)
-    assert config.task.samples == name and config.resolve().samples.name == name
+    assert config.task.samples == name and Task.of(config).samples.name == name
     assert config_from_dict(config_to_dict(config)) == config  # the resolved kind round-trips
 
 
@@ -125,10 +126,10 @@ def test_a_sample_kind_checks_what_a_config_asks_of_it(name: str) -> None:
     for field in kind.refused:
         value = 100 if field == "input_length" else 0.5
         with pytest.raises(ValueError, match=f"training.{field} does not apply"):
-            config_from_dict(data | {"training": {field: value}})
+            Task.of(config_from_dict(data | {"training": {field: value}}))
     if not kind.hand_crafted:
         with pytest.raises(ValueError, match="hand-crafted"):
-            config_from_dict(data | {"stack": {"forest": True}})
+            Task.of(config_from_dict(data | {"stack": {"forest": True}}))
 
 
 # -- split strategies -------------------------------------------------------------------
@@ -275,19 +276,19 @@ def reversed_kind():
 def test_a_sample_kind_registered_in_a_test_trains_and_scores_a_tiny_run(
     reversed_kind, tmp_path: Path
 ) -> None:
+    from ecgml import runs
     from ecgml.data.cache import prepare_cache
     from ecgml.data.cache_reader import Cache
     from ecgml.data.demo import write_demo_dataset
     from ecgml.evaluation.ensemble import Ensemble
     from ecgml.evaluation.postprocess import evaluate_on_data
     from ecgml.evaluation.run_thresholds import fit_run_thresholds
-    from ecgml.training import fit
     from tests.tiny_run import TINY_CONFIG
 
     config = dataclasses.replace(
         TINY_CONFIG, task=dataclasses.replace(TINY_CONFIG.task, samples=reversed_kind.name)
     )
-    assert config.resolve().samples is reversed_kind
+    assert Task.of(config).samples is reversed_kind
     write_demo_dataset(tmp_path / "train", n_records=24, progress=False)
     write_demo_dataset(tmp_path / "test", n_records=6, seed=7, progress=False)
     prepare_cache([tmp_path / "train"], tmp_path / "cache", config.preprocess,
@@ -299,7 +300,7 @@ def test_a_sample_kind_registered_in_a_test_trains_and_scores_a_tiny_run(
     first = cache.signals[0]
     assert np.array_equal(first, Cache(tmp_path / "plain").signals[0][::-1])
 
-    fit.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
+    runs.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["task"]["samples"] == reversed_kind.name
     fit_run_thresholds(tmp_path / "run")

@@ -1,10 +1,12 @@
 """The package's layers point one way (docs/development.md draws them).
 
-data -> models -> training -> evaluation -> serve / cli, with the small
-top-level modules (losses, metrics, optimizers, baseline, files) beside them
-and the target kinds between models and training; ``config`` and ``task``
-describe every stage and sit at the top of what they describe. Imports made
-only for type checking are not followed, since they never run.
+data -> models -> training -> config -> task -> runs -> tune / serve / cli, with
+the small top-level modules (losses, metrics, optimizers, baseline, files) beside
+them and the target kinds between models and training. ``config`` holds data
+only: the sections of the stages below it, no plug-in look-up. ``task`` resolves
+a config's plug-ins once (the scorers among them, in ``evaluation``); ``runs``
+starts run folders and trains their folds. Imports made only for type checking
+are not followed, since they never run.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ LOWER = {
     "data": {"printout"},
     "models": set(),
     "targets": set(),
-    "training": {"data", "models", "targets", "config"},
+    "training": {"data", "models", "targets"},
+    "config": {"data", "models", "training"},
+    "task": {"data", "models", "targets", "training", "evaluation", "config"},
+    "runs": {"data", "models", "targets", "training", "config", "task"},
     "evaluation": {"data", "models", "targets", "training", "config", "task"},
     "serve": {"data", "models", "targets", "training", "evaluation", "config", "task", "printout"},
-    "tune": {"data", "models", "targets", "training", "evaluation", "config", "task"},
+    "tune": {"data", "models", "targets", "training", "evaluation", "config", "task", "runs"},
     "cli": {
+        "runs",
         "tune",
         "data",
         "models",
@@ -138,7 +144,7 @@ def test_a_layer_imports_only_the_layers_below_it(layer: str) -> None:
     assert wrong == []
 
 
-@pytest.mark.parametrize("layer", ["data", "models", "training", "targets"])
+@pytest.mark.parametrize("layer", ["data", "models", "training", "targets", "config"])
 def test_lower_layers_never_import_evaluation_serve_or_cli(layer: str) -> None:
     wrong = sorted(
         f"{a} -> {b}"

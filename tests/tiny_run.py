@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ecgml import runs
 from ecgml.config import Config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.models.config import ModelConfig
-from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 
 # 1 s windows keep training and prediction fast; a 10 s demo record gives 10 windows.
@@ -28,5 +28,5 @@ def train_tiny_run(root: Path, n_records: int = 24) -> Path:
     (three folds, one epoch); returns the run folder."""
     write_demo_dataset(root / "train", n_records=n_records, progress=False)
     prepare_cache([root / "train"], root / "cache", TINY_CONFIG.preprocess, progress=False)
-    fit.train_run(root / "cache", root / "run", TINY_CONFIG, verbose=0)
+    runs.train_run(root / "cache", root / "run", TINY_CONFIG, verbose=0)
     return root / "run"

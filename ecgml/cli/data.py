@@ -88,10 +88,12 @@ def run_demo_data(args: argparse.Namespace) -> int:
 def run_prepare(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.data.cache import REPORT, prepare_cache
+    from ecgml.task import Task
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
     config = load_config(args.config)
+    Task.of(config)  # an unknown reader or a config its plug-ins refuse fails before any work
     report = prepare_cache(
         args.data_dirs,
         args.out,
@@ -133,6 +135,7 @@ def run_render(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.printout import PrintoutConfig
     from ecgml.serve.printouts import MANIFEST, render_records
+    from ecgml.task import Task
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
@@ -143,7 +146,7 @@ def run_render(args: argparse.Namespace) -> int:
              if v is not None}  # fmt: skip
     printout = dataclasses.replace(printout, **given, seed=args.seed,
                                    variation=args.variation or printout.variation)  # fmt: skip
-    reader = config.resolve().reader if args.config else None
+    reader = Task.of(config).reader if args.config else None
     report = render_records(args.data_dirs, args.out, printout, reader=reader, jobs=args.jobs,
                             progress=not args.no_progress)  # fmt: skip
     rate = report["printouts_per_second"]

@@ -29,12 +29,13 @@ def run_modelbuild(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
     from ecgml.data.labels import LabelEncoder
     from ecgml.models.registry import build_model, count_flops
+    from ecgml.task import Task
 
     if args.out is not None and args.out.suffix != ".keras":
         raise ValueError(f"--out must end in .keras, got {args.out}")
     config = load_config(args.config)
     n_classes = LabelEncoder.from_config(config.labels).n_classes
-    task = config.resolve()
+    task = Task.of(config)
     rows, columns = task.samples.row_shape(config.preprocess)
     model = build_model(
         config.model,

@@ -65,7 +65,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     from ecgml.config import load_config
     from ecgml.evaluation.plots import plot_history, plot_losses
-    from ecgml.training.fit import train_run
+    from ecgml.runs import train_run
+    from ecgml.task import Task
     from ecgml.training.layout import HISTORY, LOSSES, fold_dir
 
     config = load_config(args.config)
@@ -73,20 +74,21 @@ def run_train(args: argparse.Namespace) -> int:
         config = dataclasses.replace(
             config, training=dataclasses.replace(config.training, epochs=args.epochs)
         )
+    task = Task.of(config)  # resolved once: a bad plug-in name fails before any work
     failed = {}
     if args.parallel_folds < 1:
         raise ValueError(f"--parallel-folds must be at least 1, got {args.parallel_folds}")
     if args.parallel_folds > 1 or args.gpus:
-        from ecgml.training.parallel import train_parallel
+        from ecgml.runs.parallel import train_parallel
 
         gpus = [g.strip() for g in args.gpus.split(",")] if args.gpus else None
         if gpus is not None and not all(gpus):
             raise ValueError(f"--gpus takes comma-separated GPU ids, got {args.gpus!r}")
         trained, failed = train_parallel(args.data, args.out, config, n_jobs=args.parallel_folds,
-                                         gpus=gpus, folds=args.fold)  # fmt: skip
+                                         gpus=gpus, folds=args.fold, task=task)  # fmt: skip
     else:
         trained = train_run(
-            args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1
+            args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1, task=task
         )
     for fold in trained:
         folder = fold_dir(args.out, fold)

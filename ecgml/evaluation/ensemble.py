@@ -40,6 +40,7 @@ from ecgml.models import registry as _registry  # noqa: F401 -- registers custom
 from ecgml.models.fusion import signal_input_length
 from ecgml.targets import Target
 from ecgml.targets.decisions import VOTE_RULES, vote, votes_needed
+from ecgml.task import Task
 from ecgml.training.crops import aggregate, crop_starts, predict_cached
 from ecgml.training.layout import MODEL, STACK, THRESHOLDS, fold_dir, is_done
 from ecgml.training.stack import FOREST_INPUT, Stack
@@ -78,13 +79,14 @@ class Ensemble:
         stacks: Sequence[Stack] = (),
         *,
         record_seconds: dict[str, float] | None = None,
+        task: Task | None = None,
     ) -> None:
         self.run, self.config, self.encoder = run, config, encoder
         self.record_seconds = record_seconds
         self.stacks = list(stacks)
         self.folds, self.models = list(folds), list(models)
         self.threshold_info = list(threshold_info)
-        self.task = config.resolve()
+        self.task = task or Task.of(config)
         self.target: Target = self.task.target
         self.thresholds = (
             np.array([t["thresholds"] for t in threshold_info], dtype=np.float64)
@@ -101,7 +103,8 @@ class Ensemble:
         """
         run = Path(run)
         config, encoder, fold_ids = run_info(run)
-        needs_thresholds = config.resolve().target.needs_thresholds
+        task = Task.of(config)
+        needs_thresholds = task.target.needs_thresholds
         wanted = list(range(len(fold_ids))) if folds is None else list(folds)
         problems = [
             f"fold {k} is not finished" if not is_done(run, k)
@@ -126,7 +129,8 @@ class Ensemble:
             [Stack.load(fold_dir(run, k) / STACK) for k in wanted] if config.stack.forest else []
         )
         seconds = training_seconds(run)
-        return cls(run, config, encoder, wanted, models, info, stacks, record_seconds=seconds)
+        return cls(run, config, encoder, wanted, models, info, stacks, record_seconds=seconds,
+                   task=task)  # fmt: skip
 
     def reading(self, options: dict[str, Any] | None = None) -> Ensemble:
         """This ensemble reading new data with some of its reader's options changed
@@ -146,12 +150,6 @@ class Ensemble:
         other = copy.copy(self)
         other.task = dataclasses.replace(self.task, reader=reader)
         return other
-
-    def forest_input(
-        self, windows: Sequence[np.ndarray], metadata: Sequence[dict[str, Any] | None]
-    ) -> np.ndarray:
-        """The stacked forests' input of recordings (:func:`.record_inputs.forest_input`)."""
-        return forest_input(self.config.preprocess, windows, metadata)
 
     def stacked(self, fold_scores: np.ndarray, forest_input: np.ndarray | None) -> np.ndarray:
         """Each member's scores ``(n_models, n, n_classes)`` stacked with its forest; as
@@ -341,7 +339,9 @@ class Ensemble:
         scores = aggregate(scores, owner, len(windows), task.window_aggregate)
         if not self.stacks:
             return scores
-        return self.stacked(scores, self.forest_input(windows, metadata or [None] * len(windows)))
+        return self.stacked(
+            scores, forest_input(self.config.preprocess, windows, metadata or [None] * len(windows))
+        )
 
     def predict_proba(
         self, x: np.ndarray, *, batch_size: int = 64, features: np.ndarray | None = None

@@ -24,6 +24,7 @@ from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
 from ecgml.evaluation.thresholds import ThresholdOptimizer, parse_objective
 from ecgml.files import write_json
+from ecgml.task import Task
 from ecgml.training.layout import CONFIG, FOLDS, PREDICTIONS, THRESHOLDS, fold_dir, is_done
 
 
@@ -87,7 +88,7 @@ def fit_run_thresholds(
     run = Path(run)
     parse_objective(objective)  # a bad objective costs nothing
     config, encoder, fold_ids = run_info(run)
-    if not config.resolve().target.needs_thresholds:
+    if not Task.of(config).target.needs_thresholds:
         return []
     class_names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
     wanted = range(len(fold_ids)) if folds is None else folds

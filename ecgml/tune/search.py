@@ -35,6 +35,7 @@ from optuna.trial import TrialState
 
 from ecgml.config import Config, load_config, save_config
 from ecgml.files import write_json
+from ecgml.task import Task
 from ecgml.tune.space import Space
 
 TRIALS = "trials"
@@ -65,10 +66,10 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT_S) -> Any:
                                           heartbeat_stale_trial_callback=retry)  # fmt: skip
 
 
-def _prepare_folder(out: Path, config: Config, space_data: dict, cache: Any,
+def _prepare_folder(out: Path, config: Config, task: Task, space_data: dict, cache: Any,
                     folds_from: Path | None) -> np.ndarray:  # fmt: skip
     """Write (or check) ``base.json``, ``space.json`` and ``folds.json``; return the folds."""
-    from ecgml.training.fit import cache_labels, run_folds
+    from ecgml.runs import cache_labels, run_folds
     from ecgml.training.folds import load_folds, save_folds
     from ecgml.training.layout import FOLDS
 
@@ -90,8 +91,8 @@ def _prepare_folder(out: Path, config: Config, space_data: dict, cache: Any,
     if given is not None and not (out / FOLDS).is_file():
         save_folds(out / FOLDS, record_ids, given, seed=config.training.seed,
                    copied_from=str(folds_from), cache_id=cache.cache_id, split="given")  # fmt: skip
-    y, _ = cache_labels(cache, config)
-    return run_folds(out, cache, y, config)  # made by the task's split, or the one kept
+    y, _ = cache_labels(cache, config, task.target)
+    return run_folds(out, cache, y, config, task)  # made by the task's split, or the one kept
 
 
 class PruningReport(keras.callbacks.Callback):
@@ -120,7 +121,7 @@ class PruningReport(keras.callbacks.Callback):
             raise optuna.TrialPruned(f"pruned at step {step} ({self.monitor} {value:.4f})")
 
 
-def headline(run: Path, folds: Sequence[int], config: Config) -> tuple[float, str]:
+def headline(run: Path, folds: Sequence[int], config: Config, task: Task) -> tuple[float, str]:
     """The task scorer's headline over the pooled validation predictions of ``folds``
     (decisions at 0.5 per class for multi-label tasks, the argmax for multi-class)."""
     from ecgml.data.labels import LabelEncoder
@@ -129,7 +130,6 @@ def headline(run: Path, folds: Sequence[int], config: Config) -> tuple[float, st
     parts = [np.load(fold_dir(run, k) / PREDICTIONS) for k in folds]
     y_true = np.concatenate([p["y_true"] for p in parts])
     y_score = np.concatenate([p["y_score"] for p in parts])
-    task = config.resolve()
     y_pred = task.target.fold_decisions(y_score[None], np.full((1, y_score.shape[1]), 0.5))[0]
     encoder = LabelEncoder.from_config(config.labels)
     figures = task.scorer.score(y_true, y_score, y_pred, list(encoder.class_names),
@@ -138,13 +138,15 @@ def headline(run: Path, folds: Sequence[int], config: Config) -> tuple[float, st
     return float(figures["overall"][name]), name
 
 
-def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, space: Space,
-              verbose: int = 0) -> float:  # fmt: skip
+def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, task: Task,
+              space: Space, verbose: int = 0) -> float:  # fmt: skip
     """Optuna's objective: train the trial's folds in its run folder (resuming a
-    retried trial's folder) and return its validation headline."""
-    from ecgml.training.fit import open_run, train_fold
+    retried trial's folder) and return its validation headline. ``task`` is the base
+    config's, resolved once (a space changes no plug-in the task names)."""
+    from ecgml.runs import open_run
+    from ecgml.runs.manifest import update_manifest
+    from ecgml.training.fit import train_fold
     from ecgml.training.layout import FOLDS, is_done
-    from ecgml.training.manifest import update_manifest
 
     values = {p.path: p.suggest(trial) for p in space.parameters}
     trial_config = space.apply(config, values)
@@ -158,17 +160,17 @@ def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, space: 
         (run / FOLDS).write_bytes((out / FOLDS).read_bytes())
     trial.set_user_attr("run", str(run.relative_to(out)))
     n = space.folds or trial_config.training.n_folds
-    cache, y, fold_of, wanted = open_run(cache_dir, run, trial_config, list(range(n)))
+    cache, y, fold_of, wanted = open_run(cache_dir, run, trial_config, list(range(n)), task=task)
     t = trial_config.training
     for position, fold in enumerate(wanted):
         if is_done(run, fold):
             continue
         report = PruningReport(trial, t.monitor, t.monitor_mode, position * t.epochs)
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        done = train_fold(run, fold, cache, y, fold_of, trial_config, verbose=verbose,
-                          extra_callbacks=[report])  # fmt: skip
+        done = train_fold(run, fold, cache, y, fold_of, trial_config, task.target,
+                          verbose=verbose, extra_callbacks=[report])  # fmt: skip
         update_manifest(run, cache, trial_config, fold=fold, fold_info={"started": started, **done})
-    value, name = headline(run, wanted, trial_config)
+    value, name = headline(run, wanted, trial_config, task)
     trial.set_user_attr("objective", name)
     return value
 
@@ -246,7 +248,7 @@ def tune(
             twice as long is taken for a killed worker's, failed and retried.
     """
     from ecgml.data.cache import Cache
-    from ecgml.training.fit import check_cache
+    from ecgml.runs import check_cache
     from ecgml.training.folds import HELD_OUT
 
     out, cache_dir = Path(out), Path(cache_dir)
@@ -255,10 +257,11 @@ def tune(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     cache = Cache(cache_dir)
-    check_cache(cache, config)  # before anything is written
+    task = Task.of(config)
+    check_cache(cache, config, task.reader)  # before anything is written
     space_data = space_data or {"parameters": {p.path: dataclasses.asdict(p)
                                                for p in space.parameters}}  # fmt: skip
-    folds = _prepare_folder(out, config, space_data, cache,
+    folds = _prepare_folder(out, config, task, space_data, cache,
                             Path(folds_from) if folds_from else None)  # fmt: skip
     n_test = int((folds == HELD_OUT).sum())
     storage = storage or default_storage(out)
@@ -279,7 +282,7 @@ def tune(
     if timeout is not None:
         worker_args += ["--timeout", str(timeout)]
     workers = _spawn_workers(jobs - 1, out, worker_args)
-    objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config,
+    objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config, task=task,
                                   space=space, verbose=verbose)  # fmt: skip
     progress = _Progress()
     started = time.time()

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ecgml.config import Config, config_from_dict, config_to_dict
+from ecgml.task import Task
 
 PRUNERS = ("median", "percentile", "none")
 SAMPLERS = ("tpe", "random")
@@ -219,7 +220,7 @@ def parse_space(data: Any, config: Config) -> Space:
         for value in p.extremes():
             checked = with_values(config, {p.path: value})
             try:  # what only the task knows: a loss its target kind cannot train
-                checked.resolve().target.check_loss(checked.training.loss)
+                Task.of(checked).target.check_loss(checked.training.loss)
             except ValueError as exc:
                 raise ValueError(f"{p.path} = {value!r}: {exc}") from None
     folds = data.get("folds")

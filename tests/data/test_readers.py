@@ -10,6 +10,7 @@ import pytest
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.readers import READER_NAMES, get_reader
+from ecgml.data.readers.cinc2017 import reference_labels
 from ecgml.data.records import RecordError, read_header
 from tests.cinc2017_records import FS, write_cinc2017
 
@@ -103,10 +104,21 @@ def test_real_cinc2017_records_read_with_their_labels(shared_data):
     folder = shared_data / "cinc2017"
     reader = get_reader("cinc2017")
     found = reader.find([folder])
-    assert len(found) == 201
-    labels = [reader.read(r.path).header.dx[0] for r in found]
-    assert {label: labels.count(label) for label in "NAO~"} == {"N": 100, "A": 34, "O": 47,
-                                                                "~": 20}  # fmt: skip
+    # 6,028 of the training set's 8,528 records, with the final revised labels
+    assert len(found) == 6028
+    reference = reference_labels(folder)
+    labels = [reference[r.record_id] for r in found]
+    assert {label: labels.count(label) for label in "NAO~"} == {
+        "N": 3590,
+        "A": 537,
+        "O": 1706,
+        "~": 195,
+    }
+    # every 60th record read whole: its label is the reference's, its length 9-61 s
+    for r in found[::60]:
+        record = reader.read(r.path)
+        assert record.header.dx == (reference[r.record_id],)
+        assert 9 <= record.signal.shape[0] / FS <= 61
     record = reader.read(folder / "A00001.hea")
     assert record.header.fs == FS and record.signal.shape == (9000, 1)
     # int16 at 1000 per mV: the first samples of A00001 are -127, -162 ... units

@@ -16,6 +16,7 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError
 from ecgml.data.splits import standard_parts
+from ecgml.task import Task
 from tests.conftest import SHARED_DATA, sine_signal
 
 LEADS = ["I", "II", "III"]
@@ -224,13 +225,13 @@ def test_a_missing_column_or_option_is_an_error_that_names_it(tmp_path):
         reader(table="t.csv").find([tmp_path])
     section = {"task": {"reader": "table", "reader_options": {"fs": 100}}}
     with pytest.raises(ValueError, match="exactly one of the options label_columns"):
-        config_from_dict(section)
+        Task.of(config_from_dict(section))
     section["task"]["reader_options"] = {"label_column": "dx"}
     with pytest.raises(ValueError, match="needs option fs"):
-        config_from_dict(section)
+        Task.of(config_from_dict(section))
     section["task"]["reader_options"] = {"label_column": "dx", "fs": 100, "colour": "red"}
     with pytest.raises(ValueError, match=r"takes no option\(s\) \['colour'\]"):
-        config_from_dict(section)
+        Task.of(config_from_dict(section))
     for bad, match in [
         ({"layout": "diagonal"}, "layout must be"),
         ({"units": "uV"}, "units"),
@@ -272,7 +273,7 @@ def test_the_shared_ptbxl_subset_reads_with_the_config():
     config = config_from_dict(
         json.loads((Path(__file__).parents[2] / "configs" / "ptbxl-arrays.json").read_text())
     )
-    r = config.resolve().reader
+    r = Task.of(config).reader
     found = r.find([data])
     assert len(found) == 1624
     record = r.read(found[0].path)

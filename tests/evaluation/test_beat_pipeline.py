@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 import postprocessing
+from ecgml import runs
 from ecgml.data.cache import Cache
-from ecgml.training import fit
+from ecgml.task import Task
+from ecgml.training.folds import load_folds
 from tests.beat_run import TEST, TINY_BEATS, TRAIN, train_beat_run
 from tests.mitbih_records import write_mitbih
 
@@ -70,9 +72,10 @@ def test_intra_patient_folds_split_a_records_beats(trained, tmp_path):
         TINY_BEATS, task=dataclasses.replace(TINY_BEATS.task, split="intra_patient")
     )
     cache = Cache(trained["cache"])
-    y, _ = fit.cache_labels(cache, config)
+    task = Task.of(config)
+    y, _ = runs.cache_labels(cache, config, task.target)
     (tmp_path / "run").mkdir()
-    folds = fit.run_folds(tmp_path / "run", cache, y, config)
+    folds = runs.run_folds(tmp_path / "run", cache, y, config, task)
     assert (folds >= 0).all()  # no held-out part
     per_record = pd.Series(folds).groupby(cache.index["patient_id"]).nunique()
     assert (per_record > 1).any()
@@ -141,12 +144,12 @@ def test_rr_features_as_a_second_input_through_training_and_predict(trained, tmp
     from ecgml.serve.predict import predict_records
 
     config = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=RR_FEATURES, units=4))
-    fit.train_run(trained["cache"], tmp_path / "run", config, verbose=0)
+    runs.train_run(trained["cache"], tmp_path / "run", config, verbose=0)
     model = Ensemble.load(tmp_path / "run", folds=[0]).models[0]
     assert [t.name.split(":")[0] for t in model.inputs] == ["ecg", "features"]
     # standardised with the training fold's rows only
     cache = Cache(trained["cache"])
-    folds = fit.load_folds(tmp_path / "run" / "folds.json", list(cache.index["record_id"]))
+    folds = load_folds(tmp_path / "run" / "folds.json", list(cache.index["record_id"]))
     train = cache.features(RR_FEATURES)[(folds != 0) & (folds >= 0)]
     norm = model.get_layer("features_norm")
     np.testing.assert_allclose(np.ravel(norm.mean), train.mean(axis=0), rtol=1e-5)

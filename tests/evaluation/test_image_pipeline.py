@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import postprocessing
+from ecgml import runs
 from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.demo import write_demo_dataset
@@ -21,7 +22,6 @@ from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.config import MobileNetConfig
 from ecgml.printout import PrintoutConfig, render_printout
 from ecgml.serve.predict import predict_records, read_summary
-from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 
 pytestmark = pytest.mark.slow
@@ -44,7 +44,7 @@ def trained(tmp_path_factory) -> dict[str, Path]:
     write_demo_dataset(root / "train", n_records=28, progress=False)
     report = prepare_cache([root / "train"], root / "cache", TINY_IMAGE.preprocess,
                            TINY_IMAGE.labels, progress=False)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", TINY_IMAGE, verbose=0)
+    runs.train_run(root / "cache", root / "run", TINY_IMAGE, verbose=0)
     write_demo_dataset(root / "test", n_records=3, seed=1, first_id=201, progress=False)
     return {"root": root, "run": root / "run", "test": root / "test", "report": report}
 

@@ -12,6 +12,7 @@ import pytest
 
 import postprocessing
 import threshold
+from ecgml import runs
 from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import prepare_cache
 from ecgml.data.labels import LabelConfig
@@ -20,7 +21,6 @@ from ecgml.data.records import read_record
 from ecgml.evaluation.ensemble import Ensemble
 from ecgml.models.config import ResECGConfig
 from ecgml.serve.predict import predict_records, read_summary
-from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 from tests.cinc2017_records import write_cinc2017
 
@@ -46,7 +46,7 @@ def trained(tmp_path_factory) -> dict[str, Path]:
     write_cinc2017(root / "train", LABELS, seed=0)
     prepare_cache([root / "train"], root / "cache", TINY_2017.preprocess, TINY_2017.labels,
                   reader="cinc2017", progress=False)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", TINY_2017, verbose=0)
+    runs.train_run(root / "cache", root / "run", TINY_2017, verbose=0)
     write_cinc2017(root / "test", ["N", "A", "O", "~", "A", "N"], seed=1)
     return {"root": root, "run": root / "run", "test": root / "test"}
 

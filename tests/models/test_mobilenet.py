@@ -8,6 +8,7 @@ from ecgml.config import config_from_dict
 from ecgml.models.config import MobileNetConfig
 from ecgml.models.registry import build_model, count_flops
 from ecgml.optimizers import RAdam
+from ecgml.task import Task
 
 
 def build(config: MobileNetConfig, height: int = 64, width: int = 96) -> keras.Model:
@@ -55,10 +56,10 @@ def test_trains_a_step_and_round_trips_keras(tmp_path):
 
 def test_configs_that_cannot_work_are_refused():
     with pytest.raises(ValueError, match=r"set preprocess\.image"):
-        config_from_dict({"model": {"architecture": "mobilenet_v3"}})
+        Task.of(config_from_dict({"model": {"architecture": "mobilenet_v3"}}))
     with pytest.raises(ValueError, match="must equal"):
-        config_from_dict({"model": {"architecture": "mobilenet_v3", "channels": 3},
-                          "preprocess": {"image": {"channels": 1}}})  # fmt: skip
+        Task.of(config_from_dict({"model": {"architecture": "mobilenet_v3", "channels": 3},
+                                  "preprocess": {"image": {"channels": 1}}}))  # fmt: skip
     with pytest.raises(ValueError, match="channels must be 1 or 3"):
         MobileNetConfig(channels=2)
     with pytest.raises(ValueError, match="fixed input"):

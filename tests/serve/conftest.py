@@ -41,10 +41,10 @@ def tabular_served(tmp_path_factory) -> dict[str, Path]:
     and thresholds, and four held-out demo records."""
     import dataclasses
 
+    from ecgml import runs
     from ecgml.data.cache import prepare_cache
     from ecgml.data.preprocess import PreprocessConfig
     from ecgml.data.tabular import TabularConfig
-    from ecgml.training import fit
     from tests.tiny_run import TINY_CONFIG
 
     root = tmp_path_factory.mktemp("tabular_served")
@@ -58,7 +58,7 @@ def tabular_served(tmp_path_factory) -> dict[str, Path]:
     write_demo_dataset(root / "train", n_records=24, progress=False)
     prepare_cache([root / "train"], root / "cache", config.preprocess, baseline=True,
                   progress=False)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    runs.train_run(root / "cache", root / "run", config, verbose=0)
     fit_run_thresholds(root / "run")
     write_demo_dataset(root / "records", n_records=4, seed=1, first_id=101, progress=False)
     return {"run": root / "run", "records": root / "records"}

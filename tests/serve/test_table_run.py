@@ -13,12 +13,12 @@ import pytest
 
 import postprocessing
 import threshold
+from ecgml import runs
 from ecgml.config import config_from_dict
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.evaluation.ensemble import Ensemble
 from ecgml.serve.app import create_app
 from ecgml.serve.predict import predict_records, read_summary
-from ecgml.training import fit
 from ecgml.training.folds import load_folds
 
 pytestmark = pytest.mark.slow
@@ -107,7 +107,7 @@ def table_run(tmp_path_factory) -> dict:
         reader_options=config.task.reader_options,
         progress=False,
     )
-    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    runs.train_run(root / "cache", root / "run", config, verbose=0)
     assert threshold.main(["--run", str(root / "run")]) == 0
     return {"root": root, "data": root / "data", "run": root / "run", "config": config}
 
@@ -280,7 +280,7 @@ def stacked_run(tmp_path_factory) -> dict:
     prepare_cache([root / "data"], root / "cache", config.preprocess, config.labels,
                   reader="table", reader_options=config.task.reader_options, progress=False,
                   baseline=config.baseline_features)  # fmt: skip
-    fit.train_run(root / "cache", root / "run", config, verbose=0)
+    runs.train_run(root / "cache", root / "run", config, verbose=0)
     assert threshold.main(["--run", str(root / "run")]) == 0
     return {"root": root, "data": root / "data", "run": root / "run"}
 

@@ -10,6 +10,7 @@ from ecgml.config import Config
 from ecgml.models.config import XResNet1dConfig
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
+from ecgml.task import Task
 from ecgml.training.compiling import compile_model
 from ecgml.training.config import TrainingConfig
 from ecgml.training.schedules import OneCycle
@@ -21,7 +22,7 @@ def compiled(**training):
     config = Config(model=XResNet1dConfig(layers=(1,), widths=(4,), stem_filters=(4, 4, 4)),
                     training=TrainingConfig(**training))  # fmt: skip
     model = build_model(config.model, n_classes=2, input_length=32, n_leads=1)
-    compile_model(model, config, Y, Y, total_steps=100)
+    compile_model(model, config.training, Task.of(config).target, Y, Y, total_steps=100)
     return model
 
 

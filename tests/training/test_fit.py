@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import model_training
-from ecgml.config import Config
+from ecgml import runs
+from ecgml.config import Config, save_config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
@@ -61,7 +62,7 @@ def interrupt_at_epoch_1(monkeypatch):
 
 def test_a_run_leaves_what_thresholds_and_the_ensemble_need(cache_dir, tmp_path):
     run = tmp_path / "run"
-    assert fit.train_run(cache_dir, run, CONFIG, verbose=0) == [0, 1, 2]
+    assert runs.train_run(cache_dir, run, CONFIG, verbose=0) == [0, 1, 2]
     folds = json.loads((run / "folds.json").read_text())["folds"]
     assert sorted(rid for fold in folds for rid in fold) == sorted(
         f"D{k:05d}" for k in range(1, 25)
@@ -86,7 +87,7 @@ def test_a_run_leaves_what_thresholds_and_the_ensemble_need(cache_dir, tmp_path)
         assert np.all(np.isfinite(preds["y_score"]))
         model = keras.saving.load_model(out / "model.keras", safe_mode=True)
         assert model.output_shape == (None, 27)
-    assert fit.train_run(cache_dir, run, CONFIG, verbose=0) == []  # all done: nothing to redo
+    assert runs.train_run(cache_dir, run, CONFIG, verbose=0) == []  # all done: nothing to redo
 
 
 def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, monkeypatch):
@@ -100,7 +101,7 @@ def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, mo
 
     real_fit = interrupt_at_epoch_1(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        fit.train_run(cache_dir, run, config, folds=[0], verbose=0)
+        runs.train_run(cache_dir, run, config, folds=[0], verbose=0)
     state = json.loads((run / "fold_0" / "state.json").read_text())
     assert state["epoch"] == 0
     assert not (run / "fold_0" / "done.json").exists()
@@ -113,7 +114,7 @@ def test_an_interrupted_fold_resumes_from_its_last_epoch(cache_dir, tmp_path, mo
         lambda self, epoch, logs=None: epochs_run.append(epoch),
         raising=False,
     )
-    assert fit.train_run(cache_dir, run, config, folds=[0], verbose=0) == [0]
+    assert runs.train_run(cache_dir, run, config, folds=[0], verbose=0) == [0]
     assert epochs_run == [1, 2]  # epoch 0 was not trained again
     history = (run / "fold_0" / "history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]
@@ -128,7 +129,7 @@ def test_records_held_out_in_folds_json_are_neither_trained_nor_validated_on(cac
     held_out = ids[-6:]
     folds = np.array([k % 3 for k in range(18)] + [HELD_OUT] * 6)
     save_folds(run / "folds.json", ids, folds)
-    assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
+    assert runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
     done = json.loads((run / "fold_0" / "done.json").read_text())
     assert (done["n_train"], done["n_val"]) == (12, 6)
     validated = np.load(run / "fold_0" / "val_predictions.npz")["record_ids"]
@@ -141,7 +142,7 @@ def test_keep_epoch_last_trains_every_epoch_and_keeps_the_last(cache_dir, tmp_pa
         CONFIG.training, epochs=3, early_stopping_patience=0, keep_epoch="last"
     )
     config = dataclasses.replace(CONFIG, training=training)
-    fit.train_run(cache_dir, tmp_path / "run", config, folds=[0], verbose=0)
+    runs.train_run(cache_dir, tmp_path / "run", config, folds=[0], verbose=0)
     done = json.loads((tmp_path / "run" / "fold_0" / "done.json").read_text())
     history = (tmp_path / "run" / "fold_0" / "history.csv").read_text().splitlines()
     assert done["best_epoch"] == 2 and len(history) == 4
@@ -163,15 +164,15 @@ def test_fold_option_trains_that_fold_only(cache_dir, tmp_path, capsys):
 
 def test_another_config_in_the_same_run_folder_is_refused(cache_dir, tmp_path):
     run = tmp_path / "run"
-    fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+    runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
     other = Config(**{**CONFIG.__dict__, "training": TrainingConfig(n_folds=3, epochs=5)})
     with pytest.raises(ValueError, match="started with another config"):
-        fit.train_run(cache_dir, run, other, folds=[1], verbose=0)
+        runs.train_run(cache_dir, run, other, folds=[1], verbose=0)
 
 
 def test_manifest_names_the_classes(cache_dir, tmp_path):
     run = tmp_path / "run"
-    fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+    runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
     manifest = json.loads((run / "manifest.json").read_text())
     assert len(manifest["class_names"]) == 27
     assert "164889003" in manifest["class_names"]
@@ -189,12 +190,12 @@ def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_pat
 
     monkeypatch.setattr(fit, "write_json", crash_on_done)
     with pytest.raises(OSError, match="power cut"):
-        fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
+        runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0)
     assert (run / "fold_0" / "model.keras").exists()
     assert not (run / "fold_0" / "done.json").exists()
 
     monkeypatch.setattr(fit, "write_json", real_write)
-    assert fit.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
+    assert runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
     assert (run / "fold_0" / "done.json").exists()
     assert {p.name for p in (run / "fold_0").iterdir()} == {
         "model.keras", "history.csv", "val_predictions.npz", "done.json"} | TENSORBOARD  # fmt: skip
@@ -203,7 +204,7 @@ def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_pat
 def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_path):
     config = Config(**{**CONFIG.__dict__, "training": TrainingConfig(n_folds=3, input_length=900)})
     with pytest.raises(ValueError, match="longer than the cache's windows"):
-        fit.train_run(cache_dir, tmp_path / "run", config, verbose=0)
+        runs.train_run(cache_dir, tmp_path / "run", config, verbose=0)
     assert not (tmp_path / "run").exists()
 
 
@@ -212,7 +213,7 @@ def test_a_cache_prepared_with_other_preprocessing_is_refused(cache_dir, tmp_pat
     config = dataclasses.replace(CONFIG, preprocess=PreprocessConfig(fs=100.0, window=1000))
     expected = r"fs 500.0 \(config: 100.0\), window 500 \(config: 1000\)"
     with pytest.raises(ValueError, match=expected):
-        fit.train_run(cache_dir, tmp_path / "run", config, verbose=0)
+        runs.train_run(cache_dir, tmp_path / "run", config, verbose=0)
     assert not (tmp_path / "run").exists()
 
 
@@ -224,11 +225,11 @@ def test_a_fold_started_on_the_numpy_pipeline_resumes_on_it(cache_dir, tmp_path,
 
     real_fit = interrupt_at_epoch_1(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        fit.train_run(cache_dir, run, host, folds=[0], verbose=0)
+        runs.train_run(cache_dir, run, host, folds=[0], verbose=0)
     monkeypatch.setattr(keras.Model, "fit", real_fit)
     (run / "config.json").unlink()  # its config had no augment_in: it reads as the default
-    fit.save_config(step, run / "config.json")
-    assert fit.train_run(cache_dir, run, step, folds=[0], verbose=0) == [0]
+    save_config(step, run / "config.json")
+    assert runs.train_run(cache_dir, run, step, folds=[0], verbose=0) == [0]
     history = (run / "fold_0" / "history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == ["0", "1", "2"]
     model = keras.saving.load_model(run / "fold_0" / "model.keras", safe_mode=True)

@@ -16,9 +16,9 @@ from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.models.config import ModelConfig
+from ecgml.runs.manifest import update_manifest
+from ecgml.runs.parallel import job_environment
 from ecgml.training.config import TrainingConfig
-from ecgml.training.manifest import update_manifest
-from ecgml.training.parallel import job_environment
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

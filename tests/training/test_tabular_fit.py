@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import model_training
+from ecgml import runs
 from ecgml.config import Config, config_from_dict
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.demo import write_demo_dataset
@@ -18,7 +19,7 @@ from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.tabular import TabularConfig
 from ecgml.evaluation.plots import plot_losses
 from ecgml.models.config import ModelConfig
-from ecgml.training import fit
+from ecgml.task import Task
 from ecgml.training.config import TrainingConfig
 from ecgml.training.folds import in_training, load_folds
 from tests.conftest import REPO
@@ -40,7 +41,7 @@ def test_statistics_come_from_the_training_fold_only(tmp_path):
     write_demo_dataset(tmp_path / "data", n_records=18, progress=False)
     prepare_cache([tmp_path / "data"], tmp_path / "cache", CONFIG.preprocess, progress=False)
     run = tmp_path / "run"
-    fit.train_run(tmp_path / "cache", run, CONFIG, verbose=0)
+    runs.train_run(tmp_path / "cache", run, CONFIG, verbose=0)
     cache = Cache(tmp_path / "cache")
     x = cache.tabular(CONFIG.tabular)
     assert np.isnan(x[:, 4]).all() and (x[:, 5] == 1).all()  # no height in demo headers
@@ -59,9 +60,9 @@ def test_statistics_come_from_the_training_fold_only(tmp_path):
 
 def test_predefined_split_needs_one_fold():
     with pytest.raises(ValueError, match="n_folds"):
-        config_from_dict({"task": {"split": "predefined"}})
+        Task.of(config_from_dict({"task": {"split": "predefined"}}))
     with pytest.raises(ValueError, match="n_folds must be at least 2"):
-        config_from_dict({"training": {"n_folds": 1}})
+        Task.of(config_from_dict({"training": {"n_folds": 1}}))
 
 
 def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
@@ -86,7 +87,7 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
     assert config.labels == LabelConfig(classes=("NORM", "MI", "STTC", "CD", "HYP"))
     prepare_cache([root], tmp_path / "cache", config.preprocess, config.labels, reader="ptbxl",
                   reader_options=config.task.reader_options, progress=False)  # fmt: skip
-    fit.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
+    runs.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
     folds = json.loads((tmp_path / "run" / "folds.json").read_text())
     assert folds["n_folds"] == 1 and folds["split"] == "predefined"
     assert folds["folds"] == [["00001_lr", "00002_lr"]] and folds["test"] == ["00005_lr"]
@@ -107,7 +108,7 @@ def test_notes_are_announced_loudly(tmp_path, capsys):
     write_demo_dataset(tmp_path / "data", n_records=9, progress=False)
     prepare_cache([tmp_path / "data"], tmp_path / "cache", CONFIG.preprocess, progress=False)
     config = dataclasses.replace(CONFIG, tabular=TabularConfig(notes=4, units=2))
-    fit.train_run(tmp_path / "cache", tmp_path / "run", config, folds=[0], verbose=0)
+    runs.train_run(tmp_path / "cache", tmp_path / "run", config, folds=[0], verbose=0)
     assert "they state the diagnosis" in capsys.readouterr().err
 
 

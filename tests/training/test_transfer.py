@@ -9,10 +9,10 @@ import keras
 import numpy as np
 import pytest
 
+from ecgml import runs
 from ecgml.models.config import BeatCNNConfig
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
-from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 from ecgml.training.transfer import copy_weights, init_source, initialise_from
 
@@ -119,10 +119,10 @@ def test_a_run_initialised_from_another_records_what_it_copied(tmp_path):
                   TINY_BEATS.labels, reader="mitbih", progress=False)  # fmt: skip
     training = dataclasses.replace(TINY_BEATS.training, epochs=1)
     first = dataclasses.replace(TINY_BEATS, training=training)
-    fit.train_run(tmp_path / "cache", tmp_path / "source", first, folds=[0], verbose=0)
+    runs.train_run(tmp_path / "cache", tmp_path / "source", first, folds=[0], verbose=0)
     second = dataclasses.replace(first, training=dataclasses.replace(
         training, init_from=str(tmp_path / "source"), init_freeze=True))  # fmt: skip
-    fit.train_run(tmp_path / "cache", tmp_path / "target", second, folds=[0], verbose=0)
+    runs.train_run(tmp_path / "cache", tmp_path / "target", second, folds=[0], verbose=0)
     init = json.loads((tmp_path / "target" / "fold_0" / "init.json").read_text())
     assert init["copied"] == ["conv1", "conv2", "dense", "output"] and init["frozen"]
     source = keras.saving.load_model(tmp_path / "source" / "fold_0" / "model.keras")
@@ -146,8 +146,8 @@ def test_a_missing_init_source_or_feature_column_fails_before_the_run_folder(tmp
     missing = dataclasses.replace(TINY_BEATS, training=dataclasses.replace(
         TINY_BEATS.training, init_from=str(tmp_path / "nowhere")))  # fmt: skip
     with pytest.raises(FileNotFoundError, match="nowhere"):
-        fit.train_run(tmp_path / "cache", tmp_path / "run", missing, verbose=0)
+        runs.train_run(tmp_path / "cache", tmp_path / "run", missing, verbose=0)
     column = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=("rr_typo",)))
     with pytest.raises(ValueError, match="no feature column"):
-        fit.train_run(tmp_path / "cache", tmp_path / "run", column, verbose=0)
+        runs.train_run(tmp_path / "cache", tmp_path / "run", column, verbose=0)
     assert not (tmp_path / "run").exists()

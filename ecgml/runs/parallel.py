@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ecgml.config import Config
+from ecgml.task import Task
 from ecgml.training.layout import CONFIG, fold_dir, is_done
 
 LOG = "train.log"
@@ -55,18 +56,20 @@ def train_parallel(
     gpus: Sequence[str] | None = None,
     folds: Sequence[int] | None = None,
     poll_seconds: float = 1.0,
+    task: Task | None = None,
 ) -> tuple[list[int], dict[int, int]]:
-    """Train the unfinished folds of a run, ``n_jobs`` processes at a time.
+    """Train the unfinished folds of a run, ``n_jobs`` processes at a time (``task``:
+    ``config``'s, where the caller has resolved it; each job resolves its own).
 
     Returns:
         ``(folds trained, {fold: exit status} of the jobs that failed)``.
     """
-    from ecgml.training.fit import open_run
+    from ecgml.runs.start import open_run
 
     if n_jobs < 1:
         raise ValueError(f"--parallel-folds must be at least 1, got {n_jobs}")
     run = Path(run)
-    open_run(cache_dir, run, config, folds)  # checks, config.json, folds.json, manifest
+    open_run(cache_dir, run, config, folds, task=task)  # checks, config.json, folds.json, manifest
     wanted = list(range(config.training.n_folds)) if folds is None else list(folds)
     todo = []
     for fold in wanted:
@@ -82,17 +85,35 @@ def train_parallel(
         while todo or running:
             while todo and free:
                 fold, slot = todo.pop(0), free.pop(0)
-                command = [sys.executable, "-m", "ecgml", "train", "--config", str(run / CONFIG),
-                           "--data", str(cache_dir), "--out", str(run), "--fold", str(fold),
-                           "--quiet"]  # fmt: skip
+                command = [
+                    sys.executable,
+                    "-m",
+                    "ecgml",
+                    "train",
+                    "--config",
+                    str(run / CONFIG),
+                    "--data",
+                    str(cache_dir),
+                    "--out",
+                    str(run),
+                    "--fold",
+                    str(fold),
+                    "--quiet",
+                ]
                 fold_dir(run, fold).mkdir(parents=True, exist_ok=True)
                 log = open(fold_dir(run, fold) / LOG, "a")  # noqa: SIM115 (closed when it ends)
-                job = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                       env=job_environment(slot, n_jobs, gpus))  # fmt: skip
+                job = subprocess.Popen(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=job_environment(slot, n_jobs, gpus),
+                )
                 running[fold] = (job, slot, log)
                 where = f" on GPU {gpus[slot % len(gpus)]}" if gpus else ""
-                print(f"fold {fold}: started{where} (pid {job.pid}, log "
-                      f"{fold_dir(run, fold) / LOG})", flush=True)  # fmt: skip
+                print(
+                    f"fold {fold}: started{where} (pid {job.pid}, log {fold_dir(run, fold) / LOG})",
+                    flush=True,
+                )
             time.sleep(poll_seconds)
             for fold, (job, slot, log) in list(running.items()):
                 if job.poll() is None:
@@ -105,8 +126,11 @@ def train_parallel(
                     print(f"fold {fold}: finished", flush=True)
                 else:
                     failed[fold] = job.returncode
-                    print(f"fold {fold}: failed with exit status {job.returncode}; see "
-                          f"{fold_dir(run, fold) / LOG}", flush=True)  # fmt: skip
+                    print(
+                        f"fold {fold}: failed with exit status {job.returncode}; see "
+                        f"{fold_dir(run, fold) / LOG}",
+                        flush=True,
+                    )
     finally:  # interrupted: stop the jobs, which resume from their last epoch next time
         for job, _, _log in running.values():
             job.terminate()
