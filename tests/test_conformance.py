@@ -219,18 +219,14 @@ def test_a_target_kind_decides_and_reports_in_the_shapes_the_stages_expect(kind:
 def test_a_scorer_gives_its_headline_figure(name: str) -> None:
     scorer = get_scorer(name)
     assert scorer.name == name
-    rng = np.random.default_rng(0)
-    names = {"aami": ("N", "S", "V", "F"), "cinc2017": ("N", "A", "O", "~"), "binary": ("no", "MI")}
-    names = names.get(name, ("A", "B", "C", "D"))
-    n, k = 60, len(names)
-    y_true = np.zeros((n, k), dtype=np.uint8)
-    y_true[np.arange(n), rng.integers(0, k, n)] = 1
-    y_score = np.clip(y_true * 0.6 + rng.random((n, k)) * 0.5, 0, 1).astype(np.float32)
-    y_pred = np.zeros_like(y_true)
-    y_pred[np.arange(n), y_score.argmax(axis=1)] = 1
-    result = scorer.score(y_true, y_score, y_pred, names, names,
-                          label_codes=[[names[i]] for i in y_true.argmax(axis=1)])  # fmt: skip
+    example = scorer.example()
+    result = scorer.score(**example)
     assert np.isfinite(result["overall"][scorer.headline])
+    # the figures its intervals are drawn from, the headline among them where promised
+    figures = scorer.figures(**example)
+    assert set(figures) == set(scorer.intervals)
+    if scorer.headline in figures:
+        assert figures[scorer.headline] == pytest.approx(result["overall"][scorer.headline])
 
 
 # -- architectures ----------------------------------------------------------------------

@@ -123,6 +123,7 @@ def run_postprocess(args: argparse.Namespace) -> int:
     import logging
 
     from ecgml.evaluation.postprocess import SCORE, evaluate_on_data
+    from ecgml.evaluation.scorers import get_scorer
 
     # TensorFlow warns about "retracing" when five models each trace their predict
     # step; that is expected here, one trace per model.
@@ -139,20 +140,21 @@ def run_postprocess(args: argparse.Namespace) -> int:
         f"{data['n_records']} records scored, {data['n_excluded']} left out "
         "(unreadable; listed in score.json)"
     )
+    # the task scorer's headline first, then the figures every scorer gives
+    headline = get_scorer(score["run"]["scorer"]).headline
     for name, result in score["models"].items():
-        o, c = result["overall"], result.get("challenge")
-        line = f"{name:>18}: macro AUROC {_fmt(o['macro_auroc'])}  macro F1 {_fmt(o['macro_f1'])}"
-        if "cinc2017_score" in o:
-            line += f"  CinC 2017 score {_fmt(o['cinc2017_score'])}"
-        if c is not None:
-            line += f"  challenge metric {_fmt(c.get('challenge_metric'))}"
-        print(line)
+        figures = {**(result.get("challenge") or {}), **result["overall"]}
+        shown = dict.fromkeys([headline, "macro_auroc", "macro_f1"])
+        if "challenge" in result:
+            shown["challenge_metric"] = None
+        line = "  ".join(f"{k.replace('_', ' ')} {_fmt(figures.get(k))}" for k in shown)
+        print(f"{name:>18}: {line}")
     print(f"-> {args.out / SCORE}, roc.png, pr.png, confusion.png, outputs/")
     return 0
 
 
 def _fmt(value: float | None) -> str:
-    return "  n/a" if value is None else f"{value:.3f}"
+    return "  n/a" if value is None or not isinstance(value, int | float) else f"{value:.3f}"
 
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 
 from ecgml.files import write_json
 
@@ -23,7 +24,9 @@ def make_folds(
 
     Records that share a group (a patient) land in the same fold. Groups are
     stratified on the union of their records' labels with iterative
-    stratification (Sechidis et al., 2011; ``iterative-stratification``).
+    stratification (Sechidis et al., 2011; ``iterative-stratification``); with one
+    class (a yes/no task), on that class with scikit-learn's ``StratifiedKFold``,
+    as the iterative splitter takes two classes or more.
 
     Args:
         y_true: multi-hot labels, shape ``(n_records, n_classes)``.
@@ -44,7 +47,11 @@ def make_folds(
         raise ValueError(f"{len(unique)} patients cannot make {n_folds} folds")
     y_group = np.zeros((len(unique), y_true.shape[1]), dtype=np.int64)
     np.maximum.at(y_group, group_of, y_true.astype(np.int64))
-    splitter = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    if y_group.shape[1] == 1:
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        y_group = y_group[:, 0]
+    else:
+        splitter = MultilabelStratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     fold_of_group = np.zeros(len(unique), dtype=np.int64)
     for fold, (_, test) in enumerate(splitter.split(np.zeros(len(unique)), y_group)):
         fold_of_group[test] = fold

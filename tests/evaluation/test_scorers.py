@@ -69,7 +69,7 @@ def test_cinc2020_scorer_is_the_report_with_the_challenge_block():
 
 def test_scorers_are_registered_by_name():
     assert SCORER_NAMES == (
-        "cinc2020", "multilabel", "multiclass", "cinc2017", "aami", "binary",
+        "cinc2020", "multilabel", "multiclass", "cinc2017", "aami", "binary", "chagas",
     )  # fmt: skip
     with pytest.raises(ValueError, match="unknown scorer"):
         get_scorer("cinc2018")
@@ -107,3 +107,37 @@ def test_binary_scorer_leads_with_the_first_class_recall():
     assert o["auroc"] == pytest.approx(7 / 8)
     with pytest.raises(ValueError, match="two classes"):
         get_scorer("binary").score(TRUE, TRUE.astype(float), PRED, NAMES, NAMES)
+
+
+def test_the_chagas_score_is_the_share_of_positives_in_the_top_five_percent():
+    from ecgml.evaluation.scorers.chagas import top_fraction_recall
+
+    # 40 records: the capacity is 2; three positives, ranked 1st, 5th and 9th
+    score = np.linspace(1.0, 0.0, 40)
+    truth = np.zeros(40, dtype=np.uint8)
+    truth[[0, 4, 8]] = 1
+    assert top_fraction_recall(truth, score) == pytest.approx(1 / 3)
+    assert top_fraction_recall(truth, score, fraction=0.25) == pytest.approx(1.0)  # top 10
+    # 20 records, capacity 1: the two highest scores tie, one of them positive, of two
+    # positives in all: the positive is taken half the time
+    score, truth = np.linspace(0.0, 0.5, 20), np.zeros(20, dtype=np.uint8)
+    score[[3, 7]] = 0.9
+    truth[[3, 11]] = 1
+    assert top_fraction_recall(truth, score) == pytest.approx(0.25)
+    assert np.isnan(top_fraction_recall(np.zeros(20), score))  # no positive
+    assert top_fraction_recall(truth, score, fraction=0.04) == 0.0  # no capacity
+    with pytest.raises(ValueError, match="y_true has 20 records, y_score 19"):
+        top_fraction_recall(truth, score[:19])
+
+
+def test_the_chagas_scorer_leads_with_the_challenge_score_of_its_one_class():
+    scorer = get_scorer("chagas")
+    y_true = np.zeros((40, 1), dtype=np.uint8)
+    y_true[[0, 4, 8]] = 1
+    y_score = np.linspace(1.0, 0.0, 40)[:, None]
+    result = scorer.score(y_true, y_score, (y_score > 0.9).astype(np.uint8), ["chagas"], ["CD"])
+    assert scorer.headline == "challenge_score"
+    assert result["overall"]["challenge_score"] == pytest.approx(1 / 3)
+    assert result["overall"]["macro_auroc"] == pytest.approx(result["per_class"]["chagas"]["auroc"])
+    with pytest.raises(ValueError, match="takes one class"):
+        scorer.score(np.zeros((4, 2)), np.zeros((4, 2)), np.zeros((4, 2)), ["a", "b"], ["a", "b"])

@@ -63,3 +63,10 @@ def test_held_out_records_are_saved_as_test_and_load_back(tmp_path):
     assert saved["n_folds"] == 3
     assert saved["test"] == ["R9", "R10", "R11"]
     np.testing.assert_array_equal(load_folds(tmp_path / "folds.json", ids), folds)
+
+
+def test_one_class_is_stratified_on_its_yes_and_no():
+    y = (np.arange(50) % 5 == 0).astype(np.uint8)[:, None]  # 10 positives of 50
+    folds = make_folds(y, n_folds=5, seed=0)
+    assert [int(y[folds == k].sum()) for k in range(5)] == [2] * 5
+    np.testing.assert_array_equal(folds, make_folds(y, n_folds=5, seed=0))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ecgml.evaluation.scorers.aami import AamiScorer
 from ecgml.evaluation.scorers.base import Scorer
 from ecgml.evaluation.scorers.binary import BinaryScorer
+from ecgml.evaluation.scorers.chagas import ChagasScorer
 from ecgml.evaluation.scorers.cinc2017 import Cinc2017Scorer, MulticlassScorer
 from ecgml.evaluation.scorers.multilabel import Cinc2020Scorer, MultilabelScorer
 
@@ -22,6 +23,7 @@ _SCORERS: dict[str, type[Scorer]] = {
     "cinc2017": Cinc2017Scorer,
     "aami": AamiScorer,
     "binary": BinaryScorer,
+    "chagas": ChagasScorer,
 }
 SCORER_NAMES = tuple(_SCORERS)
 

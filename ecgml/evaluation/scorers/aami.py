@@ -18,6 +18,7 @@ class AamiScorer(MulticlassScorer):
 
     name = "aami"
     headline = "macro_sensitivity"
+    example_classes = ("N", "S", "V", "F")
     intervals = ("macro_sensitivity",)
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,

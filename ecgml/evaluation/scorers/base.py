@@ -20,12 +20,36 @@ class Scorer:
             challenge metric).
         intervals: the headline figures that ``score.json`` gives a bootstrap
             confidence interval (:meth:`confidence_intervals`).
+        example_classes: the classes of :meth:`example`'s predictions.
     """
 
     name = ""
     headline = "macro_auroc"
     uses_weights = False
     intervals: tuple[str, ...] = ("macro_auroc",)
+    example_classes: tuple[str, ...] = ("A", "B", "C", "D")
+
+    def example(self, n: int = 60, seed: int = 0) -> dict[str, Any]:
+        """Keyword arguments of :meth:`score` for ``n`` made-up records of
+        :attr:`example_classes`, one class each (one class: about a third positive),
+        scores that favour the true class, decisions the highest score's; for the
+        conformance battery (``tests/test_conformance.py``)."""
+        rng = np.random.default_rng(seed)
+        names, k = self.example_classes, len(self.example_classes)
+        if k == 1:
+            y_true = (rng.random((n, 1)) < 1 / 3).astype(np.uint8)
+        else:
+            y_true = np.zeros((n, k), dtype=np.uint8)
+            y_true[np.arange(n), rng.integers(0, k, n)] = 1
+        y_score = np.clip(y_true * 0.6 + rng.random((n, k)) * 0.5, 0, 1).astype(np.float32)
+        if k == 1:
+            y_pred = (y_score >= 0.5).astype(np.uint8)
+        else:
+            y_pred = np.zeros_like(y_true)
+            y_pred[np.arange(n), y_score.argmax(axis=1)] = 1
+        codes = [[names[c] for c in np.nonzero(row)[0]] for row in y_true]
+        return {"y_true": y_true, "y_score": y_score, "y_pred": y_pred, "class_names": names,
+                "abbreviations": names, "label_codes": codes}  # fmt: skip
 
     def score(
         self,

@@ -15,6 +15,7 @@ class BinaryScorer(MulticlassScorer):
     name = "binary"
     headline = "recall"
     intervals = ("recall",)
+    example_classes = ("no", "MI")
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
               weights=None):  # fmt: skip

@@ -107,6 +107,7 @@ class Cinc2017Scorer(MulticlassScorer):
 
     name = "cinc2017"
     headline = "cinc2017_score"
+    example_classes = ("N", "A", "O", "~")
     intervals = ("cinc2017_score",)
 
     def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
