@@ -12,7 +12,7 @@ DEMO_DATA := data/demo
 DEMO_TEST := data/demo-test
 DEMO_RUN := result/demo
 # Backend-neutral parts, run a second time under JAX.
-JAX_TESTS := tests/models tests/training tests/evaluation tests/targets tests/test_losses.py tests/test_optimizers.py \
+JAX_TESTS := tests/models tests/training tests/evaluation tests/inference tests/targets tests/test_losses.py tests/test_optimizers.py \
 	tests/serve/test_ensemble_predict.py tests/serve/test_predict.py tests/serve/test_app.py \
 	tests/serve/test_tabular_run.py tests/serve/test_table_run.py tests/serve/test_explain.py
 

@@ -50,8 +50,8 @@ from ecgml.data.labels import LabelEncoder
 from ecgml.evaluation import metrics
 from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
 from ecgml.evaluation.report import evaluate_predictions, json_safe
-from ecgml.evaluation.run_thresholds import reward_for_classes
 from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.runs.thresholds import reward_for_classes
 from ecgml.training.folds import HELD_OUT, save_folds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -100,8 +100,8 @@ def deep_scores(
     max_epochs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Train (or reuse) one split's model; its validation and test probabilities."""
-    from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.run_thresholds import load_validation
+    from ecgml.inference.ensemble import Ensemble
+    from ecgml.runs.thresholds import load_validation
 
     config = cpu_config(config_path, n_folds=2, max_epochs=max_epochs)
     cache = prepared(name, config, data, work)

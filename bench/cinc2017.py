@@ -117,7 +117,7 @@ def fixed_folds(work: Path, cache: Cache, y: np.ndarray) -> np.ndarray:
 
 def run_deep(model: str, work: Path, cache: Cache, folds: np.ndarray) -> tuple[np.ndarray, float]:
     """Train (or reuse) the model's five folds; out-of-fold probabilities and training time."""
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
     from ecgml.runs import train_run
 
     run = work / "runs" / model

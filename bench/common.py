@@ -53,8 +53,8 @@ def prepared(config: Any, data: Sequence[Path], out: Path) -> Cache:
 def train_deep(cache: Path, run: Path, config: Any, *, folds: Sequence[int] | None = None) -> dict:
     """Train (or resume) a run's folds and learn their F1 thresholds; the training
     seconds summed over the folds' jobs, and this call's wall time."""
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds
     from ecgml.runs import train_run
+    from ecgml.runs.thresholds import fit_run_thresholds
 
     started = time.time()
     train_run(cache, run, config, folds=folds, verbose=2)

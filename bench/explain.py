@@ -18,7 +18,7 @@ Two tasks on real records, settings fixed before anything was scored:
 Each run trains on CPU in float32 (three folds rather than five, to keep the
 benchmark near an hour; the explanation averages over whichever fold models the
 run has). Every held-out record is read and predicted as ``ecgml predict`` does;
-for every class the ensemble decides, :meth:`~ecgml.evaluation.ensemble.Ensemble.explain`
+for every class the ensemble decides, :meth:`~ecgml.inference.ensemble.Ensemble.explain`
 ranks the leads (integrated gradients, 32 steps, mean over the fold models).
 Then the record's model inputs are scored again with one lead set to zero: the
 first-ranked, the last-ranked, and one drawn at random (seed 0, any of the
@@ -111,8 +111,8 @@ def _mean_probability(ensemble, windows: np.ndarray, prepared_record, k: int) ->
 
 
 def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
-    from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.explain import explain_prepared
+    from ecgml.inference.ensemble import Ensemble
+    from ecgml.inference.explain import explain_prepared
 
     ensemble = Ensemble.load(run)
     samples, reader, pre = ensemble.task.samples, ensemble.task.reader, ensemble.config.preprocess

@@ -89,7 +89,7 @@ def cache_for(row: str, config: Config, work: Path) -> Cache:
 
 def out_of_fold(run: Path, cache: Cache) -> np.ndarray:
     """Each fold model's probabilities for its own validation fold, in cache order."""
-    from ecgml.evaluation.run_thresholds import load_validation
+    from ecgml.runs.thresholds import load_validation
 
     folds = json.loads((run / "folds.json").read_text())["folds"]
     order = {rid: i for i, rid in enumerate(cache.index["record_id"])}

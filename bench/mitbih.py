@@ -144,8 +144,8 @@ def run_deep(
     model: str, split: str, work: Path, cache: Cache
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Train through the pipeline; the test part's probabilities and mask."""
-    from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.postprocess import evaluate_on_data
+    from ecgml.inference.ensemble import Ensemble
+    from ecgml.inference.postprocess import evaluate_on_data
     from ecgml.runs import train_run
 
     config = row_config(model, split)
@@ -229,7 +229,7 @@ def measure_speed(work: Path, data: Path, jobs: int) -> dict[str, Any]:
     """Beats per second of a fresh ``prepare``; seconds per 30-minute record of predict."""
     import shutil
 
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
     from ecgml.serve.predict import predict_records
 
     config = load_config(CONFIG)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ecgml import __version__
 from ecgml.data.samples import load_for_prediction
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 from ecgml.models.registry import count_flops
 from ecgml.serve.predict import predict_records, read_summary
 

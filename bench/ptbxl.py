@@ -115,7 +115,7 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path,
              config: Config | None = None):  # fmt: skip
     """Train (or reuse) one seed's run (of ``model``'s config, or of ``config``); its
     out-of-fold and held-out fold scores."""
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
 
     config = config or row_config(model, seed)
     if config.baseline_features:

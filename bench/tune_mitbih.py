@@ -52,7 +52,7 @@ CLASSES = ("N", "S", "V", "F", "Q")
 
 
 def run_row(trials: int, work: Path) -> dict[str, Any]:
-    from ecgml.evaluation.postprocess import evaluate_on_data
+    from ecgml.inference.postprocess import evaluate_on_data
     from ecgml.runs import train_run
     from ecgml.tune import parse_space, tune
 

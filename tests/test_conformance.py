@@ -276,9 +276,9 @@ def test_a_sample_kind_registered_in_a_test_trains_and_scores_a_tiny_run(
     from ecgml.data.cache import prepare_cache
     from ecgml.data.cache_reader import Cache
     from ecgml.data.demo import write_demo_dataset
-    from ecgml.evaluation.ensemble import Ensemble
-    from ecgml.evaluation.postprocess import evaluate_on_data
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds
+    from ecgml.inference.ensemble import Ensemble
+    from ecgml.inference.postprocess import evaluate_on_data
+    from ecgml.runs.thresholds import fit_run_thresholds
     from tests.tiny_run import TINY_CONFIG
 
     config = dataclasses.replace(

@@ -56,7 +56,7 @@ def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
 
 @uses_keras
 def run_threshold(args: argparse.Namespace) -> int:
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds
+    from ecgml.runs.thresholds import fit_run_thresholds
 
     weights = _weights(args.weights) if args.objective == "challenge" else None
     results = fit_run_thresholds(
@@ -122,8 +122,8 @@ def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
 def run_postprocess(args: argparse.Namespace) -> int:
     import logging
 
-    from ecgml.evaluation.postprocess import SCORE, evaluate_on_data
     from ecgml.evaluation.scorers import get_scorer
+    from ecgml.inference.postprocess import SCORE, evaluate_on_data
 
     # TensorFlow warns about "retracing" when five models each trace their predict
     # step; that is expected here, one trace per model.

@@ -1,1 +1,2 @@
-"""Metrics, thresholds, the ensemble, reports and plots."""
+"""Metrics, threshold optimisation, the scorers, calibration, bootstrap intervals, reports
+and plots: figures of predictions, which know nothing of runs or tasks."""

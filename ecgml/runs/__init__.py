@@ -1,5 +1,6 @@
-"""Runs: a run folder started or reopened against its cache, its manifest, and its
-folds trained one after the other or as parallel jobs.
+"""Runs: a run folder started or reopened against its cache, its manifest, its
+folds trained one after the other or as parallel jobs, and their thresholds
+(:mod:`ecgml.runs.thresholds`).
 
 This layer sits above :mod:`ecgml.training` (which fits one fold model) and below
 the command line and the search (:mod:`ecgml.tune`). It receives the task

@@ -35,8 +35,8 @@ from ecgml.data.quality import assess
 from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA
-from ecgml.evaluation.ensemble import Ensemble
-from ecgml.evaluation.explain import METHOD, explain_prepared
+from ecgml.inference.ensemble import Ensemble
+from ecgml.inference.explain import METHOD, explain_prepared
 from ecgml.printout import PrintoutConfig
 from ecgml.printout.overlay import draw_attribution_printout
 from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, analyse_beats, strip
@@ -69,7 +69,7 @@ def _quality(prepared: PreparedRecord) -> dict[str, Any]:
 
 def _explanation(explained, prepared: PreparedRecord, with_plots: bool) -> dict[str, Any]:
     """What the page and the API show of one class's explanation
-    (:mod:`ecgml.evaluation.explain`): lead importances, most important first, and
+    (:mod:`ecgml.inference.explain`): lead importances, most important first, and
     the printout with the map drawn over the traces."""
     out: dict[str, Any] = {"class": explained.abbreviation, "probability": explained.probability,
                            "method": METHOD}  # fmt: skip

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from ecgml.data.records import RecordError
-from ecgml.evaluation.beat_tables import beat_counts, predict_beat_table
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.beat_tables import beat_counts, predict_beat_table
+from ecgml.inference.ensemble import Ensemble
 
 OVERVIEW_BINS, STRIP_SECONDS, STRIP_POINTS, KEEP_RECORDS = 1200, 10.0, 2500, 8
 ANNOTATION = "atr"

@@ -3,7 +3,7 @@ class: one importance per lead, summing to 1, and the lead ranking),
 ``explain/RECORD.npz`` (the full lead x time maps) and the printout with the map
 drawn over each lead's trace (:mod:`ecgml.printout.overlay`); an image run's
 map is a heat map on the image. The explanations come from
-:mod:`ecgml.evaluation.explain`."""
+:mod:`ecgml.inference.explain`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ecgml.data.loading import PreparedRecord
-from ecgml.evaluation.explain import METHOD, Explanation
+from ecgml.inference.explain import METHOD, Explanation
 from ecgml.printout.overlay import draw_attribution_on_image, draw_attribution_printout
 
 

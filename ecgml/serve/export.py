@@ -38,7 +38,7 @@ import keras
 import numpy as np
 
 from ecgml import __version__
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 from ecgml.models.fusion import with_tabular
 from ecgml.models.registry import build_model
 from ecgml.serve.model_card import (

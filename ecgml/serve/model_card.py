@@ -15,7 +15,7 @@ from typing import Any
 
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.tabular import NOTES_WARNING
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 
 CARD_JSON, CARD_MD = "model_card.json", "MODEL_CARD.md"
 FEATURES_NAME = "features"

@@ -13,7 +13,7 @@ Writes into the output folder:
   class (``p_AF``, ...);
 * ``operating_points.csv``: per class, the sensitivity and specificity each fold
   model's decision threshold had on its own validation part
-  (:func:`ecgml.evaluation.run_thresholds.operating_points`), so that a reader of
+  (:func:`ecgml.runs.thresholds.operating_points`), so that a reader of
   ``summary.csv`` knows what a "yes" means;
 * ``predict.json``: which run, rule and settings produced them (the reader and
   its options included), and the records that could not be used, with the reason.
@@ -41,9 +41,9 @@ from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
-from ecgml.evaluation.explain import METHOD, explain_prepared
-from ecgml.evaluation.run_thresholds import OPERATING_POINTS, operating_points
+from ecgml.inference.ensemble import VOTE_RULES, Ensemble
+from ecgml.inference.explain import METHOD, explain_prepared
+from ecgml.runs.thresholds import OPERATING_POINTS, operating_points
 from ecgml.serve.explanations import write_explanations
 from ecgml.serve.predict_beats import predict_beat_records
 

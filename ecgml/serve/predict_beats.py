@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from ecgml import __version__
 from ecgml.data.records import RecordError
-from ecgml.evaluation.beat_tables import beat_counts, predict_beat_table
-from ecgml.evaluation.ensemble import Ensemble
-from ecgml.evaluation.explain import METHOD, explain_beats
+from ecgml.inference.beat_tables import beat_counts, predict_beat_table
+from ecgml.inference.ensemble import Ensemble
+from ecgml.inference.explain import METHOD, explain_beats
 from ecgml.serve.explanations import write_beat_explanations
 
 SUMMARY, REPORT = "summary.csv", "predict.json"

@@ -140,7 +140,7 @@ def test_predict_skips_bad_beat_records_with_the_reason(trained, tmp_path):
 def test_rr_features_as_a_second_input_through_training_and_predict(trained, tmp_path):
     from ecgml.config import TabularConfig
     from ecgml.data.beats import RR_FEATURES
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
     from ecgml.serve.predict import predict_records
 
     config = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=RR_FEATURES, units=4))
@@ -171,7 +171,7 @@ def test_cache_rows_carry_each_beats_rr_features(trained):
 
 
 def test_the_recording_api_refuses_a_beat_run(trained):
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
 
     with pytest.raises(ValueError, match="classifies beats"):
         Ensemble.load(trained["run"]).predict(np.zeros((3600, 1)), fs=360, lead_names=["MLII"])

@@ -18,7 +18,7 @@ from ecgml.data.cache import prepare_cache
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 from ecgml.models.config import ResECGConfig
 from ecgml.serve.predict import predict_records, read_summary
 from ecgml.training.config import TrainingConfig

@@ -18,7 +18,7 @@ from ecgml.config import save_config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.evaluation.ensemble import Ensemble, vote
+from ecgml.inference.ensemble import Ensemble, vote
 from tests.conftest import REPO
 from tests.tiny_run import TINY_CONFIG, train_tiny_run
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ecgml.data.demo import write_demo_dataset
-from ecgml.evaluation.ensemble import Ensemble
-from ecgml.evaluation.run_thresholds import fit_run_thresholds
+from ecgml.inference.ensemble import Ensemble
+from ecgml.runs.thresholds import fit_run_thresholds
 from tests.tiny_run import train_tiny_run
 
 

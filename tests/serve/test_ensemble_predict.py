@@ -12,7 +12,7 @@ from scipy import signal as sps
 
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.records import read_record
-from ecgml.evaluation.ensemble import Ensemble, vote
+from ecgml.inference.ensemble import Ensemble, vote
 
 pytestmark = pytest.mark.slow
 

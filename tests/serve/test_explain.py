@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from ecgml.evaluation.explain import explain_prepared
+from ecgml.inference.explain import explain_prepared
 from ecgml.printout import PrintoutConfig, render_printout
 from ecgml.serve.predict import predict_records
-from tests.evaluation.test_attribution import one_lead_model
+from tests.inference.test_attribution import one_lead_model
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +85,7 @@ def test_the_overlay_shades_only_the_lead_that_matters(served, ensemble, tmp_pat
 
 
 def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) -> None:
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
     from tests.beat_run import TINY_BEATS
 
     out = tmp_path / "beats"
@@ -109,7 +109,7 @@ def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) ->
 
 
 def test_a_run_with_a_tabular_input_is_explained_with_its_features_held(tabular_served):
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
 
     ensemble = Ensemble.load(tabular_served["run"])
     prepared = _prepared(ensemble, tabular_served["records"] / "D00101.hea")

@@ -16,7 +16,7 @@ import threshold
 from ecgml import runs
 from ecgml.config import config_from_dict
 from ecgml.data.cache import Cache, prepare_cache
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 from ecgml.serve.app import create_app
 from ecgml.serve.predict import predict_records, read_summary
 from ecgml.training.folds import load_folds

@@ -11,7 +11,7 @@ import pytest
 
 from ecgml.data.records import read_record
 from ecgml.data.tabular import header_metadata
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 from ecgml.serve.predict import predict_records, read_summary
 
 pytestmark = pytest.mark.slow
@@ -91,7 +91,7 @@ def test_export_takes_the_tabular_input(fmt, tabular_served, tab_ensemble, tmp_p
 
 
 def test_postprocessing_prepares_the_same_tabular_input(tabular_served, tmp_path) -> None:
-    from ecgml.evaluation.postprocess import evaluate_on_data
+    from ecgml.inference.postprocess import evaluate_on_data
 
     evaluate_on_data(tabular_served["run"], tabular_served["records"], tmp_path, progress=False)
     score = json.loads((tmp_path / "score.json").read_text())

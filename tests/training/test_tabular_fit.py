@@ -95,8 +95,8 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
     done = json.loads((tmp_path / "run" / "fold_0" / "done.json").read_text())
     assert (done["n_train"], done["n_val"]) == (2, 2)
     # one fold model; postprocessing scores only strat_fold 10
-    from ecgml.evaluation.postprocess import evaluate_on_data
-    from ecgml.evaluation.run_thresholds import fit_run_thresholds
+    from ecgml.inference.postprocess import evaluate_on_data
+    from ecgml.runs.thresholds import fit_run_thresholds
 
     fit_run_thresholds(tmp_path / "run")
     evaluate_on_data(tmp_path / "run", tmp_path / "cache", tmp_path / "test", progress=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ecgml.data.record_types import RecordHeader
-from ecgml.evaluation.record_inputs import duration_warning
+from ecgml.inference.record_inputs import duration_warning
 
 SECONDS = {"min": 9.0, "median": 30.0, "max": 61.0}
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ecgml.data.loading import PreparedRecord
 from ecgml.data.records import RecordError, RecordHeader
-from ecgml.evaluation.ensemble import Ensemble
+from ecgml.inference.ensemble import Ensemble
 
 
 def _prepared(path: Path) -> PreparedRecord:

@@ -106,7 +106,7 @@ def lead_occlusion(
     """The members' mean probability of ``class_index`` for inputs ``x``
     ``(n, time, n_leads)`` with each lead of ``leads`` zeroed in turn:
     ``(len(leads), n)``."""
-    from ecgml.evaluation.prediction import predict_members
+    from ecgml.inference.prediction import predict_members
 
     rows = []
     for lead in leads:

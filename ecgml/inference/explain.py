@@ -1,7 +1,7 @@
 """Explanations of an ensemble's decisions: which leads, and which part of the trace.
 
 For a record and a class, every fold model's integrated gradients
-(:mod:`ecgml.evaluation.attribution`) of that class's probability are computed on
+(:mod:`ecgml.inference.attribution`) of that class's probability are computed on
 each piece the model saw (each window of the record, and each crop of a window
 where the model takes crops), put back at the piece's place in the record, and
 combined as the predictions are (``task.window_aggregate``): averaged where
@@ -25,11 +25,11 @@ import numpy as np
 
 from ecgml.data.loading import PreparedRecord
 from ecgml.data.preprocess import window_starts
-from ecgml.evaluation.attribution import STEPS, integrated_gradients
+from ecgml.inference.attribution import STEPS, integrated_gradients
 from ecgml.training.crops import crop_starts
 
 if TYPE_CHECKING:
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
 
 METHOD = "integrated gradients (zero baseline), mean over the fold models"
 

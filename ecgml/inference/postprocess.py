@@ -16,7 +16,7 @@ Writes into the output folder:
   (:mod:`ecgml.evaluation.calibration`).
 * ``outputs/RECORD.csv``: the ensemble's outputs in the challenge format; for a
   beat task instead ``beats/RECORD.csv``, one row per beat, and
-  ``beats/summary.csv`` (:mod:`ecgml.evaluation.beat_tables`).
+  ``beats/summary.csv`` (:mod:`ecgml.inference.beat_tables`).
 * ``predictions.npz``: record ids, labels, each fold's and the ensemble's scores
   and decisions.
 * ``cache/``: the prepared test records, when ``data`` is a folder of records.
@@ -38,11 +38,11 @@ import numpy as np
 from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
-from ecgml.evaluation.beat_tables import write_beat_tables
 from ecgml.evaluation.calibration import calibration_figures
 from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
-from ecgml.evaluation.ensemble import VOTE_RULES, Ensemble
 from ecgml.evaluation.report import json_safe
+from ecgml.inference.beat_tables import write_beat_tables
+from ecgml.inference.ensemble import VOTE_RULES, Ensemble
 from ecgml.training.layout import MANIFEST
 
 SCORE = "score.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ecgml.evaluation.ensemble import vote
+from ecgml.inference.ensemble import vote
 
 
 def _scores(*per_model: list[float]) -> np.ndarray:

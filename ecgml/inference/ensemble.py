@@ -28,16 +28,16 @@ from ecgml.data.loading import PreparedRecord
 from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError
 from ecgml.data.tabular import column_names, header_metadata
-from ecgml.evaluation.prediction import Prediction, predict_members
-from ecgml.evaluation.record_inputs import (
+from ecgml.inference.prediction import Prediction, predict_members
+from ecgml.inference.record_inputs import (
     duration_warning,
     forest_input,
     record_tabular,
     training_seconds,
 )
-from ecgml.evaluation.run_thresholds import run_info
 from ecgml.models import registry as _registry  # noqa: F401 -- registers custom layers for loading
 from ecgml.models.fusion import signal_input_length
+from ecgml.runs.thresholds import run_info
 from ecgml.targets import Target
 from ecgml.targets.decisions import VOTE_RULES, vote, votes_needed
 from ecgml.task import Task

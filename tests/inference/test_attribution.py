@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from ecgml.evaluation.attribution import input_gradients, integrated_gradients, lead_occlusion
+from ecgml.inference.attribution import input_gradients, integrated_gradients, lead_occlusion
 
 
 def one_lead_model(n_leads: int, lead: int, n_classes: int = 2, length: int | None = None):

@@ -13,7 +13,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from ecgml.data.loading import PreparedRecord
-    from ecgml.evaluation.ensemble import Ensemble
+    from ecgml.inference.ensemble import Ensemble
 
 # AAMI EC57's ectopic classes (supraventricular, ventricular, fusion)
 ECTOPIC = ("S", "V", "F")
