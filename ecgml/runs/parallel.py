@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ecgml.config import Config
 from ecgml.task import Task
@@ -45,6 +46,24 @@ def job_environment(slot: int, n_jobs: int, gpus: Sequence[str] | None) -> dict[
         for name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS"):
             env.setdefault(name, threads)
     return env
+
+
+def _start(
+    run: Path, cache_dir: str | Path, fold: int, slot: int, n_jobs: int, gpus: Sequence[str] | None
+) -> tuple[subprocess.Popen, Any]:
+    """Start fold ``fold``'s job in ``slot``: ``ecgml train --fold`` on the run's saved
+    config, its output in ``fold_K/train.log``; returns the job and its open log."""
+    command = [sys.executable, "-m", "ecgml", "train", "--config", str(run / CONFIG)]
+    command += ["--data", str(cache_dir), "--out", str(run), "--fold", str(fold), "--quiet"]
+    fold_dir(run, fold).mkdir(parents=True, exist_ok=True)
+    log = open(fold_dir(run, fold) / LOG, "a")  # noqa: SIM115 (closed when it ends)
+    env = job_environment(slot, n_jobs, gpus)
+    job = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    where = f" on GPU {gpus[slot % len(gpus)]}" if gpus else ""
+    print(
+        f"fold {fold}: started{where} (pid {job.pid}, log {fold_dir(run, fold) / LOG})", flush=True
+    )
+    return job, log
 
 
 def train_parallel(
@@ -78,42 +97,15 @@ def train_parallel(
         else:
             todo.append(fold)
     n_jobs = min(n_jobs, len(todo)) or 1
-    running: dict[int, tuple[subprocess.Popen, int, object]] = {}
+    running: dict[int, tuple[subprocess.Popen, int, Any]] = {}
     free = list(range(n_jobs))
     trained, failed = [], {}
     try:
         while todo or running:
             while todo and free:
                 fold, slot = todo.pop(0), free.pop(0)
-                command = [
-                    sys.executable,
-                    "-m",
-                    "ecgml",
-                    "train",
-                    "--config",
-                    str(run / CONFIG),
-                    "--data",
-                    str(cache_dir),
-                    "--out",
-                    str(run),
-                    "--fold",
-                    str(fold),
-                    "--quiet",
-                ]
-                fold_dir(run, fold).mkdir(parents=True, exist_ok=True)
-                log = open(fold_dir(run, fold) / LOG, "a")  # noqa: SIM115 (closed when it ends)
-                job = subprocess.Popen(
-                    command,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=job_environment(slot, n_jobs, gpus),
-                )
+                job, log = _start(run, cache_dir, fold, slot, n_jobs, gpus)
                 running[fold] = (job, slot, log)
-                where = f" on GPU {gpus[slot % len(gpus)]}" if gpus else ""
-                print(
-                    f"fold {fold}: started{where} (pid {job.pid}, log {fold_dir(run, fold) / LOG})",
-                    flush=True,
-                )
             time.sleep(poll_seconds)
             for fold, (job, slot, log) in list(running.items()):
                 if job.poll() is None:
@@ -126,9 +118,9 @@ def train_parallel(
                     print(f"fold {fold}: finished", flush=True)
                 else:
                     failed[fold] = job.returncode
+                    where = fold_dir(run, fold) / LOG
                     print(
-                        f"fold {fold}: failed with exit status {job.returncode}; see "
-                        f"{fold_dir(run, fold) / LOG}",
+                        f"fold {fold}: failed with exit status {job.returncode}; see {where}",
                         flush=True,
                     )
     finally:  # interrupted: stop the jobs, which resume from their last epoch next time
