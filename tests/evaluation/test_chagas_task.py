@@ -57,7 +57,7 @@ def test_the_chagas_config_trains_and_scores_the_top_five_percent(tmp_path, caps
     write_records(tmp_path / "test", 40, 2)
     config = load_config(REPO / "configs" / "chagas.json")
     tiny = XResNet1dConfig(layers=(1, 1), widths=(8, 8), stem_filters=(8, 8, 8), head_units=(8,))
-    training = dataclasses.replace(config.training, n_folds=3, epochs=3, batch_size=8)
+    training = dataclasses.replace(config.training, n_folds=2, epochs=2, batch_size=8)
     config = dataclasses.replace(config, model=tiny, training=training)
     save_config(config, tmp_path / "chagas.json")
     cache = tmp_path / "cache"
