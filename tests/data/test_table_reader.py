@@ -327,3 +327,13 @@ def test_fs_column_takes_a_name_null_or_false(tmp_path):
             reader(fs_column=bad)
     with pytest.raises(ValueError, match="needs option fs"):
         reader(fs=None, fs_column=False)
+
+
+def test_a_table_of_new_records_needs_no_labels_to_be_predicted(tmp_path):
+    write_table(tmp_path, [{"file": npy(tmp_path, "a.npy", signal()), "age": 61}])
+    r = reader(age_column="age", sex_column="sex", patient_column="patient")
+    [path] = r.find_inputs(tmp_path)  # for prediction: the file column is enough
+    assert r.read_signal(path).header.fs == 100
+    assert r.metadata(path)["age"] == 61 and r.metadata(path)["sex"] is None
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['patient', 'sex', 'NORM', 'MI'\]"):
+        r.find([tmp_path])  # training needs the labels

@@ -205,7 +205,8 @@ def test_the_app_takes_an_uploaded_array_with_its_rate(table_run):
 
 
 def write_500_hz(root: Path, source: Path, ids: range, *, column: str = "fs") -> None:
-    """The records of ``source`` resampled to 500 Hz, with the rate in a table column."""
+    """The records of ``source`` resampled to 500 Hz, with the rate in a table column and
+    no labels, patients or split: new records to predict."""
     from scipy.signal import resample_poly
 
     (root / "signals").mkdir(parents=True)
@@ -213,8 +214,7 @@ def write_500_hz(root: Path, source: Path, ids: range, *, column: str = "fs") ->
     for k in ids:
         x = np.load(source / "signals" / f"r{k}.npy").astype(np.float32)
         np.save(root / "signals" / f"r{k}.npy", resample_poly(x, 5, 1, axis=0).astype(np.float32))
-        row = {"id": f"ecg{k}", "file": f"signals/r{k}.npy", "A": 0, "B": 0, "split": "test"}
-        rows.append({**row, column: 500})
+        rows.append({"id": f"ecg{k}", "file": f"signals/r{k}.npy", column: 500})
     pd.DataFrame(rows).to_csv(root / "labels.csv", index=False)
 
 

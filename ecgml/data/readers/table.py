@@ -202,8 +202,19 @@ class TableReader(Reader):
         ]
         return tuple(dict.fromkeys(c for c in named if c))
 
-    def table_at(self, data: str | Path) -> Path:
+    @property
+    def signal_columns(self) -> tuple[str, ...]:
+        """The columns prediction needs: the file, the id and the rate named by the
+        options (new records need no labels, patients or split; age and sex are
+        read where the table has them)."""
+        return tuple(c for c in (self.file_column, self.id_column, self.fs_column) if c)
+
+    def table_at(self, data: str | Path, columns: tuple[str, ...] | None = None) -> Path:
         """The table of a data folder (or the table file itself), resolved.
+
+        Args:
+            data: the folder or the table.
+            columns: the columns it must have; ``None``: every one the options name.
 
         Raises:
             FileNotFoundError: no such folder or table.
@@ -217,7 +228,9 @@ class TableReader(Reader):
             raise FileNotFoundError(f"no label table {self.table} in {data} (option table)")
         path = path.resolve()
         frame = read_table(path, path.stat().st_mtime_ns)
-        missing = [c for c in self.columns if c not in frame.columns]
+        missing = [
+            c for c in (self.columns if columns is None else columns) if c not in frame.columns
+        ]
         if missing:
             raise ValueError(
                 f"label table {path} lacks column(s) {missing} that the reader "
@@ -244,12 +257,13 @@ class TableReader(Reader):
         rid = row[self.id_column].strip() if self.id_column else ""
         return rid or path.stem
 
-    def find(self, data_dirs) -> list[FoundRecord]:
+    def find(self, data_dirs, *, labelled: bool = True) -> list[FoundRecord]:
         """The files the tables name, found or not (a missing file is reported when it
-        is read); each fingerprint holds the file's and its row's."""
+        is read); each fingerprint holds the file's and its row's. ``labelled=False``:
+        for prediction, from tables with only :attr:`signal_columns`."""
         found = []
         for data in data_dirs:
-            table = self.table_at(data)
+            table = self.table_at(data, None if labelled else self.signal_columns)
             if Path(data).is_file():
                 self._tables.append(table)
             frame = self._frame(table)
@@ -257,7 +271,7 @@ class TableReader(Reader):
                 name = row[self.file_column]
                 path = (table.parent / name).resolve() if name else table.parent / "(no file)"
                 rid = self._record_id(row, path)
-                if self.patient_column:
+                if self.patient_column and self.patient_column in row:
                     self._patients[rid] = row[self.patient_column].strip()
                 key = fingerprint(path) if path.suffix == ".hea" else file_key(path)
                 digest = hashlib.sha1("\x1f".join(row.astype(str)).encode()).hexdigest()[:12]
@@ -275,7 +289,7 @@ class TableReader(Reader):
             or (item.is_file() and item.suffix.lower() == ".csv")
         ):
             return None
-        return [r.path for r in self.find([item])]
+        return [r.path for r in self.find([item], labelled=False)]
 
     def record_id_at(self, path: str | Path) -> str:
         try:
@@ -333,8 +347,9 @@ class TableReader(Reader):
         return dataclasses.replace(record, warnings=warnings)
 
     def _meta(self, row: pd.Series) -> dict[str, Any]:
-        age = parse_age(row[self.age_column]) if self.age_column else None
-        sex = parse_sex(row[self.sex_column]) if self.sex_column else None
+        # a table of new records for prediction may leave them out
+        age = parse_age(row.get(self.age_column, "")) if self.age_column else None
+        sex = parse_sex(row.get(self.sex_column, "")) if self.sex_column else None
         return {"age": age, "sex": sex}
 
     def read(self, path: str | Path) -> Record:
