@@ -337,3 +337,11 @@ def test_a_table_of_new_records_needs_no_labels_to_be_predicted(tmp_path):
     assert r.metadata(path)["age"] == 61 and r.metadata(path)["sex"] is None
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['patient', 'sex', 'NORM', 'MI'\]"):
         r.find([tmp_path])  # training needs the labels
+
+
+def test_two_rate_columns_are_an_error_until_one_is_named(tmp_path):
+    row = {"file": npy(tmp_path, "a.npy", signal()), "fs": 100, "Sample_Rate": 500}
+    write_table(tmp_path, [{**row, "NORM": 1, "MI": 0}])
+    with pytest.raises(ValueError, match=r"several rate columns \['fs', 'Sample_Rate'\]"):
+        reader().find([tmp_path])
+    assert len(reader(fs_column="fs").find([tmp_path])) == 1

@@ -55,6 +55,7 @@ import pandas as pd
 
 from ecgml.data.readers.base import Reader
 from ecgml.data.readers.table_rows import (
+    RATE_COLUMNS,
     as_list,
     check_fs_column,
     number,
@@ -228,6 +229,12 @@ class TableReader(Reader):
             raise FileNotFoundError(f"no label table {self.table} in {data} (option table)")
         path = path.resolve()
         frame = read_table(path, path.stat().st_mtime_ns)
+        rates = [c for c in frame.columns if c.strip().lower() in RATE_COLUMNS]
+        if self.fs_column is None and len(rates) > 1:
+            raise ValueError(
+                f"label table {path} has several rate columns {rates}; name the one to "
+                "use with option fs_column (or fs_column: false for none)"
+            )
         missing = [
             c for c in (self.columns if columns is None else columns) if c not in frame.columns
         ]
