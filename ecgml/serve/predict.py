@@ -133,30 +133,22 @@ def predict_records(
     Args:
         run: a trained run folder whose folds have thresholds.
         inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`); for
-            an image run, PNG and JPEG files too (scans, classified as they are).
+            an image run, PNG and JPEG files too.
         out: the output folder (created).
-        rule: ``"majority"`` or ``"mean"`` (:mod:`ecgml.targets.decisions`);
-            ``None`` for the run's target kind's default.
-        min_votes: multi-label votes needed under ``"majority"``; default a strict
-            majority.
-        missing_leads: ``"error"`` (skip a record without every lead the model
-            takes) or ``"zero"`` (fill the lead with zeros, with a warning).
-        annotations: beat runs only: classify the beats of the annotation file
-            with this extension (``"atr"``) instead of detected ones
-            (:mod:`ecgml.serve.predict_beats`, which writes a beat run's outputs).
-        printouts: also draw each record's paper printout into ``out/printouts/``
-            (:mod:`ecgml.printout`); a record that cannot be drawn is listed in
-            ``predict.json`` under ``printouts_failed``.
-        explain: also explain each record into ``out/explain/``
-            (:mod:`ecgml.serve.explanations`): ``[]`` for the classes the ensemble
-            decides, or the abbreviations or codes to explain; ``None``: no
-            explanations.
+        rule, min_votes: the vote (:mod:`ecgml.targets.decisions`); ``None``: the
+            target kind's default, a strict majority.
+        missing_leads: ``"error"`` (skip a record without a lead the model takes)
+            or ``"zero"`` (that lead set to zero, with a warning).
+        annotations: beat runs: classify the beats of ``RECORD.EXT``
+            (:mod:`ecgml.serve.predict_beats`).
+        printouts: also draw each record's printout into ``out/printouts/``.
+        explain: also explain each record into ``out/explain/``: ``[]`` for the
+            decided classes, or the classes named; ``None``: no explanations.
         chunk: records read before the models run on all their windows at once.
         progress: show a progress bar.
         ensemble: an already loaded ensemble of ``run``.
-        reader_options: the new data's own reader options where they differ from
-            the run's (``{"fs": 500}``, :meth:`Ensemble.reading`); written into
-            ``predict.json``.
+        reader_options: the new data's reader options where they differ from the
+            run's (:meth:`Ensemble.reading`).
 
     Returns:
         The contents of ``predict.json``.
@@ -171,25 +163,113 @@ def predict_records(
         raise ValueError(f"chunk must be at least 1, got {chunk}")
     started = time.time()
     ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
-    reader, samples = ensemble.task.reader, ensemble.task.samples
-    headers = find_inputs(inputs, suffixes=samples.input_suffixes, reader=reader)
+    samples = ensemble.task.samples
+    headers = find_inputs(inputs, suffixes=samples.input_suffixes, reader=ensemble.task.reader)
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
-    n_models = len(ensemble.folds)
-    rule = ensemble.target.check_options(rule, min_votes, n_models, run=run)
+    rule = ensemble.target.check_options(rule, min_votes, len(ensemble.folds), run=run)
+    _check_explain(ensemble, explain)
     out = Path(out)
-    for name in explain or ():
-        if name not in ensemble.abbreviations and name not in ensemble.class_names:
-            raise ValueError(f"--explain: unknown class {name!r}; the run's classes: "
-                             f"{', '.join(ensemble.abbreviations)}")  # fmt: skip
     if samples.predicts == "beats":
         if missing_leads != "error":
             raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-        report = predict_beat_records(ensemble, headers, out, rule=rule, annotations=annotations,
-                                      explain=explain, progress=progress)  # fmt: skip
+        report = predict_beat_records(
+            ensemble,
+            headers,
+            out,
+            rule=rule,
+            annotations=annotations,
+            explain=explain,
+            progress=progress,
+        )
         return _with_printouts(report, headers, out) if printouts else report
     if annotations is not None:
         raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
+    settings = {
+        "rule": rule,
+        "min_votes": min_votes,
+        "missing_leads": missing_leads,
+        "explain": explain,
+        "chunk": chunk,
+        "progress": progress,
+    }
+    rows = _predict_rows(ensemble, headers, out, **settings)
+    columns = [*SUMMARY_COLUMNS, *(f"p_{a}" for a in ensemble.abbreviations)]
+    pd.DataFrame(rows, columns=columns).to_csv(out / SUMMARY, index=False)
+    points = operating_points(ensemble.threshold_info)
+    if points is not None:
+        points.to_csv(out / OPERATING_POINTS, index=False)
+    report = _report(
+        ensemble,
+        inputs,
+        len(headers),
+        rows,
+        has_points=points is not None,
+        started=started,
+        reader_options=reader_options,
+        **settings,
+    )
+    if printouts:
+        return _with_printouts(report, headers, out)
+    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+SUMMARY_COLUMNS = (
+    "record",
+    "path",
+    "status",
+    "decided",
+    "n_windows",
+    "seconds",
+    "fs",
+    "quality",
+    "note",
+)
+
+
+def _check_explain(ensemble: Ensemble, explain: Sequence[str] | None) -> None:
+    for name in explain or ():
+        if name not in ensemble.abbreviations and name not in ensemble.class_names:
+            raise ValueError(
+                f"--explain: unknown class {name!r}; the run's classes: "
+                f"{', '.join(ensemble.abbreviations)}"
+            )
+
+
+def _record_row(ensemble: Ensemble, path: Path, prepared: PreparedRecord, prediction) -> dict:
+    """A predicted record's line of ``summary.csv``."""
+    header = prepared.header
+    probabilities = zip(ensemble.abbreviations, prediction.y_score, strict=True)
+    return {
+        "record": header.record_id,
+        "path": str(path),
+        "status": "predicted",
+        "decided": " ".join(prediction.decided),
+        "n_windows": len(prepared.windows),
+        # an image file has no length
+        "seconds": round(header.n_samples / header.fs, 3) if header.fs else None,
+        "fs": header.fs,
+        "quality": record_quality(prepared),
+        "note": "; ".join(prediction.warnings),
+        **{f"p_{a}": round(float(p), 6) for a, p in probabilities},
+    }
+
+
+def _predict_rows(
+    ensemble: Ensemble,
+    headers: Sequence[Path],
+    out: Path,
+    *,
+    rule,
+    min_votes,
+    missing_leads,
+    explain,
+    chunk,
+    progress,
+) -> list[dict[str, Any]]:
+    """Read, predict and write every record (``outputs/RECORD.csv``, explanations),
+    ``chunk`` records to a model call; ``summary.csv``'s rows, skipped records included."""
     (out / "outputs").mkdir(parents=True, exist_ok=True)
     codes, source = output_codes(ensemble.class_names)
     rows: list[dict[str, Any]] = []
@@ -197,29 +277,25 @@ def predict_records(
     pending: list[tuple[Path, PreparedRecord]] = []
 
     def flush() -> None:
-        predictions = ensemble.predict_prepared([p for _, p in pending], rule=rule,
-                                                min_votes=min_votes)  # fmt: skip
-        for (path, prepared), prediction in zip(pending, predictions, strict=True):
-            rid = prepared.header.record_id
-            write_output_file(out / "outputs" / f"{rid}.csv", rid, codes,
-                              prediction.y_pred[source], prediction.y_score[source])  # fmt: skip
-            rows.append({
-                "record": rid, "path": str(path), "status": "predicted",
-                "decided": " ".join(prediction.decided),
-                "n_windows": len(prepared.windows),
-                "seconds": (round(prepared.header.n_samples / prepared.header.fs, 3)
-                            if prepared.header.fs else None),  # an image file has no length
-                "fs": prepared.header.fs, "quality": record_quality(prepared),
-                "note": "; ".join(prediction.warnings),
-                **{f"p_{a}": round(float(p), 6) for a, p in zip(ensemble.abbreviations,
-                                                                prediction.y_score, strict=True)},
-            })  # fmt: skip
+        prepared = [p for _, p in pending]
+        predictions = ensemble.predict_prepared(prepared, rule=rule, min_votes=min_votes)
+        for (path, record), prediction in zip(pending, predictions, strict=True):
+            rid = record.header.record_id
+            write_output_file(
+                out / "outputs" / f"{rid}.csv",
+                rid,
+                codes,
+                prediction.y_pred[source],
+                prediction.y_score[source],
+            )
+            rows.append(_record_row(ensemble, path, record, prediction))
             if explain is not None:
-                explanations = explain_prepared(ensemble, prepared, classes=list(explain) or None)
-                write_explanations(out / EXPLAIN, rid, explanations, prepared)
+                explanations = explain_prepared(ensemble, record, classes=list(explain) or None)
+                write_explanations(out / EXPLAIN, rid, explanations, record)
         pending.clear()
 
     bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
+    reader, samples = ensemble.task.reader, ensemble.task.samples
     for path, prepared, problem in _read(headers, ensemble, missing_leads, samples):
         rid = prepared.header.record_id if prepared is not None else reader.record_id_at(path)
         if problem is None and rid in seen:
@@ -236,43 +312,59 @@ def predict_records(
     if pending:
         flush()
     bar.close()
+    return rows
 
-    columns = ["record", "path", "status", "decided", "n_windows", "seconds", "fs", "quality",
-               "note"]  # fmt: skip
-    columns += [f"p_{a}" for a in ensemble.abbreviations]
-    pd.DataFrame(rows, columns=columns).to_csv(out / SUMMARY, index=False)
-    points = operating_points(ensemble.threshold_info)
-    if points is not None:
-        points.to_csv(out / OPERATING_POINTS, index=False)
+
+def _report(
+    ensemble: Ensemble,
+    inputs,
+    n_records: int,
+    rows: list[dict],
+    *,
+    has_points: bool,
+    started: float,
+    reader_options,
+    rule,
+    min_votes,
+    missing_leads,
+    explain,
+    **_,
+) -> dict[str, Any]:
+    """``predict.json``: the run, rule and settings, and the records skipped and why."""
     skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
-    report = {
+    n_models, pre = len(ensemble.folds), ensemble.config.preprocess
+    thresholds = ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
+    explained = None
+    if explain is not None:
+        explained = {"folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD}
+    reader = ensemble.task.reader
+    return {
         "ecgml_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(time.time() - started, 1),
         "run": {"path": str(Path(ensemble.run).resolve()), "folds": ensemble.folds},
         "inputs": [str(Path(i).resolve()) for i in inputs],
-        "n_records": len(headers),
-        "n_predicted": len(headers) - len(skipped),
+        "n_records": n_records,
+        "n_predicted": n_records - len(skipped),
         "n_skipped": len(skipped),
         "skipped": skipped,
         "ensemble": {
             **ensemble.target.report(n_models, rule, min_votes),
-            "thresholds": (
-                ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
-            ),
-            "operating_points": OPERATING_POINTS if points is not None else None,
+            "thresholds": thresholds,
+            "operating_points": OPERATING_POINTS if has_points else None,
         },
-        "explain": None if explain is None else {
-            "folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD,
-        },
+        "explain": explained,
         "input": {
-            "reader": {"name": ensemble.config.task.reader, "options": reader.options,
-                       "changed": dict(reader_options or {})},
-            "leads": list(ensemble.config.preprocess.leads),
+            "reader": {
+                "name": ensemble.config.task.reader,
+                "options": reader.options,
+                "changed": dict(reader_options or {}),
+            },
+            "leads": list(pre.leads),
             "missing_leads": missing_leads,
-            "fs": ensemble.config.preprocess.fs,
-            "window_seconds": ensemble.config.preprocess.window / ensemble.config.preprocess.fs,
-            "min_seconds": samples.min_seconds(ensemble.config.preprocess),
+            "fs": pre.fs,
+            "window_seconds": pre.window / pre.fs,
+            "min_seconds": ensemble.task.samples.min_seconds(pre),
             "long_records": "every window predicted, probabilities averaged",
             "short_records": "zero-padded to one window",
         },
@@ -280,11 +372,7 @@ def predict_records(
             {"code": c, "abbreviation": a}
             for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
         ],
-    }  # fmt: skip
-    if printouts:
-        return _with_printouts(report, headers, out)
-    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
-    return report
+    }
 
 
 def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) -> dict[str, Any]:
