@@ -15,6 +15,44 @@ LAYOUTS = ("time_first", "leads_first")
 UNITS = ("mV", "normalised")
 
 
+def _read_npy(
+    path: Path, rid: str, leads: Sequence[str] | None, layout: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A ``.npy`` array as float32 ``(time, leads)`` and the lead names the options give."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise RecordError(rid, f"cannot read {path.name}: {exc}") from None
+    if array.ndim != 2:
+        expected = "time, leads" if layout == "time_first" else "leads, time"
+        raise RecordError(rid, f"{path.name} has shape {array.shape}; expected 2-D ({expected})")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise RecordError(rid, f"{path.name} holds {array.dtype}; expected numbers")
+    if layout == "leads_first":
+        array = array.T
+    if leads is None:
+        raise RecordError(rid, "a .npy file does not name its leads: set reader option leads")
+    if array.shape[1] != len(leads):
+        raise RecordError(
+            rid,
+            f"{path.name} has {array.shape[1]} leads (shape {array.shape}, "
+            f"{layout}); {len(leads)} are named: {list(leads)}",
+        )
+    return array.astype(np.float32), tuple(leads)
+
+
+def _read_csv(path: Path, rid: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    """A ``.csv`` file's columns as float32 ``(time, leads)`` and its header's lead names."""
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise RecordError(rid, f"cannot read {path.name}: {exc}") from None
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise RecordError(rid, f"{path.name}: column(s) {bad} are not numbers")
+    return frame.to_numpy(np.float32), tuple(str(c).strip() for c in frame.columns)
+
+
 def read_signal_file(
     path: str | Path,
     record_id: str,
@@ -49,38 +87,9 @@ def read_signal_file(
         raise RecordError(rid, f"sampling rate must be positive, got {fs}")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise RecordError(rid, f"cannot read {path.name}: {exc}") from None
-        if array.ndim != 2:
-            expected = "time, leads" if layout == "time_first" else "leads, time"
-            raise RecordError(
-                rid, f"{path.name} has shape {array.shape}; expected 2-D ({expected})"
-            )
-        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-            raise RecordError(rid, f"{path.name} holds {array.dtype}; expected numbers")
-        if layout == "leads_first":
-            array = array.T
-        if leads is None:
-            raise RecordError(rid, "a .npy file does not name its leads: set reader option leads")
-        if array.shape[1] != len(leads):
-            raise RecordError(
-                rid,
-                f"{path.name} has {array.shape[1]} leads (shape {array.shape}, "
-                f"{layout}); {len(leads)} are named: {list(leads)}",
-            )
-        signal, names = array.astype(np.float32), tuple(leads)
+        signal, names = _read_npy(path, rid, leads, layout)
     elif suffix == ".csv":
-        try:
-            frame = pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            raise RecordError(rid, f"cannot read {path.name}: {exc}") from None
-        bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-        if bad:
-            raise RecordError(rid, f"{path.name}: column(s) {bad} are not numbers")
-        signal = frame.to_numpy(np.float32)
-        names = tuple(str(c).strip() for c in frame.columns)
+        signal, names = _read_csv(path, rid)
     else:
         raise RecordError(rid, f"{path.name}: not a .npy, .csv or .hea file")
     if signal.shape[0] == 0:
