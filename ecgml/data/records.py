@@ -299,6 +299,41 @@ def write_annotations(
     return header_path.with_suffix(f".{extension}")
 
 
+def _wfdb_record(
+    record_id: str,
+    file_name: str,
+    digital: np.ndarray,
+    fs: float,
+    lead_names: Sequence[str],
+    comments: list[str],
+    gain: float,
+) -> wfdb.Record:
+    """The wfdb record of int16 samples ``(n_samples, n_leads)`` stored in ``file_name``
+    as format 16 (a ``.mat`` file's samples start after its MATLAB v4 header)."""
+    n_sig = len(lead_names)
+    offset = _MAT_V4_OFFSET if file_name.endswith(".mat") else None
+    return wfdb.Record(
+        record_name=record_id,
+        n_sig=n_sig,
+        fs=fs,
+        sig_len=digital.shape[0],
+        file_name=[file_name] * n_sig,
+        fmt=["16"] * n_sig,
+        byte_offset=[offset] * n_sig,
+        adc_gain=[gain] * n_sig,
+        baseline=[0] * n_sig,
+        units=["mV"] * n_sig,
+        adc_res=[16] * n_sig,
+        adc_zero=[0] * n_sig,
+        init_value=[int(v) for v in digital[0]],
+        checksum=[int(c) for c in (digital.astype(np.int64).sum(axis=0) % 65536)],
+        block_size=[0] * n_sig,
+        sig_name=list(lead_names),
+        d_signal=digital,
+        comments=comments,
+    )
+
+
 def write_record(
     directory: str | Path,
     record_id: str,
@@ -338,7 +373,6 @@ def write_record(
     if signal_format not in ("mat", "dat"):
         raise ValueError(f"signal_format must be 'mat' or 'dat', got {signal_format!r}")
     digital = np.clip(np.round(signal * gain), -32767, 32767).astype(np.int16)
-    n_sig = len(lead_names)
     comments = [
         f"Age: {'NaN' if age is None else int(age)}",
         f"Sex: {sex or 'Unknown'}",
@@ -348,26 +382,7 @@ def write_record(
         "Sx: Unknown",
     ]
     file_name = f"{record_id}.{signal_format}"
-    record = wfdb.Record(
-        record_name=record_id,
-        n_sig=n_sig,
-        fs=fs,
-        sig_len=signal.shape[0],
-        file_name=[file_name] * n_sig,
-        fmt=["16"] * n_sig,
-        byte_offset=[_MAT_V4_OFFSET if signal_format == "mat" else None] * n_sig,
-        adc_gain=[gain] * n_sig,
-        baseline=[0] * n_sig,
-        units=["mV"] * n_sig,
-        adc_res=[16] * n_sig,
-        adc_zero=[0] * n_sig,
-        init_value=[int(v) for v in digital[0]],
-        checksum=[int(c) for c in (digital.astype(np.int64).sum(axis=0) % 65536)],
-        block_size=[0] * n_sig,
-        sig_name=list(lead_names),
-        d_signal=digital,
-        comments=comments,
-    )
+    record = _wfdb_record(record_id, file_name, digital, fs, lead_names, comments, gain)
     record.wrheader(write_dir=str(directory))
     # wfdb writes "# Dx: ..."; CinC headers, and the challenge's scoring, use "#Dx: ...".
     header = directory / f"{record_id}.hea"
