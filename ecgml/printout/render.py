@@ -125,6 +125,43 @@ def _header(draw: ImageDraw.ImageDraw, layout: Layout, lines: Sequence[str]) -> 
                   font=font)  # fmt: skip
 
 
+def _draw_pulses(draw: ImageDraw.ImageDraw, layout, width: int) -> None:
+    """The 1 mV calibration pulse at the start of every row."""
+    ppm = layout.px_per_mm
+    for row in range(layout.n_rows):
+        left, right = layout.pulse_px(row)
+        base, top = layout.baseline_px(row), layout.baseline_px(row) - MM_PER_MV * ppm
+        points = [
+            (left - 1.0 * ppm, base),
+            (left, base),
+            (left, top),
+            (right, top),
+            (right, base),
+            (right + 1.0 * ppm, base),
+        ]
+        draw.line(points, fill=INK, width=width, joint="curve")
+
+
+def _draw_traces(
+    draw: ImageDraw.ImageDraw, layout, centred: np.ndarray, fs: float, width: int, font
+) -> None:
+    """Each segment of the layout: its trace, its lead's name and the column tick."""
+    ppm = layout.px_per_mm
+    for seg in layout.segments:
+        start = round(seg.start_s * fs)
+        values = centred[start : start + round(seg.seconds * fs), seg.lead]
+        if len(values) >= 2:
+            points = _trace_points(layout, seg.row, seg.x_mm, values, fs)
+            draw.line(points, fill=INK, width=width, joint="curve")
+        label_x = layout.x_px(seg.x_mm) + 1.0 * ppm
+        label_y = layout.baseline_px(seg.row) - 0.45 * layout.row_height_mm * ppm
+        draw.text((label_x, label_y), seg.name, fill=INK, font=font)
+        if seg.x_mm > 0:  # the column boundary tick
+            x = layout.x_px(seg.x_mm)
+            base = layout.baseline_px(seg.row)
+            draw.line([(x, base - 2.5 * ppm), (x, base + 2.5 * ppm)], fill=INK, width=width)
+
+
 def render_printout(
     signal: np.ndarray,
     fs: float,
@@ -175,25 +212,8 @@ def render_printout(
     width = max(1, round(0.25 * ppm))
     font = _font(round(3.0 * ppm))
     centred = signal - np.median(signal[: round(10 * fs)], axis=0)  # no drift off the row
-    for row in range(layout.n_rows):
-        left, right = layout.pulse_px(row)
-        base, top = layout.baseline_px(row), layout.baseline_px(row) - MM_PER_MV * ppm
-        lead_in = left - 1.0 * ppm
-        draw.line([(lead_in, base), (left, base), (left, top), (right, top), (right, base),
-                   (right + 1.0 * ppm, base)], fill=INK, width=width, joint="curve")  # fmt: skip
-    for seg in layout.segments:
-        start = round(seg.start_s * fs)
-        values = centred[start : start + round(seg.seconds * fs), seg.lead]
-        if len(values) >= 2:
-            draw.line(_trace_points(layout, seg.row, seg.x_mm, values, fs), fill=INK,
-                      width=width, joint="curve")  # fmt: skip
-        label_x = layout.x_px(seg.x_mm) + 1.0 * ppm
-        label_y = layout.baseline_px(seg.row) - 0.45 * layout.row_height_mm * ppm
-        draw.text((label_x, label_y), seg.name, fill=INK, font=font)
-        if seg.x_mm > 0:  # the column boundary tick
-            x = layout.x_px(seg.x_mm)
-            base = layout.baseline_px(seg.row)
-            draw.line([(x, base - 2.5 * ppm), (x, base + 2.5 * ppm)], fill=INK, width=width)
+    _draw_pulses(draw, layout, width)
+    _draw_traces(draw, layout, centred, fs, width, font)
     if header_lines is None:
         header_lines = (
             f"{record_id}  {seconds:.1f} s  {fs:g} Hz",
