@@ -61,7 +61,6 @@ def predict_beat_records(
         The contents of ``predict.json``.
     """
     started = time.time()
-    config = ensemble.config.preprocess
     classes = list(ensemble.abbreviations)
     (out / "beats").mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
@@ -71,37 +70,94 @@ def predict_beat_records(
         rid = path.stem
         try:
             if rid in seen:
-                raise RecordError(rid, f"record id already predicted from {seen[rid]}; "
-                                       "outputs are named by id")  # fmt: skip
-            prepared = ensemble.task.samples.read_for_prediction(
-                path, config, annotations=annotations, features=ensemble.feature_names
-            )
+                raise RecordError(
+                    rid, f"record id already predicted from {seen[rid]}; outputs are named by id"
+                )
+            rows.append(_predict_record(ensemble, path, out, rule, annotations, explain))
         except RecordError as exc:
-            rows.append({"record": rid, "path": str(path), "status": "skipped",
-                         "note": exc.problem})  # fmt: skip
+            rows.append(
+                {"record": rid, "path": str(path), "status": "skipped", "note": exc.problem}
+            )
             bar.write(f"skipped {path}: {exc.problem}")
             continue
         seen[rid] = path
-        header = prepared.header
-        table = predict_beat_table(ensemble, prepared, rule=rule)
-        table.to_csv(out / "beats" / f"{rid}.csv", index=False)
-        if explain is not None:
-            maps, explained = explain_beats(ensemble, prepared, list(table["class"]),
-                                            classes=list(explain))  # fmt: skip
-            write_beat_explanations(out / "explain", rid, prepared, table, maps, explained,
-                                    fs=config.fs, offset=config.beat_offset)  # fmt: skip
-        rows.append({
-            "record": rid, "path": str(path), "status": "predicted",
-            **beat_counts(table, classes),
-            "seconds": round(header.n_samples / header.fs, 3), "fs": header.fs, "note": "",
-        })  # fmt: skip
     columns = ["record", "path", "status", "beats", *classes, "ectopic_share", "seconds", "fs"]
     summary = pd.DataFrame(rows, columns=[*columns, "note"])
     counts = ["beats", *classes]
     summary[counts] = summary[counts].astype("Int64")  # integers, empty for skipped records
     summary.to_csv(out / SUMMARY, index=False)
+    report = _report(ensemble, headers, rows, rule, annotations, explain, started)
+    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def _predict_record(
+    ensemble: Ensemble,
+    path: Path,
+    out: Path,
+    rule: str,
+    annotations: str | None,
+    explain: Sequence[str] | None,
+) -> dict[str, Any]:
+    """One record's beats into ``out/beats/RECORD.csv`` (and its explanations); its
+    ``summary.csv`` row.
+
+    Raises:
+        RecordError: the record cannot be read or has no beats.
+    """
+    config = ensemble.config.preprocess
+    prepared = ensemble.task.samples.read_for_prediction(
+        path, config, annotations=annotations, features=ensemble.feature_names
+    )
+    rid, header = path.stem, prepared.header
+    table = predict_beat_table(ensemble, prepared, rule=rule)
+    table.to_csv(out / "beats" / f"{rid}.csv", index=False)
+    if explain is not None:
+        maps, explained = explain_beats(
+            ensemble, prepared, list(table["class"]), classes=list(explain)
+        )
+        write_beat_explanations(
+            out / "explain",
+            rid,
+            prepared,
+            table,
+            maps,
+            explained,
+            fs=config.fs,
+            offset=config.beat_offset,
+        )
+    return {
+        "record": rid,
+        "path": str(path),
+        "status": "predicted",
+        **beat_counts(table, list(ensemble.abbreviations)),
+        "seconds": round(header.n_samples / header.fs, 3),
+        "fs": header.fs,
+        "note": "",
+    }
+
+
+def _report(
+    ensemble: Ensemble,
+    headers: Sequence[Path],
+    rows: list[dict[str, Any]],
+    rule: str,
+    annotations: str | None,
+    explain: Sequence[str] | None,
+    started: float,
+) -> dict[str, Any]:
+    """A beat run's ``predict.json``."""
+    config = ensemble.config.preprocess
     skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
-    report = {
+    beats = (
+        f"the beat annotations of RECORD.{annotations}"
+        if annotations
+        else "found by wfdb's XQRS detector on the model's lead"
+    )
+    explained = None
+    if explain is not None:
+        explained = {"folder": "explain", "classes": list(explain) or "decided", "method": METHOD}
+    return {
         "ecgml_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": round(time.time() - started, 1),
@@ -120,14 +176,9 @@ def predict_beat_records(
             "fs": config.fs,
             "beat_window_seconds": config.window / config.fs,
             "seconds_before_r_peak": config.beat_offset / config.fs,
-            "beats": (f"the beat annotations of RECORD.{annotations}" if annotations
-                      else "found by wfdb's XQRS detector on the model's lead"),
+            "beats": beats,
             "features": list(ensemble.feature_names),
         },
-        "classes": classes,
-        "explain": None if explain is None else {
-            "folder": "explain", "classes": list(explain) or "decided", "method": METHOD,
-        },
-    }  # fmt: skip
-    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
-    return report
+        "classes": list(ensemble.abbreviations),
+        "explain": explained,
+    }

@@ -272,11 +272,7 @@ def tune(
     )  # fmt: skip
     report = worker == 0
     if report:
-        held = (f"{n_test} held-out samples are never trained, validated or scored on"
-                if n_test else "no held-out records: score the best config on records the "
-                "search has not seen")  # fmt: skip
-        print(f"study {study_name!r} in {storage}: {_finished(study)} of {trials} trials "
-              f"finished; {held}", flush=True)  # fmt: skip
+        _announce(study, storage, trials, n_test)
     worker_args = ["--data", str(cache_dir), "--out", str(out), "--trials", str(trials),
               "--storage", storage, "--study", study_name]  # fmt: skip
     if timeout is not None:
@@ -285,24 +281,47 @@ def tune(
     objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config, task=task,
                                   space=space, verbose=verbose)  # fmt: skip
     progress = _Progress()
-    started = time.time()
     try:
-        while True:
-            with _experimental():
-                optuna.storages.fail_stale_trials(study)
-            running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-            if _finished(study) + running >= trials:
-                break
-            if timeout is not None and time.time() - started >= timeout:
-                break
-            study.optimize(objective, n_trials=1, callbacks=[progress], catch=())
+        _optimize(study, objective, trials, timeout, progress)
     finally:
         for w in workers:
             w.wait()
-    progress(study)
+    progress(study)  # the line after every worker has finished
     if report:
         write_report(study, out, config, space, storage=storage, n_test=n_test)
     return study
+
+
+def _announce(study: Any, storage: str, trials: int, n_test: int) -> None:
+    """The reporting worker's first line: the study, its progress, the held-out part."""
+    held = (
+        f"{n_test} held-out samples are never trained, validated or scored on"
+        if n_test
+        else "no held-out records: score the best config on records the search has not seen"
+    )
+    print(
+        f"study {study.study_name!r} in {storage}: {_finished(study)} of {trials} trials "
+        f"finished; {held}",
+        flush=True,
+    )
+
+
+def _optimize(
+    study: Any, objective: Any, trials: int, timeout: float | None, progress: Any
+) -> None:
+    """Run trials one at a time until the study holds ``trials`` finished or running
+    ones (stale trials of killed workers failed first, so they are retried), or until
+    ``timeout`` seconds have passed; ``progress`` prints a line after each."""
+    started = time.time()
+    while True:
+        with _experimental():
+            optuna.storages.fail_stale_trials(study)
+        running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        if _finished(study) + running >= trials:
+            break
+        if timeout is not None and time.time() - started >= timeout:
+            break
+        study.optimize(objective, n_trials=1, callbacks=[progress], catch=())
 
 
 def _spawn_workers(n: int, out: Path, args: list[str]) -> list[subprocess.Popen]:
