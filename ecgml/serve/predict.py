@@ -33,21 +33,24 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from ecgml import __version__
 from ecgml.data.loading import PreparedRecord
-from ecgml.data.quality import assess
 from ecgml.data.readers import Reader
 from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.inference.ensemble import VOTE_RULES, Ensemble
-from ecgml.inference.explain import METHOD, explain_prepared
-from ecgml.runs.thresholds import OPERATING_POINTS, operating_points
+from ecgml.inference.explain import explain_prepared
 from ecgml.serve.explanations import write_explanations
 from ecgml.serve.predict_beats import predict_beat_records
-
-SUMMARY, REPORT = "summary.csv", "predict.json"
+from ecgml.serve.predict_outputs import (
+    EXPLAIN,
+    REPORT,
+    SUMMARY,
+    predict_report,
+    record_row,
+    write_tables,
+)
 
 
 def find_inputs(
@@ -74,8 +77,9 @@ def find_inputs(
         elif item.is_dir():
             headers += [r.path for r in find_records([item])]
             if suffixes:
-                headers += sorted(p.resolve() for p in item.rglob("*")
-                                  if p.suffix.lower() in suffixes)  # fmt: skip
+                headers += sorted(
+                    p.resolve() for p in item.rglob("*") if p.suffix.lower() in suffixes
+                )
         elif item.is_file() and (item.suffix == ".hea" or item.suffix.lower() in suffixes):
             headers.append(item.resolve())
         elif item.with_suffix(".hea").is_file():
@@ -83,12 +87,14 @@ def find_inputs(
         elif Path(f"{item}.hea").is_file():  # a record name with a dot in it
             headers.append(Path(f"{item}.hea").resolve())
         else:
-            raise FileNotFoundError(f"no record or folder at {item} (expected a .hea file, "
-                                    "a record path without extension, or a folder)")  # fmt: skip
+            raise FileNotFoundError(
+                f"no record or folder at {item} (expected a .hea file, "
+                "a record path without extension, or a folder)"
+            )
     return list(dict.fromkeys(headers))
 
 
-PRINTOUTS, EXPLAIN = "printouts", "explain"
+PRINTOUTS = "printouts"
 
 
 def _read(
@@ -97,19 +103,13 @@ def _read(
     pre, reader = ensemble.config.preprocess, ensemble.task.reader
     for path in headers:
         try:
-            yield path, samples.read_for_prediction(path, pre, reader=reader,
-                                                    missing_leads=missing_leads), None  # fmt: skip
+            yield (
+                path,
+                samples.read_for_prediction(path, pre, reader=reader, missing_leads=missing_leads),
+                None,
+            )
         except RecordError as exc:
             yield path, None, exc.problem
-
-
-def record_quality(prepared: PreparedRecord) -> str:
-    """``summary.csv``'s ``quality``: ``good``, or the problems found
-    (:mod:`ecgml.data.quality`, ``flat:V3;noise:II``); empty for an image."""
-    if prepared.signal is None or not prepared.header.fs:
-        return ""
-    header = prepared.header
-    return assess(prepared.signal, header.fs, header.lead_names, header.units).label
 
 
 def predict_records(
@@ -128,27 +128,23 @@ def predict_records(
     ensemble: Ensemble | None = None,
     reader_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Predict every record named by ``inputs`` and write the output folder.
+    """Predict every record named by ``inputs`` and write the output folder (module
+    docstring; the options are ``ecgml predict``'s, docs/commands.md).
 
     Args:
         run: a trained run folder whose folds have thresholds.
         inputs: folders, ``.hea`` files or record paths (:func:`find_inputs`); for
             an image run, PNG and JPEG files too.
         out: the output folder (created).
-        rule, min_votes: the vote (:mod:`ecgml.targets.decisions`); ``None``: the
-            target kind's default, a strict majority.
-        missing_leads: ``"error"`` (skip a record without a lead the model takes)
-            or ``"zero"`` (that lead set to zero, with a warning).
-        annotations: beat runs: classify the beats of ``RECORD.EXT``
-            (:mod:`ecgml.serve.predict_beats`).
+        rule, min_votes: the vote; ``None``: the target kind's, a strict majority.
+        missing_leads: ``"error"`` (skip the record) or ``"zero"``.
+        annotations: beat runs: classify the beats of ``RECORD.EXT``.
         printouts: also draw each record's printout into ``out/printouts/``.
-        explain: also explain each record into ``out/explain/``: ``[]`` for the
-            decided classes, or the classes named; ``None``: no explanations.
+        explain: also explain each record into ``out/explain/`` (``[]``: the
+            decided classes); ``None``: no explanations.
         chunk: records read before the models run on all their windows at once.
-        progress: show a progress bar.
-        ensemble: an already loaded ensemble of ``run``.
-        reader_options: the new data's reader options where they differ from the
-            run's (:meth:`Ensemble.reading`).
+        progress, ensemble: a progress bar; an already loaded ensemble of ``run``.
+        reader_options: the new data's reader options (:meth:`Ensemble.reading`).
 
     Returns:
         The contents of ``predict.json``.
@@ -157,10 +153,7 @@ def predict_records(
         FileNotFoundError: no run, or an input that does not exist.
         ValueError: a bad option, or no record found in the inputs.
     """
-    if rule is not None and rule not in VOTE_RULES:
-        raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
-    if chunk < 1:
-        raise ValueError(f"chunk must be at least 1, got {chunk}")
+    _check_settings(rule, chunk)
     started = time.time()
     ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
     samples = ensemble.task.samples
@@ -168,92 +161,58 @@ def predict_records(
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
     rule = ensemble.target.check_options(rule, min_votes, len(ensemble.folds), run=run)
-    _check_explain(ensemble, explain)
+    _check_options(ensemble, run, explain, missing_leads, annotations)
     out = Path(out)
     if samples.predicts == "beats":
-        if missing_leads != "error":
-            raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-        report = predict_beat_records(
-            ensemble,
-            headers,
-            out,
-            rule=rule,
-            annotations=annotations,
-            explain=explain,
-            progress=progress,
+        beats = {"annotations": annotations, "explain": explain, "progress": progress}
+        report = predict_beat_records(ensemble, headers, out, rule=rule, **beats)
+    else:
+        settings = dict(
+            rule=rule, min_votes=min_votes, missing_leads=missing_leads, explain=explain
         )
-        return _with_printouts(report, headers, out) if printouts else report
-    if annotations is not None:
-        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
-    settings = {
-        "rule": rule,
-        "min_votes": min_votes,
-        "missing_leads": missing_leads,
-        "explain": explain,
-        "chunk": chunk,
-        "progress": progress,
-    }
-    rows = _predict_rows(ensemble, headers, out, **settings)
-    columns = [*SUMMARY_COLUMNS, *(f"p_{a}" for a in ensemble.abbreviations)]
-    pd.DataFrame(rows, columns=columns).to_csv(out / SUMMARY, index=False)
-    points = operating_points(ensemble.threshold_info)
-    if points is not None:
-        points.to_csv(out / OPERATING_POINTS, index=False)
-    report = _report(
-        ensemble,
-        inputs,
-        len(headers),
-        rows,
-        has_points=points is not None,
-        started=started,
-        reader_options=reader_options,
-        **settings,
-    )
+        rows = _predict_rows(ensemble, headers, out, chunk=chunk, progress=progress, **settings)
+        has_points = write_tables(ensemble, rows, out)
+        report = predict_report(
+            ensemble,
+            inputs,
+            len(headers),
+            rows,
+            has_points=has_points,
+            started=started,
+            reader_options=reader_options,
+            **settings,
+        )
     if printouts:
         return _with_printouts(report, headers, out)
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 
-SUMMARY_COLUMNS = (
-    "record",
-    "path",
-    "status",
-    "decided",
-    "n_windows",
-    "seconds",
-    "fs",
-    "quality",
-    "note",
-)
+def _check_settings(rule: str | None, chunk: int) -> None:
+    if rule is not None and rule not in VOTE_RULES:
+        raise ValueError(f"rule must be one of {VOTE_RULES}, got {rule!r}")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1, got {chunk}")
 
 
-def _check_explain(ensemble: Ensemble, explain: Sequence[str] | None) -> None:
+def _check_options(
+    ensemble: Ensemble,
+    run: str | Path,
+    explain: Sequence[str] | None,
+    missing_leads: str,
+    annotations: str | None,
+) -> None:
+    """Refuse classes the run does not have and options its sample kind does not take."""
+    if ensemble.task.samples.predicts == "beats" and missing_leads != "error":
+        raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
+    if ensemble.task.samples.predicts != "beats" and annotations is not None:
+        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
     for name in explain or ():
         if name not in ensemble.abbreviations and name not in ensemble.class_names:
             raise ValueError(
                 f"--explain: unknown class {name!r}; the run's classes: "
                 f"{', '.join(ensemble.abbreviations)}"
             )
-
-
-def _record_row(ensemble: Ensemble, path: Path, prepared: PreparedRecord, prediction) -> dict:
-    """A predicted record's line of ``summary.csv``."""
-    header = prepared.header
-    probabilities = zip(ensemble.abbreviations, prediction.y_score, strict=True)
-    return {
-        "record": header.record_id,
-        "path": str(path),
-        "status": "predicted",
-        "decided": " ".join(prediction.decided),
-        "n_windows": len(prepared.windows),
-        # an image file has no length
-        "seconds": round(header.n_samples / header.fs, 3) if header.fs else None,
-        "fs": header.fs,
-        "quality": record_quality(prepared),
-        "note": "; ".join(prediction.warnings),
-        **{f"p_{a}": round(float(p), 6) for a, p in probabilities},
-    }
 
 
 def _predict_rows(
@@ -288,7 +247,7 @@ def _predict_rows(
                 prediction.y_pred[source],
                 prediction.y_score[source],
             )
-            rows.append(_record_row(ensemble, path, record, prediction))
+            rows.append(record_row(ensemble, path, record, prediction))
             if explain is not None:
                 explanations = explain_prepared(ensemble, record, classes=list(explain) or None)
                 write_explanations(out / EXPLAIN, rid, explanations, record)
@@ -313,66 +272,6 @@ def _predict_rows(
         flush()
     bar.close()
     return rows
-
-
-def _report(
-    ensemble: Ensemble,
-    inputs,
-    n_records: int,
-    rows: list[dict],
-    *,
-    has_points: bool,
-    started: float,
-    reader_options,
-    rule,
-    min_votes,
-    missing_leads,
-    explain,
-    **_,
-) -> dict[str, Any]:
-    """``predict.json``: the run, rule and settings, and the records skipped and why."""
-    skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
-    n_models, pre = len(ensemble.folds), ensemble.config.preprocess
-    thresholds = ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
-    explained = None
-    if explain is not None:
-        explained = {"folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD}
-    reader = ensemble.task.reader
-    return {
-        "ecgml_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(time.time() - started, 1),
-        "run": {"path": str(Path(ensemble.run).resolve()), "folds": ensemble.folds},
-        "inputs": [str(Path(i).resolve()) for i in inputs],
-        "n_records": n_records,
-        "n_predicted": n_records - len(skipped),
-        "n_skipped": len(skipped),
-        "skipped": skipped,
-        "ensemble": {
-            **ensemble.target.report(n_models, rule, min_votes),
-            "thresholds": thresholds,
-            "operating_points": OPERATING_POINTS if has_points else None,
-        },
-        "explain": explained,
-        "input": {
-            "reader": {
-                "name": ensemble.config.task.reader,
-                "options": reader.options,
-                "changed": dict(reader_options or {}),
-            },
-            "leads": list(pre.leads),
-            "missing_leads": missing_leads,
-            "fs": pre.fs,
-            "window_seconds": pre.window / pre.fs,
-            "min_seconds": ensemble.task.samples.min_seconds(pre),
-            "long_records": "every window predicted, probabilities averaged",
-            "short_records": "zero-padded to one window",
-        },
-        "classes": [
-            {"code": c, "abbreviation": a}
-            for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
-        ],
-    }
 
 
 def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) -> dict[str, Any]:

@@ -28,8 +28,7 @@ from ecgml.inference.beat_tables import beat_counts, predict_beat_table
 from ecgml.inference.ensemble import Ensemble
 from ecgml.inference.explain import METHOD, explain_beats
 from ecgml.serve.explanations import write_beat_explanations
-
-SUMMARY, REPORT = "summary.csv", "predict.json"
+from ecgml.serve.predict_outputs import REPORT, SUMMARY
 
 
 def predict_beat_records(
