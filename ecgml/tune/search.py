@@ -252,10 +252,9 @@ def tune(
     from ecgml.training.folds import HELD_OUT
 
     out, cache_dir = Path(out), Path(cache_dir)
-    if trials < 1:
-        raise ValueError(f"trials must be at least 1, got {trials}")
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    for name, value in (("trials", trials), ("jobs", jobs)):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
     cache = Cache(cache_dir)
     task = Task.of(config)
     check_cache(cache, config, task.reader)  # before anything is written
@@ -274,9 +273,8 @@ def tune(
     if report:
         _announce(study, storage, trials, n_test)
     worker_args = ["--data", str(cache_dir), "--out", str(out), "--trials", str(trials),
-              "--storage", storage, "--study", study_name]  # fmt: skip
-    if timeout is not None:
-        worker_args += ["--timeout", str(timeout)]
+                   "--storage", storage, "--study", study_name]  # fmt: skip
+    worker_args += [] if timeout is None else ["--timeout", str(timeout)]
     workers = _spawn_workers(jobs - 1, out, worker_args)
     objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config, task=task,
                                   space=space, verbose=verbose)  # fmt: skip
