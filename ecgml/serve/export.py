@@ -254,30 +254,9 @@ def export_run(
             graphs), or an artifact whose outputs differ from the Keras models by more than
             ``tolerance``.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            f"exporting needs the TensorFlow backend, this is {keras.backend.backend()}; "
-            "run with KERAS_BACKEND=tensorflow"
-        )
-    if score is not None and not Path(score).is_file():
-        raise FileNotFoundError(f"score file not found: {score}")
+    _check_request(fmt, score)
     ensemble = ensemble or Ensemble.load(run)
-    samples = ensemble.task.samples
-    if not samples.exports or ensemble.config.tabular.features:
-        what = (f"its samples are {samples.name}" if not samples.exports
-                else "it takes cache columns as its tabular input")  # fmt: skip
-        raise ValueError(
-            f"run {run} cannot be exported: {what}. Export writes whole-record signal runs, "
-            "whose tabular input (metadata, baseline features, notes) a service can compute"
-        )
-    if ensemble.stacks:
-        raise ValueError(
-            f"run {run} stacks a random forest with each fold model (stack.forest); the "
-            "forests are not Keras graphs and are not exported. Use ecgml predict or the web "
-            "app, which run the whole stack"
-        )
+    _check_exportable(ensemble, run)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     artifact = out / ARTIFACTS[fmt]
@@ -289,73 +268,118 @@ def export_run(
         if artifact.is_dir():
             shutil.rmtree(artifact)
         os.replace(staged, artifact)
+    check = {
+        "n_inputs": n_inputs,
+        "max_abs_difference": difference,
+        "compared_with": "the float32 Keras graph of the fold models",
+        "precision": ensemble.config.training.precision,
+        "max_abs_difference_from_run_models": run_difference,
+        "tolerance": tolerance,
+        "runtime": RUNTIMES[fmt],
+    }
+    card = _card(ensemble, fmt, artifact, check)
+    if score is not None:
+        card["test_score"] = held_out_scores(Path(score))
+    (out / CARD_JSON).write_text(json.dumps(card, indent=1) + "\n")
+    (out / CARD_MD).write_text(card_markdown(card))
+    return card
 
+
+def _check_request(fmt: str, score: str | Path | None) -> None:
+    """What can be refused before the run is loaded: the format, the backend, the score."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            f"exporting needs the TensorFlow backend, this is {keras.backend.backend()}; "
+            "run with KERAS_BACKEND=tensorflow"
+        )
+    if score is not None and not Path(score).is_file():
+        raise FileNotFoundError(f"score file not found: {score}")
+
+
+def _check_exportable(ensemble: Ensemble, run: str | Path) -> None:
+    """Refuse a run whose whole ensemble is not a graph a service can feed."""
+    samples = ensemble.task.samples
+    if not samples.exports or ensemble.config.tabular.features:
+        what = (
+            f"its samples are {samples.name}"
+            if not samples.exports
+            else "it takes cache columns as its tabular input"
+        )
+        raise ValueError(
+            f"run {run} cannot be exported: {what}. Export writes whole-record signal runs, "
+            "whose tabular input (metadata, baseline features, notes) a service can compute"
+        )
+    if ensemble.stacks:
+        raise ValueError(
+            f"run {run} stacks a random forest with each fold model (stack.forest); the "
+            "forests are not Keras graphs and are not exported. Use ecgml predict or the web "
+            "app, which run the whole stack"
+        )
+
+
+def _input_card(ensemble: Ensemble) -> dict[str, Any]:
+    """The card's ``input``: what the graph takes, and how a record becomes it."""
     pre = ensemble.config.preprocess
-    run = Path(ensemble.run)
-    manifest_path = run / MANIFEST
+    return {
+        "name": INPUT_NAME,
+        "shape": ["batch", ensemble.input_length, len(pre.leads)],
+        "dtype": "float32",
+        "units": getattr(ensemble.task.reader, "units", "mV"),
+        "fs": pre.fs,
+        "samples": ensemble.input_length,
+        "seconds": ensemble.input_length / pre.fs,
+        "lead_order": list(pre.leads),
+        "preprocessing": preprocessing_text(pre),
+        "long_records": long_records_text(ensemble),
+        "short_records": "zero-pad at the end to one window",
+        "min_seconds": ensemble.task.samples.min_seconds(pre),
+    }
+
+
+def _training_card(ensemble: Ensemble) -> dict[str, Any]:
+    """The card's ``training``: the cache, the backend, fold sizes and validation figures."""
+    manifest_path = Path(ensemble.run) / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    n_models = len(ensemble.folds)
-    target = ensemble.target
-    decision = target.card(ensemble.folds, ensemble.thresholds, ensemble.threshold_info)
-    card = {
+    folds = manifest.get("folds", {})
+    info = ensemble.threshold_info
+    return {
+        "cache": (manifest.get("cache") or {}).get("path"),
+        "backend": manifest.get("backend"),
+        "folds": [
+            {k: folds.get(str(f), {}).get(k) for k in ("n_train", "n_val")} for f in ensemble.folds
+        ],
+        "threshold_objective": info[0]["objective"] if info else None,
+        "validation_scores": [t.get("validation_score") for t in info],
+    }
+
+
+def _card(ensemble: Ensemble, fmt: str, artifact: Path, check: dict) -> dict[str, Any]:
+    """The model card of an exported ensemble (module docstring)."""
+    run, target = Path(ensemble.run), ensemble.target
+    return {
         "name": f"ecgml ensemble of {run.resolve().name}",
         "ecgml_version": __version__,
         "keras_version": keras.__version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "run": {"path": str(run.resolve()), "folds": ensemble.folds},
         "artifact": {"file": artifact.name, "format": fmt},
-        "input": {
-            "name": INPUT_NAME,
-            "shape": ["batch", ensemble.input_length, len(pre.leads)],
-            "dtype": "float32",
-            "units": getattr(ensemble.task.reader, "units", "mV"),
-            "fs": pre.fs,
-            "samples": ensemble.input_length,
-            "seconds": ensemble.input_length / pre.fs,
-            "lead_order": list(pre.leads),
-            "preprocessing": preprocessing_text(pre),
-            "long_records": long_records_text(ensemble),
-            "short_records": "zero-pad at the end to one window",
-            "min_seconds": samples.min_seconds(pre),
-        },
+        "input": _input_card(ensemble),
         "tabular_input": tabular_card(ensemble),
         "output": {
             "name": OUTPUT_NAME,
-            "shape": ["batch", n_models, len(ensemble.class_names)],
+            "shape": ["batch", len(ensemble.folds), len(ensemble.class_names)],
             "dtype": "float32",
             "meaning": f"each fold model's {target.activation} probability per class; the "
             "ensemble's score is their mean over the fold axis",
         },
         "task": {"name": ensemble.config.task.name, "target": target.kind},
-        "decision": decision,
+        "decision": target.card(ensemble.folds, ensemble.thresholds, ensemble.threshold_info),
         "classes": [
             {"code": c, "abbreviation": a}
             for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
         ],
-        "training": {
-            "cache": (manifest.get("cache") or {}).get("path"),
-            "backend": manifest.get("backend"),
-            "folds": [
-                {k: manifest.get("folds", {}).get(str(f), {}).get(k) for k in ("n_train", "n_val")}
-                for f in ensemble.folds
-            ],
-            "threshold_objective": (
-                ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
-            ),
-            "validation_scores": [t.get("validation_score") for t in ensemble.threshold_info],
-        },
-        "check": {
-            "n_inputs": n_inputs,
-            "max_abs_difference": difference,
-            "compared_with": "the float32 Keras graph of the fold models",
-            "precision": ensemble.config.training.precision,
-            "max_abs_difference_from_run_models": run_difference,
-            "tolerance": tolerance,
-            "runtime": RUNTIMES[fmt],
-        },
+        "training": _training_card(ensemble),
+        "check": check,
     }
-    if score is not None:
-        card["test_score"] = held_out_scores(Path(score))
-    (out / CARD_JSON).write_text(json.dumps(card, indent=1) + "\n")
-    (out / CARD_MD).write_text(card_markdown(card))
-    return card
