@@ -111,6 +111,92 @@ def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> Prepa
     return samples.prepare_record(record, pre, missing_leads=missing_leads)
 
 
+def _info(ensemble: Ensemble, names: list[str], missing_leads: str, max_upload_mb: float) -> dict:
+    """``GET /api/info`` and what the page shows of the run."""
+    pre, samples = ensemble.config.preprocess, ensemble.task.samples
+    return {
+        "ecgml_version": __version__,
+        "run": "/".join(Path(ensemble.run).resolve().parts[-2:]),
+        "folds": ensemble.folds,
+        "task": ensemble.config.task.name,
+        "rule": ensemble.target.describe(len(ensemble.folds)),
+        "input": {
+            "leads": list(pre.leads),
+            "fs": pre.fs,
+            "window_seconds": pre.window / pre.fs,
+            "min_seconds": samples.min_seconds(pre),
+            "missing_leads": missing_leads,
+        },
+        "beats": samples.predicts == "beats",
+        # a tabular run's metadata fields (from the form, else the header)
+        "metadata": list(ensemble.config.tabular.metadata),
+        "notes": bool(ensemble.config.tabular.notes),
+        "baseline": ensemble.config.tabular.baseline,
+        "max_upload_mb": max_upload_mb,
+        "classes": [
+            {"code": c, "abbreviation": a, "name": n}
+            for c, a, n in zip(ensemble.class_names, ensemble.abbreviations, names, strict=True)
+        ],
+    }
+
+
+def _checked_explain(ensemble: Ensemble, beats: bool) -> str:
+    """The class the form asks to explain, ``""`` for none.
+
+    Raises:
+        UploadError: not one of the run's classes, or a beat run.
+    """
+    explain = request.values.get("explain", "").strip()
+    if explain and beats:
+        raise UploadError("explain: a beat run's beats are not explained here")
+    if explain and explain not in ensemble.abbreviations:
+        raise UploadError(f"explain: {explain!r} is not one of this run's classes "
+                          f"({', '.join(ensemble.abbreviations)})")  # fmt: skip
+    return explain
+
+
+def _read_uploads(
+    headers: list[Path], ensemble: Ensemble, missing_leads: str
+) -> tuple[list[PreparedRecord], list[dict[str, str]]]:
+    """The staged uploads ready for the models, and the errors of those that are not
+    (an array takes its rate from the form's ``fs``)."""
+    pre, samples, reader = ensemble.config.preprocess, ensemble.task.samples, ensemble.task.reader
+    ready, errors = [], []
+    for header in headers:
+        try:
+            if header.suffix.lower() in ARRAY_SUFFIXES:
+                prepared = _array_record(header, request.form, pre.leads, samples, pre,
+                                         missing_leads)  # fmt: skip
+            else:
+                prepared = samples.read_for_prediction(
+                    header, pre, reader=reader, missing_leads=missing_leads
+                )
+        except RecordError as exc:
+            errors.append({"record": exc.record, "error": str(exc)})
+        except ValueError as exc:
+            errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
+        else:
+            ready.append(prepared)
+    return ready, errors
+
+
+def _record_result(prepared: PreparedRecord, prediction, names: list[str]) -> dict[str, Any]:
+    """One record's answer: its rate, length and leads, every class with its name and
+    votes, and its signal quality."""
+    header = prepared.header
+    result = {
+        "record": header.record_id,
+        "fs": header.fs,
+        "seconds": round(header.n_samples / header.fs, 3),
+        "leads": list(header.lead_names),
+        **prediction.to_dict(),
+        **_quality(prepared),
+    }
+    for entry, name, n_votes in zip(result["classes"], names, prediction.votes, strict=True):
+        entry["name"], entry["votes"] = name, int(n_votes)
+    return result
+
+
 def create_app(
     run: str | Path,
     *,
@@ -131,10 +217,7 @@ def create_app(
             the run's (:meth:`Ensemble.reading`).
     """
     ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
-    pre = ensemble.config.preprocess
     max_bytes = int(max_upload_mb * 1e6)
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = max_bytes
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
     samples, reader = ensemble.task.samples, ensemble.task.reader
@@ -143,37 +226,10 @@ def create_app(
     names = [
         " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
     ]
-    info = {
-        "ecgml_version": __version__,
-        "run": "/".join(Path(ensemble.run).resolve().parts[-2:]),
-        "folds": ensemble.folds,
-        "task": ensemble.config.task.name,
-        "rule": ensemble.target.describe(len(ensemble.folds)),
-        "input": {
-            "leads": list(pre.leads),
-            "fs": pre.fs,
-            "window_seconds": pre.window / pre.fs,
-            "min_seconds": samples.min_seconds(pre),
-            "missing_leads": missing_leads,
-        },
-        "beats": beats,
-        # a tabular run's metadata fields (from the form, else the header)
-        "metadata": list(ensemble.config.tabular.metadata),
-        "notes": bool(ensemble.config.tabular.notes),
-        "baseline": ensemble.config.tabular.baseline,
-        "max_upload_mb": max_upload_mb,
-        "classes": [
-            {"code": c, "abbreviation": a, "name": n}
-            for c, a, n in zip(ensemble.class_names, ensemble.abbreviations, names, strict=True)
-        ],
-    }
+    info = _info(ensemble, names, missing_leads, max_upload_mb)
 
     def analyse(with_plots: bool) -> dict[str, Any]:
-        explain = request.values.get("explain", "").strip()
-        if explain and (beats or explain not in ensemble.abbreviations):
-            raise UploadError(f"explain: {explain!r} is not one of this run's classes "
-                              f"({', '.join(ensemble.abbreviations)})" if not beats else
-                              "explain: a beat run's beats are not explained here")  # fmt: skip
+        explain = _checked_explain(ensemble, beats)
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
             headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
@@ -182,28 +238,14 @@ def create_app(
             if beats:
                 records, errors = analyse_beats(headers, ensemble, lock,
                                                 store if with_plots else None)  # fmt: skip
-                if not records:
-                    raise UploadError("; ".join(e["error"] for e in errors), status=422)
+            else:
+                ready, errors = _read_uploads(headers, ensemble, missing_leads)
+                records = ready
+            if not records:
+                raise UploadError("; ".join(e["error"] for e in errors), status=422)
+            if beats:
                 return {"run": info["run"], "rule": info["rule"], "records": records,
                         "errors": errors}  # fmt: skip
-            ready, errors = [], []
-            for header in headers:
-                try:
-                    if header.suffix.lower() in ARRAY_SUFFIXES:
-                        prepared = _array_record(header, request.form, pre.leads, samples, pre,
-                                                 missing_leads)  # fmt: skip
-                    else:
-                        prepared = samples.read_for_prediction(
-                            header, pre, reader=reader, missing_leads=missing_leads
-                        )
-                except RecordError as exc:
-                    errors.append({"record": exc.record, "error": str(exc)})
-                except ValueError as exc:
-                    errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
-                else:
-                    ready.append(prepared)
-            if not ready:
-                raise UploadError("; ".join(e["error"] for e in errors), status=422)
             # the reader's metadata, as ecgml predict and training take it, read while the
             # upload is on disk; what the form gives takes its place
             given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
@@ -216,18 +258,8 @@ def create_app(
             raise UploadError(f"metadata: {exc}") from None
         records = []
         for prepared, prediction in zip(ready, predictions, strict=True):
+            result = _record_result(prepared, prediction, names)
             header = prepared.header
-            result = {
-                "record": header.record_id,
-                "fs": header.fs,
-                "seconds": round(header.n_samples / header.fs, 3),
-                "leads": list(header.lead_names),
-                **prediction.to_dict(),
-                **_quality(prepared),
-            }
-            for entry, name, n_votes in zip(result["classes"], names, prediction.votes,
-                                            strict=True):  # fmt: skip
-                entry["name"], entry["votes"] = name, int(n_votes)
             if with_plots:
                 result["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
                                                    header.record_id)  # fmt: skip
@@ -237,6 +269,15 @@ def create_app(
                 result["explanation"] = _explanation(explained, prepared, with_plots)
             records.append(result)
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_bytes
+    _add_routes(app, analyse, info, store, max_upload_mb)
+    return app
+
+
+def _add_routes(app: Flask, analyse, info: dict, store, max_upload_mb: float) -> None:
+    """The page and the API around ``analyse`` (module docstring)."""
 
     @app.get("/")
     def index():
@@ -280,5 +321,3 @@ def create_app(
         if request.path.startswith("/api/"):
             return jsonify({"error": message}), 413
         return render_template("index.html", info=info, error=message), 413
-
-    return app
