@@ -35,7 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from ecgml import __version__
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
 from ecgml.evaluation.calibration import calibration_figures
@@ -43,7 +42,7 @@ from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_
 from ecgml.evaluation.report import json_safe
 from ecgml.inference.beat_tables import write_beat_tables
 from ecgml.inference.ensemble import VOTE_RULES, Ensemble
-from ecgml.training.layout import MANIFEST
+from ecgml.inference.score_report import score_report
 
 SCORE = "score.json"
 
@@ -72,10 +71,17 @@ def _open_test_data(
     task = ensemble.task
     preprocess = task.samples.test_preprocess(preprocess, all_windows)
     report = prepare_cache(
-        [data], out / "cache", preprocess, ensemble.config.labels, jobs=jobs,
-        reader=task.reader.name, reader_options=task.reader.options, samples=task.samples.name,
-        baseline=ensemble.config.baseline_features, progress=progress,
-    )  # fmt: skip
+        [data],
+        out / "cache",
+        preprocess,
+        ensemble.config.labels,
+        jobs=jobs,
+        reader=task.reader.name,
+        reader_options=task.reader.options,
+        samples=task.samples.name,
+        baseline=ensemble.config.baseline_features,
+        progress=progress,
+    )
     return Cache(out / "cache"), report["skipped"]
 
 
@@ -134,13 +140,10 @@ def evaluate_on_data(
     started = time.time()
     run, data, out = Path(run), Path(data), Path(out)
     ensemble = Ensemble.load(run)
-    target, task, resolved = ensemble.target, ensemble.config.task, ensemble.task
-    n_models = len(ensemble.folds)
-    rule = target.check_options(rule, min_votes, n_models, run=run)
+    rule = ensemble.target.check_options(rule, min_votes, len(ensemble.folds), run=run)
     if all_windows is None:
-        all_windows = task.all_windows
-    scorer = resolved.scorer
-    if not scorer.uses_weights:
+        all_windows = ensemble.config.task.all_windows
+    if not ensemble.task.scorer.uses_weights:
         weights, weights_source = None, None
     # Checked before anything is written: a bad option costs no preparing or predicting.
     out.mkdir(parents=True, exist_ok=True)
@@ -148,14 +151,7 @@ def evaluate_on_data(
         data, out, ensemble, all_windows=all_windows, jobs=jobs, progress=progress
     )
     _check_reader(cache, ensemble)
-    n_training_part = 0
-    test = resolved.split.held_out(cache.index, resolved.reader)
-    if test is not None:
-        n_training_part = int((~test).sum())
-        cache = cache.subset(test)
-        if progress:
-            print(f"scoring the standard test part: {len(cache)} samples "
-                  f"({n_training_part} of the training part left out)")  # fmt: skip
+    cache, n_training_part = _scored_part(cache, ensemble, progress)
     if len(cache) == 0:
         raise ValueError(f"no usable records in {data} ({len(skipped)} could not be read)")
     label_codes = [dx.split(",") if dx else [] for dx in cache.index["dx"]]
@@ -163,37 +159,97 @@ def evaluate_on_data(
     fold_scores = ensemble.predict_cache(
         cache, all_windows=all_windows, crops=crops, progress=progress
     )
+    scoring = _Scoring(ensemble, y_true, label_codes, weights)
+    models, y_score, y_pred = scoring.models(fold_scores, rule, min_votes, _groups(cache, ensemble))
+    _write_outputs(out, ensemble, cache, y_true, fold_scores, y_score, y_pred)
+    title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
+    _plot(out, ensemble, y_true, y_score, y_pred, title)
+    settings = {"rule": rule, "min_votes": min_votes, "all_windows": all_windows, "crops": crops}
+    data_part = {"path": data, "skipped": skipped, "n_training_part": n_training_part}
+    score = score_report(ensemble, cache, y_true, models, data_part, settings, weights_source)
+    score = json_safe(score | {"seconds": round(time.time() - started, 1)})
+    (out / SCORE).write_text(json.dumps(score, indent=1) + "\n")
+    return score
+
+
+def _scored_part(cache: Cache, ensemble: Ensemble, progress: bool) -> tuple[Cache, int]:
+    """The part of the test cache that is scored (a standard split's test part, else all),
+    and how many samples of the training part that leaves out."""
+    test = ensemble.task.split.held_out(cache.index, ensemble.task.reader)
+    if test is None:
+        return cache, 0
+    n_training_part = int((~test).sum())
+    cache = cache.subset(test)
+    if progress:
+        print(
+            f"scoring the standard test part: {len(cache)} samples "
+            f"({n_training_part} of the training part left out)"
+        )
+    return cache, n_training_part
+
+
+def _groups(cache: Cache, ensemble: Ensemble) -> list[str] | None:
+    """What bootstrap draws resample: beats with their patient (or record), never one by
+    one; records one by one (``None``)."""
+    if ensemble.task.samples.per_record:
+        return None
+    patients = cache.index["patient_id"].fillna("").astype(str)
+    return [p or path for p, path in zip(patients, cache.index["path"].astype(str), strict=True)]
+
+
+class _Scoring:
+    """The task scorer's figures, with calibration, of the test labels."""
+
+    def __init__(self, ensemble: Ensemble, y_true, label_codes, weights) -> None:
+        self.ensemble, self.y_true = ensemble, y_true
+        self.label_codes, self.weights = label_codes, weights
+
+    def evaluate(self, y_score: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+        e = self.ensemble
+        figures = e.task.scorer.score(
+            self.y_true,
+            y_score,
+            y_pred,
+            e.class_names,
+            e.encoder.abbreviations,
+            label_codes=self.label_codes,
+            weights=self.weights,
+        )
+        return figures | {"calibration": calibration_figures(self.y_true, y_score, e.class_names)}
+
+    def models(self, fold_scores, rule, min_votes, groups) -> tuple[dict, np.ndarray, np.ndarray]:
+        """Every fold model's figures, the ensemble's (with bootstrap intervals) and the
+        ensemble's under the other rule; the ensemble's ``y_score`` and ``y_pred``."""
+        e = self.ensemble
+        fold_preds = e.fold_decisions(fold_scores)
+        models = {
+            f"fold_{k}": self.evaluate(fold_scores[m], fold_preds[m]) for m, k in enumerate(e.folds)
+        }
+        y_pred, y_score = e.decide(fold_scores, rule=rule, min_votes=min_votes)
+        models["ensemble"] = self.evaluate(y_score, y_pred)
+        models["ensemble"]["confidence_intervals"] = e.task.scorer.confidence_intervals(
+            self.y_true,
+            y_score,
+            y_pred,
+            e.class_names,
+            e.encoder.abbreviations,
+            label_codes=self.label_codes,
+            weights=self.weights,
+            groups=groups,
+        )
+        other = next(r for r in VOTE_RULES if r != rule)
+        other_pred, _ = e.decide(fold_scores, rule=other)
+        models[f"ensemble_{other}"] = self.evaluate(y_score, other_pred)
+        return models, y_score, y_pred
+
+
+def _write_outputs(
+    out: Path, ensemble: Ensemble, cache: Cache, y_true, fold_scores, y_score, y_pred
+) -> None:
+    """Each record's outputs (a beat task: its beats) and ``predictions.npz``."""
     names, abbreviations = ensemble.class_names, ensemble.encoder.abbreviations
-    fold_preds = ensemble.fold_decisions(fold_scores)
-
-    def evaluate(y_score: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
-        figures = scorer.score(
-            y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes,
-            weights=weights,
-        )  # fmt: skip
-        return figures | {"calibration": calibration_figures(y_true, y_score, names)}
-
-    models = {
-        f"fold_{k}": evaluate(fold_scores[m], fold_preds[m]) for m, k in enumerate(ensemble.folds)
-    }
-    y_pred, y_score = ensemble.decide(fold_scores, rule=rule, min_votes=min_votes)
-    models["ensemble"] = evaluate(y_score, y_pred)
-    # beats are resampled with their patient (or record), never one by one
-    groups = None
-    if not resolved.samples.per_record:
-        index = cache.index
-        groups = [p or path for p, path in zip(index["patient_id"].fillna("").astype(str),
-                                               index["path"].astype(str), strict=True)]  # fmt: skip
-    models["ensemble"]["confidence_intervals"] = scorer.confidence_intervals(
-        y_true, y_score, y_pred, names, abbreviations, label_codes=label_codes, weights=weights,
-        groups=groups,
-    )  # fmt: skip
-    other = next(r for r in VOTE_RULES if r != rule)
-    other_pred, _ = ensemble.decide(fold_scores, rule=other)
-    models[f"ensemble_{other}"] = evaluate(y_score, other_pred)
-
     record_ids = cache.index["record_id"].tolist()
-    if resolved.samples.predicts == "beats":
+    if ensemble.task.samples.predicts == "beats":
         write_beat_tables(out / "beats", cache.index, y_score, y_pred, abbreviations)
     else:
         outputs = out / "outputs"
@@ -204,78 +260,23 @@ def evaluate_on_data(
                 outputs / f"{record}.csv", record, codes, y_pred[i, source], y_score[i, source]
             )
     np.savez_compressed(
-        out / "predictions.npz", record_ids=np.array(record_ids, dtype=str), y_true=y_true,
-        fold_scores=fold_scores, fold_preds=fold_preds, y_score=y_score, y_pred=y_pred,
-    )  # fmt: skip
+        out / "predictions.npz",
+        record_ids=np.array(record_ids, dtype=str),
+        y_true=y_true,
+        fold_scores=fold_scores,
+        fold_preds=ensemble.fold_decisions(fold_scores),
+        y_score=y_score,
+        y_pred=y_pred,
+    )
+
+
+def _plot(out: Path, ensemble: Ensemble, y_true, y_score, y_pred, title: str) -> None:
+    """ROC, PR, reliability and confusion plots of the ensemble."""
+    names, abbreviations = ensemble.class_names, ensemble.encoder.abbreviations
     labels = [f"{a} ({c})" for a, c in zip(abbreviations, names, strict=True)]
-    title = f"ensemble of {len(ensemble.folds)} folds on {data.name} ({len(cache)} records)"
     plots.plot_roc_grid(y_true, y_score, labels, out / "roc.png", title=title)
     plots.plot_pr_grid(y_true, y_score, labels, out / "pr.png", title=title)
     plots.plot_calibration(y_true, y_score, labels, out / "calibration.png", title=title)
-    plots.plot_confusion(target.confusion, y_true, y_pred, labels, out / "confusion.png",
-                         title=title)  # fmt: skip
-
-    manifest_path = run / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    thresholds = None
-    if target.needs_thresholds:
-        members = list(zip(ensemble.folds, ensemble.threshold_info, strict=True))
-        first = ensemble.threshold_info[0]
-        thresholds = {
-            "objective": first["objective"],
-            "beta": first.get("beta"),
-            "per_fold": {f"fold_{k}": t["thresholds"] for k, t in members},
-            "fallback_classes": {f"fold_{k}": t["fallback_classes"] for k, t in members},
-        }
-    score = {
-        "ecgml_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "seconds": round(time.time() - started, 1),
-        "run": {
-            "path": str(run.resolve()),
-            "folds": ensemble.folds,
-            "training_cache": manifest.get("cache"),
-            "backend": manifest.get("backend"),
-            "task": task.name,
-            "target": target.kind,
-            "scorer": scorer.name,
-        },
-        "data": {
-            "path": str(data.resolve()),
-            "cache": str(cache.path.resolve()),
-            "cache_id": cache.cache_id,
-            "n_records": len(cache),
-            "split": task.split,
-            "n_training_part_left_out": n_training_part,
-            "n_excluded": len(skipped),
-            "excluded": skipped,
-            "sources": cache.index["source"].value_counts().to_dict(),
-        },
-        "ensemble": {
-            **target.report(n_models, rule, min_votes),
-            "score": "mean of the fold models' probabilities",
-            "all_windows": all_windows,
-            "crops": crops,
-            "window_stride": task.window_stride,
-            "window_aggregate": task.window_aggregate,
-            "stack": {
-                "forest": True,
-                "deep_weights": {
-                    f"fold_{k}": s.weights_.tolist()
-                    for k, s in zip(ensemble.folds, ensemble.stacks, strict=True)
-                },
-            }
-            if ensemble.stacks
-            else None,
-        },
-        "weights": weights_source,
-        "classes": [
-            {"code": c, "abbreviation": a, "n_positive": int(n)}
-            for c, a, n in zip(names, abbreviations, y_true.sum(axis=0), strict=True)
-        ],
-        "thresholds": thresholds,
-        "models": models,
-    }
-    score = json_safe(score)
-    (out / SCORE).write_text(json.dumps(score, indent=1) + "\n")
-    return score
+    plots.plot_confusion(
+        ensemble.target.confusion, y_true, y_pred, labels, out / "confusion.png", title=title
+    )
