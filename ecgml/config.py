@@ -13,7 +13,7 @@ A config file is a JSON object with one section per part of the pipeline::
 The ``task`` section says which reader reads the data, what kind of target the
 model learns and which scorer scores it; a config without one is the CinC 2020
 task. The ``model`` section's fields depend on its ``architecture``
-(:data:`ecgml.models.config.MODEL_CONFIGS`).
+(its family's config dataclass, :mod:`ecgml.models`).
 
 Missing sections and fields take their defaults; an unknown section or field
 is an error, so that a typo never silently falls back to a default. The
@@ -33,7 +33,9 @@ from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.samples import infer_sample_kind
 from ecgml.data.tabular import TabularConfig
-from ecgml.models.config import ModelConfig, model_config_class
+from ecgml.models.config import model_config_class
+from ecgml.models.family import ModelSpec
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.training.config import TrainingConfig
 from ecgml.training.stack import StackConfig
 
@@ -111,8 +113,8 @@ class Config:
     task: TaskConfig = dataclasses.field(default_factory=TaskConfig)
     preprocess: PreprocessConfig = dataclasses.field(default_factory=PreprocessConfig)
     labels: LabelConfig = dataclasses.field(default_factory=LabelConfig)
-    # a ModelConfig for the SE-ResNet, or another architecture's config
-    model: Any = dataclasses.field(default_factory=ModelConfig)
+    # a SEResNetConfig for the SE-ResNet, or another architecture's config
+    model: ModelSpec = dataclasses.field(default_factory=SEResNetConfig)
     training: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     tabular: TabularConfig = dataclasses.field(default_factory=TabularConfig)
     stack: StackConfig = dataclasses.field(default_factory=StackConfig)

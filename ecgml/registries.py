@@ -1,8 +1,10 @@
-"""Registries of named plug-ins: sample kinds, split strategies, target kinds.
+"""The one registry of named plug-ins: readers, sample kinds, split strategies,
+target kinds, scorers and model families each have one.
 
-A config names a plug-in (``task.samples``, ``task.split``, ``task.target``); its
-registry gives the object, or an error that lists the names it knows. A new
-plug-in is one ``register`` call.
+A config names a plug-in (``task.reader``, ``task.samples``, ``task.split``,
+``task.target``, ``task.scorer``, ``model.architecture``); its registry gives the
+object, or an error that lists the names it knows. A new plug-in is one
+registration, in the plug-in's own module.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ class Registry(dict[str, T], Generic[T]):
             raise ValueError(f"a {self.what} plug-in needs a name")
         self[name] = item
         return item
+
+    def add(self, item: T) -> T:
+        """Add ``item`` under its own ``name`` attribute; returns it, so that it
+        decorates a plug-in class (``@READERS.add``)."""
+        return self.register(item.name, item)
 
     def named(self, name: str) -> T:
         """The plug-in ``name``.

@@ -76,17 +76,16 @@ class Task:
         task.split.check_folds(config.training.n_folds)
         task.samples.check(config)
         _check_inputs(config, task.samples)
-        if hasattr(config.model, "check_preprocess"):
-            config.model.check_preprocess(config.preprocess)
+        config.model.check_preprocess(config.preprocess)
         return task
 
 
 def _check_inputs(config: Config, kind: SampleKind) -> None:
     """The model reads what the sample kind gives (signals or images)."""
-    reads = getattr(config.model, "inputs", "signals")
+    reads = config.model.inputs
     if reads == kind.inputs:
         return
-    architecture = getattr(config.model, "architecture", "")
+    architecture = config.model.architecture
     fitting = "; ".join(
         f"{k.name}: {k.matches(config.preprocess) or 'fits'}"
         for k in SAMPLE_KINDS.values()

@@ -10,7 +10,7 @@ from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import prepare_cache
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import BeatCNNConfig
+from ecgml.models.beat_cnn import BeatCNNConfig
 from ecgml.training.config import TrainingConfig
 from tests.mitbih_records import write_mitbih
 

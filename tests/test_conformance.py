@@ -20,28 +20,29 @@ import pytest
 
 from ecgml.config import config_from_dict, config_to_dict
 from ecgml.data import samples as sample_kinds
-from ecgml.data.images import ImageConfig
 from ecgml.data.loading import PreparedRecord
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.data.readers import READER_NAMES, Reader, get_reader
+from ecgml.data.readers import READER_NAMES, READERS, Reader, get_reader
 from ecgml.data.records import RecordError
 from ecgml.evaluation.scorers import SCORER_NAMES, get_scorer
-from ecgml.models.config import MODEL_CONFIGS
+from ecgml.models.config import model_configs
 from ecgml.models.registry import build_model
 from ecgml.targets import TARGETS, get_target
 from ecgml.task import Task
 from ecgml.training.folds import HELD_OUT, TRAIN_ONLY
 from ecgml.training.splits import SPLITS, get_split
 
-# readers that cannot be made without options, with the options of a minimal one
-READER_OPTIONS = {"table": {"label_column": "dx", "fs": 100.0, "leads": ["I"]}}
-# a preprocessing each built-in sample kind takes
-KIND_PREPROCESS = {
-    "windows": PreprocessConfig(window=500, fs=100.0),
-    "beats": PreprocessConfig(leads=("II",), fs=100.0, window=60, window_policy="beats"),
-    "images": PreprocessConfig(image=ImageConfig(height=64, width=96)),
-}
 BUILT_IN_KINDS = ("windows", "beats", "images")
+
+
+def _options(name: str) -> dict:
+    """The options of a minimal reader ``name`` (its own example)."""
+    return READERS[name].example_options()
+
+
+def _preprocess(name: str) -> PreprocessConfig:
+    """A preprocessing the sample kind ``name`` takes (its own example)."""
+    return sample_kinds.get_sample_kind(name).example_preprocess()
 
 
 # -- readers ---------------------------------------------------------------------------
@@ -49,7 +50,7 @@ BUILT_IN_KINDS = ("windows", "beats", "images")
 
 @pytest.mark.parametrize("name", READER_NAMES)
 def test_reader_is_found_by_its_name_and_its_options_round_trip(name: str) -> None:
-    reader = get_reader(name, READER_OPTIONS.get(name))
+    reader = get_reader(name, _options(name))
     assert isinstance(reader, Reader) and reader.name == name
     again = get_reader(name, reader.options)
     assert again.options == reader.options
@@ -58,12 +59,12 @@ def test_reader_is_found_by_its_name_and_its_options_round_trip(name: str) -> No
 @pytest.mark.parametrize("name", READER_NAMES)
 def test_reader_refuses_an_option_it_does_not_take(name: str) -> None:
     with pytest.raises(ValueError, match="takes no option"):
-        get_reader(name, {**READER_OPTIONS.get(name, {}), "no_such_option": 1})
+        get_reader(name, {**_options(name), "no_such_option": 1})
 
 
 @pytest.mark.parametrize("name", READER_NAMES)
 def test_reader_names_the_record_it_cannot_read(name: str, tmp_path: Path) -> None:
-    reader = get_reader(name, READER_OPTIONS.get(name))
+    reader = get_reader(name, _options(name))
     with pytest.raises((RecordError, FileNotFoundError, ValueError)):
         reader.read(tmp_path / "missing.hea")
 
@@ -79,7 +80,7 @@ def test_the_built_in_sample_kinds_are_registered() -> None:
 
 @pytest.mark.parametrize("name", BUILT_IN_KINDS)
 def test_a_config_without_samples_infers_its_kind_as_before(name: str) -> None:
-    pre = KIND_PREPROCESS[name]
+    pre = _preprocess(name)
     assert sample_kinds.infer_sample_kind(pre) == name
     data = {"preprocess": config_to_dict(pre)}
     if name == "images":
@@ -92,14 +93,14 @@ def test_a_config_without_samples_infers_its_kind_as_before(name: str) -> None:
 @pytest.mark.parametrize("name", BUILT_IN_KINDS)
 def test_a_sample_kind_refuses_a_preprocessing_of_another_kind(name: str) -> None:
     kind = sample_kinds.get_sample_kind(name)
-    others = [KIND_PREPROCESS[k] for k in BUILT_IN_KINDS if k != name]
-    assert kind.matches(KIND_PREPROCESS[name]) is None
+    others = [_preprocess(k) for k in BUILT_IN_KINDS if k != name]
+    assert kind.matches(_preprocess(name)) is None
     assert all(kind.matches(pre) for pre in others)
 
 
 @pytest.mark.parametrize("name", BUILT_IN_KINDS)
 def test_a_sample_kind_gives_rows_of_its_row_shape(name: str) -> None:
-    kind, pre = sample_kinds.get_sample_kind(name), KIND_PREPROCESS[name]
+    kind, pre = sample_kinds.get_sample_kind(name), _preprocess(name)
     fs, n = 100.0, 1000
     t = np.arange(n) / fs
     signal = np.stack([np.sin(2 * np.pi * 1.2 * t + k) for k in range(12)], axis=1)
@@ -120,7 +121,7 @@ def test_a_sample_kind_gives_rows_of_its_row_shape(name: str) -> None:
 @pytest.mark.parametrize("name", BUILT_IN_KINDS)
 def test_a_sample_kind_checks_what_a_config_asks_of_it(name: str) -> None:
     kind = sample_kinds.get_sample_kind(name)
-    data = {"preprocess": config_to_dict(KIND_PREPROCESS[name]), "task": {"samples": name}}
+    data = {"preprocess": config_to_dict(_preprocess(name)), "task": {"samples": name}}
     if name == "images":
         data |= {"model": {"architecture": "mobilenet_v3"}}
     for field in kind.refused:
@@ -232,15 +233,38 @@ def test_a_scorer_gives_its_headline_figure(name: str) -> None:
 # -- architectures ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("architecture", sorted(MODEL_CONFIGS))
+@pytest.mark.parametrize("architecture", sorted(model_configs()))
 def test_an_architecture_builds_from_its_config_and_gives_one_row_per_input(architecture):
-    config = MODEL_CONFIGS[architecture]()
-    images = getattr(config, "inputs", "signals") == "images"
-    length, leads = (64, 96) if images else (256, 2)
+    config = model_configs()[architecture].example()
+    length, leads = config.example_input()
     model = build_model(config, n_classes=3, input_length=length, n_leads=leads)
     out = np.asarray(model(np.zeros((2, length, leads), dtype=np.float32)))
     assert out.shape == (2, 3) and np.isfinite(out).all()
     assert type(config)(**dataclasses.asdict(config)) == config
+
+
+@pytest.mark.parametrize("architecture", sorted(model_configs()))
+def test_an_architecture_trains_a_step_and_survives_a_keras_round_trip(architecture, tmp_path):
+    import keras
+
+    config = model_configs()[architecture].example()
+    length, leads = config.example_input()
+    model = build_model(config, n_classes=3, input_length=length, n_leads=leads)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, length, leads)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="binary_crossentropy")
+    before = [np.array(w) for w in model.trainable_weights]
+    loss = model.train_on_batch(x, y)
+    assert np.isfinite(loss)
+    after = model.trainable_weights
+    assert any(not np.allclose(a, np.array(b)) for a, b in zip(before, after, strict=True))
+    model.save(tmp_path / "model.keras")
+    again = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True, compile=False)
+    assert again.name == model.name
+    np.testing.assert_allclose(
+        np.asarray(again.predict_on_batch(x)), np.asarray(model.predict_on_batch(x)), atol=1e-5
+    )
 
 
 # -- a fourth sample kind, registered here only ------------------------------------------

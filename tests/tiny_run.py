@@ -10,13 +10,13 @@ from ecgml.config import Config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import ModelConfig
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.training.config import TrainingConfig
 
 # 1 s windows keep training and prediction fast; a 10 s demo record gives 10 windows.
 TINY_CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
-    model=ModelConfig(
+    model=SEResNetConfig(
         stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
     ),
     training=TrainingConfig(n_folds=3, batch_size=8, epochs=1),

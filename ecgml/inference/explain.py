@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ecgml.data.loading import PreparedRecord
-from ecgml.data.preprocess import window_starts
 from ecgml.inference.attribution import STEPS, integrated_gradients
 from ecgml.training.crops import crop_starts
 
@@ -73,24 +72,16 @@ class Explanation:
         return tuple(self.lead_names[k] for k in order)
 
 
-def _pieces(ensemble: Ensemble, prepared: PreparedRecord) -> tuple[np.ndarray, np.ndarray]:
-    """The model inputs of a record ``(n_pieces, input_length, n_leads)`` and each
-    one's start in the record's timeline at the model's rate."""
-    windows = prepared.windows
-    pre = ensemble.config.preprocess
-    header = prepared.header
-    n_model = windows.shape[1]
-    if header is not None and header.fs:
-        n_model = round(header.n_samples * pre.fs / header.fs)
-    starts = window_starts(n_model, windows.shape[1], "all")
-    if len(starts) != len(windows):  # not cut by the "all" policy: side by side
-        starts = [k * windows.shape[1] for k in range(len(windows))]
-    crops = crop_starts(windows.shape[1], ensemble.input_length,
+def _pieces(ensemble: Ensemble, prepared: PreparedRecord) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model inputs of a record and each one's start in the record's timeline
+    at the model's rate (the sample kind's
+    :meth:`~ecgml.data.samples.SampleKind.explained_pieces`); ``None`` for inputs
+    off any timeline (images)."""
+    crops = crop_starts(prepared.windows.shape[1], ensemble.input_length,
                         stride=ensemble.config.task.window_stride)  # fmt: skip
-    length = ensemble.input_length
-    x = np.stack([w[c : c + length] for w in windows for c in crops])
-    where = np.array([s + c for s in starts for c in crops])
-    return x.astype(np.float32), where
+    return ensemble.task.samples.explained_pieces(
+        prepared, ensemble.config.preprocess, ensemble.input_length, crops
+    )
 
 
 def explain_prepared(
@@ -113,7 +104,7 @@ def explain_prepared(
         ValueError: an unknown class, or a beat run (explain its beat windows with
             :func:`explain_windows`).
     """
-    if ensemble.task.samples.predicts != "records":
+    if not ensemble.task.samples.per_record:
         raise ValueError("a beat run is explained beat by beat: use explain_windows on "
                          "its beat windows")  # fmt: skip
     (prediction,) = ensemble.predict_prepared([prepared])
@@ -130,11 +121,8 @@ def explain_prepared(
     features = None
     if ensemble.feature_names:
         features = ensemble.record_tabular(prepared.windows, ensemble.record_metadata(prepared))
-    images = ensemble.task.samples.inputs == "images"
-    if images:
-        x, where = prepared.windows.astype(np.float32), None
-    else:
-        x, where = _pieces(ensemble, prepared)
+    x, where = _pieces(ensemble, prepared)
+    images = where is None  # a map of the image itself
     feats = None if features is None else np.repeat(np.asarray(features, np.float32), len(x), 0)
     how = ensemble.config.task.window_aggregate
     out = []

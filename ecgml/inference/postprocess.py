@@ -38,10 +38,10 @@ import numpy as np
 from ecgml.data.cache import META, REPORT, Cache, prepare_cache
 from ecgml.evaluation import plots
 from ecgml.evaluation.calibration import calibration_figures
-from ecgml.evaluation.challenge import RewardMatrix, output_codes, write_output_file
+from ecgml.evaluation.challenge import RewardMatrix
 from ecgml.evaluation.report import json_safe
-from ecgml.inference.beat_tables import write_beat_tables
 from ecgml.inference.ensemble import VOTE_RULES, Ensemble
+from ecgml.inference.predictors import predictor_of
 from ecgml.inference.score_report import score_report
 
 SCORE = "score.json"
@@ -247,18 +247,8 @@ def _write_outputs(
     out: Path, ensemble: Ensemble, cache: Cache, y_true, fold_scores, y_score, y_pred
 ) -> None:
     """Each record's outputs (a beat task: its beats) and ``predictions.npz``."""
-    names, abbreviations = ensemble.class_names, ensemble.encoder.abbreviations
     record_ids = cache.index["record_id"].tolist()
-    if ensemble.task.samples.predicts == "beats":
-        write_beat_tables(out / "beats", cache.index, y_score, y_pred, abbreviations)
-    else:
-        outputs = out / "outputs"
-        outputs.mkdir(exist_ok=True)
-        codes, source = output_codes(names)
-        for i, record in enumerate(record_ids):
-            write_output_file(
-                outputs / f"{record}.csv", record, codes, y_pred[i, source], y_score[i, source]
-            )
+    predictor_of(ensemble).write_scored(out, ensemble, cache.index, y_score, y_pred)
     np.savez_compressed(
         out / "predictions.npz",
         record_ids=np.array(record_ids, dtype=str),

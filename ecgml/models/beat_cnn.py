@@ -5,36 +5,50 @@ Input ``(length, n_leads)``, one beat window (187 samples at 125 Hz by default).
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
 
-from ecgml.models.config import BeatCNNConfig
+from ecgml.models.family import ModelSpec, check_rates, register_family
 
 
-def build_beat_cnn(
-    config: BeatCNNConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "softmax",
-) -> keras.Model:
-    """Build the untrained model (see :class:`~ecgml.models.config.BeatCNNConfig`).
+@dataclass(frozen=True)
+class BeatCNNConfig(ModelSpec):
+    """The small heartbeat CNN: two convolutions, each followed by max pooling,
+    then dropout, a dense layer and the output.
 
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per beat window; needed (the dense layer sees every sample).
-        n_leads: input channels.
-        activation: ``"softmax"`` (one class per beat) or ``"sigmoid"``.
-
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
+    Attributes:
+        architecture: ``"beat_cnn"``.
+        filters: filters of the two convolutions.
+        kernel_size: their kernel.
+        pool_size: max pooling after each (stride the same).
+        dropout: after the convolutions and after the dense layer.
+        dense_units: units of the dense layer; 0 for none.
     """
-    if input_length is None:
+
+    architecture: str = "beat_cnn"
+    filters: tuple[int, int] = (32, 64)
+    kernel_size: int = 5
+    pool_size: int = 2
+    dropout: float = 0.25
+    dense_units: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.filters) != 2 or min(self.filters) < 1:
+            raise ValueError(f"filters must be two positive numbers, got {self.filters}")
+        if self.kernel_size < 1 or self.pool_size < 1 or self.dense_units < 0:
+            raise ValueError(
+                "kernel_size and pool_size must be positive and dense_units 0 or more, got "
+                f"{self.kernel_size}, {self.pool_size}, {self.dense_units}"
+            )
+        check_rates(self, "dropout")
+
+
+def beat_cnn_features(inputs, config: BeatCNNConfig):
+    """The two convolutions with pooling, dropout, and the dense layer with its dropout."""
+    from keras import layers
+
+    if inputs.shape[1] is None:
         raise ValueError("the beat CNN needs a fixed input length (its beat window)")
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = inputs
     for k, filters in enumerate(config.filters, start=1):
         x = layers.Conv1D(filters, config.kernel_size, padding="same", activation="relu",
@@ -45,5 +59,7 @@ def build_beat_cnn(
     if config.dense_units:
         x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
         x = layers.Dropout(config.dropout, name="dense_dropout")(x)
-    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="beat_cnn")
+    return x
+
+
+register_family(BeatCNNConfig, beat_cnn_features)

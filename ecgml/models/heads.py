@@ -1,33 +1,30 @@
-"""The classification head of the PTB-XL benchmark's networks (fastai's ``create_head1d``).
-
-Concat pooling (the maximum and the mean over time, side by side), then for each
-hidden layer batch norm, dropout, a dense layer and ReLU, and for the output
-batch norm, dropout and the dense output (Strodthoff et al., 2021).
-"""
+"""The heads the families share: the output layer every model ends in, and the
+PTB-XL benchmark networks' concat-pooling head (fastai's ``create_head1d``)."""
 
 from __future__ import annotations
 
 from keras import layers
 
 
-def concat_pool_head(
-    x,
-    n_classes: int,
-    *,
-    units: tuple[int, ...],
-    dropout: float,
-    bn_momentum: float,
-    activation: str,
-):
-    """Pooled features to class probabilities.
+def classify(x, n_classes: int, activation: str, *, dropout: float = 0.0):
+    """Features ``(batch, n_features)`` to class probabilities: dropout (none at
+    0), then the dense output layer, in float32 so that probabilities stay exact
+    under mixed precision."""
+    if dropout:
+        x = layers.Dropout(dropout, name="head_dropout")(x)
+    return layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
+
+
+def concat_pool_features(x, *, units: tuple[int, ...], dropout: float, bn_momentum: float):
+    """Concat pooling (the maximum and the mean over time, side by side), then for
+    each hidden layer batch norm, dropout and a dense layer with ReLU, then batch
+    norm and dropout before the output (Strodthoff et al., 2021).
 
     Args:
         x: features ``(batch, time, channels)``.
-        n_classes: outputs.
         units: hidden dense layers.
         dropout: before the output layer; half of it before each hidden layer.
         bn_momentum: of the head's batch norms.
-        activation: the output activation.
     """
     x = layers.Concatenate(name="head_pool")(
         [
@@ -35,16 +32,15 @@ def concat_pool_head(
             layers.GlobalAveragePooling1D(name="head_mean")(x),
         ]
     )
-    sizes = (*units, n_classes)
-    for k, size in enumerate(sizes):
-        last = k == len(sizes) - 1
-        x = layers.BatchNormalization(momentum=bn_momentum, name=f"head_bn{k + 1}")(x)
-        rate = dropout if last else dropout / 2
-        if rate:
-            x = layers.Dropout(rate, name=f"head_dropout{k + 1}")(x)
-        if last:  # float32 output keeps probabilities exact under mixed precision
-            return layers.Dense(size, activation=activation, dtype="float32", name="output")(x)
+    for k, size in enumerate(units, start=1):
+        x = layers.BatchNormalization(momentum=bn_momentum, name=f"head_bn{k}")(x)
+        if dropout:
+            x = layers.Dropout(dropout / 2, name=f"head_dropout{k}")(x)
         x = layers.Dense(
-            size, activation="relu", kernel_initializer="he_normal", name=f"head_dense{k + 1}"
+            size, activation="relu", kernel_initializer="he_normal", name=f"head_dense{k}"
         )(x)
-    raise AssertionError("unreachable")
+    last = len(units) + 1
+    x = layers.BatchNormalization(momentum=bn_momentum, name=f"head_bn{last}")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name=f"head_dropout{last}")(x)
+    return x

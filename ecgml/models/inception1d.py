@@ -16,14 +16,59 @@ inception1d. Input ``(length, n_leads)``, channels last:
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
 
-from ecgml.models.config import Inception1dConfig
-from ecgml.models.heads import concat_pool_head
+from ecgml.models.family import ModelSpec, check_head, register_family
+
+
+@dataclass(frozen=True)
+class Inception1dConfig(ModelSpec):
+    """Sizes of the InceptionTime-style network of the PTB-XL benchmark
+    (module docstring; Fawaz et al., 2020; Strodthoff et al., 2021).
+
+    Attributes:
+        architecture: ``"inception1d"``.
+        depth: inception modules; a residual shortcut spans every three.
+        filters: filters of each branch (four branches: three convolutions and
+            the max-pool branch), so a module outputs ``4 * filters`` channels.
+        bottleneck: filters of the 1x1 bottleneck before the convolutions; 0 for none.
+        kernel_size: the longest kernel; the three are it, its half and its quarter,
+            each made odd (40 gives the benchmark's 39, 19 and 9).
+        residual: the shortcut every three modules.
+        head_units, head_dropout, bn_momentum: as :class:`XResNet1dConfig`'s.
+    """
+
+    architecture: str = "inception1d"
+    depth: int = 6
+    filters: int = 32
+    bottleneck: int = 32
+    kernel_size: int = 40
+    residual: bool = True
+    head_units: tuple[int, ...] = (128,)
+    head_dropout: float = 0.5
+    bn_momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.depth < 1 or (self.residual and self.depth % 3):
+            raise ValueError(f"depth must be positive (a multiple of 3 with residual), got "
+                             f"{self.depth}")  # fmt: skip
+        if self.filters < 1 or self.bottleneck < 0 or self.kernel_size < 4:
+            raise ValueError("filters must be positive, bottleneck 0 or more and kernel_size "
+                             f"at least 4, got {self.filters}, {self.bottleneck}, "
+                             f"{self.kernel_size}")  # fmt: skip
+        check_head(self)
+
+    @property
+    def kernels(self) -> tuple[int, int, int]:
+        """The three convolution kernels, odd."""
+        sizes = (self.kernel_size, self.kernel_size // 2, self.kernel_size // 4)
+        return tuple(k - 1 if k % 2 == 0 else k for k in sizes)
 
 
 def _conv(x, filters: int, kernel: int, *, name: str):
+    from keras import layers
+
     return layers.Conv1D(
         filters, kernel, padding="same", use_bias=False, kernel_initializer="he_normal", name=name
     )(x)
@@ -31,6 +76,8 @@ def _conv(x, filters: int, kernel: int, *, name: str):
 
 def inception_module(x, config: Inception1dConfig, *, name: str):
     """One module (module docstring)."""
+    from keras import layers
+
     bottled = _conv(x, config.bottleneck, 1, name=f"{name}_bottleneck") if config.bottleneck else x
     branches = [_conv(bottled, config.filters, k, name=f"{name}_conv{k}") for k in config.kernels]
     pooled = layers.MaxPooling1D(3, strides=1, padding="same", name=f"{name}_pool")(x)
@@ -40,28 +87,12 @@ def inception_module(x, config: Inception1dConfig, *, name: str):
     return layers.Activation("relu", name=f"{name}_relu")(y)
 
 
-def build_inception1d(
-    config: Inception1dConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "sigmoid",
-) -> keras.Model:
-    """Build the untrained model.
+def inception1d_features(inputs, config: Inception1dConfig):
+    """The network up to the head's output layer (module docstring)."""
+    from keras import layers
 
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per input; ``None`` accepts any length.
-        n_leads: input channels.
-        activation: ``"sigmoid"`` (multi-label) or ``"softmax"``.
+    from ecgml.models.heads import concat_pool_features
 
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
-    """
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = residual = inputs
     for d in range(config.depth):
         x = inception_module(x, config, name=f"module{d + 1}")
@@ -73,12 +104,9 @@ def build_inception1d(
                 layers.Add(name=f"{name}_add")([x, s])
             )
             residual = x
-    outputs = concat_pool_head(
-        x,
-        n_classes,
-        units=config.head_units,
-        dropout=config.head_dropout,
-        bn_momentum=config.bn_momentum,
-        activation=activation,
+    return concat_pool_features(
+        x, units=config.head_units, dropout=config.head_dropout, bn_momentum=config.bn_momentum
     )
-    return keras.Model(inputs, outputs, name="inception1d")
+
+
+register_family(Inception1dConfig, inception1d_features)

@@ -11,14 +11,54 @@ detection on PTB.
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
 
-from ecgml.models.config import KachueeConfig
+from ecgml.models.family import ModelSpec, check_rates, register_family
+
+
+@dataclass(frozen=True)
+class KachueeConfig(ModelSpec):
+    """The residual heartbeat CNN of Kachuee et al. (2018), "ECG heartbeat
+    classification: a deep transferable representation" (IEEE ICHI).
+
+    A convolution, then ``n_blocks`` residual blocks (two convolutions and an
+    identity shortcut, ReLU, max pooling of 5 with stride 2), then two dense
+    layers and the output. The paper's sizes are the defaults.
+
+    Attributes:
+        architecture: ``"kachuee"``.
+        n_blocks: residual blocks.
+        filters: filters of every convolution.
+        kernel_size: kernel of every convolution.
+        pool_size: max pooling after each block (stride 2).
+        dense_units: units of each of the two dense layers.
+        dropout: before the output layer; the paper has none (0).
+    """
+
+    architecture: str = "kachuee"
+    n_blocks: int = 5
+    filters: int = 32
+    kernel_size: int = 5
+    pool_size: int = 5
+    dense_units: int = 32
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("n_blocks", "filters", "kernel_size", "pool_size", "dense_units"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        check_rates(self, "dropout")
+
+    @property
+    def output_dropout(self) -> float:
+        return self.dropout
 
 
 def kachuee_block(x, config: KachueeConfig, *, name: str):
     """One residual block (module docstring)."""
+    from keras import layers
+
     y = layers.Conv1D(config.filters, config.kernel_size, padding="same", activation="relu",
                       name=f"{name}_conv1")(x)  # fmt: skip
     y = layers.Conv1D(config.filters, config.kernel_size, padding="same", name=f"{name}_conv2")(y)
@@ -27,30 +67,15 @@ def kachuee_block(x, config: KachueeConfig, *, name: str):
     return layers.MaxPooling1D(config.pool_size, strides=2, name=f"{name}_pool")(y)
 
 
-def build_kachuee(
-    config: KachueeConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "softmax",
-) -> keras.Model:
-    """Build the untrained model.
-
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per beat window; needed (the dense layers see every step).
-        n_leads: input channels.
-        activation: ``"softmax"`` (one class per beat) or ``"sigmoid"``.
-
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
+def kachuee_features(inputs, config: KachueeConfig):
+    """The convolution, the residual blocks and the two dense layers.
 
     Raises:
-        ValueError: an input too short for the blocks' pooling.
+        ValueError: no fixed input length, or one too short for the blocks' pooling.
     """
+    from keras import layers
+
+    input_length = inputs.shape[1]
     if input_length is None:
         raise ValueError("Kachuee's CNN needs a fixed input length (its beat window)")
     length = input_length
@@ -61,14 +86,12 @@ def build_kachuee(
             f"input_length {input_length} is too short for {config.n_blocks} blocks of "
             f"pooling {config.pool_size}"
         )
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = layers.Conv1D(config.filters, config.kernel_size, padding="same", name="stem_conv")(inputs)
     for block in range(config.n_blocks):
         x = kachuee_block(x, config, name=f"block{block + 1}")
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(config.dense_units, activation="relu", name="dense1")(x)
-    x = layers.Dense(config.dense_units, activation="relu", name="dense2")(x)
-    if config.dropout:
-        x = layers.Dropout(config.dropout, name="dropout")(x)
-    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="kachuee")
+    return layers.Dense(config.dense_units, activation="relu", name="dense2")(x)
+
+
+register_family(KachueeConfig, kachuee_features)

@@ -11,41 +11,74 @@ it to [-1, 1].
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ecgml.models.config import MobileNetConfig
+from ecgml.models.family import ModelSpec, check_momentum, check_rates, register_family
 
 
-def build_mobilenet(
-    config: MobileNetConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "softmax",
-) -> keras.Model:
-    """Build the untrained model (see :class:`~ecgml.models.config.MobileNetConfig`).
+@dataclass(frozen=True)
+class MobileNetConfig(ModelSpec):
+    """MobileNetV3 Small for ECG images (:mod:`ecgml.models.mobilenet`).
 
-    Args:
-        config: width multiplier, variant, channels, dropout.
-        n_classes: outputs.
-        input_length: the image's height in pixels.
-        n_leads: its width times ``config.channels`` (the cache's row shape).
-        activation: ``"softmax"`` (one class per image) or ``"sigmoid"``.
+    Attributes:
+        architecture: ``"mobilenet_v3"``.
+        channels: channels of the model image; must equal ``preprocess.image.channels``.
+        alpha: width multiplier of the application (0.75 or 1.0 in the paper).
+        minimalistic: the "austere" variant without squeeze-and-excitation and
+            hard-swish.
+        dropout: before the output layer.
+        bn_momentum: momentum of every batch-norm layer's moving statistics. The
+            application's 0.999 suits ImageNet's millions of steps; a few hundred
+            steps leave the statistics near their start, so validation sees a
+            different network than training did.
+    """
 
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, height, width * channels)``
-        to ``(batch, n_classes)`` probabilities.
+    inputs: ClassVar[str] = "images"
+
+    architecture: str = "mobilenet_v3"
+    channels: int = 1
+    alpha: float = 1.0
+    minimalistic: bool = True
+    dropout: float = 0.2
+    bn_momentum: float = 0.9
+
+    def check_preprocess(self, preprocess) -> None:
+        """Raises ValueError when the task's images have other channels than the model."""
+        if preprocess.image.channels != self.channels:
+            channels = preprocess.image.channels
+            raise ValueError(f"model.channels ({self.channels}) must equal "
+                             f"preprocess.image.channels ({channels})")  # fmt: skip
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3, got {self.channels}")
+        if not self.alpha > 0:
+            raise ValueError(f"alpha must be positive, got {self.alpha}")
+        check_momentum(self)
+        check_rates(self, "dropout")
+
+    @property
+    def output_dropout(self) -> float:
+        return self.dropout
+
+
+def mobilenet_features(inputs, config: MobileNetConfig):
+    """The image ``(height, width * channels)`` reshaped to ``(height, width,
+    channels)``, MobileNetV3 Small's features, averaged over the image.
 
     Raises:
         ValueError: no fixed height, or a row width that is not a multiple of the channels.
     """
-    if input_length is None or n_leads % config.channels:
+    import keras
+    from keras import layers
+
+    height, n_leads = inputs.shape[1], inputs.shape[2]
+    if height is None or n_leads % config.channels:
         raise ValueError(f"an image model needs a fixed input of height x (width * "
-                         f"{config.channels}), got {input_length} x {n_leads}")  # fmt: skip
-    height, width = input_length, n_leads // config.channels
-    inputs = keras.Input((height, n_leads), name="ecg")
+                         f"{config.channels}), got {height} x {n_leads}")  # fmt: skip
+    width = n_leads // config.channels
     x = layers.Reshape((height, width, config.channels), name="to_image")(inputs)
     base = keras.applications.MobileNetV3Small(
         input_tensor=x, alpha=config.alpha, minimalistic=config.minimalistic,
@@ -54,6 +87,7 @@ def build_mobilenet(
     for layer in base.layers:
         if isinstance(layer, layers.BatchNormalization):
             layer.momentum = config.bn_momentum
-    x = layers.Dropout(config.dropout, name="head_dropout")(base.output)
-    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="mobilenet_v3_small")
+    return base.output
+
+
+register_family(MobileNetConfig, mobilenet_features, model_name="mobilenet_v3_small")

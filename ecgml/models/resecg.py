@@ -22,38 +22,77 @@ With 8 subsamplings the network's time resolution is 256 samples, as in the pape
 
 from __future__ import annotations
 
-import keras
-from keras import layers, ops
+from dataclasses import dataclass
 
-from ecgml.models.config import ResECGConfig
+from ecgml.models.family import ModelSpec, check_momentum, check_rates, register_family
 
 
-@keras.saving.register_keras_serializable(package="ecgml")
-class PadChannels(layers.Layer):
-    """Appends ``extra`` zero channels: the parameter-free shortcut of a block that
-    widens (``(batch, time, c)`` to ``(batch, time, c + extra)``)."""
+@dataclass(frozen=True)
+class ResECGConfig(ModelSpec):
+    """Sizes of the 34-layer residual network of Hannun et al. (2019), "ResECG".
 
-    def __init__(self, extra: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.extra = int(extra)
+    The defaults are the paper's: 16 residual blocks of two kernel-16
+    convolutions, 32 filters growing by 32 every fourth block, subsampling by 2
+    in every other block, dropout 0.2.
 
-    def call(self, x):
-        return ops.pad(x, [[0, 0], [0, 0], [0, self.extra]])
+    Attributes:
+        architecture: ``"resecg"``.
+        n_blocks: residual blocks.
+        filters: filters of the first convolution and the first blocks.
+        filters_step: filters added every ``filters_every`` blocks.
+        filters_every: blocks between two filter increases.
+        subsample_every: every this many blocks, one subsamples by 2 (the
+            second, fourth, ... for 2).
+        kernel_size: kernel of every convolution.
+        dropout: dropout before each convolution of a block after the first.
+        bn_momentum: momentum of the batch-norm moving averages that inference
+            uses (Keras's default 0.99). A run of few steps (a small data set)
+            needs a lower one: after ``n`` steps a share ``bn_momentum ** n`` of
+            the initial statistics remains (0.99 ** 200 = 0.13).
+    """
 
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], input_shape[-1] + self.extra)
+    architecture: str = "resecg"
+    n_blocks: int = 16
+    filters: int = 32
+    filters_step: int = 32
+    filters_every: int = 4
+    subsample_every: int = 2
+    kernel_size: int = 16
+    dropout: float = 0.2
+    bn_momentum: float = 0.99
 
-    def get_config(self):
-        return {**super().get_config(), "extra": self.extra}
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("n_blocks", "filters", "filters_every", "subsample_every", "kernel_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.filters_step < 0:
+            raise ValueError(f"filters_step must be 0 or more, got {self.filters_step}")
+        check_rates(self, "dropout")
+        check_momentum(self)
+
+    def block_filters(self, block: int) -> int:
+        """Filters of residual block ``block`` (0-based)."""
+        return self.filters + self.filters_step * (block // self.filters_every)
+
+    def block_stride(self, block: int) -> int:
+        """2 for the blocks that subsample, else 1."""
+        return 2 if block % self.subsample_every == self.subsample_every - 1 else 1
 
 
 def _bn_relu(x, config: ResECGConfig, *, name: str):
+    from keras import layers
+
     x = layers.BatchNormalization(momentum=config.bn_momentum, name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
 
 def resecg_block(x, filters: int, config: ResECGConfig, *, stride: int, first: bool, name: str):
     """One residual block (module docstring); ``first`` skips the leading activation."""
+    from keras import layers
+
+    from ecgml.models.custom_layers import PadChannels
+
     shortcut = x
     if stride > 1:
         shortcut = layers.MaxPooling1D(stride, padding="same", name=f"{name}_pool")(shortcut)
@@ -71,28 +110,11 @@ def resecg_block(x, filters: int, config: ResECGConfig, *, stride: int, first: b
     return layers.Add(name=f"{name}_add")([y, shortcut])
 
 
-def build_resecg(
-    config: ResECGConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "softmax",
-) -> keras.Model:
-    """Build the untrained model.
+def resecg_features(inputs, config: ResECGConfig):
+    """The stem, the residual blocks, batch norm, ReLU and the mean over time
+    (module docstring)."""
+    from keras import layers
 
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per input; ``None`` accepts any length.
-        n_leads: input channels.
-        activation: ``"softmax"`` (one class per record) or ``"sigmoid"``.
-
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
-    """
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = layers.Conv1D(config.filters, config.kernel_size, padding="same", use_bias=False,
                       kernel_initializer="he_normal", name="stem_conv")(inputs)  # fmt: skip
     x = _bn_relu(x, config, name="stem")
@@ -102,7 +124,7 @@ def build_resecg(
             first=block == 0, name=f"block{block + 1}",
         )  # fmt: skip
     x = _bn_relu(x, config, name="final")
-    x = layers.GlobalAveragePooling1D(name="pool")(x)
-    # float32 output keeps probabilities exact under mixed precision
-    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="resecg")
+    return layers.GlobalAveragePooling1D(name="pool")(x)
+
+
+register_family(ResECGConfig, resecg_features)

@@ -8,14 +8,72 @@ a dense layer and one sigmoid per class (or a softmax, for multi-class tasks).
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
 
-from ecgml.models.config import ModelConfig
+from ecgml.models.family import ModelSpec, check_rates, register_family
+
+HEADS = ("gap", "flatten")
+
+
+@dataclass(frozen=True)
+class SEResNetConfig(ModelSpec):
+    """Sizes of the SE-ResNet; every one a config field.
+
+    Attributes:
+        architecture: model family; ``"se_resnet"``.
+        stem_filters: filters of the stem convolution.
+        stem_kernel: its kernel size.
+        stem_stride: its stride.
+        stem_pool: max-pool size (stride 2) after the stem; 0 for none.
+        filters: filters per stage; each stage is a down-sampling residual block
+            (stride 2, projection shortcut) followed by ``blocks_per_stage - 1``
+            identity blocks.
+        blocks_per_stage: residual blocks per stage (2 gives the 8-block model).
+        kernel_size: kernel of the block convolutions.
+        se_ratio: squeeze-and-excitation reduction ratio.
+        dropout: dropout between the two convolutions of a block.
+        head: ``"gap"`` (global average pooling; any input length works) or
+            ``"flatten"`` (fixed input length, as the seed project had).
+        dense_units: units of the dense layer before the output; 0 for none.
+        dense_l2: L2 penalty on that layer's kernel.
+        head_dropout: dropout before the output layer.
+    """
+
+    architecture: str = "se_resnet"
+    stem_filters: int = 64
+    stem_kernel: int = 15
+    stem_stride: int = 2
+    stem_pool: int = 3
+    filters: tuple[int, ...] = (64, 128, 256, 512)
+    blocks_per_stage: int = 2
+    kernel_size: int = 15
+    se_ratio: int = 16
+    dropout: float = 0.2
+    head: str = "gap"
+    dense_units: int = 128
+    dense_l2: float = 0.0
+    head_dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if not self.filters or min(self.filters) < 1 or self.blocks_per_stage < 1:
+            raise ValueError(
+                f"need at least one stage and block, got filters={self.filters}, "
+                f"blocks_per_stage={self.blocks_per_stage}"
+            )
+        check_rates(self, "dropout", "head_dropout")
+
+    @property
+    def output_dropout(self) -> float:
+        return self.head_dropout
 
 
 def squeeze_excite(x, ratio: int, *, name: str):
     """Channel attention: global pooling, bottleneck, sigmoid gates on the channels."""
+    from keras import layers
+
     channels = x.shape[-1]
     s = layers.GlobalAveragePooling1D(name=f"{name}_squeeze")(x)
     s = layers.Dense(max(channels // ratio, 1), activation="relu", name=f"{name}_reduce")(s)
@@ -24,8 +82,10 @@ def squeeze_excite(x, ratio: int, *, name: str):
     return layers.Multiply(name=f"{name}_scale")([x, s])
 
 
-def residual_block(x, filters: int, config: ModelConfig, *, stride: int, name: str):
+def residual_block(x, filters: int, config: SEResNetConfig, *, stride: int, name: str):
     """Two convolutions with SE, plus a shortcut (projected when the shape changes)."""
+    from keras import layers
+
     shortcut = x
     y = layers.Conv1D(filters, config.kernel_size, strides=stride, padding="same",
                       use_bias=False, name=f"{name}_conv1")(x)  # fmt: skip
@@ -45,30 +105,14 @@ def residual_block(x, filters: int, config: ModelConfig, *, stride: int, name: s
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def build_se_resnet(
-    config: ModelConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "sigmoid",
-) -> keras.Model:
-    """Build the untrained model.
+def se_resnet_features(inputs, config: SEResNetConfig):
+    """The stem, the residual stages, the pooled (or flattened) features and the
+    dense layer (module docstring)."""
+    import keras
+    from keras import layers
 
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per window; ``None`` accepts any length (``"gap"`` head only).
-        n_leads: input channels.
-        activation: ``"sigmoid"`` (multi-label, the default) or ``"softmax"``.
-
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
-    """
-    if config.head == "flatten" and input_length is None:
+    if config.head == "flatten" and inputs.shape[1] is None:
         raise ValueError("the 'flatten' head needs a fixed input_length")
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = layers.Conv1D(config.stem_filters, config.stem_kernel, strides=config.stem_stride,
                       padding="same", use_bias=False, name="stem_conv")(inputs)  # fmt: skip
     x = layers.BatchNormalization(name="stem_bn")(x)
@@ -87,8 +131,7 @@ def build_se_resnet(
         regularizer = keras.regularizers.L2(config.dense_l2) if config.dense_l2 else None
         x = layers.Dense(config.dense_units, activation="relu", kernel_regularizer=regularizer,
                          name="dense")(x)  # fmt: skip
-    if config.head_dropout:
-        x = layers.Dropout(config.head_dropout, name="head_dropout")(x)
-    # float32 output keeps probabilities exact under mixed precision
-    outputs = layers.Dense(n_classes, activation=activation, dtype="float32", name="output")(x)
-    return keras.Model(inputs, outputs, name="se_resnet")
+    return x
+
+
+register_family(SEResNetConfig, se_resnet_features)

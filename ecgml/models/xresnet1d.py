@@ -19,11 +19,60 @@ benchmark, whose xresnet1d101 and xresnet1d50 led its superclass task. Input
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+from dataclasses import dataclass
 
-from ecgml.models.config import XResNet1dConfig
-from ecgml.models.heads import concat_pool_head
+from ecgml.models.family import ModelSpec, check_head, register_family
+
+
+@dataclass(frozen=True)
+class XResNet1dConfig(ModelSpec):
+    """Sizes of the 1-D XResNet of the PTB-XL benchmark (module docstring).
+
+    The defaults are the benchmark's xresnet1d50 (Strodthoff et al., 2021, after
+    fastai's XResNet, He et al., 2019, "Bag of tricks"); ``layers: [3, 4, 23, 3]``
+    gives its xresnet1d101.
+
+    Attributes:
+        architecture: ``"xresnet1d"``.
+        layers: residual blocks per stage.
+        expansion: 4 for bottleneck blocks (1x1, k, 1x1 convolutions, the last
+            widening by this factor), 1 for basic blocks (two k convolutions).
+        widths: the blocks' inner filters per stage (the benchmark keeps 64 in
+            every stage); a block outputs ``width * expansion`` channels.
+        stem_filters: filters of the three stem convolutions (the first has stride 2).
+        stem_kernel: their kernel.
+        kernel_size: kernel of the blocks' middle convolution.
+        head_units: dense layers of the head after concat pooling (max and mean over time).
+        head_dropout: dropout before the output layer; half of it before each
+            hidden dense layer (fastai's head).
+        bn_momentum: batch-norm moving-average momentum (0.9 is PyTorch's 0.1).
+    """
+
+    architecture: str = "xresnet1d"
+    layers: tuple[int, ...] = (3, 4, 6, 3)
+    expansion: int = 4
+    widths: tuple[int, ...] = (64, 64, 64, 64)
+    stem_filters: tuple[int, int, int] = (32, 32, 64)
+    stem_kernel: int = 5
+    kernel_size: int = 5
+    head_units: tuple[int, ...] = (128,)
+    head_dropout: float = 0.5
+    bn_momentum: float = 0.9
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.layers or min(self.layers) < 1 or len(self.widths) != len(self.layers):
+            raise ValueError(f"layers and widths need one positive entry per stage, got "
+                             f"{self.layers} and {self.widths}")  # fmt: skip
+        if self.expansion not in (1, 4):
+            raise ValueError(f"expansion must be 1 or 4, got {self.expansion}")
+        if len(self.stem_filters) != 3 or min(self.stem_filters) < 1 or min(self.widths) < 1:
+            raise ValueError(
+                f"stem_filters must be three positive numbers, got {self.stem_filters}"
+            )
+        if self.stem_kernel < 1 or self.kernel_size < 1:
+            raise ValueError("stem_kernel and kernel_size must be positive")
+        check_head(self)
 
 
 def conv_bn(
@@ -38,6 +87,8 @@ def conv_bn(
     name: str,
 ):
     """Convolution (no bias), batch norm (its scale starting at 0 with ``zero``), ReLU."""
+    from keras import layers
+
     x = layers.Conv1D(
         filters,
         kernel,
@@ -57,6 +108,8 @@ def conv_bn(
 
 def xresnet_block(x, width: int, config: XResNet1dConfig, *, stride: int, name: str):
     """One residual block (module docstring)."""
+    from keras import layers
+
     out = width * config.expansion
     k = config.kernel_size
     if config.expansion == 1:
@@ -77,28 +130,12 @@ def xresnet_block(x, width: int, config: XResNet1dConfig, *, stride: int, name: 
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
-def build_xresnet1d(
-    config: XResNet1dConfig,
-    *,
-    n_classes: int,
-    input_length: int | None,
-    n_leads: int,
-    activation: str = "sigmoid",
-) -> keras.Model:
-    """Build the untrained model.
+def xresnet1d_features(inputs, config: XResNet1dConfig):
+    """The network up to the head's output layer (module docstring)."""
+    from keras import layers
 
-    Args:
-        config: sizes.
-        n_classes: outputs.
-        input_length: samples per input; ``None`` accepts any length.
-        n_leads: input channels.
-        activation: ``"sigmoid"`` (multi-label) or ``"softmax"``.
+    from ecgml.models.heads import concat_pool_features
 
-    Returns:
-        A functional ``keras.Model`` mapping ``(batch, length, n_leads)`` to
-        ``(batch, n_classes)`` probabilities.
-    """
-    inputs = keras.Input((input_length, n_leads), name="ecg")
     x = inputs
     for k, filters in enumerate(config.stem_filters, start=1):
         x = conv_bn(
@@ -111,12 +148,9 @@ def build_xresnet1d(
             x = xresnet_block(
                 x, width, config, stride=stride, name=f"stage{stage + 1}_block{block + 1}"
             )
-    outputs = concat_pool_head(
-        x,
-        n_classes,
-        units=config.head_units,
-        dropout=config.head_dropout,
-        bn_momentum=config.bn_momentum,
-        activation=activation,
+    return concat_pool_features(
+        x, units=config.head_units, dropout=config.head_dropout, bn_momentum=config.bn_momentum
     )
-    return keras.Model(inputs, outputs, name="xresnet1d")
+
+
+register_family(XResNet1dConfig, xresnet1d_features)

@@ -36,10 +36,13 @@ from ecgml.data.records import RecordError
 from ecgml.data.signal_files import read_signal_file
 from ecgml.data.tabular import METADATA
 from ecgml.inference.ensemble import Ensemble
-from ecgml.inference.explain import METHOD, explain_prepared
+from ecgml.inference.explain import METHOD
+from ecgml.inference.predictors import Request, predictor_of
+from ecgml.inference.records import predict_paths
 from ecgml.printout import PrintoutConfig
 from ecgml.printout.overlay import draw_attribution_printout
-from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, analyse_beats, strip
+from ecgml.registries import Registry
+from ecgml.serve.beats_view import KEEP_RECORDS, StripStore, beat_result, strip
 from ecgml.serve.uploads import ARRAY_SUFFIXES, UploadError, stage_uploads
 
 APP_DPI = 100  # the printout shown for each record: an A4 page of 1169 x 827 pixels
@@ -127,7 +130,7 @@ def _info(ensemble: Ensemble, names: list[str], missing_leads: str, max_upload_m
             "min_seconds": samples.min_seconds(pre),
             "missing_leads": missing_leads,
         },
-        "beats": samples.predicts == "beats",
+        "predicts": samples.predicts,
         # a tabular run's metadata fields (from the form, else the header)
         "metadata": list(ensemble.config.tabular.metadata),
         "notes": bool(ensemble.config.tabular.notes),
@@ -140,14 +143,14 @@ def _info(ensemble: Ensemble, names: list[str], missing_leads: str, max_upload_m
     }
 
 
-def _checked_explain(ensemble: Ensemble, beats: bool) -> str:
+def _checked_explain(ensemble: Ensemble) -> str:
     """The class the form asks to explain, ``""`` for none.
 
     Raises:
         UploadError: not one of the run's classes, or a beat run.
     """
     explain = request.values.get("explain", "").strip()
-    if explain and beats:
+    if explain and not ensemble.task.samples.per_record:
         raise UploadError("explain: a beat run's beats are not explained here")
     if explain and explain not in ensemble.abbreviations:
         raise UploadError(f"explain: {explain!r} is not one of this run's classes "
@@ -155,29 +158,26 @@ def _checked_explain(ensemble: Ensemble, beats: bool) -> str:
     return explain
 
 
-def _read_uploads(
-    headers: list[Path], ensemble: Ensemble, missing_leads: str
-) -> tuple[list[PreparedRecord], list[dict[str, str]]]:
-    """The staged uploads ready for the models, and the errors of those that are not
-    (an array takes its rate from the form's ``fs``)."""
-    pre, samples, reader = ensemble.config.preprocess, ensemble.task.samples, ensemble.task.reader
-    ready, errors = [], []
-    for header in headers:
+def _upload_reader(ensemble: Ensemble, missing_leads: str):
+    """How one staged upload is read: an array at the form's ``fs``, else by the
+    run's predictor, with the companion files uploaded beside it (a beat
+    record's ``.atr`` annotations)."""
+    pre, samples = ensemble.config.preprocess, ensemble.task.samples
+    predictor = predictor_of(ensemble)
+
+    def read(path: Path) -> PreparedRecord:
         try:
-            if header.suffix.lower() in ARRAY_SUFFIXES:
-                prepared = _array_record(header, request.form, pre.leads, samples, pre,
-                                         missing_leads)  # fmt: skip
-            else:
-                prepared = samples.read_for_prediction(
-                    header, pre, reader=reader, missing_leads=missing_leads
-                )
-        except RecordError as exc:
-            errors.append({"record": exc.record, "error": str(exc)})
-        except ValueError as exc:
-            errors.append({"record": header.stem, "error": f"record {header.stem}: {exc}"})
-        else:
-            ready.append(prepared)
-    return ready, errors
+            if path.suffix.lower() in ARRAY_SUFFIXES:
+                return _array_record(path, request.form, pre.leads, samples, pre, missing_leads)
+            given = [e for e in samples.upload_companions if path.with_suffix(f".{e}").is_file()]
+            options = Request(missing_leads=missing_leads, annotations=next(iter(given), None))
+            return predictor.read(ensemble, path, options)
+        except RecordError:
+            raise
+        except ValueError as exc:  # a bad array, or an option the record does not fit
+            raise RecordError(path.stem, str(exc)) from None
+
+    return read
 
 
 def _record_result(prepared: PreparedRecord, prediction, names: list[str]) -> dict[str, Any]:
@@ -195,6 +195,27 @@ def _record_result(prepared: PreparedRecord, prediction, names: list[str]) -> di
     for entry, name, n_votes in zip(result["classes"], names, prediction.votes, strict=True):
         entry["name"], entry["votes"] = name, int(n_votes)
     return result
+
+
+def _record_view(ensemble: Ensemble, names: list[str], store, result, with_plots: bool) -> dict:
+    """A record run's answer for one record: its classes, printout and explanation."""
+    prepared, header = result.prepared, result.prepared.header
+    out = _record_result(prepared, result.answer, names)
+    if with_plots:
+        out["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
+                                        header.record_id)  # fmt: skip
+    if result.explanation is not None:
+        out["explanation"] = _explanation(result.explanation[0], prepared, with_plots)
+    return out
+
+
+def _beat_view(ensemble: Ensemble, names: list[str], store, result, with_plots: bool) -> dict:
+    """A beat run's answer for one record (:func:`ecgml.serve.beats_view.beat_result`)."""
+    return beat_result(result, ensemble, store if with_plots else None)
+
+
+# each kind of answer's view (``SampleKind.predicts``)
+VIEWS = Registry("predicts", {"records": _record_view, "beats": _beat_view})
 
 
 def create_app(
@@ -215,59 +236,46 @@ def create_app(
         ensemble: an already loaded ensemble of ``run``.
         reader_options: the uploads' own reader options where they differ from
             the run's (:meth:`Ensemble.reading`).
+
+    Raises:
+        ValueError: an option the run's kind does not take.
     """
     ensemble = (ensemble or Ensemble.load(run)).reading(reader_options)
+    predictor_of(ensemble).check(Request(missing_leads=missing_leads), run)
     max_bytes = int(max_upload_mb * 1e6)
     # One prediction at a time: the Keras models are shared between server threads.
     lock = threading.Lock()
     samples, reader = ensemble.task.samples, ensemble.task.reader
-    beats = samples.predicts == "beats"
-    store = StripStore() if beats else None
+    store = StripStore()
     names = [
         " / ".join(reader.label_name(c) for c in code.split("|")) for code in ensemble.class_names
     ]
     info = _info(ensemble, names, missing_leads, max_upload_mb)
+    read, view = _upload_reader(ensemble, missing_leads), VIEWS.named(samples.predicts)
 
     def analyse(with_plots: bool) -> dict[str, Any]:
-        explain = _checked_explain(ensemble, beats)
+        explain = _checked_explain(ensemble)
         uploads = [(f.filename, f.read()) for f in request.files.getlist("files")]
+        # the form's metadata takes the place of the reader's (as ecgml predict and
+        # training take it, read while the upload is on disk)
+        given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
+        wanted = Request(missing_leads=missing_leads, explain=(explain,) if explain else None,
+                         metadata={k: v for k, v in given.items() if v})  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
             headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
                                     companions=samples.upload_companions,
                                     arrays=samples.upload_arrays)  # fmt: skip
-            if beats:
-                records, errors = analyse_beats(headers, ensemble, lock,
-                                                store if with_plots else None)  # fmt: skip
-            else:
-                ready, errors = _read_uploads(headers, ensemble, missing_leads)
-                records = ready
-            if not records:
+            try:
+                results = list(predict_paths(ensemble, headers, wanted, read=read, lock=lock,
+                                             chunk=max(1, len(headers))))  # fmt: skip
+            except ValueError as exc:
+                raise UploadError(f"metadata: {exc}") from None
+            errors = [{"record": r.record_id, "error": f"record {r.record_id}: {r.problem}"}
+                      for r in results if r.skipped]  # fmt: skip
+            if len(errors) == len(results):
                 raise UploadError("; ".join(e["error"] for e in errors), status=422)
-            if beats:
-                return {"run": info["run"], "rule": info["rule"], "records": records,
-                        "errors": errors}  # fmt: skip
-            # the reader's metadata, as ecgml predict and training take it, read while the
-            # upload is on disk; what the form gives takes its place
-            given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
-            given = {k: v for k, v in given.items() if v}
-            metadata = [ensemble.record_metadata(p, given) for p in ready]
-        try:
-            with lock:
-                predictions = ensemble.predict_prepared(ready, metadata=metadata)
-        except ValueError as exc:
-            raise UploadError(f"metadata: {exc}") from None
-        records = []
-        for prepared, prediction in zip(ready, predictions, strict=True):
-            result = _record_result(prepared, prediction, names)
-            header = prepared.header
-            if with_plots:
-                result["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
-                                                   header.record_id)  # fmt: skip
-            if explain:
-                with lock:
-                    (explained,) = explain_prepared(ensemble, prepared, classes=[explain])
-                result["explanation"] = _explanation(explained, prepared, with_plots)
-            records.append(result)
+            records = [view(ensemble, names, store, r, with_plots) for r in results
+                       if not r.skipped]  # fmt: skip
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
 
     app = Flask(__name__)

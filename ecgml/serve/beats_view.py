@@ -15,15 +15,12 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ecgml.data.records import RecordError
-from ecgml.inference.beat_tables import beat_counts, predict_beat_table
+from ecgml.inference.beat_tables import beat_counts
 from ecgml.inference.ensemble import Ensemble
 
 OVERVIEW_BINS, STRIP_SECONDS, STRIP_POINTS, KEEP_RECORDS = 1200, 10.0, 2500, 8
@@ -96,58 +93,38 @@ def strip(record: StoredRecord, start: float, seconds: float = STRIP_SECONDS) ->
     }
 
 
-def analyse_beats(
-    headers: Sequence[Path],
-    ensemble: Ensemble,
-    lock: threading.Lock,
-    store: StripStore | None,
-) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
-    """Classify every beat of each uploaded record.
+def beat_result(result, ensemble: Ensemble, store: StripStore | None) -> dict[str, Any]:
+    """The app's answer for one record of a beat run, its beats classified
+    (:class:`~ecgml.inference.records.RecordResult` of the one record path).
 
-    A record uploaded with its ``.atr`` annotation file has its annotated beats
-    classified; otherwise wfdb's XQRS detector finds them. With a ``store``, each
-    result also carries the overview and its strip token.
-
-    Returns:
-        The results, and the records that could not be used with the reason.
+    A record uploaded with its ``.atr`` annotation file has had its annotated
+    beats classified; otherwise wfdb's XQRS detector found them. With a
+    ``store``, the answer also carries the overview and its strip token.
     """
-    pre = ensemble.config.preprocess
     classes = list(ensemble.abbreviations)
-    results, errors = [], []
-    for header in headers:
-        annotated = header.with_suffix(f".{ANNOTATION}").is_file()
-        try:
-            prepared = ensemble.task.samples.read_for_prediction(
-                header, pre, annotations=ANNOTATION if annotated else None,
-                features=ensemble.feature_names,
-            )  # fmt: skip
-        except RecordError as exc:
-            errors.append({"record": exc.record, "error": str(exc)})
-            continue
-        with lock:
-            table = predict_beat_table(ensemble, prepared)
-        h = prepared.header
-        result = {
-            "record": h.record_id,
-            "fs": h.fs,
-            "seconds": round(h.n_samples / h.fs, 3),
-            "leads": list(h.lead_names),
-            "beat_source": f"annotations ({header.stem}.{ANNOTATION})" if annotated
-                           else "found by wfdb's XQRS detector",
-            "counts": beat_counts(table, classes),
-            "beats": [
-                {"sample": int(s), "time": float(t), "class": c,
-                 "probabilities": dict(zip(classes, map(float, p), strict=True))}
-                for s, t, c, p in zip(table["sample"], table["time_s"], table["class"],
-                                      table[[f"p_{c}" for c in classes]].to_numpy(), strict=True)
-            ],
-        }  # fmt: skip
-        if store is not None:
-            lead = np.asarray(prepared.beat_lead, dtype=np.float32)
-            result["overview"] = overview(lead)
-            result["strip_token"] = store.put(StoredRecord(
-                signal=lead, fs=h.fs, beat_samples=np.asarray(prepared.beat_samples),
-                beat_classes=tuple(table["class"]),
-            ))  # fmt: skip
-        results.append(result)
-    return results, errors
+    prepared, table, path = result.prepared, result.answer, result.path
+    annotated = path.with_suffix(f".{ANNOTATION}").is_file()
+    h = prepared.header
+    out = {
+        "record": h.record_id,
+        "fs": h.fs,
+        "seconds": round(h.n_samples / h.fs, 3),
+        "leads": list(h.lead_names),
+        "beat_source": f"annotations ({path.stem}.{ANNOTATION})" if annotated
+                       else "found by wfdb's XQRS detector",
+        "counts": beat_counts(table, classes),
+        "beats": [
+            {"sample": int(s), "time": float(t), "class": c,
+             "probabilities": dict(zip(classes, map(float, p), strict=True))}
+            for s, t, c, p in zip(table["sample"], table["time_s"], table["class"],
+                                  table[[f"p_{c}" for c in classes]].to_numpy(), strict=True)
+        ],
+    }  # fmt: skip
+    if store is not None:
+        lead = np.asarray(prepared.beat_lead, dtype=np.float32)
+        out["overview"] = overview(lead)
+        out["strip_token"] = store.put(StoredRecord(
+            signal=lead, fs=h.fs, beat_samples=np.asarray(prepared.beat_samples),
+            beat_classes=tuple(table["class"]),
+        ))  # fmt: skip
+    return out

@@ -19,38 +19,27 @@ Writes into the output folder:
   its options included), and the records that could not be used, with the reason.
 
 A record that cannot be read or used is reported and skipped; the batch goes on.
-A beat run's outputs are described in :mod:`ecgml.serve.predict_beats`.
+A beat run's outputs are described in :mod:`ecgml.serve.predict_beats`. Records
+go through the one record path (:func:`ecgml.inference.records.predict_paths`).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from tqdm import tqdm
 
-from ecgml.data.loading import PreparedRecord
 from ecgml.data.readers import Reader
-from ecgml.data.records import RecordError
-from ecgml.data.samples import SampleKind
 from ecgml.data.sources import find_records
-from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.inference.ensemble import VOTE_RULES, Ensemble
-from ecgml.inference.explain import explain_prepared
-from ecgml.serve.explanations import write_explanations
-from ecgml.serve.predict_beats import predict_beat_records
-from ecgml.serve.predict_outputs import (
-    EXPLAIN,
-    REPORT,
-    SUMMARY,
-    predict_report,
-    record_row,
-    write_tables,
-)
+from ecgml.inference.predictors import Request, predictor_of
+from ecgml.inference.records import predict_paths
+from ecgml.serve import predict_beats  # noqa: F401 -- registers the beat run's writer
+from ecgml.serve.predict_outputs import OUTPUTS, REPORT, SUMMARY
 
 
 def find_inputs(
@@ -95,21 +84,6 @@ def find_inputs(
 
 
 PRINTOUTS = "printouts"
-
-
-def _read(
-    headers: Sequence[Path], ensemble: Ensemble, missing_leads: str, samples: SampleKind
-) -> Iterator[tuple[Path, PreparedRecord | None, str | None]]:
-    pre, reader = ensemble.config.preprocess, ensemble.task.reader
-    for path in headers:
-        try:
-            yield (
-                path,
-                samples.read_for_prediction(path, pre, reader=reader, missing_leads=missing_leads),
-                None,
-            )
-        except RecordError as exc:
-            yield path, None, exc.problem
 
 
 def predict_records(
@@ -161,29 +135,19 @@ def predict_records(
     if not headers:
         raise ValueError(f"no records (.hea files) found in {', '.join(map(str, inputs))}")
     rule = ensemble.target.check_options(rule, min_votes, len(ensemble.folds), run=run)
-    _check_options(ensemble, run, explain, missing_leads, annotations)
+    _check_classes(ensemble, explain)
+    explain = None if explain is None else tuple(explain)
+    request = Request(rule=rule, min_votes=min_votes, missing_leads=missing_leads,
+                      annotations=annotations, explain=explain)  # fmt: skip
+    predictor_of(ensemble).check(request, run)
     out = Path(out)
-    if samples.predicts == "beats":
-        beats = {"annotations": annotations, "explain": explain, "progress": progress}
-        report = predict_beat_records(ensemble, headers, out, rule=rule, **beats)
-    else:
-        settings = dict(
-            rule=rule, min_votes=min_votes, missing_leads=missing_leads, explain=explain
-        )
-        rows = _predict_rows(ensemble, headers, out, chunk=chunk, progress=progress, **settings)
-        has_points = write_tables(ensemble, rows, out)
-        report = predict_report(
-            ensemble,
-            inputs,
-            len(headers),
-            rows,
-            has_points=has_points,
-            started=started,
-            reader_options=reader_options,
-            **settings,
-        )
+    outputs = OUTPUTS.named(samples.predicts)(ensemble, out, request)
+    results = predict_paths(ensemble, headers, request, chunk=chunk, progress=progress)
+    rows = [outputs.write(result) for result in results]
+    report = outputs.finish(rows, inputs=inputs, n_records=len(headers), started=started,
+                            reader_options=reader_options)  # fmt: skip
     if printouts:
-        return _with_printouts(report, headers, out)
+        return _with_printouts(report, headers, out, ensemble)
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report
 
@@ -195,18 +159,8 @@ def _check_settings(rule: str | None, chunk: int) -> None:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
 
 
-def _check_options(
-    ensemble: Ensemble,
-    run: str | Path,
-    explain: Sequence[str] | None,
-    missing_leads: str,
-    annotations: str | None,
-) -> None:
-    """Refuse classes the run does not have and options its sample kind does not take."""
-    if ensemble.task.samples.predicts == "beats" and missing_leads != "error":
-        raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-    if ensemble.task.samples.predicts != "beats" and annotations is not None:
-        raise ValueError(f"annotations apply to beat runs; {run} classifies whole records")
+def _check_classes(ensemble: Ensemble, explain: Sequence[str] | None) -> None:
+    """Refuse classes to explain that the run does not have."""
     for name in explain or ():
         if name not in ensemble.abbreviations and name not in ensemble.class_names:
             raise ValueError(
@@ -215,70 +169,16 @@ def _check_options(
             )
 
 
-def _predict_rows(
-    ensemble: Ensemble,
-    headers: Sequence[Path],
-    out: Path,
-    *,
-    rule,
-    min_votes,
-    missing_leads,
-    explain,
-    chunk,
-    progress,
-) -> list[dict[str, Any]]:
-    """Read, predict and write every record (``outputs/RECORD.csv``, explanations),
-    ``chunk`` records to a model call; ``summary.csv``'s rows, skipped records included."""
-    (out / "outputs").mkdir(parents=True, exist_ok=True)
-    codes, source = output_codes(ensemble.class_names)
-    rows: list[dict[str, Any]] = []
-    seen: dict[str, Path] = {}
-    pending: list[tuple[Path, PreparedRecord]] = []
-
-    def flush() -> None:
-        prepared = [p for _, p in pending]
-        predictions = ensemble.predict_prepared(prepared, rule=rule, min_votes=min_votes)
-        for (path, record), prediction in zip(pending, predictions, strict=True):
-            rid = record.header.record_id
-            write_output_file(
-                out / "outputs" / f"{rid}.csv",
-                rid,
-                codes,
-                prediction.y_pred[source],
-                prediction.y_score[source],
-            )
-            rows.append(record_row(ensemble, path, record, prediction))
-            if explain is not None:
-                explanations = explain_prepared(ensemble, record, classes=list(explain) or None)
-                write_explanations(out / EXPLAIN, rid, explanations, record)
-        pending.clear()
-
-    bar = tqdm(total=len(headers), desc="predict", unit="record", disable=not progress)
-    reader, samples = ensemble.task.reader, ensemble.task.samples
-    for path, prepared, problem in _read(headers, ensemble, missing_leads, samples):
-        rid = prepared.header.record_id if prepared is not None else reader.record_id_at(path)
-        if problem is None and rid in seen:
-            problem = f"record id {rid} already predicted from {seen[rid]}; outputs are named by id"
-        if problem is not None:
-            rows.append({"record": rid, "path": str(path), "status": "skipped", "note": problem})
-            bar.write(f"skipped {path}: {problem}")
-        else:
-            seen[rid] = path
-            pending.append((path, prepared))
-            if len(pending) >= chunk:
-                flush()
-        bar.update(1)
-    if pending:
-        flush()
-    bar.close()
-    return rows
-
-
-def _with_printouts(report: dict[str, Any], headers: Sequence[Path], out: Path) -> dict[str, Any]:
-    """Draw every record's printout into ``out/printouts`` and note it in ``predict.json``."""
+def _with_printouts(
+    report: dict[str, Any], headers: Sequence[Path], out: Path, ensemble: Ensemble
+) -> dict[str, Any]:
+    """Draw every record's printout (read by the task's reader; an image input is
+    one already) into ``out/printouts`` and note it in ``predict.json``."""
     from ecgml.serve.printouts import render_paths
 
-    failed = render_paths([h for h in headers if h.suffix == ".hea"], out / PRINTOUTS)
+    images = ensemble.task.samples.input_suffixes
+    records = [h for h in headers if h.suffix.lower() not in images]
+    failed = render_paths(records, out / PRINTOUTS, reader=ensemble.task.reader)
     report = report | {"printouts": PRINTOUTS, "printouts_failed": failed}
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")
     return report

@@ -1,6 +1,8 @@
-"""What ``ecgml predict`` writes besides each record's outputs: ``summary.csv``'s rows
-and columns, ``operating_points.csv`` and ``predict.json`` (:mod:`ecgml.serve.predict`
-describes them)."""
+"""What ``ecgml predict`` writes for a run that classifies records: each record's
+outputs and explanations, ``summary.csv``, ``operating_points.csv`` and
+``predict.json`` (:mod:`ecgml.serve.predict` describes them). A beat run's
+writer is :mod:`ecgml.serve.predict_beats`; :data:`OUTPUTS` holds both, by what
+the run predicts."""
 
 from __future__ import annotations
 
@@ -13,9 +15,14 @@ import pandas as pd
 from ecgml import __version__
 from ecgml.data.loading import PreparedRecord
 from ecgml.data.quality import assess
+from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.inference.ensemble import Ensemble
 from ecgml.inference.explain import METHOD
+from ecgml.inference.predictors import Request
+from ecgml.inference.records import RecordResult
+from ecgml.registries import Registry
 from ecgml.runs.thresholds import OPERATING_POINTS, operating_points
+from ecgml.serve.explanations import write_explanations
 
 SUMMARY, REPORT, EXPLAIN = "summary.csv", "predict.json", "explain"
 
@@ -53,6 +60,12 @@ def write_tables(ensemble: Ensemble, rows: list[dict[str, Any]], out: Path) -> b
     return points is not None
 
 
+def skipped_row(result: RecordResult) -> dict[str, Any]:
+    """A skipped record's line of ``summary.csv``."""
+    return {"record": result.record_id, "path": str(result.path), "status": "skipped",
+            "note": result.problem}  # fmt: skip
+
+
 def record_row(ensemble: Ensemble, path: Path, prepared: PreparedRecord, prediction) -> dict:
     """A predicted record's line of ``summary.csv``."""
     header = prepared.header
@@ -81,13 +94,10 @@ def predict_report(
     has_points: bool,
     started: float,
     reader_options,
-    rule,
-    min_votes,
-    missing_leads,
-    explain,
-    **_,
+    request: Request,
 ) -> dict[str, Any]:
     """``predict.json``: the run, rule and settings, and the records skipped and why."""
+    rule, min_votes, explain = request.rule, request.min_votes, request.explain
     skipped = [{"path": r["path"], "problem": r["note"]} for r in rows if r["status"] == "skipped"]
     n_models, pre = len(ensemble.folds), ensemble.config.preprocess
     thresholds = ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
@@ -118,7 +128,7 @@ def predict_report(
                 "changed": dict(reader_options or {}),
             },
             "leads": list(pre.leads),
-            "missing_leads": missing_leads,
+            "missing_leads": request.missing_leads,
             "fs": pre.fs,
             "window_seconds": pre.window / pre.fs,
             "min_seconds": ensemble.task.samples.min_seconds(pre),
@@ -130,3 +140,36 @@ def predict_report(
             for c, a in zip(ensemble.class_names, ensemble.abbreviations, strict=True)
         ],
     }
+
+
+class RecordOutputs:
+    """The output folder of a run that classifies records (:mod:`ecgml.serve.predict`)."""
+
+    def __init__(self, ensemble: Ensemble, out: Path, request: Request) -> None:
+        self.ensemble, self.out, self.request = ensemble, out, request
+        (out / "outputs").mkdir(parents=True, exist_ok=True)
+        self.codes, self.source = output_codes(ensemble.class_names)
+
+    def write(self, result: RecordResult) -> dict[str, Any]:
+        """One record's ``outputs/RECORD.csv`` (and explanations); its ``summary.csv`` row."""
+        if result.skipped:
+            return skipped_row(result)
+        rid, prediction, source = result.record_id, result.answer, self.source
+        write_output_file(self.out / "outputs" / f"{rid}.csv", rid, self.codes,
+                          prediction.y_pred[source], prediction.y_score[source])  # fmt: skip
+        if result.explanation is not None:
+            write_explanations(self.out / EXPLAIN, rid, result.explanation, result.prepared)
+        return record_row(self.ensemble, result.path, result.prepared, prediction)
+
+    def finish(
+        self, rows: list[dict], *, inputs, n_records: int, started: float, reader_options
+    ) -> dict[str, Any]:
+        """``summary.csv``, ``operating_points.csv``; the contents of ``predict.json``."""
+        has_points = write_tables(self.ensemble, rows, self.out)
+        return predict_report(self.ensemble, inputs, n_records, rows, has_points=has_points,
+                              started=started, reader_options=reader_options,
+                              request=self.request)  # fmt: skip
+
+
+# the writer of each kind of answer (``SampleKind.predicts``)
+OUTPUTS: Registry[type] = Registry("predicts", {"records": RecordOutputs})

@@ -31,10 +31,10 @@ def write_png(image, path: Path) -> None:
     atomic_write(path, lambda tmp: image.save(tmp, format="PNG", compress_level=1))
 
 
-def _render_one(task: tuple[str, str, PrintoutConfig, Reader]) -> tuple[bool, str]:
-    path, out, config, reader = task
+def _render_one(task: tuple[str, str, PrintoutConfig, Reader, bool]) -> tuple[bool, str]:
+    path, out, config, reader, unlabelled = task
     try:
-        record = reader.read(path)
+        record = reader.read_signal(path) if unlabelled else reader.read(path)
         header = record.header
         image = render_printout(record.signal, header.fs, header.lead_names, config,
                                 record_id=header.record_id)  # fmt: skip
@@ -97,7 +97,7 @@ def render_records(
         else:
             todo.append(rec)
     unchanged = len(records)
-    tasks = [(str(r.path), str(out / f"{r.record_id}.png"), config, reader) for r in todo]
+    tasks = [(str(r.path), str(out / f"{r.record_id}.png"), config, reader, False) for r in todo]
     if jobs > 1 and len(tasks) > 1:
         pool = ProcessPoolExecutor(max_workers=jobs)
         results = pool.map(_render_one, tasks, chunksize=4)
@@ -125,17 +125,23 @@ def render_records(
     return report
 
 
-def render_paths(paths: Sequence[str | Path], out: str | Path,
-                 config: PrintoutConfig | None = None) -> list[dict[str, str]]:  # fmt: skip
-    """Draw the records at ``paths`` (``.hea`` files) into ``out/RECORD.png``, in
-    this process; returns the records that could not be drawn, with the reason."""
+def render_paths(
+    paths: Sequence[str | Path],
+    out: str | Path,
+    config: PrintoutConfig | None = None,
+    *,
+    reader: Reader | None = None,
+) -> list[dict[str, str]]:
+    """Draw the records at ``paths``, read for prediction by ``reader`` (default:
+    CinC 2020's, which reads any WFDB record), into ``out/RECORD.png``, in this
+    process; returns the records that could not be drawn, with the reason."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    reader = get_reader("cinc2020")
+    reader = reader or get_reader("cinc2020")
     failed = []
     for path in paths:
-        ok, reason = _render_one((str(path), str(out / f"{Path(path).stem}.png"),
-                                  config or PrintoutConfig(), reader))  # fmt: skip
+        png = out / f"{reader.record_id_at(path)}.png"
+        ok, reason = _render_one((str(path), str(png), config or PrintoutConfig(), reader, True))
         if not ok:
             failed.append({"path": str(path), "problem": reason})
     return failed

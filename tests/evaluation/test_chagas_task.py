@@ -19,7 +19,7 @@ from ecgml import runs
 from ecgml.cli.main import main as ecgml_main
 from ecgml.config import load_config, save_config
 from ecgml.data.preprocess import STANDARD_LEADS
-from ecgml.models.config import XResNet1dConfig
+from ecgml.models.xresnet1d import XResNet1dConfig
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow

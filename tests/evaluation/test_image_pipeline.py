@@ -19,7 +19,7 @@ from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
 from ecgml.inference.ensemble import Ensemble
-from ecgml.models.config import MobileNetConfig
+from ecgml.models.mobilenet import MobileNetConfig
 from ecgml.printout import PrintoutConfig, render_printout
 from ecgml.serve.predict import predict_records, read_summary
 from ecgml.training.config import TrainingConfig

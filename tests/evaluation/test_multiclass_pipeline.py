@@ -19,7 +19,7 @@ from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
 from ecgml.inference.ensemble import Ensemble
-from ecgml.models.config import ResECGConfig
+from ecgml.models.resecg import ResECGConfig
 from ecgml.serve.predict import predict_records, read_summary
 from ecgml.training.config import TrainingConfig
 from tests.cinc2017_records import write_cinc2017

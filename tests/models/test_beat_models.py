@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from ecgml.config import config_from_dict
-from ecgml.models.config import BeatCNNConfig, KachueeConfig
+from ecgml.models.beat_cnn import BeatCNNConfig
+from ecgml.models.kachuee import KachueeConfig
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ecgml.config import config_from_dict
-from ecgml.models.config import Inception1dConfig, XResNet1dConfig
+from ecgml.models.inception1d import Inception1dConfig
 from ecgml.models.registry import build_model
+from ecgml.models.xresnet1d import XResNet1dConfig
 
 TINY_X = XResNet1dConfig(layers=(1, 2), widths=(4, 8), stem_filters=(4, 4, 8), head_units=(6,))
 TINY_I = Inception1dConfig(depth=3, filters=4, bottleneck=4, kernel_size=8, head_units=(6,))

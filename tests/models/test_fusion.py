@@ -6,12 +6,12 @@ import keras
 import numpy as np
 import pytest
 
-from ecgml.models.config import ModelConfig
 from ecgml.models.fusion import FillMissing, training_statistics, with_tabular
 from ecgml.models.registry import build_model
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.optimizers import RAdam
 
-TINY = ModelConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2,
+TINY = SEResNetConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2,
                    dense_units=8)  # fmt: skip
 
 

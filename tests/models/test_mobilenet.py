@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from ecgml.config import config_from_dict
-from ecgml.models.config import MobileNetConfig
+from ecgml.models.mobilenet import MobileNetConfig
 from ecgml.models.registry import build_model, count_flops
 from ecgml.optimizers import RAdam
 from ecgml.task import Task

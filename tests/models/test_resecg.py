@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from ecgml.config import config_from_dict
-from ecgml.models.config import ResECGConfig
 from ecgml.models.registry import build_model
+from ecgml.models.resecg import ResECGConfig
 from ecgml.optimizers import RAdam
 
 TINY = ResECGConfig(n_blocks=4, filters=4, filters_step=4, filters_every=2, kernel_size=3)

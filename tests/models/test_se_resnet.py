@@ -3,21 +3,21 @@ import numpy as np
 import pytest
 
 from ecgml.losses import WeightedBinaryCrossentropy
-from ecgml.models.config import ModelConfig
 from ecgml.models.registry import build_model, count_flops
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.optimizers import RAdam
 
-TINY = ModelConfig(stem_filters=8, stem_kernel=7, filters=(8, 16), kernel_size=5, se_ratio=4,
+TINY = SEResNetConfig(stem_filters=8, stem_kernel=7, filters=(8, 16), kernel_size=5, se_ratio=4,
                    dense_units=16)  # fmt: skip
 
 
 def tiny(**changes) -> keras.Model:
-    config = ModelConfig(**{**TINY.__dict__, **changes})
+    config = SEResNetConfig(**{**TINY.__dict__, **changes})
     return build_model(config, n_classes=27, input_length=changes.pop("length", 500), n_leads=12)
 
 
 def test_default_model_has_8_se_blocks_and_27_sigmoid_outputs():
-    model = build_model(ModelConfig(), n_classes=27, input_length=5000, n_leads=12)
+    model = build_model(SEResNetConfig(), n_classes=27, input_length=5000, n_leads=12)
     names = [layer.name for layer in model.layers]
     assert sum(n.endswith("_add") for n in names) == 8
     assert sum(n.endswith("_se_scale") for n in names) == 8
@@ -41,7 +41,7 @@ def test_pooled_head_accepts_any_length():
 
 def test_flatten_head_needs_a_fixed_length():
     with pytest.raises(ValueError, match="fixed input_length"):
-        build_model(ModelConfig(head="flatten"), n_classes=5, input_length=None, n_leads=12)
+        build_model(SEResNetConfig(head="flatten"), n_classes=5, input_length=None, n_leads=12)
 
 
 def test_config_round_trip_gives_the_same_model():
@@ -95,4 +95,4 @@ def test_count_flops_of_one_convolution_and_one_dense_layer():
 
 def test_config_rejects_an_unknown_head():
     with pytest.raises(ValueError, match="head must be one of"):
-        ModelConfig(head="attention")
+        SEResNetConfig(head="attention")

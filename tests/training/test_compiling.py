@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from ecgml.config import Config
-from ecgml.models.config import XResNet1dConfig
 from ecgml.models.registry import build_model
+from ecgml.models.xresnet1d import XResNet1dConfig
 from ecgml.optimizers import RAdam
 from ecgml.task import Task
 from ecgml.training.compiling import compile_model

@@ -14,7 +14,7 @@ from ecgml.config import Config, save_config
 from ecgml.data.cache import prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import ModelConfig
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.training import fit
 from ecgml.training.config import TrainingConfig
 from ecgml.training.folds import HELD_OUT, save_folds
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
-    model=ModelConfig(
+    model=SEResNetConfig(
         stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
     ),
     training=TrainingConfig(

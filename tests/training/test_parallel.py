@@ -15,7 +15,7 @@ from ecgml.config import Config, save_config
 from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.demo import write_demo_dataset
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.models.config import ModelConfig
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.runs.manifest import update_manifest
 from ecgml.runs.parallel import job_environment
 from ecgml.training.config import TrainingConfig
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
-    model=ModelConfig(
+    model=SEResNetConfig(
         stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
     ),
     training=TrainingConfig(

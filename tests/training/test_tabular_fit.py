@@ -18,7 +18,7 @@ from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.tabular import TabularConfig
 from ecgml.evaluation.plots import plot_losses
-from ecgml.models.config import ModelConfig
+from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.task import Task
 from ecgml.training.config import TrainingConfig
 from ecgml.training.folds import in_training, load_folds
@@ -27,7 +27,7 @@ from tests.ptbxl_fixture import write_ptbxl
 
 pytestmark = pytest.mark.slow
 
-TINY_MODEL = ModelConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3,
+TINY_MODEL = SEResNetConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3,
                          se_ratio=2, dense_units=8)  # fmt: skip
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ecgml import runs
-from ecgml.models.config import BeatCNNConfig
+from ecgml.models.beat_cnn import BeatCNNConfig
 from ecgml.models.registry import build_model
 from ecgml.optimizers import RAdam
 from ecgml.training.config import TrainingConfig
@@ -92,7 +92,7 @@ def test_init_source_takes_a_run_a_fold_or_a_file(tmp_path):
 
 
 def test_another_architecture_is_refused(tmp_path):
-    from ecgml.models.config import KachueeConfig
+    from ecgml.models.kachuee import KachueeConfig
 
     other = build_model(KachueeConfig(n_blocks=1), n_classes=5, input_length=63, n_leads=1)
     other.save(tmp_path / "other.keras")

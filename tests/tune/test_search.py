@@ -18,7 +18,7 @@ from ecgml.config import Config, save_config  # noqa: E402
 from ecgml.data.cache import Cache, prepare_cache  # noqa: E402
 from ecgml.data.demo import write_demo_dataset  # noqa: E402
 from ecgml.data.preprocess import PreprocessConfig  # noqa: E402
-from ecgml.models.config import ModelConfig  # noqa: E402
+from ecgml.models.se_resnet import SEResNetConfig  # noqa: E402
 from ecgml.training import fit  # noqa: E402
 from ecgml.training.config import TrainingConfig  # noqa: E402
 from ecgml.training.folds import HELD_OUT, load_folds, save_folds  # noqa: E402
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
-    model=ModelConfig(
+    model=SEResNetConfig(
         stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
     ),
     training=TrainingConfig(n_folds=3, batch_size=8, epochs=2, reduce_lr_patience=0),

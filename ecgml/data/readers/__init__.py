@@ -2,33 +2,24 @@
 
 A task's config names its reader (``task.reader``); ``ecgml prepare``,
 ``postprocessing.py`` and ``ecgml predict`` read records through it. Adding a
-source is one module here and one line in ``_READERS``.
+source is one module here whose reader class is decorated ``@READERS.add``,
+named in ``BUILT_IN``.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any
 
-from ecgml.data.readers.base import Reader
-from ecgml.data.readers.cinc2017 import Cinc2017Reader
-from ecgml.data.readers.cinc2020 import Cinc2020Reader
-from ecgml.data.readers.images import ImagesReader
-from ecgml.data.readers.mitbih import MitbihReader
-from ecgml.data.readers.ptb import PtbReader
-from ecgml.data.readers.ptbxl import PtbxlReader
-from ecgml.data.readers.table import TableReader
+from ecgml.data.readers.base import READERS, Reader
 
-_READERS: dict[str, type[Reader]] = {
-    "cinc2020": Cinc2020Reader,
-    "cinc2017": Cinc2017Reader,
-    "mitbih": MitbihReader,
-    "ptb": PtbReader,
-    "images": ImagesReader,
-    "ptbxl": PtbxlReader,
-    "table": TableReader,
-}
-READER_NAMES = tuple(_READERS)
+# The built-in modules, each registering its readers, in the order errors list them.
+BUILT_IN = ("cinc2020", "cinc2017", "mitbih", "ptb", "images", "ptbxl", "table")
+for _module in BUILT_IN:
+    importlib.import_module(f"ecgml.data.readers.{_module}")
+
+READER_NAMES = tuple(READERS)
 
 
 def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
@@ -37,9 +28,9 @@ def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
     Raises:
         ValueError: no reader of that name, or an option it does not take.
     """
-    if name not in _READERS:
-        raise ValueError(f"unknown reader {name!r}; expected one of {READER_NAMES}")
-    reader = _READERS[name]
+    if name not in READERS:
+        raise ValueError(f"unknown reader {name!r}; expected one of {tuple(READERS)}")
+    reader = READERS[name]
     accepted = [
         p for p in inspect.signature(reader.__init__).parameters if p not in ("self", "options")
     ]
@@ -51,4 +42,4 @@ def get_reader(name: str, options: dict[str, Any] | None = None) -> Reader:
     return reader(**(options or {}))
 
 
-__all__ = ["READER_NAMES", "Reader", "get_reader"]
+__all__ = ["READERS", "READER_NAMES", "Reader", "get_reader"]

@@ -10,6 +10,7 @@ import numpy as np
 
 from ecgml.data.records import Record, RecordError, read_header, read_record
 from ecgml.data.sources import FoundRecord, find_records
+from ecgml.registries import Registry
 
 SPLIT_PARTS = ("train", "test")
 
@@ -37,6 +38,11 @@ class Reader:
         if options:
             raise ValueError(f"reader {self.name!r} takes no options, got {sorted(options)}")
         self.options: dict[str, Any] = {}
+
+    @classmethod
+    def example_options(cls) -> dict[str, Any]:
+        """Options of a minimal reader of this kind, for the conformance battery."""
+        return {}
 
     def find(self, data_dirs: Iterable[str | Path]) -> list[FoundRecord]:
         """Every record under the folders, walked recursively, sorted by path.
@@ -136,3 +142,6 @@ class Reader:
             record.header.record_id, f"reader {self.name!r} gives no beat labels; "
             "a beat task needs a reader of beat-annotated records (mitbih)",
         )  # fmt: skip
+
+
+READERS: Registry[type[Reader]] = Registry("reader")

@@ -21,7 +21,7 @@ import dataclasses
 from functools import cache
 from pathlib import Path
 
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError, read_record
 from ecgml.data.sources import FoundRecord, file_key
 
@@ -48,6 +48,7 @@ def reference_labels(folder: Path) -> dict[str, str] | None:
     return _read_reference(path.resolve(), path.stat().st_mtime_ns)
 
 
+@READERS.add
 class Cinc2017Reader(Reader):
     """Reads CinC 2017 records and their ``REFERENCE.csv`` labels (module docstring)."""
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ecgml.data.labels import known_diagnoses
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, read_record
 from ecgml.data.sources import source_of
 
 
+@READERS.add
 class Cinc2020Reader(Reader):
     """Reads CinC 2020/2021 records (module docstring)."""
 

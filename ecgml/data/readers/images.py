@@ -21,7 +21,7 @@ import numpy as np
 
 from ecgml.data.images import read_image
 from ecgml.data.labels import normalise_dx
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError, RecordHeader
 from ecgml.data.sources import FoundRecord, file_key
 
@@ -48,6 +48,7 @@ def _read_table(path: Path, mtime_ns: int) -> dict[str, tuple[tuple[str, ...], s
     return table
 
 
+@READERS.add
 class ImagesReader(Reader):
     """Reads image files named in a label table (module docstring)."""
 

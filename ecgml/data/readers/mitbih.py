@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.beats import AAMI_CLASSES, aami_beats
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError, read_annotations, read_record
 from ecgml.data.sources import FoundRecord, file_key
 
@@ -38,6 +38,7 @@ DS2 = (
 _SAME_PATIENT = {"202": "201"}
 
 
+@READERS.add
 class MitbihReader(Reader):
     """Reads MIT-BIH records with their beat annotations (module docstring).
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError, detect_beats, read_record
 from ecgml.data.sources import FoundRecord
 
@@ -38,6 +38,7 @@ _PATIENT_FOLDER = re.compile(r"patient\d{3}")
 _REASON = "reason for admission"
 
 
+@READERS.add
 class PtbReader(Reader):
     """Reads PTB Diagnostic records as MI or not (module docstring).
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError, read_record
 from ecgml.data.sources import FoundRecord, file_key, fingerprint
 
@@ -137,6 +137,7 @@ def _number(value) -> float | None:
     return None if math.isnan(number) else number
 
 
+@READERS.add
 class PtbxlReader(Reader):
     """Reads PTB-XL records and their statements (module docstring).
 

@@ -53,7 +53,7 @@ from typing import Any
 
 import pandas as pd
 
-from ecgml.data.readers.base import Reader
+from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.readers.table_rows import (
     RATE_COLUMNS,
     as_list,
@@ -78,6 +78,7 @@ SUFFIXES = (".npy", ".csv", ".hea")
 PARTS = ("train", "validation", "test")
 
 
+@READERS.add
 class TableReader(Reader):
     """Reads the records a label table names (module docstring).
 
@@ -105,6 +106,10 @@ class TableReader(Reader):
     """
 
     name = "table"
+
+    @classmethod
+    def example_options(cls) -> dict[str, Any]:
+        return {"label_column": "dx", "fs": 100.0, "leads": ["I"]}
 
     def __init__(
         self,

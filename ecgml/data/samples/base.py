@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ecgml.data.loading import MIN_WINDOW_SHARE, PreparedRecord
-from ecgml.data.preprocess import PreprocessConfig
+from ecgml.data.preprocess import PreprocessConfig, window_starts
 from ecgml.data.readers import Reader
 from ecgml.data.records import RecordError, read_record
 
@@ -49,6 +49,10 @@ class SampleKind:
     input_suffixes: tuple[str, ...] = ()
     upload_companions: tuple[str, ...] = ()
     upload_arrays = True
+
+    def example_preprocess(self) -> PreprocessConfig:
+        """A preprocessing this kind takes, for the conformance battery."""
+        return PreprocessConfig(window=500, fs=100.0)
 
     def matches(self, preprocess: PreprocessConfig) -> str | None:
         """Why ``preprocess`` does not fit this kind; ``None`` when it does."""
@@ -112,6 +116,29 @@ class SampleKind:
     def stale_index(self, index: Any) -> str | None:
         """Why a cache index made by an older ecgml cannot be reused; ``None`` if it can."""
         return None
+
+    def explained_pieces(
+        self,
+        prepared: PreparedRecord,
+        preprocess: PreprocessConfig,
+        input_length: int,
+        crops: Sequence[int],
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The model inputs an explanation traces, ``(n_pieces, input_length,
+        n_leads)`` float32: each window's ``crops`` (their starts in the window);
+        and each piece's start in the record's timeline at the model's rate, by
+        which the pieces' maps are put back in place (``None`` for a kind whose
+        inputs are not on a timeline)."""
+        windows, header = prepared.windows, prepared.header
+        n_model = windows.shape[1]
+        if header is not None and header.fs:
+            n_model = round(header.n_samples * preprocess.fs / header.fs)
+        starts = window_starts(n_model, windows.shape[1], "all")
+        if len(starts) != len(windows):  # not cut by the "all" policy: side by side
+            starts = [k * windows.shape[1] for k in range(len(windows))]
+        x = np.stack([w[c : c + input_length] for w in windows for c in crops])
+        where = np.array([s + c for s in starts for c in crops])
+        return x.astype(np.float32), where
 
     def prepare_signal(
         self,

@@ -6,6 +6,7 @@ import numpy as np
 
 from ecgml.data.beats import RR_FEATURES, record_beats, rr_features
 from ecgml.data.loading import PreparedRecord, load_beats_for_prediction
+from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError
 from ecgml.data.samples.base import SampleKind
 
@@ -20,6 +21,9 @@ class Beats(SampleKind):
     hand_crafted = False
     upload_companions = ("atr",)
     upload_arrays = False
+
+    def example_preprocess(self):
+        return PreprocessConfig(leads=("II",), fs=100.0, window=60, window_policy="beats")
 
     def matches(self, preprocess):
         if preprocess.window_policy != "beats":
@@ -69,7 +73,7 @@ class Beats(SampleKind):
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
         raise ValueError("a beat run classifies beats, not recordings: use 'ecgml predict' "
-                         "or ecgml.serve.predict_beats.predict_beat_records")  # fmt: skip
+                         "or Ensemble.predict_paths")  # fmt: skip
 
     def read_for_prediction(self, path, preprocess, *, reader=None, missing_leads="error",
                             annotations=None, features=()):  # fmt: skip

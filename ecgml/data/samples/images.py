@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from ecgml.data.images import IMAGE_SUFFIXES, read_image, render_renderings, to_model_image
+import numpy as np
+
+from ecgml.data.images import (
+    IMAGE_SUFFIXES,
+    ImageConfig,
+    read_image,
+    render_renderings,
+    to_model_image,
+)
 from ecgml.data.loading import PreparedRecord, check_signal
+from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import RecordError, RecordHeader
 from ecgml.data.samples.base import SampleKind
 
@@ -24,6 +33,9 @@ class Images(SampleKind):
         "input_length": "an image task takes whole images",
     }
     input_suffixes = IMAGE_SUFFIXES
+
+    def example_preprocess(self):
+        return PreprocessConfig(image=ImageConfig(height=64, width=96))
 
     def matches(self, preprocess):
         if preprocess.image is None:
@@ -53,6 +65,10 @@ class Images(SampleKind):
             raise RecordError(header.record_id, str(exc)) from exc
         warnings = record.warnings + reader.label_warnings(header.dx)
         return PreparedRecord(header=header, windows=windows, warnings=warnings)
+
+    def explained_pieces(self, prepared, preprocess, input_length, crops):
+        """The whole images, off any timeline."""
+        return prepared.windows.astype(np.float32), None
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
         """The clean printout of all the record's leads

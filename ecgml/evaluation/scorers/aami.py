@@ -10,9 +10,11 @@ The 5x5 confusion matrix (rows annotated, columns decided) is in
 from __future__ import annotations
 
 from ecgml.evaluation import metrics
+from ecgml.evaluation.scorers.base import SCORERS
 from ecgml.evaluation.scorers.cinc2017 import MulticlassScorer, multiclass_scores
 
 
+@SCORERS.add
 class AamiScorer(MulticlassScorer):
     """The multi-class figures under AAMI's names, with macro sensitivity."""
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ecgml.evaluation.bootstrap import N_RESAMPLES, SEED, bootstrap_figures
+from ecgml.registries import Registry
 
 
 class Scorer:
@@ -122,3 +123,6 @@ class Scorer:
 
         return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
                                  seed=seed)  # fmt: skip
+
+
+SCORERS: Registry[type[Scorer]] = Registry("scorer")

@@ -6,9 +6,11 @@ precision, F1 and AUROC stand beside it, with accuracy and the 2x2 confusion mat
 
 from __future__ import annotations
 
+from ecgml.evaluation.scorers.base import SCORERS
 from ecgml.evaluation.scorers.cinc2017 import MulticlassScorer, multiclass_scores
 
 
+@SCORERS.add
 class BinaryScorer(MulticlassScorer):
     """The multi-class figures of two classes, led by the first class's recall."""
 

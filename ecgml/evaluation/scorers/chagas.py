@@ -18,7 +18,7 @@ import numpy as np
 
 from ecgml.evaluation import metrics
 from ecgml.evaluation.report import evaluate_predictions
-from ecgml.evaluation.scorers.base import Scorer
+from ecgml.evaluation.scorers.base import SCORERS, Scorer
 
 CAPACITY = 0.05
 
@@ -52,6 +52,7 @@ def top_fraction_recall(
     return float(expected / n_positive)
 
 
+@SCORERS.add
 class ChagasScorer(Scorer):
     """The challenge score of the one class, with the multi-label figures."""
 

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from ecgml.evaluation import metrics
-from ecgml.evaluation.scorers.base import Scorer
+from ecgml.evaluation.scorers.base import SCORERS, Scorer
 
 CINC2017_SCORED = ("N", "A", "O")
 
@@ -90,6 +90,7 @@ def cinc2017_score(f1_by_class: dict[str, float]) -> float:
     return float(np.mean([f1_by_class[c] for c in CINC2017_SCORED]))
 
 
+@SCORERS.add
 class MulticlassScorer(Scorer):
     """:func:`multiclass_scores`; the headline is macro F1."""
 
@@ -102,6 +103,7 @@ class MulticlassScorer(Scorer):
         return multiclass_scores(y_true, y_score, y_pred, class_names, abbreviations)
 
 
+@SCORERS.add
 class Cinc2017Scorer(MulticlassScorer):
     """The multi-class figures, per-class F1 of N, A, O and ~, and the CinC 2017 score."""
 

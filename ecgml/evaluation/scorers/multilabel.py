@@ -8,24 +8,10 @@ import numpy as np
 from ecgml.evaluation import challenge, metrics
 from ecgml.evaluation.bootstrap import N_RESAMPLES, SEED, bootstrap_figures
 from ecgml.evaluation.report import evaluate_predictions
-from ecgml.evaluation.scorers.base import Scorer
+from ecgml.evaluation.scorers.base import SCORERS, Scorer
 
 
-class MultilabelScorer(Scorer):
-    """AUROC, AUPRC, F1, precision, recall, F-beta and G-beta per class and their macro
-    means; weighted F1 and exact-match accuracy."""
-
-    name = "multilabel"
-
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
-        return evaluate_predictions(y_true, y_score, y_pred, class_names, abbreviations)
-
-    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-                weights=None):  # fmt: skip
-        return {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
-
-
+@SCORERS.add
 class Cinc2020Scorer(Scorer):
     """The multi-label figures and a ``"challenge"`` block: the CinC 2020 scoring
     (equivalent classes folded, unscored classes dropped, the challenge metric)."""
@@ -69,3 +55,19 @@ class Cinc2020Scorer(Scorer):
 
         return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
                                  seed=seed)  # fmt: skip
+
+
+@SCORERS.add
+class MultilabelScorer(Scorer):
+    """AUROC, AUPRC, F1, precision, recall, F-beta and G-beta per class and their macro
+    means; weighted F1 and exact-match accuracy."""
+
+    name = "multilabel"
+
+    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
+              weights=None):  # fmt: skip
+        return evaluate_predictions(y_true, y_score, y_pred, class_names, abbreviations)
+
+    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
+                weights=None):  # fmt: skip
+        return {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
