@@ -43,12 +43,30 @@ def one_run(path: str, seed: int, args: argparse.Namespace) -> dict:
     python = sys.executable
     started = time.perf_counter()
     for command in (
-        [python, "model_training.py", "--config", str(run / "config.json"), "--data",
-         str(args.cache), "--out", str(run / "run"), "--quiet"],
+        [
+            python,
+            "model_training.py",
+            "--config",
+            str(run / "config.json"),
+            "--data",
+            str(args.cache),
+            "--out",
+            str(run / "run"),
+            "--quiet",
+        ],
         [python, "threshold.py", "--run", str(run / "run")],
-        [python, "postprocessing.py", "--run", str(run / "run"), "--data", str(args.test),
-         "--out", str(run / "test"), "--no-progress"],
-    ):  # fmt: skip
+        [
+            python,
+            "postprocessing.py",
+            "--run",
+            str(run / "run"),
+            "--data",
+            str(args.test),
+            "--out",
+            str(run / "test"),
+            "--no-progress",
+        ],
+    ):
         subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     wall = time.perf_counter() - started
     done = [json.loads((run / f"run/fold_{k}/done.json").read_text()) for k in range(5)]
@@ -86,17 +104,31 @@ def main(argv: list[str] | None = None) -> int:
     for variant in sorted({(r["path"], r.get("note", "")) for r in rows}):
         mine = [r for r in rows if (r["path"], r.get("note", "")) == variant]
         summary[" ".join(v for v in variant if v)] = {
-            key: {"mean": statistics.mean(r[key] for r in mine),
-                  "sd": statistics.stdev(r[key] for r in mine) if len(mine) > 1 else None}
-            for key in ("val_auroc_mean", "test_macro_auroc", "test_challenge_metric",
-                        "training_seconds")
-        }  # fmt: skip
+            key: {
+                "mean": statistics.mean(r[key] for r in mine),
+                "sd": statistics.stdev(r[key] for r in mine) if len(mine) > 1 else None,
+            }
+            for key in (
+                "val_auroc_mean",
+                "test_macro_auroc",
+                "test_challenge_metric",
+                "training_seconds",
+            )
+        }
     print(json.dumps(summary, indent=1))
-    args.out.write_text(json.dumps({
-        "command": "python bench/augment_paths.py " + " ".join(argv or sys.argv[1:]),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": "2 cores, no GPU",
-        "rows": rows, "summary": summary,
-    }, indent=1) + "\n")  # fmt: skip
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": "python bench/augment_paths.py " + " ".join(argv or sys.argv[1:]),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "machine": "2 cores, no GPU",
+                "rows": rows,
+                "summary": summary,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     return 0
 
 

@@ -56,7 +56,8 @@ from ecgml.training.folds import HELD_OUT, save_folds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cinc12_splits import MIN_POSITIVES, N_OUTER, SEED, Split, make_splits, outer_folds, per_source
-from common import cell, feature_table, markdown, minutes, train_deep
+from cinc12_table import table
+from common import feature_table, train_deep
 from common import prepared as common_prepared
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,43 +200,6 @@ def scored(
             "macro_f1_all_present": report["overall"]["macro_f1"],
         }
     return result
-
-
-def table(results: dict[str, Any]) -> str:
-    """The results as the Markdown tables of docs/benchmarks.md."""
-
-    lines = []
-    titles = {"oof": "out of fold", "loso": "leave one source out, pooled"}
-    keys = list(titles) + sorted(
-        {k for entry in results["models"].values() for k in entry} - set(titles)
-    )
-    for variant in keys:
-        title = titles.get(variant, f"{variant.replace(':', ', splits ')}, pooled")
-        rows = []
-        for model, entry in results["models"].items():
-            if variant not in entry:
-                continue
-            e = entry[variant]
-            f1, ch = e["thresholds_f1"], e["thresholds_challenge"]
-            # a part of the splits is scored from runs trained before: no training time
-            wall = "-" if ":" in variant else minutes(e["wall_seconds_this_call"])
-            rows.append([model, cell(e["macro_auroc"]), cell(e["macro_auprc"]),
-                         cell(f1["challenge_metric"]), cell(ch["challenge_metric"]),
-                         cell(f1["macro_f1"]), wall])  # fmt: skip
-        header = ["model", "macro AUROC", "macro AUPRC", "challenge metric (F1 thr.)",
-                  "challenge metric (challenge thr.)", "macro F1 (F1 thr.)",
-                  "wall time"]  # fmt: skip
-        lines += [f"{title}:", "", *markdown(header, rows), ""]
-    models = [m for m in results["models"] if "oof" in results["models"][m]]
-    if not models:
-        return "\n".join(lines)
-    classes = results["models"][models[0]]["oof"]["classes_scored"]
-    per_class = [
-        [c, *(cell(results["models"][m]["oof"]["per_class_auroc"].get(c)) for m in models)]
-        for c in classes
-    ]
-    lines += ["per-class AUROC, out of fold:", "", *markdown(["class", *models], per_class)]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,8 +45,9 @@ def outer_folds(
             folds[[record_ids.index(r) for r in ids]] = k
         if (folds < 0).any():
             raise SystemExit("the results file's outer folds are for other records")
-        save_folds(path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups),
-                   from_results=True)  # fmt: skip
+        save_folds(
+            path, record_ids, folds, seed=SEED, grouped_by_patient=any(groups), from_results=True
+        )
     if path.is_file():
         saved = json.loads(path.read_text())["folds"]
         fold_of = {rid: k for k, ids in enumerate(saved) for rid in ids}

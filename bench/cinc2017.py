@@ -95,8 +95,15 @@ def model_cache(model: str, work: Path, data: Path, cache: Cache, jobs: int) -> 
     if config.preprocess == cache.preprocess:
         return cache
     folder = work / f"cache-{config.preprocess.normalisation}"
-    prepare_cache([data], folder, config.preprocess, config.labels, jobs=jobs,
-                  reader=config.task.reader, progress=False)  # fmt: skip
+    prepare_cache(
+        [data],
+        folder,
+        config.preprocess,
+        config.labels,
+        jobs=jobs,
+        reader=config.task.reader,
+        progress=False,
+    )
     other = Cache(folder)
     if list(other.index["record_id"]) != list(cache.index["record_id"]):
         raise ValueError(f"{folder} holds other records than {cache.path}")
@@ -191,17 +198,20 @@ def score(y: np.ndarray, y_score: np.ndarray, folds: np.ndarray, cache: Cache) -
     y_pred[np.arange(len(y)), y_score.argmax(axis=1)] = 1
     pooled = scorer.score(y, y_score, y_pred, names, abbreviations)
     per_fold = [
-        scorer.score(y[folds == k], y_score[folds == k], y_pred[folds == k], names,
-                     abbreviations)["overall"]["cinc2017_score"]
+        scorer.score(y[folds == k], y_score[folds == k], y_pred[folds == k], names, abbreviations)[
+            "overall"
+        ]["cinc2017_score"]
         for k in range(N_FOLDS)
-    ]  # fmt: skip
+    ]
     return {**pooled, "per_fold_score": per_fold}
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = ["| model | N | A | O | ~ | score (mean F1 of N, A, O) | accuracy | macro AUROC "
-             "| score per fold | training |",
-             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| model | N | A | O | ~ | score (mean F1 of N, A, O) | accuracy | macro AUROC "
+        "| score per fold | training |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for model in MODELS:
         if model not in results:
             continue
@@ -238,8 +248,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no CinC 2017 records at {args.data}")
     args.work.mkdir(parents=True, exist_ok=True)
     config = load_config(CONFIG)
-    prepare_cache([args.data], args.work / "cache", config.preprocess, config.labels,
-                  jobs=args.jobs, reader=config.task.reader, progress=False)  # fmt: skip
+    prepare_cache(
+        [args.data],
+        args.work / "cache",
+        config.preprocess,
+        config.labels,
+        jobs=args.jobs,
+        reader=config.task.reader,
+        progress=False,
+    )
     cache = Cache(args.work / "cache")
     encoder = LabelEncoder.from_config(config.labels)
     y = encoder.encode_many([dx.split(",") for dx in cache.index["dx"]])
@@ -259,22 +276,30 @@ def main(argv: list[str] | None = None) -> int:
         else:
             own = model_cache(model, args.work, args.data, cache, args.jobs)
             y_score, seconds = run_deep(model, args.work, own, folds)
-        np.savez(args.work / f"oof_{model}.npz", y_score=y_score, seconds=seconds,
-                 record_ids=cache.index["record_id"].to_numpy().astype(str))  # fmt: skip
+        np.savez(
+            args.work / f"oof_{model}.npz",
+            y_score=y_score,
+            seconds=seconds,
+            record_ids=cache.index["record_id"].to_numpy().astype(str),
+        )
         entry = score(y, y_score, folds, cache)
-        entry.update({
-            "train_seconds": round(seconds, 1),
-            "config": dataclasses.asdict(deep_config(model)) if model in VARIANTS else None,
-            "command": "python bench/cinc2017.py " + " ".join(argv or sys.argv[1:]),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-            "ecgml_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })  # fmt: skip
+        entry.update(
+            {
+                "train_seconds": round(seconds, 1),
+                "config": dataclasses.asdict(deep_config(model)) if model in VARIANTS else None,
+                "command": "python bench/cinc2017.py " + " ".join(argv or sys.argv[1:]),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+                "ecgml_version": __version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
         results["models"][model] = json_safe(entry)
-        results["data"] = {"path": str(args.data.resolve()), "n_records": len(cache),
-                           "class_counts": dict(zip(cache.class_names,
-                                                    y.sum(axis=0).tolist(), strict=True)),
-                           "folds": str(args.work / "folds.json")}  # fmt: skip
+        results["data"] = {
+            "path": str(args.data.resolve()),
+            "n_records": len(cache),
+            "class_counts": dict(zip(cache.class_names, y.sum(axis=0).tolist(), strict=True)),
+            "folds": str(args.work / "folds.json"),
+        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         print(f"{model}: score {entry['overall']['cinc2017_score']:.3f} -> {args.out}")

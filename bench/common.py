@@ -43,10 +43,18 @@ def prepared(config: Any, data: Sequence[Path], out: Path) -> Cache:
     sample kind and hand-crafted features), with a worker per CPU."""
     from ecgml.data.cache import prepare_cache
 
-    prepare_cache(list(data), out, config.preprocess, config.labels, jobs=os.cpu_count() or 1,
-                  reader=config.task.reader, reader_options=config.task.reader_options,
-                  baseline=config.baseline_features, samples=config.task.samples,
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        list(data),
+        out,
+        config.preprocess,
+        config.labels,
+        jobs=os.cpu_count() or 1,
+        reader=config.task.reader,
+        reader_options=config.task.reader_options,
+        baseline=config.baseline_features,
+        samples=config.task.samples,
+        progress=False,
+    )
     return Cache(out)
 
 
@@ -59,8 +67,11 @@ def train_deep(cache: Path, run: Path, config: Any, *, folds: Sequence[int] | No
     started = time.time()
     train_run(cache, run, config, folds=folds, verbose=2)
     fit_run_thresholds(run, objective="f1")
-    paths = ([run / f"fold_{k}" / "done.json" for k in folds] if folds is not None
-             else sorted(run.glob("fold_*/done.json")))  # fmt: skip
+    paths = (
+        [run / f"fold_{k}" / "done.json" for k in folds]
+        if folds is not None
+        else sorted(run.glob("fold_*/done.json"))
+    )
     done = [json.loads(path.read_text()) for path in paths]
     return {
         "train_seconds": round(sum(d["seconds_this_job"] for d in done), 1),
@@ -98,8 +109,13 @@ def feature_table(cache: Cache, work: Path, *, metadata: bool = False) -> np.nda
 def trial_rows(study: Any) -> list[dict]:
     """A row per trial of an Optuna study: number, state, figure, last step, parameters, time."""
     return [
-        {"trial": t.number, "state": t.state.name.lower(), "value": t.value,
-         "last_step": t.last_step, "params": t.params,
-         "seconds": round(t.duration.total_seconds(), 1) if t.duration else None}
+        {
+            "trial": t.number,
+            "state": t.state.name.lower(),
+            "value": t.value,
+            "last_step": t.last_step,
+            "params": t.params,
+            "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
+        }
         for t in study.get_trials()
-    ]  # fmt: skip
+    ]

@@ -64,8 +64,9 @@ N_FOLDS, SEED, N_BOOT = 3, 42, 1000
 
 def cpu_config(path: Path) -> Config:
     config = load_config(path)
-    training = dataclasses.replace(config.training, precision="float32", jit_compile=False,
-                                   n_folds=N_FOLDS, seed=SEED)  # fmt: skip
+    training = dataclasses.replace(
+        config.training, precision="float32", jit_compile=False, n_folds=N_FOLDS, seed=SEED
+    )
     return dataclasses.replace(config, training=training)
 
 
@@ -95,8 +96,14 @@ def train(task: str, work: Path) -> tuple[Path, Config, Any, np.ndarray, dict]:
         folds = np.full(len(cache), HELD_OUT)
         groups = cache.index["patient_id"].astype(str).to_numpy()
         folds[~test] = make_folds(y[~test], n_folds=N_FOLDS, seed=SEED, groups=list(groups[~test]))
-        save_folds(run / "folds.json", list(cache.index["record_id"]), folds, seed=SEED,
-                   cache_id=cache.cache_id, split="explain-benchmark")  # fmt: skip
+        save_folds(
+            run / "folds.json",
+            list(cache.index["record_id"]),
+            folds,
+            seed=SEED,
+            cache_id=cache.cache_id,
+            split="explain-benchmark",
+        )
     trained = train_deep(cache.path, run, config)
     return run, config, cache, test, trained
 
@@ -137,25 +144,40 @@ def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
                 masked = record.windows.copy()
                 masked[..., lead] = 0.0
                 drops[name] = base - _mean_probability(ensemble, masked, record, k)
-            cases.append({"record": record.header.record_id, "class": e.abbreviation,
-                          "probability": base, "first_lead": leads[order[0]],
-                          **{f"drop_{n}": d for n, d in drops.items()}})  # fmt: skip
+            cases.append(
+                {
+                    "record": record.header.record_id,
+                    "class": e.abbreviation,
+                    "probability": base,
+                    "first_lead": leads[order[0]],
+                    **{f"drop_{n}": d for n, d in drops.items()},
+                }
+            )
         if (i + 1) % 20 == 0:
-            print(f"  {i + 1}/{len(paths)} records, {len(cases)} cases, "
-                  f"{time.time() - started:.0f} s", flush=True)  # fmt: skip
+            print(
+                f"  {i + 1}/{len(paths)} records, {len(cases)} cases, "
+                f"{time.time() - started:.0f} s",
+                flush=True,
+            )
     return summarise(cases, len(paths), time.time() - started)
 
 
 def _interval(values: np.ndarray) -> dict[str, float]:
     rng = np.random.default_rng(0)
     means = [values[rng.integers(0, len(values), len(values))].mean() for _ in range(N_BOOT)]
-    return {"mean": float(values.mean()), "low": float(np.percentile(means, 2.5)),
-            "high": float(np.percentile(means, 97.5))}  # fmt: skip
+    return {
+        "mean": float(values.mean()),
+        "low": float(np.percentile(means, 2.5)),
+        "high": float(np.percentile(means, 97.5)),
+    }
 
 
 def summarise(cases: list[dict], n_records: int, seconds: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"n_records": n_records, "n_cases": len(cases),
-                           "explain_seconds": round(seconds, 1)}  # fmt: skip
+    out: dict[str, Any] = {
+        "n_records": n_records,
+        "n_cases": len(cases),
+        "explain_seconds": round(seconds, 1),
+    }
     if not cases:
         return out
     drops = {n: np.array([c[f"drop_{n}"] for c in cases]) for n in ("first", "last", "random")}
@@ -184,16 +206,30 @@ def table(results: dict[str, Any]) -> str:
         d = dict(r["drop"])
         # paired: the same case's first-ranked drop minus its random one
         d["paired"] = _interval(np.array([c["drop_first"] - c["drop_random"] for c in r["cases"]]))
-        rows.append([
-            task, r["n_records"], r["n_cases"],
-            *(f"{cell(d[n]['mean'])} [{cell(d[n]['low'])}, {cell(d[n]['high'])}]"
-              for n in ("first", "last", "random", "paired")),
-            cell(r["share_first_beats_random"], 2), minutes(r["explain_seconds"]),
-        ])  # fmt: skip
-    header = ["task", "held-out records", "decided cases", "drop, first lead zeroed",
-              "drop, last lead zeroed", "drop, random lead zeroed",
-              "first minus random, paired", "first > random",
-              "explaining"]  # fmt: skip
+        rows.append(
+            [
+                task,
+                r["n_records"],
+                r["n_cases"],
+                *(
+                    f"{cell(d[n]['mean'])} [{cell(d[n]['low'])}, {cell(d[n]['high'])}]"
+                    for n in ("first", "last", "random", "paired")
+                ),
+                cell(r["share_first_beats_random"], 2),
+                minutes(r["explain_seconds"]),
+            ]
+        )
+    header = [
+        "task",
+        "held-out records",
+        "decided cases",
+        "drop, first lead zeroed",
+        "drop, last lead zeroed",
+        "drop, random lead zeroed",
+        "first minus random, paired",
+        "first > random",
+        "explaining",
+    ]
     return "\n".join(markdown(header, rows))
 
 
@@ -222,8 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         result["config"] = str(TASKS[task][0].relative_to(ROOT))
         results["tasks"][task] = result
         machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
-        results.update(machine=machine, ecgml_version=__version__,
-                       updated=time.strftime("%Y-%m-%d"))  # fmt: skip
+        results.update(
+            machine=machine, ecgml_version=__version__, updated=time.strftime("%Y-%m-%d")
+        )
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         print(table(results))
     return 0

@@ -56,26 +56,32 @@ from gpu_rows import CONFIGS, PRECISIONS, ROOT, one_combination, parallel_row, s
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| config | precision | batch | row | path | samples/s | TFLOP/s | share of peak "
-             "| compile s | predict samples/s | peak GiB | five folds at 43,000 |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| config | precision | batch | row | path | samples/s | TFLOP/s | share of peak "
+        "| compile s | predict samples/s | peak GiB | five folds at 43,000 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
 
     def cell(row, key, fmt="{:.1f}"):
         value = row.get(key)
         return "" if value is None else fmt.format(value)
 
     for r in rows:
-        head = (f"| {r.get('config', '')} | {r.get('precision', '')} | {r.get('batch', '')} "
-                f"| {r['row']} | {r.get('path', '')} ")  # fmt: skip
+        head = (
+            f"| {r.get('config', '')} | {r.get('precision', '')} | {r.get('batch', '')} "
+            f"| {r['row']} | {r.get('path', '')} "
+        )
         if "error" in r:
             lines.append(head + f"| failed: {r['error'][:70]} | | | | | | |")
             continue
         hours = r.get("five_fold_hours")
-        lines.append(head + f"| {r['samples_per_s']:,.1f} | {cell(r, 'tflops', '{:.3f}')} "
-                     f"| {cell(r, 'share_of_peak', '{:.2%}')} | {cell(r, 'compile_seconds')} "
-                     f"| {cell(r, 'predict_samples_per_s')} "
-                     f"| {cell(r, 'peak_device_memory_gib', '{:.2f}')} "
-                     f"| {'' if hours is None else f'{hours:.2f} h'} |")  # fmt: skip
+        lines.append(
+            head + f"| {r['samples_per_s']:,.1f} | {cell(r, 'tflops', '{:.3f}')} "
+            f"| {cell(r, 'share_of_peak', '{:.2%}')} | {cell(r, 'compile_seconds')} "
+            f"| {cell(r, 'predict_samples_per_s')} "
+            f"| {cell(r, 'peak_device_memory_gib', '{:.2f}')} "
+            f"| {'' if hours is None else f'{hours:.2f} h'} |"
+        )
     return "\n".join(lines)
 
 
@@ -103,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=2, help="fold jobs side by side")
     parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"))
     parser.add_argument("--work", type=Path, help="where the synthetic caches go")
-    parser.add_argument("--out", type=Path, help="results JSON (default bench/results/gpu.json; "
-                        "with --tiny, none unless given)")  # fmt: skip
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="results JSON (default bench/results/gpu.json; with --tiny, none unless given)",
+    )
     parser.add_argument("--timeout", type=float, default=900, help="seconds per process")
     # internal: one combination in this process
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
@@ -129,23 +138,47 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown config(s) {unknown}; expected some of {list(CONFIGS)}")
     batches = [int(b) for b in (args.batches or ("8" if tiny else "32,256")).split(",")]
     out = args.out or (None if tiny else ROOT / "bench/results/gpu.json")
-    os.environ.update({"KERAS_BACKEND": args.backend, "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
-                       "TF_CPP_MIN_LOG_LEVEL": "2"})  # fmt: skip
+    os.environ.update(
+        {
+            "KERAS_BACKEND": args.backend,
+            "XLA_PYTHON_CLIENT_PREALLOCATE": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+    )
     print(f"host: {cpu_model()}, {os.cpu_count()} cores; backend {args.backend}", flush=True)
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="ecgml-gpu-") as tmp:
         work = args.work or Path(tmp)
         for name in names:
-            cache = synthetic_cache(work / f"{name}-{'tiny' if tiny else args.records}", name,
-                                    tiny, args.records)  # fmt: skip
+            cache = synthetic_cache(
+                work / f"{name}-{'tiny' if tiny else args.records}", name, tiny, args.records
+            )
             per_process = [r for r in args.rows.split(",") if r != "parallel"]
             for precision in args.precisions.split(","):
                 for batch in batches if per_process else ():
-                    command = [sys.executable, __file__, "--one", "--name", name, "--cache",
-                               str(cache), "--precision", precision, "--batch", str(batch),
-                               "--rows", ",".join(per_process), "--epochs", str(args.epochs),
-                               "--repeats", str(args.repeats), "--scan", str(args.scan),
-                               "--records", str(args.records)]  # fmt: skip
+                    command = [
+                        sys.executable,
+                        __file__,
+                        "--one",
+                        "--name",
+                        name,
+                        "--cache",
+                        str(cache),
+                        "--precision",
+                        precision,
+                        "--batch",
+                        str(batch),
+                        "--rows",
+                        ",".join(per_process),
+                        "--epochs",
+                        str(args.epochs),
+                        "--repeats",
+                        str(args.repeats),
+                        "--scan",
+                        str(args.scan),
+                        "--records",
+                        str(args.records),
+                    ]
                     what = {"config": name, "precision": precision, "batch": batch}
                     command += ["--tiny"] if tiny else []
                     rows += run_process(command, args.timeout, what)
@@ -158,12 +191,19 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "command": "python bench/gpu.py " + " ".join(argv or sys.argv[1:]),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "tiny": tiny,
-            "machine": f"{platform.platform()}, {cpu_model()}, {os.cpu_count()} CPUs",
-            "results": rows,
-        }, indent=1) + "\n")  # fmt: skip
+        out.write_text(
+            json.dumps(
+                {
+                    "command": "python bench/gpu.py " + " ".join(argv or sys.argv[1:]),
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "tiny": tiny,
+                    "machine": f"{platform.platform()}, {cpu_model()}, {os.cpu_count()} CPUs",
+                    "results": rows,
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         print(f"-> {out}")
     return 1 if any("error" in r for r in rows) else 0
 

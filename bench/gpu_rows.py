@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,8 +25,13 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 CINC2020_RECORDS = 43_000
 N_TRAIN, N_VAL = 0.8 * CINC2020_RECORDS, 0.2 * CINC2020_RECORDS
 # dense peak TFLOP/s by device kind and compute dtype (vendor data sheets, SXM parts)
-PEAK_TFLOPS = {"H100": {"float32": 67.0, "mixed_bfloat16": 989.0},
-               "H200": {"float32": 67.0, "mixed_bfloat16": 989.0}}  # fmt: skip
+PEAK_TFLOPS = {
+    "H100": {"float32": 67.0, "mixed_bfloat16": 989.0},
+    "H200": {"float32": 67.0, "mixed_bfloat16": 989.0},
+}
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gpu_util import EpochTimer, _device, peak_memory_bytes, timed  # noqa: E402
 
 
 def tiny_config(name: str):
@@ -71,51 +75,14 @@ def synthetic_cache(folder: Path, name: str, tiny: bool, n_records: int) -> Path
                 dx = [encoder.class_names[k] for k in rng.integers(0, encoder.n_classes, n)]
             else:
                 y = rng.random((n, encoder.n_classes)) < 0.1
-                dx = [",".join(c for c, on in zip(encoder.class_names, row, strict=True) if on)
-                      for row in y]  # fmt: skip
+                dx = [
+                    ",".join(c for c, on in zip(encoder.class_names, row, strict=True) if on)
+                    for row in y
+                ]
             yield x, dx
 
     write_cache_arrays(folder, chunks(), pre, config.labels, reader=config.task.reader)
     return folder
-
-
-def peak_memory_bytes() -> int | None:
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        stats = jax.devices()[0].memory_stats()
-        return None if not stats else int(stats.get("peak_bytes_in_use", 0))
-    if backend == "torch":
-        import torch
-
-        return int(torch.cuda.max_memory_allocated()) if torch.cuda.is_available() else None
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    return int(tf.config.experimental.get_memory_info("GPU:0")["peak"]) if gpus else None
-
-
-def _device() -> str:
-    import keras
-
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return str(jax.devices()[0].device_kind)
-    return platform.processor() or platform.machine()
-
-
-def timed(fn, repeats: int) -> tuple[float, float]:
-    """``(first call's seconds, median of the next repeats')``; the first warms up."""
-    times = []
-    for _ in range(repeats + 1):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return times[0], statistics.median(times[1:])
 
 
 def host_rows(cache, config, batch: int, repeats: int) -> list[dict[str, Any]]:
@@ -126,12 +93,21 @@ def host_rows(cache, config, batch: int, repeats: int) -> list[dict[str, Any]]:
 
     t = config.training
     idx = np.arange(len(cache))
-    old = CacheDataset(cache, idx, batch_size=batch, training=True, input_length=t.input_length,
-                       noise_std=t.noise_std, lead_mask_prob=t.lead_mask_prob,
-                       time_mask_prob=t.time_mask_prob, time_mask_seconds=t.time_mask_seconds,
-                       fs=cache.preprocess.fs)  # fmt: skip
-    new = CacheDataset(cache, idx, batch_size=batch, training=True, inputs="step",
-                       full_batches=True)  # fmt: skip
+    old = CacheDataset(
+        cache,
+        idx,
+        batch_size=batch,
+        training=True,
+        input_length=t.input_length,
+        noise_std=t.noise_std,
+        lead_mask_prob=t.lead_mask_prob,
+        time_mask_prob=t.time_mask_prob,
+        time_mask_seconds=t.time_mask_seconds,
+        fs=cache.preprocess.fs,
+    )
+    new = CacheDataset(
+        cache, idx, batch_size=batch, training=True, inputs="step", full_batches=True
+    )
     workers = t.data_workers or min(4, os.cpu_count() or 1)
     pool = ThreadPoolExecutor(workers)
     rows = []
@@ -141,8 +117,14 @@ def host_rows(cache, config, batch: int, repeats: int) -> list[dict[str, Any]]:
     ):
         _, steady = timed(run, repeats)
         served = len(ds) * batch if ds.full_batches else len(idx)
-        rows.append({"row": "host", "path": name, "samples_per_s": served / steady,
-                     "threads": 1 if name == "old" else workers})  # fmt: skip
+        rows.append(
+            {
+                "row": "host",
+                "path": name,
+                "samples_per_s": served / steady,
+                "threads": 1 if name == "old" else workers,
+            }
+        )
     pool.shutdown()
     return rows
 
@@ -157,9 +139,11 @@ def jax_steps(fitted, batch: int, window: int, n_leads: int, n_classes: int, n_s
 
     fitted.optimizer.build(fitted.trainable_variables)
     loss = fitted.loss
-    state = ([v.value for v in fitted.trainable_variables],
-             [v.value for v in fitted.non_trainable_variables],
-             [v.value for v in fitted.optimizer.variables])  # fmt: skip
+    state = (
+        [v.value for v in fitted.trainable_variables],
+        [v.value for v in fitted.non_trainable_variables],
+        [v.value for v in fitted.optimizer.variables],
+    )
 
     def compute(trainable, non_trainable, x, y):
         y_pred, non_trainable = fitted.stateless_call(trainable, non_trainable, x, training=True)
@@ -177,8 +161,10 @@ def jax_steps(fitted, batch: int, window: int, n_leads: int, n_classes: int, n_s
         return jax.lax.scan(lambda s, xy: step(s, *xy), state, (xs, ys))
 
     key = jax.random.PRNGKey(0)
-    xs = {"ecg": jax.random.normal(key, (n_steps, batch, window, n_leads)) * 0.3,
-          "copy": jax.numpy.zeros((n_steps, batch))}  # fmt: skip
+    xs = {
+        "ecg": jax.random.normal(key, (n_steps, batch, window, n_leads)) * 0.3,
+        "copy": jax.numpy.zeros((n_steps, batch)),
+    }
     ys = (jax.random.uniform(key, (n_steps, batch, n_classes)) < 0.1).astype("float32")
     return jax.jit(step, donate_argnums=0), jax.jit(scan, donate_argnums=0), state, xs, ys
 
@@ -195,20 +181,33 @@ def device_rows(cache, config, batch: int, repeats: int, n_steps: int) -> list[d
     from ecgml.training.pipeline import FoldData, trainer
 
     if keras.backend.backend() != "jax":
-        return [{"row": r, "path": "reference", "error": "needs the JAX backend"}
-                for r in ("step", "ceiling")]  # fmt: skip
+        return [
+            {"row": r, "path": "reference", "error": "needs the JAX backend"}
+            for r in ("step", "ceiling")
+        ]
     t = config.training
     window, n_leads = cache.signals.shape[1:]
-    ds = CacheDataset(cache, np.arange(len(cache)), batch_size=batch, training=True,
-                      input_length=t.input_length, inputs="step")  # fmt: skip
-    model = build_model(config.model, n_classes=cache.labels.shape[1],
-                        input_length=ds.input_length, n_leads=n_leads,
-                        activation=get_target(config.task.target).activation)  # fmt: skip
+    ds = CacheDataset(
+        cache,
+        np.arange(len(cache)),
+        batch_size=batch,
+        training=True,
+        input_length=t.input_length,
+        inputs="step",
+    )
+    model = build_model(
+        config.model,
+        n_classes=cache.labels.shape[1],
+        input_length=ds.input_length,
+        n_leads=n_leads,
+        activation=get_target(config.task.target).activation,
+    )
     fitted = trainer(model, FoldData(ds, ds, ""), t, fs=cache.preprocess.fs, seed=0)
     target = get_target(config.task.target)
     compile_model(fitted, t, target, cache.labels, cache.labels, 1000)
-    step, scan, state, xs, ys = jax_steps(fitted, batch, window, n_leads, cache.labels.shape[1],
-                                          n_steps)  # fmt: skip
+    step, scan, state, xs, ys = jax_steps(
+        fitted, batch, window, n_leads, cache.labels.shape[1], n_steps
+    )
     holder = {"state": state}
 
     def per_batch():
@@ -225,35 +224,15 @@ def device_rows(cache, config, batch: int, repeats: int, n_steps: int) -> list[d
     rows = []
     for name, fn in (("step", per_batch), ("ceiling", scanned)):
         first, steady = timed(fn, repeats)
-        rows.append({"row": name, "path": "reference", "samples_per_s": n_steps * batch / steady,
-                     "compile_seconds": round(first - steady, 2)})  # fmt: skip
+        rows.append(
+            {
+                "row": name,
+                "path": "reference",
+                "samples_per_s": n_steps * batch / steady,
+                "compile_seconds": round(first - steady, 2),
+            }
+        )
     return rows
-
-
-class EpochTimer:
-    """Seconds per epoch of a ``fit``, and of its training steps before validation
-    (a Keras callback, made lazily)."""
-
-    def __new__(cls):
-        import keras
-
-        class Timer(keras.callbacks.Callback):
-            def __init__(self):
-                super().__init__()
-                self.seconds = []
-
-                self.training_seconds = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
-
-            def on_test_begin(self, logs=None):  # the epoch's training steps are done
-                self.training_seconds.append(time.perf_counter() - self._start)
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self._start)
-
-        return Timer()
 
 
 def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> dict[str, Any]:
@@ -264,9 +243,15 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     from ecgml.training import fit
 
     t = config.training
-    changes = {"batch_size": batch, "epochs": epochs + 1, "early_stopping_patience": 0,
-               "reduce_lr_patience": 0, "keep_epoch": "last", "n_folds": 5,
-               "compilation_cache": ""}  # fmt: skip
+    changes = {
+        "batch_size": batch,
+        "epochs": epochs + 1,
+        "early_stopping_patience": 0,
+        "reduce_lr_patience": 0,
+        "keep_epoch": "last",
+        "n_folds": 5,
+        "compilation_cache": "",
+    }
     ours = fit.TensorBoardLog
     if path == "old":
         changes |= {"augment_in": "host", "device_data": "off", "amplitude_scale": 0.0}
@@ -279,8 +264,9 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     run = work / f"run-{path}-{batch}"
     try:
         target = get_target(config.task.target)
-        fit.train_fold(run, 0, cache, cache.labels, folds, config, target, verbose=0,
-                       extra_callbacks=[timer])  # fmt: skip
+        fit.train_fold(
+            run, 0, cache, cache.labels, folds, config, target, verbose=0, extra_callbacks=[timer]
+        )
     finally:  # the "new" row after it gets ecgml's own callback back
         fit.TensorBoardLog = ours
     first, steady = timer.seconds[0], statistics.median(timer.seconds[1:])
@@ -294,11 +280,16 @@ def fit_row(cache, config, batch: int, path: str, epochs: int, work: Path) -> di
     steps_only = statistics.median(timer.training_seconds[1:])
     # the new path fills the last batch up with records from the epoch's start
     trained = -(-n_train // batch) * batch if path == "new" and n_train >= batch else n_train
-    return {"row": "fit", "path": path, "samples_per_s": n_train / steady,
-            "training_steps_samples_per_s": round(trained / steps_only, 1),
-            "compile_seconds": round(first - steady, 2), "epoch_seconds": round(steady, 3),
-            "predict_samples_per_s": round(n_val / predict, 1),
-            "five_fold_hours": 5 * (t.epochs * steady * scale + first - steady) / 3600}  # fmt: skip
+    return {
+        "row": "fit",
+        "path": path,
+        "samples_per_s": n_train / steady,
+        "training_steps_samples_per_s": round(trained / steps_only, 1),
+        "compile_seconds": round(first - steady, 2),
+        "epoch_seconds": round(steady, 3),
+        "predict_samples_per_s": round(n_val / predict, 1),
+        "five_fold_hours": 5 * (t.epochs * steady * scale + first - steady) / 3600,
+    }
 
 
 def one_combination(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -309,8 +300,12 @@ def one_combination(args: argparse.Namespace) -> list[dict[str, Any]]:
     from ecgml.models.registry import build_model, count_flops
 
     config = load(args.name, args.tiny)
-    config = dataclasses.replace(config, training=dataclasses.replace(
-        config.training, precision=args.precision, batch_size=args.batch))  # fmt: skip
+    config = dataclasses.replace(
+        config,
+        training=dataclasses.replace(
+            config.training, precision=args.precision, batch_size=args.batch
+        ),
+    )
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy(args.precision)
     cache = Cache(args.cache)
@@ -326,9 +321,13 @@ def one_combination(args: argparse.Namespace) -> list[dict[str, Any]]:
                 rows.append(fit_row(cache, config, args.batch, path, args.epochs, Path(work)))
             except Exception as e:  # a row that fails is reported, the others still run
                 rows.append({"row": "fit", "path": path, "error": f"{type(e).__name__}: {e}"})
-    model = build_model(config.model, n_classes=cache.labels.shape[1],
-                        input_length=config.training.input_length or cache.signals.shape[1],
-                        n_leads=cache.signals.shape[2], activation="sigmoid")  # fmt: skip
+    model = build_model(
+        config.model,
+        n_classes=cache.labels.shape[1],
+        input_length=config.training.input_length or cache.signals.shape[1],
+        n_leads=cache.signals.shape[2],
+        activation="sigmoid",
+    )
     flops = count_flops(model)
     peak = peak_memory_bytes()
     for row in rows:
@@ -357,27 +356,40 @@ def describe(row: dict[str, Any], flops: int, epochs: int) -> None:
     row["five_fold_hours"] = round(row["five_fold_hours"], 3)
 
 
-def parallel_row(name: str, cache: Path, n_jobs: int, epochs: int, tiny: bool,
-                 work: Path) -> dict[str, Any]:  # fmt: skip
+def parallel_row(
+    name: str, cache: Path, n_jobs: int, epochs: int, tiny: bool, work: Path
+) -> dict[str, Any]:
     """Row 5: ``n_jobs`` fold jobs side by side, one process each, the config's defaults."""
     from ecgml.data.cache import Cache
     from ecgml.runs.parallel import train_parallel
 
     config = load(name, tiny)
-    t = dataclasses.replace(config.training, n_folds=max(2, n_jobs), epochs=epochs,
-                            early_stopping_patience=0, reduce_lr_patience=0, keep_epoch="last",
-                            compilation_cache="")  # fmt: skip
+    t = dataclasses.replace(
+        config.training,
+        n_folds=max(2, n_jobs),
+        epochs=epochs,
+        early_stopping_patience=0,
+        reduce_lr_patience=0,
+        keep_epoch="last",
+        compilation_cache="",
+    )
     config = dataclasses.replace(config, training=t)
     started = time.perf_counter()
-    trained, failed = train_parallel(cache, work / f"parallel-{name}", config, n_jobs=n_jobs,
-                                     folds=list(range(n_jobs)))  # fmt: skip
+    trained, failed = train_parallel(
+        cache, work / f"parallel-{name}", config, n_jobs=n_jobs, folds=list(range(n_jobs))
+    )
     wall = time.perf_counter() - started
     if failed:
         return {"row": "parallel", "config": name, "error": f"fold jobs failed: {failed}"}
     n_train = len(Cache(cache)) * (t.n_folds - 1) / t.n_folds
     rate = len(trained) * n_train * epochs / wall
-    return {"row": "parallel", "path": f"{n_jobs} jobs", "config": name,
-            "precision": t.precision, "batch": t.batch_size, "samples_per_s": round(rate, 1),
-            "wall_seconds": round(wall, 1),
-            "five_fold_hours": round(5 * load(name, tiny).training.epochs * N_TRAIN / rate / 3600,
-                                     3)}  # fmt: skip
+    return {
+        "row": "parallel",
+        "path": f"{n_jobs} jobs",
+        "config": name,
+        "precision": t.precision,
+        "batch": t.batch_size,
+        "samples_per_s": round(rate, 1),
+        "wall_seconds": round(wall, 1),
+        "five_fold_hours": round(5 * load(name, tiny).training.epochs * N_TRAIN / rate / 3600, 3),
+    }

@@ -66,19 +66,30 @@ def row_config(row: str, epochs: int | None) -> Config:
     if row == "signal":
         base = load_config(SIGNAL_CONFIG)
         config = dataclasses.replace(
-            base, task=image.task, labels=image.labels,
-            training=dataclasses.replace(base.training, loss=image.training.loss,
-                                         epochs=image.training.epochs, keep_epoch="last",
-                                         early_stopping_patience=0),
-        )  # fmt: skip
+            base,
+            task=image.task,
+            labels=image.labels,
+            training=dataclasses.replace(
+                base.training,
+                loss=image.training.loss,
+                epochs=image.training.epochs,
+                keep_epoch="last",
+                early_stopping_patience=0,
+            ),
+        )
     elif row == "image-clean":
-        pre = dataclasses.replace(image.preprocess, image=dataclasses.replace(
-            image.preprocess.image, renderings=1))  # fmt: skip
+        pre = dataclasses.replace(
+            image.preprocess, image=dataclasses.replace(image.preprocess.image, renderings=1)
+        )
         config = dataclasses.replace(image, preprocess=pre)
     else:
         config = image
-    training = dataclasses.replace(config.training, precision="float32", jit_compile=False,
-                                   epochs=epochs or config.training.epochs)  # fmt: skip
+    training = dataclasses.replace(
+        config.training,
+        precision="float32",
+        jit_compile=False,
+        epochs=epochs or config.training.epochs,
+    )
     return dataclasses.replace(config, training=training)
 
 
@@ -136,15 +147,28 @@ def run_baseline(row: str, work: Path) -> tuple[Cache, np.ndarray, float]:
     fold_of = {rid: k for k, ids in enumerate(folds) for rid in ids}
     fold = np.array([fold_of[r] for r in cache.index["record_id"]])
     pre = cache.preprocess
-    x = np.array([extract_features(cache.windows(i)[0], pre.fs, pre.leads,
-                                   age=cache.index.at[i, "age"], sex=cache.index.at[i, "sex"])
-                  for i in range(len(cache))])  # fmt: skip
+    x = np.array(
+        [
+            extract_features(
+                cache.windows(i)[0],
+                pre.fs,
+                pre.leads,
+                age=cache.index.at[i, "age"],
+                sex=cache.index.at[i, "sex"],
+            )
+            for i in range(len(cache))
+        ]
+    )
     x = np.nan_to_num(x, nan=0.0)
     y_score = np.zeros(y.shape, np.float32)
     for k in range(len(folds)):
-        forest = RandomForestClassifier(n_estimators=500, min_samples_leaf=1,
-                                        class_weight="balanced_subsample",
-                                        n_jobs=os.cpu_count(), random_state=0)  # fmt: skip
+        forest = RandomForestClassifier(
+            n_estimators=500,
+            min_samples_leaf=1,
+            class_weight="balanced_subsample",
+            n_jobs=os.cpu_count(),
+            random_state=0,
+        )
         forest.fit(x[fold != k], y[fold != k].argmax(axis=1))
         y_score[np.ix_(fold == k, forest.classes_)] = forest.predict_proba(x[fold == k])
     return cache, y_score, time.time() - started
@@ -156,8 +180,9 @@ def score(cache: Cache, y_score: np.ndarray) -> dict[str, Any]:
 
     y_pred = np.zeros_like(cache.labels)
     y_pred[np.arange(len(y_pred)), y_score.argmax(axis=1)] = 1
-    result = get_scorer("multiclass").score(cache.labels, y_score, y_pred, cache.class_names,
-                                            cache.abbreviations)  # fmt: skip
+    result = get_scorer("multiclass").score(
+        cache.labels, y_score, y_pred, cache.class_names, cache.abbreviations
+    )
     return json_safe(result)
 
 
@@ -170,12 +195,20 @@ def measure_speed(work: Path) -> dict[str, Any]:
     for jobs in (1, 2):
         for variation in (False, True):
             with tempfile.TemporaryDirectory(dir=work) as tmp:
-                report = render_records([DATA], tmp, PrintoutConfig(dpi=100, variation=variation),
-                                        jobs=jobs, progress=False)  # fmt: skip
+                report = render_records(
+                    [DATA],
+                    tmp,
+                    PrintoutConfig(dpi=100, variation=variation),
+                    jobs=jobs,
+                    progress=False,
+                )
             key = f"jobs{jobs}{'_variation' if variation else ''}"
             figures[key] = {k: report[k] for k in ("drawn", "seconds", "printouts_per_second")}
-            print(f"render {key}: {report['drawn']} printouts in {report['seconds']:.1f} s, "
-                  f"{report['printouts_per_second']} printouts/s", flush=True)  # fmt: skip
+            print(
+                f"render {key}: {report['drawn']} printouts in {report['seconds']:.1f} s, "
+                f"{report['printouts_per_second']} printouts/s",
+                flush=True,
+            )
     return figures
 
 
@@ -189,20 +222,26 @@ def table(results: dict[str, Any]) -> str:
         return "no rows yet"
     first = results["rows"][rows[0]]["scores"]["per_class"]
     names = [c["abbreviation"] for c in first.values()]
-    lines = ["| row | " + " | ".join(f"{n} P/R" for n in names) +
-             " | macro F1 | accuracy | macro AUROC | wall s |",
-             "|---|" + "---|" * (len(names) + 4)]  # fmt: skip
+    lines = [
+        "| row | "
+        + " | ".join(f"{n} P/R" for n in names)
+        + " | macro F1 | accuracy | macro AUROC | wall s |",
+        "|---|" + "---|" * (len(names) + 4),
+    ]
     for row in rows:
         entry = results["rows"][row]
         per_class = entry["scores"]["per_class"].values()
         cells = [f"{_n(c['precision'])}/{_n(c['recall'])}" for c in per_class]
         overall = entry["scores"]["overall"]
-        lines.append(f"| {row} | " + " | ".join(cells) + f" | {_n(overall['macro_f1'])} | "
-                     f"{_n(overall['accuracy'])} | {_n(overall['macro_auroc'])} | "
-                     f"{entry['seconds']:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {row} | " + " | ".join(cells) + f" | {_n(overall['macro_f1'])} | "
+            f"{_n(overall['accuracy'])} | {_n(overall['macro_auroc'])} | "
+            f"{entry['seconds']:.0f} |"
+        )
     support = [str(c["n_positive"]) for c in first.values()]
-    lines.append("\nrecords per class: " + ", ".join(f"{n} {s}" for n, s in
-                                                   zip(names, support, strict=True)))  # fmt: skip
+    lines.append(
+        "\nrecords per class: " + ", ".join(f"{n} {s}" for n, s in zip(names, support, strict=True))
+    )
     return "\n".join(lines)
 
 
@@ -238,11 +277,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cache, y_score, seconds = run_deep(row, args.work, args.epochs)
         results["rows"][row] = {
-            "command": "python bench/image.py --rows " + row +
-                       (f" --epochs {args.epochs}" if args.epochs else ""),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "records": len(cache),
-            "seconds": round(seconds, 1), "scores": score(cache, y_score),
-        }  # fmt: skip
+            "command": "python bench/image.py --rows "
+            + row
+            + (f" --epochs {args.epochs}" if args.epochs else ""),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "records": len(cache),
+            "seconds": round(seconds, 1),
+            "scores": score(cache, y_score),
+        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         print(table({"rows": {row: results["rows"][row]}}), flush=True)

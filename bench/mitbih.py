@@ -89,6 +89,7 @@ from ecgml.task import Task
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import cell
 from mitbih_mi import MI_ROWS, mi_table, run_mi
+from mitbih_speed import measure_speed
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs" / "mitbih.json"
@@ -188,9 +189,12 @@ def run_baseline(name: str, split: str, work: Path, cache: Cache, y: np.ndarray)
         return y_score, test, time.time() - started
     x = beat_features(cache)
     forest = RandomForestClassifier(
-        n_estimators=300, min_samples_leaf=2, class_weight="balanced_subsample",
-        n_jobs=os.cpu_count(), random_state=0,
-    )  # fmt: skip
+        n_estimators=300,
+        min_samples_leaf=2,
+        class_weight="balanced_subsample",
+        n_jobs=os.cpu_count(),
+        random_state=0,
+    )
     forest.fit(x[train], y[train].argmax(axis=1))
     proba = np.zeros((int(test.sum()), y.shape[1]), np.float32)
     proba[:, forest.classes_] = forest.predict_proba(x[test])
@@ -225,55 +229,14 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def measure_speed(work: Path, data: Path, jobs: int) -> dict[str, Any]:
-    """Beats per second of a fresh ``prepare``; seconds per 30-minute record of predict."""
-    import shutil
-
-    from ecgml.inference.ensemble import Ensemble
-    from ecgml.serve.predict import predict_records
-
-    config = load_config(CONFIG)
-    fresh = work / "speed_cache"
-    shutil.rmtree(fresh, ignore_errors=True)
-    started = time.time()
-    report = prepare_cache([data], fresh, config.preprocess, config.labels, jobs=jobs,
-                           reader=config.task.reader, progress=False)  # fmt: skip
-    seconds = time.time() - started
-    shutil.rmtree(fresh)
-    run = work / "run_cnn-inter"
-    if not run.is_dir():
-        raise SystemExit("--speed predicts with the cnn-inter run; run --rows cnn-inter first")
-    started = time.time()
-    ensemble = Ensemble.load(run)
-    load_seconds = time.time() - started
-    predict = {}
-    for record in ("100", "208"):
-        for source in (None, "atr"):
-            out = work / "speed_predict"
-            started = time.time()
-            result = predict_records(run, [data / f"{record}.hea"], out, annotations=source,
-                                     progress=False, ensemble=ensemble)  # fmt: skip
-            predict[f"{record}, {'annotated' if source else 'detected'} beats"] = {
-                "seconds": round(time.time() - started, 2), "beats": result["n_beats"],
-            }  # fmt: skip
-            shutil.rmtree(out)
-    return {
-        "prepare": {"records": report["found"], "beats": report["beats"], "jobs": jobs,
-                    "seconds": round(seconds, 2),
-                    "beats_per_second": round(report["beats"] / seconds)},
-        "predict_30_min_record": predict, "ensemble_load_seconds": round(load_seconds, 2),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", default=",".join(ROWS), help=f"some of {ROWS}")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "mitdb")
     mi_data = ROOT.parent / "shared" / "data" / "cinc12" / "cinc2021"
-    parser.add_argument("--mi-data", type=Path, default=mi_data,
-                        help="PTB records for the mi-* rows (S0001-S0010)")  # fmt: skip
+    parser.add_argument(
+        "--mi-data", type=Path, default=mi_data, help="PTB records for the mi-* rows (S0001-S0010)"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "result" / "bench" / "mitbih")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "mitbih.json")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="processes for prepare")
@@ -308,14 +271,23 @@ def main(argv: list[str] | None = None) -> int:
         and not (args.work / "folds_intra.json").is_file()
         and intra[0].split("-intra")[0] not in MODELS
     ):
-        parser.error("the intra-patient baselines use the folds a deep intra row saves; "
-                     "run one first (for example --rows cnn-intra)")  # fmt: skip
+        parser.error(
+            "the intra-patient baselines use the folds a deep intra row saves; "
+            "run one first (for example --rows cnn-intra)"
+        )
     args.work.mkdir(parents=True, exist_ok=True)
     config = load_config(CONFIG)
     started = time.time()
-    report = prepare_cache([args.data], args.work / "cache", config.preprocess, config.labels,
-                           jobs=args.jobs, reader=config.task.reader,
-                           reader_options=config.task.reader_options, progress=False)  # fmt: skip
+    report = prepare_cache(
+        [args.data],
+        args.work / "cache",
+        config.preprocess,
+        config.labels,
+        jobs=args.jobs,
+        reader=config.task.reader,
+        reader_options=config.task.reader_options,
+        progress=False,
+    )
     prepare_seconds = time.time() - started
     cache = Cache(args.work / "cache")
     y = cache.labels.astype(np.float32)
@@ -324,16 +296,24 @@ def main(argv: list[str] | None = None) -> int:
         if row in MI_ROWS:
             entry = run_mi(row, args.work, args.mi_data)
             seconds = entry["train_seconds"]
-            entry.update({
-                "command": "python bench/mitbih.py " + " ".join(argv or sys.argv[1:]),
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-                "ecgml_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            })  # fmt: skip
+            entry.update(
+                {
+                    "command": "python bench/mitbih.py " + " ".join(argv or sys.argv[1:]),
+                    "machine": (
+                        f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
+                    ),
+                    "ecgml_version": __version__,
+                    "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                }
+            )
             results.setdefault("mi", {})[row] = json_safe(entry)
             args.out.write_text(json.dumps(results, indent=1) + "\n")
             o, r = entry["overall"], entry["records"]["overall"]
-            print(f"{row}: beats recall {o['recall']:.3f}, AUROC {o['auroc']:.3f}; records "
-                  f"recall {r['recall']:.3f} ({seconds / 60:.1f} min)", flush=True)  # fmt: skip
+            print(
+                f"{row}: beats recall {o['recall']:.3f}, AUROC {o['auroc']:.3f}; records "
+                f"recall {r['recall']:.3f} ({seconds / 60:.1f} min)",
+                flush=True,
+            )
             continue
         model, split = row.rsplit("-", 1)
         if model in MODELS:
@@ -341,29 +321,38 @@ def main(argv: list[str] | None = None) -> int:
         else:
             y_score, test, seconds = run_baseline(model, split, args.work, cache, y)
         entry = score(cache, y[test], y_score)
-        entry.update({
-            "split": "inter-patient DS1 -> DS2" if split == "inter"
-                     else "intra-patient, random beats (leaks)",
-            "n_train": int((~test).sum()), "n_test": int(test.sum()),
-            "train_seconds": round(seconds, 1),
-            "config": dataclasses.asdict(row_config(model, split)) if model in MODELS else None,
-            "command": "python bench/mitbih.py " + " ".join(argv or sys.argv[1:]),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-            "ecgml_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })  # fmt: skip
+        entry.update(
+            {
+                "split": "inter-patient DS1 -> DS2"
+                if split == "inter"
+                else "intra-patient, random beats (leaks)",
+                "n_train": int((~test).sum()),
+                "n_test": int(test.sum()),
+                "train_seconds": round(seconds, 1),
+                "config": dataclasses.asdict(row_config(model, split)) if model in MODELS else None,
+                "command": "python bench/mitbih.py " + " ".join(argv or sys.argv[1:]),
+                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+                "ecgml_version": __version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
         results["rows"][row] = json_safe(entry)
         results["data"] = {
-            "path": str(args.data.resolve()), "n_records": report["records"],
-            "n_beats": len(cache), "skipped": [s["record_id"] for s in report["skipped"]],
+            "path": str(args.data.resolve()),
+            "n_records": report["records"],
+            "n_beats": len(cache),
+            "skipped": [s["record_id"] for s in report["skipped"]],
             "prepare_seconds": round(prepare_seconds, 2),
             "beats_per_second": round(len(cache) / prepare_seconds, 0) if report["new"] else None,
-        }  # fmt: skip
+        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
         o = entry["overall"]
-        print(f"{row}: accuracy {o['accuracy']:.3f}, macro Se {o['macro_sensitivity']:.3f} "
-              f"({seconds / 60:.1f} min) -> {args.out}", flush=True)  # fmt: skip
+        print(
+            f"{row}: accuracy {o['accuracy']:.3f}, macro Se {o['macro_sensitivity']:.3f} "
+            f"({seconds / 60:.1f} min) -> {args.out}",
+            flush=True,
+        )
     print(table(results["rows"]))
     if results.get("mi"):
         print(mi_table(results["mi"]))

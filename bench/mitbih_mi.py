@@ -43,9 +43,15 @@ def run_mi(row: str, work: Path, data: Path) -> dict[str, Any]:
     source = config.training.init_from
     if source is not None and not Path(source).is_file():
         raise SystemExit(f"{row} starts from {source}; run --rows cnn-inter first")
-    prepare_cache([data], work / "cache_mi", config.preprocess, config.labels,
-                  reader=config.task.reader, reader_options=config.task.reader_options,
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        [data],
+        work / "cache_mi",
+        config.preprocess,
+        config.labels,
+        reader=config.task.reader,
+        reader_options=config.task.reader_options,
+        progress=False,
+    )
     cache = Cache(work / "cache_mi")
     run = work / f"run_{row}"
     run.mkdir(parents=True, exist_ok=True)
@@ -73,13 +79,18 @@ def run_mi(row: str, work: Path, data: Path) -> dict[str, Any]:
     per_record = get_scorer("binary").score(r_true, r_score, one_hot_argmax(r_score), names, names)
     return {
         **beats,
-        "records": {"overall": per_record["overall"],
-                    "mean_p_MI": dict(zip(ids, r_score[:, 0].round(3).tolist(), strict=True))},
-        "split": "out of fold, 5 folds grouped by record", "n_train": None,
-        "n_test": len(cache), "n_records": len(ids), "train_seconds": seconds,
+        "records": {
+            "overall": per_record["overall"],
+            "mean_p_MI": dict(zip(ids, r_score[:, 0].round(3).tolist(), strict=True)),
+        },
+        "split": "out of fold, 5 folds grouped by record",
+        "n_train": None,
+        "n_test": len(cache),
+        "n_records": len(ids),
+        "train_seconds": seconds,
         "init": None if source is None else json.loads((run / "fold_0" / "init.json").read_text()),
         "config_override": {"init_from": source, "init_freeze": config.training.init_freeze},
-    }  # fmt: skip
+    }
 
 
 def mi_table(results: dict[str, Any]) -> str:

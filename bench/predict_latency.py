@@ -90,17 +90,20 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     s = result["single"]
-    print(f"one record, {args.repeats} runs after {args.warmup} warm-up: p50 {s['p50_ms']} ms, "
-          f"p95 {s['p95_ms']} ms (median read+preprocess {stages['read_preprocess']} ms, "
-          f"models {stages['models']} ms, vote {stages['vote']} ms)")  # fmt: skip
+    print(
+        f"one record, {args.repeats} runs after {args.warmup} warm-up: p50 {s['p50_ms']} ms, "
+        f"p95 {s['p95_ms']} ms (median read+preprocess {stages['read_preprocess']} ms, "
+        f"models {stages['models']} ms, vote {stages['vote']} ms)"
+    )
     if args.batch is not None:
         # Two passes: the first also traces each model for the batch shapes it meets.
         passes = []
         for _ in range(2):
             with tempfile.TemporaryDirectory(prefix="ecgml-latency-") as out:
                 t0 = time.perf_counter()
-                report = predict_records(args.run, [args.batch], out, progress=False,
-                                         ensemble=ensemble)  # fmt: skip
+                report = predict_records(
+                    args.run, [args.batch], out, progress=False, ensemble=ensemble
+                )
                 seconds = time.perf_counter() - t0
                 n_windows = int(read_summary(out)["n_windows"].sum())
             passes.append(seconds)
@@ -115,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
             "windows_per_second": round(n_windows / passes[1], 2),
         }
         b = result["batch"]
-        print(f"batch: {b['n_predicted']} of {b['n_records']} records ({n_windows} windows) in "
-              f"{b['seconds']} s, {b['records_per_second']} records/s, "
-              f"{b['windows_per_second']} windows/s (first pass, with tracing: "
-              f"{b['seconds_first_pass']} s)")  # fmt: skip
+        print(
+            f"batch: {b['n_predicted']} of {b['n_records']} records ({n_windows} windows) in "
+            f"{b['seconds']} s, {b['records_per_second']} records/s, "
+            f"{b['windows_per_second']} windows/s (first pass, with tracing: "
+            f"{b['seconds_first_pass']} s)"
+        )
     result["machine"] = {
         "cpus": os.cpu_count(),
         "platform": platform.platform(),

@@ -63,8 +63,9 @@ from ecgml.training.folds import HELD_OUT, load_folds, make_folds, save_folds  #
 from ecgml.training.stack import stack_weights  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cell, feature_table, minutes, train_deep  # noqa: E402
+from common import feature_table, train_deep  # noqa: E402
 from common import prepared as common_prepared  # noqa: E402
+from ptbxl_table import summary, table  # noqa: E402
 
 DATA = ROOT.parent / "shared/data/ptbxl"
 DEEP = {
@@ -81,8 +82,9 @@ WEIGHTS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 def prepared(config: Config, work: Path) -> Cache:
     """The subset's cache; with the hand-crafted features where the config reads them."""
-    return common_prepared(config, [DATA], work / ("cache_baseline" if config.baseline_features
-                                                   else "cache"))  # fmt: skip
+    return common_prepared(
+        config, [DATA], work / ("cache_baseline" if config.baseline_features else "cache")
+    )
 
 
 def fixed_folds(work: Path, cache: Cache, y: np.ndarray, train: np.ndarray) -> np.ndarray:
@@ -111,8 +113,9 @@ def row_config(model: str, seed: int) -> Config:
     return dataclasses.replace(config, training=dataclasses.replace(config.training, seed=seed))
 
 
-def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path,
-             config: Config | None = None):  # fmt: skip
+def deep_row(
+    model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path, config: Config | None = None
+):
     """Train (or reuse) one seed's run (of ``model``'s config, or of ``config``); its
     out-of-fold and held-out fold scores."""
     from ecgml.inference.ensemble import Ensemble
@@ -148,8 +151,14 @@ def deep_row(model: str, seed: int, cache: Cache, folds: np.ndarray, work: Path,
             deep_oof[rows] = saved["deep_score"]
             optimizer = ThresholdOptimizer("f1").fit(cache.labels[rows], saved["deep_score"])
             deep_thresholds.append(optimizer.thresholds_)
-        alone = Ensemble(run, ensemble.config, ensemble.encoder, ensemble.folds,
-                         ensemble.models, ensemble.threshold_info)  # fmt: skip
+        alone = Ensemble(
+            run,
+            ensemble.config,
+            ensemble.encoder,
+            ensemble.folds,
+            ensemble.models,
+            ensemble.threshold_info,
+        )
         deep_fold_scores = alone.predict_cache(cache.subset(held), progress=False)
         deep_part = deep_oof, deep_fold_scores, np.array(deep_thresholds)
     return oof, fold_scores, np.array(thresholds), info, deep_part
@@ -233,47 +242,6 @@ def scored(y: np.ndarray, folds: np.ndarray, oof, fold_scores, thresholds, names
     }
 
 
-def summary(rows: dict[str, dict]) -> dict[str, Any]:
-    """Mean and standard deviation over a model's seeds."""
-    out = {}
-    for part in ("oof", "validation"):
-        values = [r[part]["macro_auroc"] for r in rows.values()]
-        out[part] = {
-            "macro_auroc_mean": float(np.mean(values)),
-            "macro_auroc_std": float(np.std(values, ddof=1)) if len(values) > 1 else None,
-            "n_seeds": len(values),
-        }
-    return out
-
-
-def table(results: dict) -> str:
-    lines = [
-        "| model | seed | out of fold macro AUROC (95 % CI) | validation macro AUROC (95 % CI) "
-        "| validation macro F1 | training (all folds) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for model, entry in results.get("models", {}).items():
-        for seed, r in entry["seeds"].items():
-            o, v = r["oof"], r["validation"]
-            lo, vo = o["macro_auroc_ci95"], v["macro_auroc_ci95"]
-            seconds = r["info"].get("train_seconds")
-            lines.append(
-                f"| {model} | {seed} | {cell(o['macro_auroc'])} "
-                f"({cell(lo['low'])}-{cell(lo['high'])}) "
-                f"| {cell(v['macro_auroc'])} ({cell(vo['low'])}-{cell(vo['high'])}) | "
-                f"{cell(v['macro_f1'])} | {minutes(seconds)} |"
-            )
-        if len(entry["seeds"]) > 1:
-            s = entry["summary"]
-            lines.append(
-                f"| {model} | mean ± sd of {s['oof']['n_seeds']} | "
-                f"{cell(s['oof']['macro_auroc_mean'])} ± {cell(s['oof']['macro_auroc_std'])} | "
-                f"{cell(s['validation']['macro_auroc_mean'])} ± "
-                f"{cell(s['validation']['macro_auroc_std'])} | | |"
-            )
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/ptbxl")
@@ -325,8 +293,12 @@ def main(argv: list[str] | None = None) -> int:
                         "info": {"from": f"the fold models of {model} seed {seed}, unstacked"},
                     }
                     part_entry["summary"] = summary(part_entry["seeds"])
-                    np.savez(args.work / f"{part}_seed{seed}.npz", oof=deep_part[0],
-                             fold_scores=deep_part[1], thresholds=deep_part[2])  # fmt: skip
+                    np.savez(
+                        args.work / f"{part}_seed{seed}.npz",
+                        oof=deep_part[0],
+                        fold_scores=deep_part[1],
+                        thresholds=deep_part[2],
+                    )
                 entry["seeds"][str(seed)] = {
                     **row,
                     "info": info,

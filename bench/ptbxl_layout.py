@@ -55,16 +55,27 @@ def write_layout(root: Path) -> int:
         record = read_record(header)
         signal, leads = record.signal[:5000], record.header.lead_names
         hr, lr = f"records500/00000/{k:05d}_hr", f"records100/00000/{k:05d}_lr"
-        write_record(root / "records500/00000", f"{k:05d}_hr", signal, 500, leads,
-                     signal_format="dat")  # fmt: skip
-        write_record(root / "records100/00000", f"{k:05d}_lr", signal[::5], 100, leads,
-                     signal_format="dat")  # fmt: skip
-        rows.append({
-            "ecg_id": k, "patient_id": float(k), "age": record.header.age or np.nan,
-            "sex": {"Male": 0, "Female": 1}.get(record.header.sex, np.nan), "height": np.nan,
-            "weight": np.nan, "report": "", "scp_codes": "{}", "strat_fold": 1 + k % 10,
-            "filename_lr": lr, "filename_hr": hr,
-        })  # fmt: skip
+        write_record(
+            root / "records500/00000", f"{k:05d}_hr", signal, 500, leads, signal_format="dat"
+        )
+        write_record(
+            root / "records100/00000", f"{k:05d}_lr", signal[::5], 100, leads, signal_format="dat"
+        )
+        rows.append(
+            {
+                "ecg_id": k,
+                "patient_id": float(k),
+                "age": record.header.age or np.nan,
+                "sex": {"Male": 0, "Female": 1}.get(record.header.sex, np.nan),
+                "height": np.nan,
+                "weight": np.nan,
+                "report": "",
+                "scp_codes": "{}",
+                "strat_fold": 1 + k % 10,
+                "filename_lr": lr,
+                "filename_hr": hr,
+            }
+        )
     pd.DataFrame(rows).to_csv(root / "ptbxl_database.csv", index=False)
     return len(rows)
 
@@ -74,25 +85,42 @@ def time_prepare(root: Path, rate: int, baseline: bool, jobs: int) -> dict:
     for _ in range(REPEATS):
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
-            report = prepare_cache([root], Path(out) / "cache", PreprocessConfig(),
-                                   SUPERCLASSES, jobs=jobs, reader="ptbxl",
-                                   reader_options={"rate": rate}, baseline=baseline,
-                                   progress=False)  # fmt: skip
+            report = prepare_cache(
+                [root],
+                Path(out) / "cache",
+                PreprocessConfig(),
+                SUPERCLASSES,
+                jobs=jobs,
+                reader="ptbxl",
+                reader_options={"rate": rate},
+                baseline=baseline,
+                progress=False,
+            )
             seconds.append(time.perf_counter() - started)
     median = statistics.median(seconds)
-    return {"rate": rate, "baseline": baseline, "jobs": jobs, "records": report["cached"],
-            "skipped": len(report["skipped"]), "seconds": [round(s, 3) for s in seconds],
-            "records_per_second": round(report["cached"] / median, 1)}  # fmt: skip
+    return {
+        "rate": rate,
+        "baseline": baseline,
+        "jobs": jobs,
+        "records": report["cached"],
+        "skipped": len(report["skipped"]),
+        "seconds": [round(s, 3) for s in seconds],
+        "records_per_second": round(report["cached"] / median, 1),
+    }
 
 
 def table(results: dict) -> str:
-    lines = ["| files read | jobs | baseline features | seconds (median of 3) | records/s |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| files read | jobs | baseline features | seconds (median of 3) | records/s |",
+        "|---|---|---|---|---|",
+    ]
     for r in results["prepare"]:
         seconds = statistics.median(r["seconds"])
         baseline = "yes" if r["baseline"] else "no"
-        lines.append(f"| {r['rate']} Hz | {r['jobs']} | {baseline} | {seconds:.2f} | "
-                     f"{r['records_per_second']:.1f} |")  # fmt: skip
+        lines.append(
+            f"| {r['rate']} Hz | {r['jobs']} | {baseline} | {seconds:.2f} | "
+            f"{r['records_per_second']:.1f} |"
+        )
     return "\n".join(lines)
 
 

@@ -55,8 +55,9 @@ def check_set(config_path: str, folder: Path) -> dict:
         for check in {c for c, _ in quality.problems}:
             flagged[check] += 1
         if quality.problems:
-            records.append({"record": header.record_id, "quality": quality.label,
-                            "verdict": quality.verdict})  # fmt: skip
+            records.append(
+                {"record": header.record_id, "quality": quality.label, "verdict": quality.verdict}
+            )
     return {
         "config": config_path,
         "n_records": sum(verdicts.values()),
@@ -69,9 +70,16 @@ def check_set(config_path: str, folder: Path) -> dict:
 
 
 def table(results: dict) -> str:
-    rows = [[name, r["n_records"], *(r["records_flagged"][c] for c in CHECKS),
-             r["verdicts"]["acceptable"], r["verdicts"]["poor"]]
-            for name, r in results["sets"].items()]  # fmt: skip
+    rows = [
+        [
+            name,
+            r["n_records"],
+            *(r["records_flagged"][c] for c in CHECKS),
+            r["verdicts"]["acceptable"],
+            r["verdicts"]["poor"],
+        ]
+        for name, r in results["sets"].items()
+    ]
     return "\n".join(markdown(["data", "records", *CHECKS, "acceptable", "poor"], rows))
 
 
@@ -89,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not found: {SHARED / folder}; left out", file=sys.stderr)
             continue
         results["sets"][name] = check_set(config, SHARED / folder)
-        print(f"{name}: {results['sets'][name]['n_records']} records, "
-              f"{results['sets'][name]['seconds']} s", flush=True)  # fmt: skip
+        print(
+            f"{name}: {results['sets'][name]['n_records']} records, "
+            f"{results['sets'][name]['seconds']} s",
+            flush=True,
+        )
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
     return 0

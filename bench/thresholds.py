@@ -76,8 +76,10 @@ def main() -> None:
     weights = RewardMatrix.load("cinc2020")
     reward = weights.values[: args.classes, : args.classes]
     normal = min(weights.classes.index(NORMAL_CLASS), args.classes - 1)
-    print(f"{args.folds} fits x {args.records} records x {args.classes} classes; "
-          f"{platform.processor() or platform.machine()}, numpy {np.__version__}")  # fmt: skip
+    print(
+        f"{args.folds} fits x {args.records} records x {args.classes} classes; "
+        f"{platform.processor() or platform.machine()}, numpy {np.__version__}"
+    )
 
     def fit(**kw):
         return lambda y, s: ThresholdOptimizer(**kw).fit(y, s).thresholds_

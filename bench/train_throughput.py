@@ -69,8 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = served / (time.perf_counter() - started)
 
     target = get_target(config.task.target)
-    model = build_model(config.model, n_classes=n_classes, input_length=length, n_leads=n_leads,
-                        activation=target.activation)  # fmt: skip
+    model = build_model(
+        config.model,
+        n_classes=n_classes,
+        input_length=length,
+        n_leads=n_leads,
+        activation=target.activation,
+    )
     model.compile(
         optimizer=RAdam(learning_rate=1e-3, total_steps=1000),
         loss=target.make_loss(training, cache.labels),

@@ -60,8 +60,9 @@ def run_row(trials: int, work: Path) -> dict[str, Any]:
     cache = prepared(config, [DATA], work / "cache")
     out = work / f"tune_{trials}"
     started = time.time()
-    study = tune(config, cache.path, parse_space(SPACE, config), out, trials=trials,
-                 space_data=SPACE)  # fmt: skip
+    study = tune(
+        config, cache.path, parse_space(SPACE, config), out, trials=trials, space_data=SPACE
+    )
     search_seconds = time.time() - started
     summary = json.loads((out / "tune.json").read_text())
     best = load_config(out / "best.json")
@@ -87,25 +88,52 @@ def run_row(trials: int, work: Path) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    header = ["row", "learning rate", "batch", "inner macro Se (DS1, 2 folds)",
-              "DS2 macro Se", "DS2 accuracy", *(f"DS2 {c} Se" for c in CLASSES),
-              "trials complete / pruned", "search", "training the best"]  # fmt: skip
+    header = [
+        "row",
+        "learning rate",
+        "batch",
+        "inner macro Se (DS1, 2 folds)",
+        "DS2 macro Se",
+        "DS2 accuracy",
+        *(f"DS2 {c} Se" for c in CLASSES),
+        "trials complete / pruned",
+        "search",
+        "training the best",
+    ]
     rows = []
     seed_row = results.get("seed_settings")
     if seed_row:
         o, pc = seed_row["overall"], seed_row["per_class"]
-        rows.append(["seed's settings (bench/mitbih.py cnn-inter)", "0.002", "150", "-",
-                     cell(o["macro_sensitivity"]), cell(o["accuracy"]),
-                     *(cell(pc[c]["sensitivity"]) for c in CLASSES), "-", "-",
-                     minutes(seed_row.get("train_seconds"))])  # fmt: skip
+        rows.append(
+            [
+                "seed's settings (bench/mitbih.py cnn-inter)",
+                "0.002",
+                "150",
+                "-",
+                cell(o["macro_sensitivity"]),
+                cell(o["accuracy"]),
+                *(cell(pc[c]["sensitivity"]) for c in CLASSES),
+                "-",
+                "-",
+                minutes(seed_row.get("train_seconds")),
+            ]
+        )
     for name, r in results.get("rows", {}).items():
         o, pc, b = r["ds2"]["overall"], r["ds2"]["per_class"], r["best"]
-        rows.append([f"{name} trials", cell(b["params"]["training.learning_rate"], 4),
-                     str(b["params"]["training.batch_size"]), cell(b["value"]),
-                     cell(o["macro_sensitivity"]), cell(o["accuracy"]),
-                     *(cell(pc[c]["sensitivity"]) for c in CLASSES),
-                     f"{r['states']['complete']} / {r['states']['pruned']}",
-                     minutes(r["search_seconds"]), minutes(r["train_seconds"])])  # fmt: skip
+        rows.append(
+            [
+                f"{name} trials",
+                cell(b["params"]["training.learning_rate"], 4),
+                str(b["params"]["training.batch_size"]),
+                cell(b["value"]),
+                cell(o["macro_sensitivity"]),
+                cell(o["accuracy"]),
+                *(cell(pc[c]["sensitivity"]) for c in CLASSES),
+                f"{r['states']['complete']} / {r['states']['pruned']}",
+                minutes(r["search_seconds"]),
+                minutes(r["train_seconds"]),
+            ]
+        )
     return "\n".join(markdown(header, rows))
 
 
@@ -124,14 +152,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"no MIT-BIH records at {DATA}")
     seed = json.loads((ROOT / "bench/results/mitbih.json").read_text())["rows"].get("cnn-inter")
     if seed:  # the seed's settings, as bench/mitbih.py measured them
-        results["seed_settings"] = {"overall": seed["overall"], "per_class": seed["per_class"],
-                                    "train_seconds": seed.get("train_seconds")}  # fmt: skip
+        results["seed_settings"] = {
+            "overall": seed["overall"],
+            "per_class": seed["per_class"],
+            "train_seconds": seed.get("train_seconds"),
+        }
     for count in (int(c) for c in args.rows.split(",")):
         print(f"{count} trials", flush=True)
         results["rows"][str(count)] = run_row(count, args.work)
-        results.update(machine=f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
-                       ecgml_version=__version__, updated=time.strftime("%Y-%m-%d"),
-                       space=SPACE)  # fmt: skip
+        results.update(
+            machine=f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
+            ecgml_version=__version__,
+            updated=time.strftime("%Y-%m-%d"),
+            space=SPACE,
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
         print(table(results), flush=True)

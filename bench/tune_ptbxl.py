@@ -63,14 +63,22 @@ def run_search(trials: int, work: Path) -> dict[str, Any]:
     folds = fixed_folds(work, cache, cache.labels, parts == "train")
     out = work / f"tune_{trials}"
     started = time.time()
-    study = tune(base, cache.path, parse_space(SPACE, base), out, trials=trials,
-                 folds_from=work / "folds.json", space_data=SPACE)  # fmt: skip
+    study = tune(
+        base,
+        cache.path,
+        parse_space(SPACE, base),
+        out,
+        trials=trials,
+        folds_from=work / "folds.json",
+        space_data=SPACE,
+    )
     search_seconds = time.time() - started
     summary = json.loads((out / "tune.json").read_text())
     best = load_config(out / "best.json")
     started = time.time()
-    oof, fold_scores, thresholds, info, _ = deep_row(f"tuned_{trials}", SEED, cache, folds,
-                                                     work, config=best)  # fmt: skip
+    oof, fold_scores, thresholds, info, _ = deep_row(
+        f"tuned_{trials}", SEED, cache, folds, work, config=best
+    )
     row = scored(cache.labels, folds, oof, fold_scores, thresholds, list(base.labels.classes))
     return {
         "trials": trials,
@@ -86,31 +94,59 @@ def run_search(trials: int, work: Path) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    header = ["row", "learning rate", "weight decay", "head dropout",
-              "inner macro AUROC (fold 0)", "out of fold macro AUROC (95 % CI)",
-              "validation fold macro AUROC (95 % CI)", "validation macro F1",
-              "trials complete / pruned", "search", "training (5 folds)"]  # fmt: skip
+    header = [
+        "row",
+        "learning rate",
+        "weight decay",
+        "head dropout",
+        "inner macro AUROC (fold 0)",
+        "out of fold macro AUROC (95 % CI)",
+        "validation fold macro AUROC (95 % CI)",
+        "validation macro F1",
+        "trials complete / pruned",
+        "search",
+        "training (5 folds)",
+    ]
 
     def scores(r: dict) -> list[str]:
         o, v = r["oof"], r["validation"]
         lo, vo = o["macro_auroc_ci95"], v["macro_auroc_ci95"]
-        return [f"{cell(o['macro_auroc'])} ({cell(lo['low'])}-{cell(lo['high'])})",
-                f"{cell(v['macro_auroc'])} ({cell(vo['low'])}-{cell(vo['high'])})",
-                cell(v["macro_f1"])]  # fmt: skip
+        return [
+            f"{cell(o['macro_auroc'])} ({cell(lo['low'])}-{cell(lo['high'])})",
+            f"{cell(v['macro_auroc'])} ({cell(vo['low'])}-{cell(vo['high'])})",
+            cell(v["macro_f1"]),
+        ]
 
     rows = []
     for name, r in results.get("compared", {}).items():
         settings = ["0.01", "0.01", "0.5"] if name == "xresnet1d" else ["-", "-", "-"]
         seed = f", seed {SEED}" if name == "xresnet1d" else ""
-        rows.append([f"{name} (bench/ptbxl.py{seed})", *settings, "-", *scores(r), "-",
-                     "-", minutes(r["info"].get("train_seconds"))])  # fmt: skip
+        rows.append(
+            [
+                f"{name} (bench/ptbxl.py{seed})",
+                *settings,
+                "-",
+                *scores(r),
+                "-",
+                "-",
+                minutes(r["info"].get("train_seconds")),
+            ]
+        )
     for name, r in results.get("rows", {}).items():
         p = r["best"]["params"]
-        rows.append([f"tuned, {name} trials", cell(p["training.learning_rate"], 4),
-                     cell(p["training.weight_decay"], 4), cell(p["model.head_dropout"], 1),
-                     cell(r["best"]["value"]), *scores(r),
-                     f"{r['states']['complete']} / {r['states']['pruned']}",
-                     minutes(r["search_seconds"]), minutes(r["train_seconds"])])  # fmt: skip
+        rows.append(
+            [
+                f"tuned, {name} trials",
+                cell(p["training.learning_rate"], 4),
+                cell(p["training.weight_decay"], 4),
+                cell(p["model.head_dropout"], 1),
+                cell(r["best"]["value"]),
+                *scores(r),
+                f"{r['states']['complete']} / {r['states']['pruned']}",
+                minutes(r["search_seconds"]),
+                minutes(r["train_seconds"]),
+            ]
+        )
     return "\n".join(markdown(header, rows))
 
 
@@ -131,9 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     results["compared"] = {m: measured[m]["seeds"][seed] for m, seed in COMPARED.items()}
     print(f"{args.trials} trials", flush=True)
     results["rows"][str(args.trials)] = run_search(args.trials, args.work)
-    results.update(machine=f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
-                   ecgml_version=__version__, updated=time.strftime("%Y-%m-%d"), space=SPACE,
-                   base="bench/configs/ptbxl-xresnet1d.json")  # fmt: skip
+    results.update(
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, no GPU",
+        ecgml_version=__version__,
+        updated=time.strftime("%Y-%m-%d"),
+        space=SPACE,
+        base="bench/configs/ptbxl-xresnet1d.json",
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(table(results), flush=True)

@@ -17,8 +17,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-RHYTHM = ("n_beats", "heart_rate", "rr_std_ms", "rr_cv", "rmssd_ms", "rr_min_ms", "rr_max_ms",
-          "pnn50", "rr_irregularity")  # fmt: skip
+RHYTHM = (
+    "n_beats",
+    "heart_rate",
+    "rr_std_ms",
+    "rr_cv",
+    "rmssd_ms",
+    "rr_min_ms",
+    "rr_max_ms",
+    "pnn50",
+    "rr_irregularity",
+)
 INTERVALS = ("pr_ms", "qt_ms", "qtc_ms", "p_wave_fraction")
 MORPHOLOGY = ("r_amp", "s_amp", "qrs_area", "st_level", "t_amp", "rms")
 GLOBAL = ("qrs_ms", "qrs_axis_deg", "age", "sex_male")
@@ -135,14 +144,16 @@ def _morphology(beat: np.ndarray | None, signal: np.ndarray, fs: float) -> np.nd
 
     qrs, t_wave = part(QRS), part(T_WAVE)
     t_index = np.abs(t_wave).argmax(axis=0)
-    return np.column_stack([
-        qrs.max(axis=0),
-        qrs.min(axis=0),
-        qrs.sum(axis=0) / fs,
-        part(ST).mean(axis=0),
-        t_wave[t_index, np.arange(n_leads)],
-        rms,
-    ])  # fmt: skip
+    return np.column_stack(
+        [
+            qrs.max(axis=0),
+            qrs.min(axis=0),
+            qrs.sum(axis=0) / fs,
+            part(ST).mean(axis=0),
+            t_wave[t_index, np.arange(n_leads)],
+            rms,
+        ]
+    )
 
 
 def extract_features(
@@ -206,8 +217,14 @@ def extract_features(
     )
 
 
-QUALITY = ("qrs_template_corr", "kurtosis", "skewness", "qrs_band_power", "baseline_power",
-           "flat_fraction")  # fmt: skip
+QUALITY = (
+    "qrs_template_corr",
+    "kurtosis",
+    "skewness",
+    "qrs_band_power",
+    "baseline_power",
+    "flat_fraction",
+)
 
 
 def single_lead_feature_names() -> list[str]:
@@ -242,8 +259,14 @@ def _quality(raw: np.ndarray, cleaned: np.ndarray, rpeaks: np.ndarray, fs: float
         )
 
     flat = float(np.mean(np.abs(np.diff(raw)) < 1e-4)) if len(raw) > 1 else math.nan
-    return [template, float(stats.kurtosis(cleaned)), float(stats.skew(cleaned)),
-            share(5.0, 15.0), share(0.05, 1.0), flat]  # fmt: skip
+    return [
+        template,
+        float(stats.kurtosis(cleaned)),
+        float(stats.skew(cleaned)),
+        share(5.0, 15.0),
+        share(0.05, 1.0),
+        flat,
+    ]
 
 
 def extract_single_lead_features(signal: np.ndarray, fs: float) -> np.ndarray:

@@ -100,8 +100,9 @@ class TaskConfig:
         if self.window_stride is not None and self.window_stride < 1:
             raise ValueError(f"window_stride must be at least 1, got {self.window_stride}")
         if self.window_aggregate not in ("mean", "max"):
-            raise ValueError(f"window_aggregate must be 'mean' or 'max', got "
-                             f"{self.window_aggregate!r}")  # fmt: skip
+            raise ValueError(
+                f"window_aggregate must be 'mean' or 'max', got {self.window_aggregate!r}"
+            )
         if not isinstance(self.reader_options, dict):
             raise ValueError(f"reader_options must be a JSON object, got {self.reader_options!r}")
 

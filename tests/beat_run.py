@@ -41,7 +41,13 @@ def train_beat_run(root: Path) -> dict[str, Path]:
     """Write DS1 and DS2-named synthetic records, prepare them and train three folds."""
     for k, rid in enumerate(TRAIN + TEST):
         write_mitbih(root / "data", rid, SYMBOLS, seed=k)
-    prepare_cache([root / "data"], root / "cache", TINY_BEATS.preprocess, TINY_BEATS.labels,
-                  reader="mitbih", progress=False)  # fmt: skip
+    prepare_cache(
+        [root / "data"],
+        root / "cache",
+        TINY_BEATS.preprocess,
+        TINY_BEATS.labels,
+        reader="mitbih",
+        progress=False,
+    )
     runs.train_run(root / "cache", root / "run", TINY_BEATS, verbose=0)
     return {"root": root, "run": root / "run", "cache": root / "cache", "data": root / "data"}

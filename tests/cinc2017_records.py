@@ -50,8 +50,9 @@ def write_cinc2017(
     paths = []
     for i, (label, length) in enumerate(zip(labels, seconds, strict=True), start=1):
         rid = f"A{i:05d}"
-        path = write_record(directory, rid, synthetic_signal(label, length, rng)[:, None], FS,
-                            ["ECG"], dx=())  # fmt: skip
+        path = write_record(
+            directory, rid, synthetic_signal(label, length, rng)[:, None], FS, ["ECG"], dx=()
+        )
         lines = path.read_text().splitlines()
         # the CinC 2017 header: ISO date, then the time; no #Dx comments
         lines[0] = f"{rid} 1 300 {int(length * FS)} 2014-05-08 05:05:15"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.records import write_annotations, write_record
+from ecgml.data.annotations import write_annotations
+from ecgml.data.records import write_record
 
 FS = 360.0
 

@@ -16,8 +16,9 @@ FS = 500
 
 def twelve_leads(heart_rate: float, avf_sign: float = 1.0) -> np.ndarray:
     """A simulated ECG in every lead; aVF has the sign given, the rest are positive."""
-    lead = nk.ecg_simulate(duration=10, sampling_rate=FS, heart_rate=heart_rate,
-                           method="simple", random_state=0)  # fmt: skip
+    lead = nk.ecg_simulate(
+        duration=10, sampling_rate=FS, heart_rate=heart_rate, method="simple", random_state=0
+    )
     gains = np.linspace(0.5, 1.5, 12)
     gains[STANDARD_LEADS.index("aVF")] = avf_sign * gains[STANDARD_LEADS.index("I")]
     return lead[:, None] * gains[None, :]
@@ -61,8 +62,13 @@ def test_qrs_axis_follows_the_sign_of_avf():
 
 
 def test_rhythm_features_from_known_r_peaks():
-    regular = dict(zip(("n", "hr", "std", "cv", "rmssd", "min", "max", "pnn50", "irr"),
-                       _rhythm(np.arange(0, 5000, 500), FS), strict=True))  # fmt: skip
+    regular = dict(
+        zip(
+            ("n", "hr", "std", "cv", "rmssd", "min", "max", "pnn50", "irr"),
+            _rhythm(np.arange(0, 5000, 500), FS),
+            strict=True,
+        )
+    )
     assert (regular["hr"], regular["cv"], regular["pnn50"]) == (60.0, 0.0, 0.0)
     alternating = np.cumsum([0] + [200, 300] * 5)  # 400 ms and 600 ms
     irregular = _rhythm(alternating, FS)
@@ -108,8 +114,9 @@ def test_bundle_branch_blocks_have_wider_qrs_than_sinus_rhythm_on_real_records()
     for header in sorted(folder.glob("*.hea")):
         record = read_record(header)
         dx = set(record.header.dx)
-        group = "block" if dx & {"59118001", "164909002"} else "normal" if dx == {
-            "426783006"} else None  # fmt: skip
+        group = (
+            "block" if dx & {"59118001", "164909002"} else "normal" if dx == {"426783006"} else None
+        )
         if group is None:
             continue
         h = record.header

@@ -66,7 +66,11 @@ def test_keeping_the_last_epoch_needs_early_stopping_off():
 def test_a_config_without_a_task_is_the_cinc2020_task():
     task = config_from_dict({}).task
     assert (task.name, task.reader, task.target, task.scorer) == (
-        "cinc2020", "cinc2020", "multilabel", "cinc2020")  # fmt: skip
+        "cinc2020",
+        "cinc2020",
+        "multilabel",
+        "cinc2020",
+    )
     assert not task.all_windows
 
 
@@ -74,7 +78,10 @@ def test_cinc2017_configs_name_their_reader_target_and_scorer():
     for name in ("cinc2017.json", "cinc2017-cpu.json"):
         config = load_config(REPO / "configs" / name)
         assert (config.task.reader, config.task.target, config.task.scorer) == (
-            "cinc2017", "multiclass", "cinc2017")  # fmt: skip
+            "cinc2017",
+            "multiclass",
+            "cinc2017",
+        )
         assert config.model.architecture == "resecg"
         assert config.preprocess.leads == ("ECG",) and config.preprocess.fs == 300
         assert config.labels.classes == ("N", "A", "O", "~")

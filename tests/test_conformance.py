@@ -151,10 +151,12 @@ class _PartsReader(Reader):
 def _index(n: int = 40) -> tuple[pd.DataFrame, np.ndarray]:
     rng = np.random.default_rng(0)
     parts = np.array(["train"] * (n // 2) + ["validation"] * (n // 4) + ["test"] * (n // 4))
-    index = pd.DataFrame({
-        "path": [f"{p}/r{i}.hea" for i, p in enumerate(parts)],
-        "patient_id": [f"p{i // 2}" for i in range(n)],
-    })  # fmt: skip
+    index = pd.DataFrame(
+        {
+            "path": [f"{p}/r{i}.hea" for i, p in enumerate(parts)],
+            "patient_id": [f"p{i // 2}" for i in range(n)],
+        }
+    )
     y = np.zeros((n, 3), dtype=np.uint8)
     y[np.arange(n), rng.integers(0, 3, n)] = 1
     return index, y
@@ -280,8 +282,9 @@ class Reversed(sample_kinds.Windows):
         return dataclasses.replace(prepared, windows=prepared.windows[:, ::-1].copy())
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
-        rows, warnings = super().prepare_signal(signal, fs, lead_names, preprocess,
-                                                missing_leads=missing_leads)  # fmt: skip
+        rows, warnings = super().prepare_signal(
+            signal, fs, lead_names, preprocess, missing_leads=missing_leads
+        )
         return rows[:, ::-1].copy(), warnings
 
 
@@ -311,11 +314,17 @@ def test_a_sample_kind_registered_in_a_test_trains_and_scores_a_tiny_run(
     assert Task.of(config).samples is reversed_kind
     write_demo_dataset(tmp_path / "train", n_records=24, progress=False)
     write_demo_dataset(tmp_path / "test", n_records=6, seed=7, progress=False)
-    prepare_cache([tmp_path / "train"], tmp_path / "cache", config.preprocess,
-                  samples=reversed_kind.name, progress=False)  # fmt: skip
+    prepare_cache(
+        [tmp_path / "train"],
+        tmp_path / "cache",
+        config.preprocess,
+        samples=reversed_kind.name,
+        progress=False,
+    )
     cache = Cache(tmp_path / "cache")
-    plain = prepare_cache([tmp_path / "train"], tmp_path / "plain", config.preprocess,
-                          progress=False)  # fmt: skip
+    plain = prepare_cache(
+        [tmp_path / "train"], tmp_path / "plain", config.preprocess, progress=False
+    )
     assert plain["samples"] == "windows"
     first = cache.signals[0]
     assert np.array_equal(first, Cache(tmp_path / "plain").signals[0][::-1])
@@ -326,8 +335,9 @@ def test_a_sample_kind_registered_in_a_test_trains_and_scores_a_tiny_run(
     fit_run_thresholds(tmp_path / "run")
     ensemble = Ensemble.load(tmp_path / "run")
     assert ensemble.task.samples is reversed_kind
-    score = evaluate_on_data(tmp_path / "run", tmp_path / "test", tmp_path / "score",
-                             progress=False)  # fmt: skip
+    score = evaluate_on_data(
+        tmp_path / "run", tmp_path / "test", tmp_path / "score", progress=False
+    )
     assert score["data"]["n_records"] == 6
     assert np.isfinite(score["models"]["ensemble"]["overall"]["macro_auroc"])
     prepared = PreparedRecord(header=None, windows=cache.signals[:1], warnings=())

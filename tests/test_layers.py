@@ -192,3 +192,26 @@ def test_the_layers_themselves_form_an_order() -> None:
         for layer in ready:
             del remaining[layer]
     assert order.index("evaluation") < order.index("task") < order.index("inference")
+
+
+def test_no_function_of_the_package_is_over_80_lines() -> None:
+    long = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1 + len(node.decorator_list)
+                if n > 80:
+                    long[f"{path.relative_to(REPO)}:{node.name}"] = n
+    assert long == {}
+
+
+def test_no_line_is_kept_from_the_formatter() -> None:
+    """Lines are not packed under the length limit by ``# fmt: skip`` or ``# fmt: off``."""
+    kept = [
+        f"{path.relative_to(REPO)}:{k}"
+        for folder in ("ecgml", "bench", "tests")
+        for path in (REPO / folder).rglob("*.py")
+        for k, line in enumerate(path.read_text().splitlines(), start=1)
+        if line.rstrip().endswith(("# fmt: skip", "# fmt: off"))
+    ]
+    assert kept == []

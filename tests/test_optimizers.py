@@ -5,8 +5,19 @@ import pytest
 from ecgml.optimizers import RAdam
 
 
-def radam_reference(grad_fn, theta, steps, *, lr, beta_1, beta_2, eps,
-                    total_steps=0, warmup_proportion=0.1, min_lr=0.0):  # fmt: skip
+def radam_reference(
+    grad_fn,
+    theta,
+    steps,
+    *,
+    lr,
+    beta_1,
+    beta_2,
+    eps,
+    total_steps=0,
+    warmup_proportion=0.1,
+    min_lr=0.0,
+):
     """Liu et al. (2020), Algorithm 2, in numpy; warm-up as tensorflow-addons had it."""
     theta = np.array(theta, dtype=np.float64)
     m = np.zeros_like(theta)
@@ -73,11 +84,14 @@ def test_update_matches_the_numpy_reference(settings):
     theta0 = [3.0, 1.0, -1.0]
     expected = radam_reference(quadratic_grad, theta0, 40, **settings)
     optimizer = RAdam(
-        learning_rate=settings["lr"], beta_1=settings["beta_1"], beta_2=settings["beta_2"],
-        epsilon=settings["eps"], total_steps=settings.get("total_steps", 0),
+        learning_rate=settings["lr"],
+        beta_1=settings["beta_1"],
+        beta_2=settings["beta_2"],
+        epsilon=settings["eps"],
+        total_steps=settings.get("total_steps", 0),
         warmup_proportion=settings.get("warmup_proportion", 0.1),
         min_lr=settings.get("min_lr", 0.0),
-    )  # fmt: skip
+    )
     got = run_keras(optimizer, quadratic_grad, theta0, 40)
     np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-5)
 
@@ -116,8 +130,12 @@ def test_invalid_warmup_proportion():
 def test_a_plain_tf_variable_steps_as_a_keras_variable(layer_lr_scale):
     import tensorflow as tf
 
-    settings = {"learning_rate": 0.05, "beta_2": 0.9, "total_steps": 20,
-                "layer_lr_scale": layer_lr_scale}  # fmt: skip
+    settings = {
+        "learning_rate": 0.05,
+        "beta_2": 0.9,
+        "total_steps": 20,
+        "layer_lr_scale": layer_lr_scale,
+    }
     theta0 = np.array([3.0, 1.0, -1.0], np.float32)
     plain = tf.Variable(theta0)
     optimizer = RAdam(**settings)

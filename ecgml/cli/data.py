@@ -35,15 +35,17 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("--out", type=Path, required=True, metavar="CACHE_DIR")
     prepare.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
     prepare.add_argument(
-        "--config", type=Path,
+        "--config",
+        type=Path,
         help="JSON config (task, preprocess, labels); its task's reader reads the records",
-    )  # fmt: skip
+    )
     prepare.add_argument("--patient-map", type=Path, help="CSV with columns record_id,patient_id")
     prepare.add_argument(
-        "--min-quality", choices=("acceptable", "good"),
+        "--min-quality",
+        choices=("acceptable", "good"),
         help="leave out records whose signal-quality verdict is below this (listed in "
         "the report with the problems found); by default every record is kept",
-    )  # fmt: skip
+    )
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
 
@@ -59,9 +61,13 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
     render.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     render.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
-    render.add_argument("--config", type=Path, help="JSON config whose task reader finds the "
-                        "records (default: any WFDB record); its preprocess.image settings "
-                        "give the defaults below")  # fmt: skip
+    render.add_argument(
+        "--config",
+        type=Path,
+        help="JSON config whose task reader finds the "
+        "records (default: any WFDB record); its preprocess.image settings "
+        "give the defaults below",
+    )
     render.add_argument("--dpi", type=float, help="pixels per inch (default 100)")
     render.add_argument("--paper", choices=("a4", "letter"), help="paper size (default a4)")
     render.add_argument("--grid", help="grid colour: red, pink, orange or grey (default red)")
@@ -110,13 +116,17 @@ def run_prepare(args: argparse.Namespace) -> int:
     )
     quality = report["quality"]
     flagged = ", ".join(f"{c} {n}" for c, n in quality["records_flagged"].items() if n)
-    print(f"prepare: signal quality {quality['verdicts']}"
-          + (f"; records flagged by check: {flagged}" if flagged else ""))  # fmt: skip
+    print(
+        f"prepare: signal quality {quality['verdicts']}"
+        + (f"; records flagged by check: {flagged}" if flagged else "")
+    )
     n_warned = len({w["record_id"] for w in report["warnings"]})
     beats = f"{report['beats']} beats of " if report["beats"] is not None else ""
     if report.get("not_one_class"):
-        print(f"prepare: {report['not_one_class']} cached records have no or several of the "
-              "classes; labels.one_class leaves them out of training and scoring")  # fmt: skip
+        print(
+            f"prepare: {report['not_one_class']} cached records have no or several of the "
+            "classes; labels.one_class leaves them out of training and scoring"
+        )
     print(
         f"prepare: {beats}{report['records']} records cached ({report['new']} new, "
         f"{report['unchanged']} unchanged), {len(report['skipped'])} skipped, "
@@ -142,13 +152,23 @@ def run_render(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     image = config.preprocess.image
     printout = image.printout if image is not None else PrintoutConfig()
-    given = {k: v for k, v in (("dpi", args.dpi), ("paper", args.paper), ("grid", args.grid))
-             if v is not None}  # fmt: skip
-    printout = dataclasses.replace(printout, **given, seed=args.seed,
-                                   variation=args.variation or printout.variation)  # fmt: skip
+    given = {
+        k: v
+        for k, v in (("dpi", args.dpi), ("paper", args.paper), ("grid", args.grid))
+        if v is not None
+    }
+    printout = dataclasses.replace(
+        printout, **given, seed=args.seed, variation=args.variation or printout.variation
+    )
     reader = Task.of(config).reader if args.config else None
-    report = render_records(args.data_dirs, args.out, printout, reader=reader, jobs=args.jobs,
-                            progress=not args.no_progress)  # fmt: skip
+    report = render_records(
+        args.data_dirs,
+        args.out,
+        printout,
+        reader=reader,
+        jobs=args.jobs,
+        progress=not args.no_progress,
+    )
     rate = report["printouts_per_second"]
     print(
         f"render: {report['drawn']} drawn, {report['unchanged']} unchanged, "

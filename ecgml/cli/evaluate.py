@@ -35,21 +35,28 @@ def _objective(value: str) -> str:
 def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
     parser.add_argument(
-        "--objective", type=_objective, default="f1", metavar="OBJECTIVE",
+        "--objective",
+        type=_objective,
+        default="f1",
+        metavar="OBJECTIVE",
         help="per class: f1 (default), fbeta, youden (sensitivity + specificity - 1), "
         "sensitivity:X (the best specificity with sensitivity at least X, e.g. "
         "sensitivity:0.90), specificity:X (the best sensitivity with specificity at "
         "least X); or challenge (the CinC 2020 metric, all classes jointly)",
-    )  # fmt: skip
+    )
     parser.add_argument("--beta", type=float, default=2.0, help="beta of fbeta (default 2)")
     parser.add_argument(
-        "--grid", type=int, metavar="G",
+        "--grid",
+        type=int,
+        metavar="G",
         help="search G evenly spaced thresholds in [0, 1] (default: every distinct score)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--fallback", type=float, default=0.5,
+        "--fallback",
+        type=float,
+        default=0.5,
         help="threshold of a class without validation positives (default 0.5)",
-    )  # fmt: skip
+    )
     parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     parser.add_argument("--fold", type=int, action="append", metavar="K", help="only fold K")
 
@@ -60,9 +67,14 @@ def run_threshold(args: argparse.Namespace) -> int:
 
     weights = _weights(args.weights) if args.objective == "challenge" else None
     results = fit_run_thresholds(
-        args.run, objective=args.objective, beta=args.beta, grid=args.grid,
-        fallback=args.fallback, weights=weights, folds=args.fold,
-    )  # fmt: skip
+        args.run,
+        objective=args.objective,
+        beta=args.beta,
+        grid=args.grid,
+        fallback=args.fallback,
+        weights=weights,
+        folds=args.fold,
+    )
     if not results:
         print(
             f"{args.run} is a multiclass run: each decision is the argmax of the "
@@ -84,36 +96,45 @@ def run_threshold(args: argparse.Namespace) -> int:
 def add_vote_arguments(parser: argparse.ArgumentParser) -> None:
     """``--rule`` and ``--min-votes``: how the fold models' decisions combine."""
     parser.add_argument(
-        "--rule", choices=("majority", "mean"),
+        "--rule",
+        choices=("majority", "mean"),
         help="how the fold models combine. Multilabel runs: majority vote of the fold "
         "decisions (default), or the mean probability against the mean threshold. "
         "Multiclass runs: argmax of the mean probability (mean, default), or the most "
         "votes among the folds' argmaxes (majority; ties to the higher mean probability)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--min-votes", type=int,
+        "--min-votes",
+        type=int,
         help="votes a class needs under 'majority' (default: more than half the folds)",
-    )  # fmt: skip
+    )
 
 
 def add_postprocess_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
     parser.add_argument(
-        "--data", type=Path, required=True, metavar="TEST_CACHE_OR_DIR",
+        "--data",
+        type=Path,
+        required=True,
+        metavar="TEST_CACHE_OR_DIR",
         help="held-out records: a cache from 'ecgml prepare' or a folder of records",
-    )  # fmt: skip
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     add_vote_arguments(parser)
     parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     parser.add_argument(
-        "--all-windows", action=argparse.BooleanOptionalAction, default=None,
+        "--all-windows",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="average the predictions over every 'window' of long records, or only the "
         "first window (default: the task's all_windows)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--crops", type=int, default=1,
+        "--crops",
+        type=int,
+        default=1,
         help="evenly spaced crops per window to average when the model input is shorter",
-    )  # fmt: skip
+    )
     parser.add_argument("-j", "--jobs", type=int, default=1, help="processes reading records")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -130,11 +151,18 @@ def run_postprocess(args: argparse.Namespace) -> int:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
     score = evaluate_on_data(
-        args.run, args.data, args.out, rule=args.rule, min_votes=args.min_votes,
-        weights=_weights(args.weights), weights_source=args.weights,
-        all_windows=args.all_windows, crops=args.crops, jobs=args.jobs,
+        args.run,
+        args.data,
+        args.out,
+        rule=args.rule,
+        min_votes=args.min_votes,
+        weights=_weights(args.weights),
+        weights_source=args.weights,
+        all_windows=args.all_windows,
+        crops=args.crops,
+        jobs=args.jobs,
         progress=not args.no_progress,
-    )  # fmt: skip
+    )
     data = score["data"]
     print(
         f"{data['n_records']} records scored, {data['n_excluded']} left out "
@@ -199,8 +227,10 @@ def run_score(args: argparse.Namespace) -> int:
     for name, value in result["overall"].items():
         print(f"{name:>17}: {_fmt(value)}")
     if result["problems"]:
-        print(f"{len(result['problems'])} of {result['n_records']} records had missing or "
-              "malformed output files, scored as all-negative:")  # fmt: skip
+        print(
+            f"{len(result['problems'])} of {result['n_records']} records had missing or "
+            "malformed output files, scored as all-negative:"
+        )
         for p in result["problems"][:10]:
             print(f"  {p['record']}: {p['problem']}")
     if args.out:

@@ -28,8 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespace,
-                name: str) -> int:  # fmt: skip
+def run_command(
+    run: Callable[[argparse.Namespace], int], args: argparse.Namespace, name: str
+) -> int:
     """Run one command; errors in what the user gave print one line and return 2."""
     if getattr(run, "uses_keras", False):
         quiet_tensorflow()

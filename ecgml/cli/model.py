@@ -56,8 +56,13 @@ def run_modelbuild(args: argparse.Namespace) -> int:
         n_columns = len(column_names(config.tabular, config.preprocess.leads))
         # placeholder statistics: training sets them from each fold's training rows
         tab = config.tabular
-        model = with_tabular(model, mean=np.zeros(n_columns), variance=np.ones(n_columns),
-                             units=tab.units, dropout=tab.dropout)  # fmt: skip
+        model = with_tabular(
+            model,
+            mean=np.zeros(n_columns),
+            variance=np.ones(n_columns),
+            units=tab.units,
+            dropout=tab.dropout,
+        )
         tabular = f" and a tabular input of {n_columns} columns"
     model.summary()
     activation = model.get_layer("output").activation.__name__

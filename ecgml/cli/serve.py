@@ -17,29 +17,36 @@ EXPORT_FORMATS = ("savedmodel", "onnx", "tflite")
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
     parser.add_argument(
-        "inputs", nargs="+", type=Path, metavar="RECORD_OR_DIR",
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="RECORD_OR_DIR",
         help="a .hea file, a record path without extension, or a folder (walked recursively)",
-    )  # fmt: skip
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     add_vote_arguments(parser)
     add_missing_leads_argument(parser)
     add_reader_arguments(parser)
     parser.add_argument(
-        "--annotations", metavar="EXT",
+        "--annotations",
+        metavar="EXT",
         help="beat runs: classify the annotated beats of RECORD.EXT (for example atr) "
         "instead of the beats wfdb's XQRS detector finds",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--printouts", action="store_true",
+        "--printouts",
+        action="store_true",
         help="also draw each record as a paper printout, OUT_DIR/printouts/RECORD.png",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--explain", nargs="*", metavar="CLASS",
+        "--explain",
+        nargs="*",
+        metavar="CLASS",
         help="also explain each record: which leads and which part of the trace drove "
         "the decided classes (or the CLASSes named, by abbreviation or code), into "
         "OUT_DIR/explain/RECORD.csv, .npz and .png (integrated gradients; slow: about "
         "a model call per path step, per fold model, per class)",
-    )  # fmt: skip
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -86,10 +93,12 @@ def reader_options(args: argparse.Namespace) -> dict:
 
 def add_missing_leads_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--missing-leads", choices=("error", "zero"), default="error",
+        "--missing-leads",
+        choices=("error", "zero"),
+        default="error",
         help="a record without one of the model's leads is refused (error, default) or "
         "predicted with that lead set to zero and a warning (zero)",
-    )  # fmt: skip
+    )
 
 
 @uses_keras
@@ -100,11 +109,18 @@ def run_predict(args: argparse.Namespace) -> int:
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     report = predict_records(
-        args.run, args.inputs, args.out, rule=args.rule, min_votes=args.min_votes,
-        missing_leads=args.missing_leads, annotations=args.annotations,
-        printouts=args.printouts, explain=args.explain, progress=not args.no_progress,
+        args.run,
+        args.inputs,
+        args.out,
+        rule=args.rule,
+        min_votes=args.min_votes,
+        missing_leads=args.missing_leads,
+        annotations=args.annotations,
+        printouts=args.printouts,
+        explain=args.explain,
+        progress=not args.no_progress,
         reader_options=reader_options(args),
-    )  # fmt: skip
+    )
     print(
         f"{report['n_predicted']} of {report['n_records']} records predicted, "
         f"{report['n_skipped']} skipped (listed in {REPORT})"
@@ -205,9 +221,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=EXPORT_FORMATS, required=True)
     export.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
     export.add_argument(
-        "--score", type=Path, metavar="SCORE_JSON",
+        "--score",
+        type=Path,
+        metavar="SCORE_JSON",
         help="a score.json from 'ecgml postprocess' on held-out data, quoted in the model card",
-    )  # fmt: skip
+    )
     export.set_defaults(func=run_export)
 
     serve = subparsers.add_parser(
@@ -221,9 +239,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
-        "--max-upload-mb", type=float, default=20.0,
+        "--max-upload-mb",
+        type=float,
+        default=20.0,
         help="largest upload accepted, in MB (default 20)",
-    )  # fmt: skip
+    )
     add_missing_leads_argument(serve)
     add_reader_arguments(serve)
     serve.set_defaults(func=run_serve)

@@ -84,8 +84,15 @@ def run_train(args: argparse.Namespace) -> int:
         gpus = [g.strip() for g in args.gpus.split(",")] if args.gpus else None
         if gpus is not None and not all(gpus):
             raise ValueError(f"--gpus takes comma-separated GPU ids, got {args.gpus!r}")
-        trained, failed = train_parallel(args.data, args.out, config, n_jobs=args.parallel_folds,
-                                         gpus=gpus, folds=args.fold, task=task)  # fmt: skip
+        trained, failed = train_parallel(
+            args.data,
+            args.out,
+            config,
+            n_jobs=args.parallel_folds,
+            gpus=gpus,
+            folds=args.fold,
+            task=task,
+        )
     else:
         trained = train_run(
             args.data, args.out, config, folds=args.fold, verbose=2 if args.quiet else 1, task=task
@@ -95,8 +102,9 @@ def run_train(args: argparse.Namespace) -> int:
         plot_history(folder / HISTORY, folder / "curves.png", title=f"fold {fold}")
     if trained:  # every fold with a log so far, finished or not
         n_folds = config.training.n_folds
-        plot_losses({k: fold_dir(args.out, k) / HISTORY for k in range(n_folds)},
-                    Path(args.out) / LOSSES)  # fmt: skip
+        plot_losses(
+            {k: fold_dir(args.out, k) / HISTORY for k in range(n_folds)}, Path(args.out) / LOSSES
+        )
     print(f"trained fold(s) {trained or 'none (all requested folds were done)'} -> {args.out}")
     if failed:
         print(f"fold(s) {sorted(failed)} failed; rerun the same command to resume them")

@@ -19,7 +19,7 @@ import numpy as np
 
 from ecgml.data.preprocess import PreprocessConfig, bandpass, beat_windows, resample, select_leads
 from ecgml.data.preprocess import zscore as zscore_windows
-from ecgml.data.records import Annotations
+from ecgml.data.record_types import Annotations
 
 AAMI_CLASSES: dict[str, str] = {
     "N": "normal or bundle branch block",

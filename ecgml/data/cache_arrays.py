@@ -50,17 +50,32 @@ def write_cache_arrays(
     try:
         for windows, dx in chunks:
             if windows.shape[1:] != shape or len(windows) != len(dx):
-                raise ValueError(f"expected windows (n, {shape[0]}, {shape[1]}) with n labels, got "
-                                 f"{windows.shape} and {len(dx)}")  # fmt: skip
+                raise ValueError(
+                    f"expected windows (n, {shape[0]}, {shape[1]}) with n labels, got "
+                    f"{windows.shape} and {len(dx)}"
+                )
             first = writer.append(windows)
             for k, codes in enumerate(dx):
                 rid = f"S{len(rows):07d}"
-                rows.append({
-                    "record_id": rid, "folder": source, "source": source, "path": rid,
-                    "patient_id": "", "age": "", "sex": "", "fs": preprocess.fs,
-                    "n_samples": preprocess.window, "dx": codes, "row": first + k,
-                    "n_windows": 1, "fingerprint": "", "warnings": "", "sample": -1,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "record_id": rid,
+                        "folder": source,
+                        "source": source,
+                        "path": rid,
+                        "patient_id": "",
+                        "age": "",
+                        "sex": "",
+                        "fs": preprocess.fs,
+                        "n_samples": preprocess.window,
+                        "dx": codes,
+                        "row": first + k,
+                        "n_windows": 1,
+                        "fingerprint": "",
+                        "warnings": "",
+                        "sample": -1,
+                    }
+                )
         index = writer.checkpoint(rows)
     finally:
         writer.close()

@@ -34,19 +34,45 @@ from ecgml.data.tabular import TabularConfig, tabular_matrix
 
 FORMAT_VERSION = 1
 SIGNALS, INDEX, LABELS, META, REPORT = (
-    "signals.f32", "index.csv", "labels.npy", "meta.json", "prepare_report.json",
-)  # fmt: skip
+    "signals.f32",
+    "index.csv",
+    "labels.npy",
+    "meta.json",
+    "prepare_report.json",
+)
 INDEX_COLUMNS = (
-    "record_id", "folder", "source", "path", "patient_id", "age", "sex", "fs",
-    "n_samples", "dx", "row", "n_windows", "fingerprint", "warnings", "sample",
-)  # fmt: skip
+    "record_id",
+    "folder",
+    "source",
+    "path",
+    "patient_id",
+    "age",
+    "sex",
+    "fs",
+    "n_samples",
+    "dx",
+    "row",
+    "n_windows",
+    "fingerprint",
+    "warnings",
+    "sample",
+)
 
 
 def read_index(path: Path) -> pd.DataFrame:
     """``index.csv`` with text columns as text (empty, not NaN), age as a number, and a
     ``sample`` column (-1) added to an index written before beat tasks."""
-    text_columns = ("record_id", "folder", "source", "path", "patient_id", "sex", "dx",
-                    "fingerprint", "warnings")  # fmt: skip
+    text_columns = (
+        "record_id",
+        "folder",
+        "source",
+        "path",
+        "patient_id",
+        "sex",
+        "dx",
+        "fingerprint",
+        "warnings",
+    )
     text_columns += ("notes",)
     index = pd.read_csv(path, dtype={c: str for c in text_columns}, keep_default_na=False)
     # prepare writes a number or nothing (an unknown age) in this column

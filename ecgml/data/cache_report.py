@@ -26,10 +26,12 @@ def quality_summary(index: pd.DataFrame, min_quality: str | None) -> dict[str, A
         "min_quality": min_quality,
         "verdicts": {v or "not assessed": int(n) for v, n in verdicts.value_counts().items()},
         "records_flagged": {c: sum(c in found for found in checks) for c in CHECKS},
-        "flagged": [{"record_id": r, "quality": q, "verdict": v}
-                    for r, q, v in zip(records["record_id"], labels, verdicts, strict=True)
-                    if q not in ("good", "")],
-    }  # fmt: skip
+        "flagged": [
+            {"record_id": r, "quality": q, "verdict": v}
+            for r, q, v in zip(records["record_id"], labels, verdicts, strict=True)
+            if q not in ("good", "")
+        ],
+    }
 
 
 def prepare_report(

@@ -56,8 +56,14 @@ def lead_matrix() -> np.ndarray:
     """Projection from the heart vector to the 12 standard leads, shape ``(3, 12)``."""
     lead_i = np.array([1.0, 0.0, 0.0])
     lead_ii = np.array([np.cos(np.pi / 3), np.sin(np.pi / 3), 0.0])
-    limb = [lead_i, lead_ii, lead_ii - lead_i, -(lead_i + lead_ii) / 2,
-            lead_i - lead_ii / 2, lead_ii - lead_i / 2]  # fmt: skip
+    limb = [
+        lead_i,
+        lead_ii,
+        lead_ii - lead_i,
+        -(lead_i + lead_ii) / 2,
+        lead_i - lead_ii / 2,
+        lead_ii - lead_i / 2,
+    ]
     chest = [_unit(np.cos(np.radians(a)), 0.15, np.sin(np.radians(a))) for a in _PRECORDIAL_DEG]
     return np.stack(limb + chest, axis=1)
 

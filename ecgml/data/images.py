@@ -82,8 +82,10 @@ def read_image(path: str | Path, min_size: int = 1) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError(f"{path.name} cannot be read as an image: {exc}") from None
     if min(loaded.size) < min_size:
-        raise ValueError(f"{path.name} is {loaded.size[0]}x{loaded.size[1]} pixels; at least "
-                         f"{min_size} on each side are needed")  # fmt: skip
+        raise ValueError(
+            f"{path.name} is {loaded.size[0]}x{loaded.size[1]} pixels; at least "
+            f"{min_size} on each side are needed"
+        )
     return loaded
 
 
@@ -113,9 +115,13 @@ def render_renderings(
     count = config.renderings if count is None else count
     out = np.empty((count, *config.row_shape), dtype=np.float32)
     for k in range(count):
-        printout = config.printout if k == 0 else dataclasses.replace(
-            config.printout, variation=True, seed=config.printout.seed + k)  # fmt: skip
-        page = render_printout(signal, fs, lead_names, printout, record_id=record_id,
-                               header_lines=MODEL_HEADER)  # fmt: skip
+        printout = (
+            config.printout
+            if k == 0
+            else dataclasses.replace(config.printout, variation=True, seed=config.printout.seed + k)
+        )
+        page = render_printout(
+            signal, fs, lead_names, printout, record_id=record_id, header_lines=MODEL_HEADER
+        )
         out[k] = to_model_image(page, config)
     return out

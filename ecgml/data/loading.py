@@ -13,15 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ecgml.data.annotations import detect_beats, read_annotations
 from ecgml.data.beats import aami_beats, beat_features, record_beats
 from ecgml.data.preprocess import PreprocessConfig, preprocess, select_leads
-from ecgml.data.records import (
-    RecordError,
-    RecordHeader,
-    detect_beats,
-    read_annotations,
-    read_record,
-)
+from ecgml.data.records import RecordError, RecordHeader, read_record
 
 
 @dataclass(frozen=True)
@@ -119,8 +114,10 @@ def window_signal(
     )
     duration = signal.shape[0] / fs
     if duration < config.window / config.fs:
-        warnings += (f"{duration:.2f} s is shorter than a {config.window / config.fs:g} s "
-                     "window; zero-padded",)  # fmt: skip
+        warnings += (
+            f"{duration:.2f} s is shorter than a {config.window / config.fs:g} s "
+            "window; zero-padded",
+        )
     return windows, warnings
 
 
@@ -151,8 +148,9 @@ def load_beats_for_prediction(
     names = [n.strip().lower() for n in header.lead_names]
     lead = config.leads[0]
     if lead.lower() not in names:
-        raise RecordError(rid, f"no lead {lead}, which the model takes; the record has "
-                               f"{list(header.lead_names)}")  # fmt: skip
+        raise RecordError(
+            rid, f"no lead {lead}, which the model takes; the record has {list(header.lead_names)}"
+        )
     labels: tuple[str, ...] | None = None
     lead_signal = record.signal[:, names.index(lead.lower())]
     if annotations is not None:
@@ -166,6 +164,12 @@ def load_beats_for_prediction(
         table = beat_features(features, r_peaks, header.fs) if features else None
     except ValueError as exc:
         raise RecordError(rid, str(exc)) from exc
-    return PreparedRecord(header=header, windows=windows, warnings=(), beat_samples=r_peaks,
-                          beat_labels=labels, beat_features=table,
-                          beat_lead=lead_signal)  # fmt: skip
+    return PreparedRecord(
+        header=header,
+        windows=windows,
+        warnings=(),
+        beat_samples=r_peaks,
+        beat_labels=labels,
+        beat_features=table,
+        beat_lead=lead_signal,
+    )

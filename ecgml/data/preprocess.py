@@ -16,8 +16,19 @@ from scipy import signal as sps
 from ecgml.data.images import ImageConfig
 
 STANDARD_LEADS: tuple[str, ...] = (
-    "I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6",
-)  # fmt: skip
+    "I",
+    "II",
+    "III",
+    "aVR",
+    "aVL",
+    "aVF",
+    "V1",
+    "V2",
+    "V3",
+    "V4",
+    "V5",
+    "V6",
+)
 WINDOW_POLICIES = ("first", "centre", "all", "beats")
 NORMALISATIONS = ("none", "zscore")
 

@@ -176,11 +176,15 @@ def assess(
     signal = np.nan_to_num(signal)
     n, n_leads = signal.shape
     found: dict[int, list[str]] = {k: [] for k in range(n_leads)}
-    flat = np.array([np.ptp(signal[:, k]) < FLAT_PTP_MV
-                     or _longest_run(signal[:, k]) >= FLAT_RUN_S * fs
-                     for k in range(n_leads)])  # fmt: skip
-    clipped = np.array([not flat[k] and _clipped_share(signal[:, k]) >= CLIP_SHARE
-                        for k in range(n_leads)])  # fmt: skip
+    flat = np.array(
+        [
+            np.ptp(signal[:, k]) < FLAT_PTP_MV or _longest_run(signal[:, k]) >= FLAT_RUN_S * fs
+            for k in range(n_leads)
+        ]
+    )
+    clipped = np.array(
+        [not flat[k] and _clipped_share(signal[:, k]) >= CLIP_SHARE for k in range(n_leads)]
+    )
     peaks = _r_peaks(signal, fs, ~flat & ~clipped)
     baseline_sos = sps.butter(2, BASELINE_HZ, btype="low", fs=fs, output="sos")
     qrs: list[float | None] = []
@@ -206,8 +210,9 @@ def assess(
         in_mv = units is None or str(units[k]).strip().lower() == "mv"
         if in_mv and not QRS_LOW_MV <= amplitude <= QRS_HIGH_MV:
             found[k].append("amplitude")
-    problems = tuple((check, lead_names[k]) for check in CHECKS for k in range(n_leads)
-                     if check in found[k])  # fmt: skip
+    problems = tuple(
+        (check, lead_names[k]) for check in CHECKS for k in range(n_leads) if check in found[k]
+    )
     bad_leads = sum(bool(v) for v in found.values())
     if not problems:
         verdict = "good"

@@ -66,8 +66,9 @@ class TabularConfig:
             raise ValueError(f"features names a column twice: {self.features}")
         unknown = [m for m in self.metadata if m not in METADATA]
         if unknown or len(set(self.metadata)) != len(self.metadata):
-            raise ValueError(f"metadata must name each of {METADATA} at most once, "
-                             f"got {self.metadata}")  # fmt: skip
+            raise ValueError(
+                f"metadata must name each of {METADATA} at most once, got {self.metadata}"
+            )
         if self.notes < 0:
             raise ValueError(f"notes must be 0 (off) or a number of buckets, got {self.notes}")
         if self.units < 1 or not 0.0 <= self.dropout < 1.0:
@@ -114,9 +115,13 @@ def column_names(config: TabularConfig, leads: Sequence[str]) -> list[str]:
 
 
 def record_columns(
-    header: Any, first_window: np.ndarray | None, fs: float, leads: Sequence[str], *,
+    header: Any,
+    first_window: np.ndarray | None,
+    fs: float,
+    leads: Sequence[str],
+    *,
     baseline: bool,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """What ``ecgml prepare`` caches for the tabular input, as index columns.
 
     Args:
@@ -156,9 +161,12 @@ def baseline_values(
 
 
 def _sex_male(values: pd.Series) -> np.ndarray:
-    code = values.astype(str).str.strip().str.lower().map(
-        {"male": 1.0, "m": 1.0, "female": 0.0, "f": 0.0}
-    )  # fmt: skip
+    code = (
+        values.astype(str)
+        .str.strip()
+        .str.lower()
+        .map({"male": 1.0, "m": 1.0, "female": 0.0, "f": 0.0})
+    )
     return code.to_numpy(np.float64, na_value=np.nan, copy=True)
 
 
@@ -190,9 +198,11 @@ def tabular_matrix(rows: pd.DataFrame, config: TabularConfig, leads: Sequence[st
     n = len(rows)
     blocks: list[np.ndarray] = []
     if config.features:
-        numeric = [c for c in rows.columns
-                   if c not in ("row", "n_windows", "sample")
-                   and pd.api.types.is_numeric_dtype(rows[c])]  # fmt: skip
+        numeric = [
+            c
+            for c in rows.columns
+            if c not in ("row", "n_windows", "sample") and pd.api.types.is_numeric_dtype(rows[c])
+        ]
         missing = [c for c in config.features if c not in numeric]
         if missing:
             raise ValueError(f"no feature column(s) {missing}; the rows have {numeric}")
@@ -200,8 +210,10 @@ def tabular_matrix(rows: pd.DataFrame, config: TabularConfig, leads: Sequence[st
         bad = ~np.isfinite(values).all(axis=1)
         if bad.any():
             example = rows["record_id"].iloc[int(np.argmax(bad))]
-            raise ValueError(f"{int(bad.sum())} row(s) lack a value of {list(config.features)}, "
-                             f"for example {example}")  # fmt: skip
+            raise ValueError(
+                f"{int(bad.sum())} row(s) lack a value of {list(config.features)}, "
+                f"for example {example}"
+            )
         blocks.append(values)
     for item in config.metadata:
         if item not in rows.columns:
@@ -259,5 +271,10 @@ def metadata_row(metadata: Mapping[str, Any] | None) -> dict[str, Any]:
 def header_metadata(header: Any) -> dict[str, Any]:
     """What a record's header says for the tabular input: ``age``, ``sex``, ``height``,
     ``weight`` and ``notes`` (``None`` or ``""`` where unknown)."""
-    return {"age": header.age, "sex": header.sex, "height": header.height,
-            "weight": header.weight, "notes": header.notes}  # fmt: skip
+    return {
+        "age": header.age,
+        "sex": header.sex,
+        "height": header.height,
+        "weight": header.weight,
+        "notes": header.notes,
+    }

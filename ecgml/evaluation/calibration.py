@@ -40,8 +40,9 @@ def reliability(
     return prob_true, prob_pred, counts[counts > 0]
 
 
-def expected_calibration_error(y_true: np.ndarray, y_prob: np.ndarray,
-                               n_bins: int = N_BINS) -> float:  # fmt: skip
+def expected_calibration_error(
+    y_true: np.ndarray, y_prob: np.ndarray, n_bins: int = N_BINS
+) -> float:
     """One class's ECE over ``n_bins`` equal-width bins."""
     prob_true, prob_pred, counts = reliability(y_true, y_prob, n_bins)
     return float(np.sum(counts / counts.sum() * np.abs(prob_true - prob_pred)))

@@ -338,9 +338,10 @@ def score_directories(
         if not folder.is_dir():
             raise FileNotFoundError(f"{what} folder {folder} not found")
     headers = sorted(
-        p for p in label_dir.iterdir()
+        p
+        for p in label_dir.iterdir()
         if p.is_file() and p.suffix.lower() == ".hea" and not p.name.startswith(".")
-    )  # fmt: skip
+    )
     if not headers:
         raise ValueError(f"no .hea label files in {label_dir}")
     problems: list[dict[str, str]] = []

@@ -71,8 +71,13 @@ def plot_losses(histories: dict[int, str | Path], out_png: str | Path, *, title:
         epochs = history["epoch"] + 1
         ax.plot(epochs, history["loss"], color=colour, label=f"fold {fold} training")
         if "val_loss" in history:
-            ax.plot(epochs, history["val_loss"], color=colour, linestyle="--",
-                    label=f"fold {fold} validation")  # fmt: skip
+            ax.plot(
+                epochs,
+                history["val_loss"],
+                color=colour,
+                linestyle="--",
+                label=f"fold {fold} validation",
+            )
         drawn += 1
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
@@ -105,9 +110,12 @@ def _grid(n_panels: int, size: float = 2.6, note: str = "") -> tuple[Figure, lis
 
 
 def _panels(
-    y_true: np.ndarray, names: Sequence[str], shown: np.ndarray, size: float = 2.6,
+    y_true: np.ndarray,
+    names: Sequence[str],
+    shown: np.ndarray,
+    size: float = 2.6,
     left_out: str = "no positive test records",
-) -> tuple[Figure, list[tuple[int, object]], float]:  # fmt: skip
+) -> tuple[Figure, list[tuple[int, object]], float]:
     """A grid with a panel for each ``shown`` class, most positives first, and a
     line under it naming the classes left out (its height in inches returned too)."""
     order = sorted(np.nonzero(shown)[0], key=lambda k: (-int(y_true[:, k].sum()), k))
@@ -115,8 +123,9 @@ def _panels(
     note = f"not drawn, {left_out}: {', '.join(left)}" if left else ""
     fig, axes, bottom = _grid(max(len(order), 1), size, note)
     if not order:
-        axes[0].text(0.5, 0.5, "no class has\npositive test records", ha="center",
-                     va="center", color="0.4")  # fmt: skip
+        axes[0].text(
+            0.5, 0.5, "no class has\npositive test records", ha="center", va="center", color="0.4"
+        )
         axes[0].set_axis_off()
     return fig, list(zip(order, axes, strict=False)), bottom
 
@@ -128,9 +137,13 @@ def _scorable(y_true: np.ndarray) -> np.ndarray:
 
 
 def plot_roc_grid(
-    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
-    *, title: str = "",
-) -> None:  # fmt: skip
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """One ROC panel with its AUC per class that has positive (and negative)
     records, most positives first; the other classes are named in one line."""
     fig, panels, bottom = _panels(y_true, names, _scorable(y_true))
@@ -149,9 +162,13 @@ def plot_roc_grid(
 
 
 def plot_pr_grid(
-    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
-    *, title: str = "",
-) -> None:  # fmt: skip
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """One precision-recall panel with its average precision per class that has
     positive records, most positives first; the others named in one line."""
     fig, panels, bottom = _panels(y_true, names, y_true.sum(axis=0) > 0)
@@ -171,9 +188,13 @@ def plot_pr_grid(
 
 
 def plot_calibration(
-    y_true: np.ndarray, y_score: np.ndarray, names: Sequence[str], out_png: str | Path,
-    *, title: str = "",
-) -> None:  # fmt: skip
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """A reliability diagram per class that has positive records, most positives
     first (:mod:`ecgml.evaluation.calibration`): the share of positives against
     the mean probability in each bin, a point's area its number of records, with
@@ -196,14 +217,19 @@ def plot_calibration(
 
 
 def plot_confusion_grid(
-    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], out_png: str | Path,
-    *, title: str = "",
-) -> None:  # fmt: skip
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """One 2x2 confusion matrix (rows label, columns decision) per class with a
     positive label or decision, most positives first; the others in one line."""
     shown = (y_true.sum(axis=0) > 0) | (y_pred.sum(axis=0) > 0)
-    fig, panels, bottom = _panels(y_true, names, shown, size=2.2,
-                          left_out="no positive label or decision")  # fmt: skip
+    fig, panels, bottom = _panels(
+        y_true, names, shown, size=2.2, left_out="no positive label or decision"
+    )
     for k, ax in panels:
         t, p = y_true[:, k].astype(bool), y_pred[:, k].astype(bool)
         counts = np.array([[np.sum(~t & ~p), np.sum(~t & p)], [np.sum(t & ~p), np.sum(t & p)]])
@@ -219,9 +245,13 @@ def plot_confusion_grid(
 
 
 def plot_confusion_matrix(
-    y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str], out_png: str | Path,
-    *, title: str = "",
-) -> None:  # fmt: skip
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """One confusion matrix of one-hot labels and decisions (rows label, columns
     decision), each cell's count written and its share of the row shaded."""
     k = len(names)
@@ -229,8 +259,9 @@ def plot_confusion_matrix(
     np.add.at(counts, (np.argmax(y_true, axis=1), np.argmax(y_pred, axis=1)), 1)
     fig = Figure(figsize=(1.2 * k + 2.4, 1.2 * k + 1.6))
     ax = fig.subplots()
-    ax.imshow(counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), cmap="Blues",
-              vmin=0, vmax=1)  # fmt: skip
+    ax.imshow(
+        counts / np.maximum(counts.sum(axis=1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1
+    )
     for (i, j), c in np.ndenumerate(counts):
         ax.text(j, i, str(c), ha="center", va="center", fontsize=10)
     ax.set_xticks(range(k), names, fontsize=8)
@@ -241,9 +272,14 @@ def plot_confusion_matrix(
 
 
 def plot_confusion(
-    kind: str, y_true: np.ndarray, y_pred: np.ndarray, names: Sequence[str],
-    out_png: str | Path, *, title: str = "",
-) -> None:  # fmt: skip
+    kind: str,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    names: Sequence[str],
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """The confusion plot a target kind asks for (:attr:`ecgml.targets.Target.confusion`):
     ``"grid"`` or ``"matrix"``."""
     draw = {"grid": plot_confusion_grid, "matrix": plot_confusion_matrix}[kind]
@@ -251,9 +287,15 @@ def plot_confusion(
 
 
 def plot_beat_explanations(
-    windows: np.ndarray, maps: np.ndarray, classes: Sequence[str], fs: float, offset: int,
-    out_png: str | Path, *, title: str = "",
-) -> None:  # fmt: skip
+    windows: np.ndarray,
+    maps: np.ndarray,
+    classes: Sequence[str],
+    fs: float,
+    offset: int,
+    out_png: str | Path,
+    *,
+    title: str = "",
+) -> None:
     """A beat run's explanation: per explained class, the mean beat of its beats
     (first lead, ``windows`` ``(n, window, n_leads)``) over the beat window, with
     the mean absolute attribution (``maps``, the same shape) shaded under it;
@@ -268,8 +310,9 @@ def plot_beat_explanations(
         weight = np.abs(maps[rows]).sum(axis=2).mean(axis=0)
         weight = weight / weight.max() if weight.max() > 0 else weight
         low, high = float(beat.min()), float(beat.max())
-        ax.fill_between(t, low, low + (high - low) * weight, color="C3", alpha=0.35,
-                        label="importance")  # fmt: skip
+        ax.fill_between(
+            t, low, low + (high - low) * weight, color="C3", alpha=0.35, label="importance"
+        )
         ax.plot(t, beat, color="k", lw=1.2, label="mean beat")
         ax.axvline(0, color="0.6", lw=0.8)
         ax.set_title(f"{name} ({int(rows.sum())} beats)", fontsize=9)
@@ -298,8 +341,10 @@ def plot_study(study: Any, out: Path, n_complete: int) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the matplotlib views are marked experimental
-        for name, draw, needs in (("history.png", views.plot_optimization_history, 1),
-                                  ("importance.png", views.plot_param_importances, 2)):  # fmt: skip
+        for name, draw, needs in (
+            ("history.png", views.plot_optimization_history, 1),
+            ("importance.png", views.plot_param_importances, 2),
+        ):
             if n_complete < needs:
                 print(f"{name}: needs {needs} complete trial(s), the study has {n_complete}")
                 continue

@@ -101,6 +101,10 @@ def challenge_scores(
     label_classes, labels = challenge.multi_hot(label_codes)
     codes, source = challenge.output_codes(class_names)
     return challenge.score_arrays(
-        label_classes, labels, codes, np.asarray(y_pred)[:, source],
-        np.asarray(y_score)[:, source], weights=weights,
-    )  # fmt: skip
+        label_classes,
+        labels,
+        codes,
+        np.asarray(y_pred)[:, source],
+        np.asarray(y_score)[:, source],
+        weights=weights,
+    )

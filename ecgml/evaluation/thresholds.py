@@ -64,9 +64,14 @@ def parse_objective(objective: str) -> tuple[str, float | None]:
 
 
 def _class_objective(
-    name: str, target: float | None, beta: float, tp: np.ndarray, fp: np.ndarray,
-    n_pos: int, n_neg: int,
-) -> np.ndarray:  # fmt: skip
+    name: str,
+    target: float | None,
+    beta: float,
+    tp: np.ndarray,
+    fp: np.ndarray,
+    n_pos: int,
+    n_neg: int,
+) -> np.ndarray:
     """One class's objective at each candidate cut, from its counts."""
     if name in ("f1", "fbeta", "challenge"):
         return metrics.f_beta_from_counts(tp, fp, n_pos - tp, beta)

@@ -100,9 +100,13 @@ def integrated_gradients(
 
 
 def lead_occlusion(
-    models: list[keras.Model], x: np.ndarray, class_index: int, leads: list[int] | np.ndarray,
-    *, features: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+    models: list[keras.Model],
+    x: np.ndarray,
+    class_index: int,
+    leads: list[int] | np.ndarray,
+    *,
+    features: np.ndarray | None = None,
+) -> np.ndarray:
     """The members' mean probability of ``class_index`` for inputs ``x``
     ``(n, time, n_leads)`` with each lead of ``leads`` zeroed in turn:
     ``(len(leads), n)``."""

@@ -31,13 +31,15 @@ def beat_table(
     ``class`` (decided), ``label`` (the annotated class, where known) and
     ``p_<class>`` per class."""
     classes = list(classes)
-    table = pd.DataFrame({
-        "sample": np.asarray(samples, dtype=np.int64),
-        "time_s": np.round(np.asarray(samples, dtype=np.float64) / fs, 4),
-        "class": np.asarray(classes, dtype=object)[np.asarray(y_pred).argmax(axis=1)],
-        "label": list(labels) if labels is not None else [""] * len(samples),
-        **{f"p_{c}": np.round(y_score[:, k], 5) for k, c in enumerate(classes)},
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "sample": np.asarray(samples, dtype=np.int64),
+            "time_s": np.round(np.asarray(samples, dtype=np.float64) / fs, 4),
+            "class": np.asarray(classes, dtype=object)[np.asarray(y_pred).argmax(axis=1)],
+            "label": list(labels) if labels is not None else [""] * len(samples),
+            **{f"p_{c}": np.round(y_score[:, k], 5) for k, c in enumerate(classes)},
+        }
+    )
     return table
 
 
@@ -78,8 +80,14 @@ def write_beat_tables(
     for record in sorted(set(records)):
         mine = np.nonzero(records == record)[0]
         part = index.iloc[mine]
-        table = beat_table(part["sample"].to_numpy(), float(part["fs"].iloc[0]), y_score[mine],
-                           y_pred[mine], classes, part["dx"].tolist())  # fmt: skip
+        table = beat_table(
+            part["sample"].to_numpy(),
+            float(part["fs"].iloc[0]),
+            y_score[mine],
+            y_pred[mine],
+            classes,
+            part["dx"].tolist(),
+        )
         table.to_csv(folder / f"{record}.csv", index=False)
         rows.append({"record": record, **beat_counts(table, classes)})
     summary = pd.DataFrame(rows)
@@ -92,8 +100,15 @@ def predict_beat_table(
 ) -> pd.DataFrame:
     """A beat run's decisions for the beats of one record (read by its sample kind's
     :meth:`~ecgml.data.samples.SampleKind.read_for_prediction`), as :func:`beat_table`."""
-    fold_scores = ensemble.predict_proba(prepared.windows, batch_size=512,
-                                         features=prepared.beat_features)  # fmt: skip
+    fold_scores = ensemble.predict_proba(
+        prepared.windows, batch_size=512, features=prepared.beat_features
+    )
     y_pred, y_score = ensemble.decide(fold_scores, rule=rule)
-    return beat_table(prepared.beat_samples, prepared.header.fs, y_score, y_pred,
-                      list(ensemble.abbreviations), prepared.beat_labels)  # fmt: skip
+    return beat_table(
+        prepared.beat_samples,
+        prepared.header.fs,
+        y_score,
+        y_pred,
+        list(ensemble.abbreviations),
+        prepared.beat_labels,
+    )

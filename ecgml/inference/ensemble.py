@@ -88,8 +88,9 @@ class Ensemble(MemberScores):
         self.target: Target = self.task.target
         self.thresholds = (
             np.array([t["thresholds"] for t in threshold_info], dtype=np.float64)
-            if self.target.needs_thresholds else None
-        )  # fmt: skip
+            if self.target.needs_thresholds
+            else None
+        )
 
     @classmethod
     def load(cls, run: str | Path, *, folds: Sequence[int] | None = None) -> Ensemble:
@@ -105,12 +106,13 @@ class Ensemble(MemberScores):
         needs_thresholds = task.target.needs_thresholds
         wanted = list(range(len(fold_ids))) if folds is None else list(folds)
         problems = [
-            f"fold {k} is not finished" if not is_done(run, k)
+            f"fold {k} is not finished"
+            if not is_done(run, k)
             else f"fold {k} has no {THRESHOLDS} (run threshold.py)"
             for k in wanted
             if not is_done(run, k)
             or (needs_thresholds and not (fold_dir(run, k) / THRESHOLDS).is_file())
-        ]  # fmt: skip
+        ]
         if problems:
             raise ValueError(f"run {run}: " + "; ".join(problems))
         models, info = [], []
@@ -127,8 +129,9 @@ class Ensemble(MemberScores):
             [Stack.load(fold_dir(run, k) / STACK) for k in wanted] if config.stack.forest else []
         )
         seconds = training_seconds(run)
-        return cls(run, config, encoder, wanted, models, info, stacks, record_seconds=seconds,
-                   task=task)  # fmt: skip
+        return cls(
+            run, config, encoder, wanted, models, info, stacks, record_seconds=seconds, task=task
+        )
 
     def reading(self, options: dict[str, Any] | None = None) -> Ensemble:
         """This ensemble reading new data with some of its reader's options changed
@@ -154,8 +157,9 @@ class Ensemble(MemberScores):
         they are for a run without ``stack.forest``."""
         if not self.stacks:
             return fold_scores
-        return np.stack([s.combine(f, forest_input) for s, f in zip(self.stacks, fold_scores,
-                                                                    strict=True)])  # fmt: skip
+        return np.stack(
+            [s.combine(f, forest_input) for s, f in zip(self.stacks, fold_scores, strict=True)]
+        )
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -226,8 +230,9 @@ class Ensemble(MemberScores):
         except ValueError as exc:
             raise ValueError(f"run {self.run}: {exc}") from None
         prepared = PreparedRecord(header=None, windows=windows, warnings=warnings, signal=signal)
-        return self.predict_prepared([prepared], metadata=[metadata], rule=rule,
-                                     min_votes=min_votes)[0]  # fmt: skip
+        return self.predict_prepared(
+            [prepared], metadata=[metadata], rule=rule, min_votes=min_votes
+        )[0]
 
     def record_metadata(
         self, prepared: PreparedRecord, given: dict[str, Any] | None = None
@@ -271,16 +276,24 @@ class Ensemble(MemberScores):
                 self.record_tabular(p.windows, m) for p, m in zip(prepared, metadata, strict=True)
             ]
             features = np.concatenate(rows)
-        fold_scores = self.predict_windows([p.windows for p in prepared], features=features,
-                                           metadata=metadata)  # fmt: skip
+        fold_scores = self.predict_windows(
+            [p.windows for p in prepared], features=features, metadata=metadata
+        )
         y_pred, y_score = self.decide(fold_scores, rule=rule, min_votes=min_votes)
         votes = self.fold_decisions(fold_scores).sum(axis=0)
         return [
-            Prediction(class_names=tuple(self.class_names), abbreviations=tuple(self.abbreviations),
-                       y_score=y_score[i], y_pred=y_pred[i], fold_scores=fold_scores[:, i],
-                       n_windows=len(p.windows), warnings=self.warnings(p), votes=votes[i])
+            Prediction(
+                class_names=tuple(self.class_names),
+                abbreviations=tuple(self.abbreviations),
+                y_score=y_score[i],
+                y_pred=y_pred[i],
+                fold_scores=fold_scores[:, i],
+                n_windows=len(p.windows),
+                warnings=self.warnings(p),
+                votes=votes[i],
+            )
             for i, p in enumerate(prepared)
-        ]  # fmt: skip
+        ]
 
     def predict_paths(
         self,
@@ -299,8 +312,9 @@ class Ensemble(MemberScores):
         Raises:
             ValueError: an option the run's kind does not take.
         """
-        return list(predict_paths(self, [Path(p) for p in paths], request, chunk=chunk,
-                                  progress=progress))  # fmt: skip
+        return list(
+            predict_paths(self, [Path(p) for p in paths], request, chunk=chunk, progress=progress)
+        )
 
     def warnings(self, prepared: PreparedRecord) -> tuple[str, ...]:
         """What a prediction of ``prepared`` should say beside its probabilities: its

@@ -77,8 +77,9 @@ def _pieces(ensemble: Ensemble, prepared: PreparedRecord) -> tuple[np.ndarray, n
     at the model's rate (the sample kind's
     :meth:`~ecgml.data.samples.SampleKind.explained_pieces`); ``None`` for inputs
     off any timeline (images)."""
-    crops = crop_starts(prepared.windows.shape[1], ensemble.input_length,
-                        stride=ensemble.config.task.window_stride)  # fmt: skip
+    crops = crop_starts(
+        prepared.windows.shape[1], ensemble.input_length, stride=ensemble.config.task.window_stride
+    )
     return ensemble.task.samples.explained_pieces(
         prepared, ensemble.config.preprocess, ensemble.input_length, crops
     )
@@ -105,8 +106,9 @@ def explain_prepared(
             :func:`explain_windows`).
     """
     if not ensemble.task.samples.per_record:
-        raise ValueError("a beat run is explained beat by beat: use explain_windows on "
-                         "its beat windows")  # fmt: skip
+        raise ValueError(
+            "a beat run is explained beat by beat: use explain_windows on its beat windows"
+        )
     (prediction,) = ensemble.predict_prepared([prepared])
     names, abbreviations = list(ensemble.class_names), list(ensemble.abbreviations)
     if classes is None:
@@ -138,13 +140,17 @@ def explain_prepared(
                 inputs = x if feats is None else {"ecg": x, "features": feats}
                 scores = np.asarray(model.predict_on_batch(inputs))[:, k]
             maps.append(_place(attr, where, how, scores))
-        out.append(Explanation(
-            abbreviation=abbreviations[k], code=names[k],
-            probability=float(prediction.y_score[k]), decided=bool(prediction.y_pred[k]),
-            lead_names=tuple(ensemble.config.preprocess.leads),
-            attribution=np.mean(maps, axis=0).astype(np.float32),
-            fs=None if images else float(ensemble.config.preprocess.fs),
-        ))  # fmt: skip
+        out.append(
+            Explanation(
+                abbreviation=abbreviations[k],
+                code=names[k],
+                probability=float(prediction.y_score[k]),
+                decided=bool(prediction.y_pred[k]),
+                lead_names=tuple(ensemble.config.preprocess.leads),
+                attribution=np.mean(maps, axis=0).astype(np.float32),
+                fs=None if images else float(ensemble.config.preprocess.fs),
+            )
+        )
     return out
 
 
@@ -164,21 +170,32 @@ def _place(attr: np.ndarray, where: np.ndarray, how: str, scores: np.ndarray | N
 
 
 def explain_windows(
-    ensemble: Ensemble, x: np.ndarray, class_index: int, *, features: np.ndarray | None = None,
+    ensemble: Ensemble,
+    x: np.ndarray,
+    class_index: int,
+    *,
+    features: np.ndarray | None = None,
     steps: int = STEPS,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """The fold models' mean integrated gradients for model inputs ``x`` as they are
     (beat windows, crops, images): the same shape as ``x``."""
     return np.mean(
-        [integrated_gradients(m, x, class_index, features=features, steps=steps)
-         for m in ensemble.models], axis=0,
-    )  # fmt: skip
+        [
+            integrated_gradients(m, x, class_index, features=features, steps=steps)
+            for m in ensemble.models
+        ],
+        axis=0,
+    )
 
 
 def explain_beats(
-    ensemble: Ensemble, prepared: PreparedRecord, decided: Sequence[str], *,
-    classes: Sequence[str] | None = None, steps: int = STEPS,
-) -> tuple[np.ndarray, list[str]]:  # fmt: skip
+    ensemble: Ensemble,
+    prepared: PreparedRecord,
+    decided: Sequence[str],
+    *,
+    classes: Sequence[str] | None = None,
+    steps: int = STEPS,
+) -> tuple[np.ndarray, list[str]]:
     """A beat run's explanation of one record: every beat's integrated gradients
     over its beat window, for its decided class (``decided``, one per beat) or for
     the first of ``classes``; averaged over the fold models.
@@ -197,6 +214,11 @@ def explain_beats(
     for name in dict.fromkeys(explained):
         rows = np.nonzero(names == name)[0]
         features = None if prepared.beat_features is None else prepared.beat_features[rows]
-        maps[rows] = explain_windows(ensemble, prepared.windows[rows], abbreviations.index(name),
-                                     features=features, steps=steps)  # fmt: skip
+        maps[rows] = explain_windows(
+            ensemble,
+            prepared.windows[rows],
+            abbreviations.index(name),
+            features=features,
+            steps=steps,
+        )
     return maps, explained

@@ -46,12 +46,23 @@ class Prediction:
             "n_windows": self.n_windows,
             "warnings": list(self.warnings),
             "classes": [
-                {"code": c, "abbreviation": a, "probability": round(float(p), 6),
-                 "decision": int(d), "fold_probabilities": [round(float(f), 6) for f in fs]}
-                for c, a, p, d, fs in zip(self.class_names, self.abbreviations, self.y_score,
-                                          self.y_pred, self.fold_scores.T, strict=True)
+                {
+                    "code": c,
+                    "abbreviation": a,
+                    "probability": round(float(p), 6),
+                    "decision": int(d),
+                    "fold_probabilities": [round(float(f), 6) for f in fs],
+                }
+                for c, a, p, d, fs in zip(
+                    self.class_names,
+                    self.abbreviations,
+                    self.y_score,
+                    self.y_pred,
+                    self.fold_scores.T,
+                    strict=True,
+                )
             ],
-        }  # fmt: skip
+        }
 
 
 def predict_members(
@@ -72,8 +83,9 @@ def predict_members(
     if pad:
         x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), dtype=x.dtype)])
         if features is not None:
-            features = np.concatenate([features, np.zeros((pad, features.shape[1]),
-                                                          dtype=features.dtype)])  # fmt: skip
+            features = np.concatenate(
+                [features, np.zeros((pad, features.shape[1]), dtype=features.dtype)]
+            )
 
     def batch(i: int):
         if features is None:

@@ -102,9 +102,11 @@ class RecordPredictor(Predictor):
 
     def read(self, ensemble, path, request):
         return ensemble.task.samples.read_for_prediction(
-            path, ensemble.config.preprocess, reader=ensemble.task.reader,
+            path,
+            ensemble.config.preprocess,
+            reader=ensemble.task.reader,
             missing_leads=request.missing_leads,
-        )  # fmt: skip
+        )
 
     def predict(self, ensemble, prepared, request):
         metadata = None
@@ -140,9 +142,11 @@ class BeatPredictor(Predictor):
 
     def read(self, ensemble, path, request):
         return ensemble.task.samples.read_for_prediction(
-            path, ensemble.config.preprocess, annotations=request.annotations,
+            path,
+            ensemble.config.preprocess,
+            annotations=request.annotations,
             features=ensemble.feature_names,
-        )  # fmt: skip
+        )
 
     def predict(self, ensemble, prepared, request):
         """One beat table per record (:func:`~ecgml.inference.beat_tables.beat_table`)."""

@@ -114,8 +114,16 @@ class MemberScores:
         bar = partial(tqdm, desc="predict", unit="chunk", disable=not progress)
         scores = predict_cached(
             lambda x, f: self.predict_proba(x, batch_size=batch_size, features=f),
-            cache.signals, cache.index["row"].to_numpy(), cache.index["n_windows"].to_numpy(),
-            self.input_length, stride=task.window_stride, crops=crops, all_windows=all_windows,
-            how=task.window_aggregate, features=table, chunk=batch_size * 4, progress=bar,
-        )  # fmt: skip
+            cache.signals,
+            cache.index["row"].to_numpy(),
+            cache.index["n_windows"].to_numpy(),
+            self.input_length,
+            stride=task.window_stride,
+            crops=crops,
+            all_windows=all_windows,
+            how=task.window_aggregate,
+            features=table,
+            chunk=batch_size * 4,
+            progress=bar,
+        )
         return self.stacked(scores, cache.tabular(FOREST_INPUT) if self.stacks else None)

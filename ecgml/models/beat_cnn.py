@@ -51,8 +51,9 @@ def beat_cnn_features(inputs, config: BeatCNNConfig):
         raise ValueError("the beat CNN needs a fixed input length (its beat window)")
     x = inputs
     for k, filters in enumerate(config.filters, start=1):
-        x = layers.Conv1D(filters, config.kernel_size, padding="same", activation="relu",
-                          name=f"conv{k}")(x)  # fmt: skip
+        x = layers.Conv1D(
+            filters, config.kernel_size, padding="same", activation="relu", name=f"conv{k}"
+        )(x)
         x = layers.MaxPooling1D(config.pool_size, name=f"pool{k}")(x)
     x = layers.Dropout(config.dropout, name="conv_dropout")(x)
     x = layers.Flatten(name="flatten")(x)

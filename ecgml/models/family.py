@@ -136,9 +136,12 @@ def build_model(
 ) -> keras.Model:
     """Build the architecture ``config.architecture`` names (:meth:`Family.build`)."""
     return MODELS.named(config.architecture).build(
-        config, n_classes=n_classes, input_length=input_length, n_leads=n_leads,
+        config,
+        n_classes=n_classes,
+        input_length=input_length,
+        n_leads=n_leads,
         activation=activation,
-    )  # fmt: skip
+    )
 
 
 def check_head(config: Any) -> None:

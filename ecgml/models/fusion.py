@@ -86,8 +86,9 @@ def training_statistics(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     filled = np.where(present, rows, 0.0)
     mean = np.divide(filled.sum(axis=0), count, out=np.zeros(rows.shape[1]), where=count > 0)
     centred = np.where(present, rows - mean, 0.0)
-    variance = np.divide((centred**2).sum(axis=0), count, out=np.ones(rows.shape[1]),
-                         where=count > 0)  # fmt: skip
+    variance = np.divide(
+        (centred**2).sum(axis=0), count, out=np.ones(rows.shape[1]), where=count > 0
+    )
     return mean, variance
 
 

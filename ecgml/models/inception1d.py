@@ -51,12 +51,15 @@ class Inception1dConfig(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.depth < 1 or (self.residual and self.depth % 3):
-            raise ValueError(f"depth must be positive (a multiple of 3 with residual), got "
-                             f"{self.depth}")  # fmt: skip
+            raise ValueError(
+                f"depth must be positive (a multiple of 3 with residual), got {self.depth}"
+            )
         if self.filters < 1 or self.bottleneck < 0 or self.kernel_size < 4:
-            raise ValueError("filters must be positive, bottleneck 0 or more and kernel_size "
-                             f"at least 4, got {self.filters}, {self.bottleneck}, "
-                             f"{self.kernel_size}")  # fmt: skip
+            raise ValueError(
+                "filters must be positive, bottleneck 0 or more and kernel_size "
+                f"at least 4, got {self.filters}, {self.bottleneck}, "
+                f"{self.kernel_size}"
+            )
         check_head(self)
 
     @property

@@ -59,8 +59,9 @@ def kachuee_block(x, config: KachueeConfig, *, name: str):
     """One residual block (module docstring)."""
     from keras import layers
 
-    y = layers.Conv1D(config.filters, config.kernel_size, padding="same", activation="relu",
-                      name=f"{name}_conv1")(x)  # fmt: skip
+    y = layers.Conv1D(
+        config.filters, config.kernel_size, padding="same", activation="relu", name=f"{name}_conv1"
+    )(x)
     y = layers.Conv1D(config.filters, config.kernel_size, padding="same", name=f"{name}_conv2")(y)
     y = layers.Add(name=f"{name}_add")([y, x])
     y = layers.Activation("relu", name=f"{name}_relu")(y)

@@ -47,8 +47,10 @@ class MobileNetConfig(ModelSpec):
         """Raises ValueError when the task's images have other channels than the model."""
         if preprocess.image.channels != self.channels:
             channels = preprocess.image.channels
-            raise ValueError(f"model.channels ({self.channels}) must equal "
-                             f"preprocess.image.channels ({channels})")  # fmt: skip
+            raise ValueError(
+                f"model.channels ({self.channels}) must equal "
+                f"preprocess.image.channels ({channels})"
+            )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -76,14 +78,21 @@ def mobilenet_features(inputs, config: MobileNetConfig):
 
     height, n_leads = inputs.shape[1], inputs.shape[2]
     if height is None or n_leads % config.channels:
-        raise ValueError(f"an image model needs a fixed input of height x (width * "
-                         f"{config.channels}), got {height} x {n_leads}")  # fmt: skip
+        raise ValueError(
+            f"an image model needs a fixed input of height x (width * "
+            f"{config.channels}), got {height} x {n_leads}"
+        )
     width = n_leads // config.channels
     x = layers.Reshape((height, width, config.channels), name="to_image")(inputs)
     base = keras.applications.MobileNetV3Small(
-        input_tensor=x, alpha=config.alpha, minimalistic=config.minimalistic,
-        include_top=False, weights=None, pooling="avg", include_preprocessing=True,
-    )  # fmt: skip
+        input_tensor=x,
+        alpha=config.alpha,
+        minimalistic=config.minimalistic,
+        include_top=False,
+        weights=None,
+        pooling="avg",
+        include_preprocessing=True,
+    )
     for layer in base.layers:
         if isinstance(layer, layers.BatchNormalization):
             layer.momentum = config.bn_momentum

@@ -21,8 +21,15 @@ def count_flops(model: keras.Model) -> int:
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
             (h, w), c_out = layer.output.shape[1:3], layer.output.shape[3]
             kh, kw = layer.kernel_size
-            per_output = kh * kw * (1 if isinstance(layer, keras.layers.DepthwiseConv2D)
-                                    else layer.input.shape[-1] // layer.groups)  # fmt: skip
+            per_output = (
+                kh
+                * kw
+                * (
+                    1
+                    if isinstance(layer, keras.layers.DepthwiseConv2D)
+                    else layer.input.shape[-1] // layer.groups
+                )
+            )
             flops += 2 * h * w * c_out * per_output
         elif isinstance(layer, keras.layers.Conv1D):
             length, c_out = layer.output.shape[1], layer.output.shape[2]

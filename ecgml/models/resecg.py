@@ -99,14 +99,26 @@ def resecg_block(x, filters: int, config: ResECGConfig, *, stride: int, first: b
     if shortcut.shape[-1] < filters:
         shortcut = PadChannels(filters - shortcut.shape[-1], name=f"{name}_pad")(shortcut)
     y = x if first else _bn_relu(x, config, name=f"{name}_pre")
-    y = layers.Conv1D(filters, config.kernel_size, strides=stride, padding="same",
-                      use_bias=False, kernel_initializer="he_normal",
-                      name=f"{name}_conv1")(y)  # fmt: skip
+    y = layers.Conv1D(
+        filters,
+        config.kernel_size,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv1",
+    )(y)
     y = _bn_relu(y, config, name=f"{name}_mid")
     if config.dropout:
         y = layers.Dropout(config.dropout, name=f"{name}_dropout")(y)
-    y = layers.Conv1D(filters, config.kernel_size, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name=f"{name}_conv2")(y)  # fmt: skip
+    y = layers.Conv1D(
+        filters,
+        config.kernel_size,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv2",
+    )(y)
     return layers.Add(name=f"{name}_add")([y, shortcut])
 
 
@@ -115,14 +127,24 @@ def resecg_features(inputs, config: ResECGConfig):
     (module docstring)."""
     from keras import layers
 
-    x = layers.Conv1D(config.filters, config.kernel_size, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", name="stem_conv")(inputs)  # fmt: skip
+    x = layers.Conv1D(
+        config.filters,
+        config.kernel_size,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name="stem_conv",
+    )(inputs)
     x = _bn_relu(x, config, name="stem")
     for block in range(config.n_blocks):
         x = resecg_block(
-            x, config.block_filters(block), config, stride=config.block_stride(block),
-            first=block == 0, name=f"block{block + 1}",
-        )  # fmt: skip
+            x,
+            config.block_filters(block),
+            config,
+            stride=config.block_stride(block),
+            first=block == 0,
+            name=f"block{block + 1}",
+        )
     x = _bn_relu(x, config, name="final")
     return layers.GlobalAveragePooling1D(name="pool")(x)
 

@@ -87,19 +87,25 @@ def residual_block(x, filters: int, config: SEResNetConfig, *, stride: int, name
     from keras import layers
 
     shortcut = x
-    y = layers.Conv1D(filters, config.kernel_size, strides=stride, padding="same",
-                      use_bias=False, name=f"{name}_conv1")(x)  # fmt: skip
+    y = layers.Conv1D(
+        filters,
+        config.kernel_size,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_conv1",
+    )(x)
     y = layers.BatchNormalization(name=f"{name}_bn1")(y)
     y = layers.Activation("relu", name=f"{name}_relu1")(y)
     if config.dropout:
         y = layers.Dropout(config.dropout, name=f"{name}_dropout")(y)
-    y = layers.Conv1D(filters, config.kernel_size, padding="same", use_bias=False,
-                      name=f"{name}_conv2")(y)  # fmt: skip
+    y = layers.Conv1D(
+        filters, config.kernel_size, padding="same", use_bias=False, name=f"{name}_conv2"
+    )(y)
     y = layers.BatchNormalization(name=f"{name}_bn2")(y)
     y = squeeze_excite(y, config.se_ratio, name=f"{name}_se")
     if stride != 1 or x.shape[-1] != filters:
-        shortcut = layers.Conv1D(filters, 1, strides=stride, use_bias=False,
-                                 name=f"{name}_proj")(x)  # fmt: skip
+        shortcut = layers.Conv1D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
         shortcut = layers.BatchNormalization(name=f"{name}_proj_bn")(shortcut)
     y = layers.Add(name=f"{name}_add")([y, shortcut])
     return layers.Activation("relu", name=f"{name}_out")(y)
@@ -113,8 +119,14 @@ def se_resnet_features(inputs, config: SEResNetConfig):
 
     if config.head == "flatten" and inputs.shape[1] is None:
         raise ValueError("the 'flatten' head needs a fixed input_length")
-    x = layers.Conv1D(config.stem_filters, config.stem_kernel, strides=config.stem_stride,
-                      padding="same", use_bias=False, name="stem_conv")(inputs)  # fmt: skip
+    x = layers.Conv1D(
+        config.stem_filters,
+        config.stem_kernel,
+        strides=config.stem_stride,
+        padding="same",
+        use_bias=False,
+        name="stem_conv",
+    )(inputs)
     x = layers.BatchNormalization(name="stem_bn")(x)
     x = layers.Activation("relu", name="stem_relu")(x)
     if config.stem_pool:
@@ -129,8 +141,9 @@ def se_resnet_features(inputs, config: SEResNetConfig):
         x = layers.Flatten(name="flatten")(x)
     if config.dense_units:
         regularizer = keras.regularizers.L2(config.dense_l2) if config.dense_l2 else None
-        x = layers.Dense(config.dense_units, activation="relu", kernel_regularizer=regularizer,
-                         name="dense")(x)  # fmt: skip
+        x = layers.Dense(
+            config.dense_units, activation="relu", kernel_regularizer=regularizer, name="dense"
+        )(x)
     return x
 
 

@@ -62,8 +62,10 @@ class XResNet1dConfig(ModelSpec):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.layers or min(self.layers) < 1 or len(self.widths) != len(self.layers):
-            raise ValueError(f"layers and widths need one positive entry per stage, got "
-                             f"{self.layers} and {self.widths}")  # fmt: skip
+            raise ValueError(
+                f"layers and widths need one positive entry per stage, got "
+                f"{self.layers} and {self.widths}"
+            )
         if self.expansion not in (1, 4):
             raise ValueError(f"expansion must be 1 or 4, got {self.expansion}")
         if len(self.stem_filters) != 3 or min(self.stem_filters) < 1 or min(self.widths) < 1:

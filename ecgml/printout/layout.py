@@ -145,15 +145,26 @@ def page_layout(
         column_s = ROW_SECONDS / 4
         for row, names in enumerate(TWELVE_LEAD_ROWS):
             for col, name in enumerate(names):
-                segments.append(Segment(position[name.lower()], name, row, col * column_s *
-                                        MM_PER_S, col * column_s, column_s))  # fmt: skip
-        segments.append(Segment(position[RHYTHM_LEAD.lower()], RHYTHM_LEAD, 3, 0.0, 0.0,
-                                ROW_SECONDS))  # fmt: skip
+                segments.append(
+                    Segment(
+                        position[name.lower()],
+                        name,
+                        row,
+                        col * column_s * MM_PER_S,
+                        col * column_s,
+                        column_s,
+                    )
+                )
+        segments.append(
+            Segment(position[RHYTHM_LEAD.lower()], RHYTHM_LEAD, 3, 0.0, 0.0, ROW_SECONDS)
+        )
         return Layout(paper, float(dpi), 4, tuple(segments))
     if len(lead_names) == 1:
         n_rows = max(1, min(MAX_ROWS, -(-int(seconds) // int(ROW_SECONDS))))
-        segments = [Segment(0, lead_names[0], row, 0.0, row * ROW_SECONDS, ROW_SECONDS)
-                    for row in range(n_rows)]  # fmt: skip
+        segments = [
+            Segment(0, lead_names[0], row, 0.0, row * ROW_SECONDS, ROW_SECONDS)
+            for row in range(n_rows)
+        ]
     else:
         n_rows = min(MAX_ROWS, len(lead_names))
         segments = [Segment(k, lead_names[k], k, 0.0, 0.0, ROW_SECONDS) for k in range(n_rows)]

@@ -65,8 +65,11 @@ def draw_attribution_printout(
     config = config or PrintoutConfig()
     signal = np.asarray(signal, dtype=np.float64)
     seconds = signal.shape[0] / fs
-    header = (title, "shaded: what moved the probability most (integrated gradients, "
-              f"mean of the fold models); leading leads: {', '.join(ranking) or '-'}")  # fmt: skip
+    header = (
+        title,
+        "shaded: what moved the probability most (integrated gradients, "
+        f"mean of the fold models); leading leads: {', '.join(ranking) or '-'}",
+    )
     page = render_printout(signal, fs, lead_names, config, header_lines=header).convert("RGBA")
     layout = page_layout(lead_names, seconds, paper=config.paper, dpi=config.dpi)
     ppm = layout.px_per_mm
@@ -93,8 +96,9 @@ def draw_attribution_printout(
     page = Image.alpha_composite(page, Image.fromarray(band, "RGBA")).convert("RGB")
     draw = ImageDraw.Draw(page)
     width_mm = layout.size_mm[0]
-    _legend(draw, (width_mm - 5.0 - LEGEND_MM[0]) * ppm, 6.0 * ppm, ppm,
-            "importance: none  ->  most")  # fmt: skip
+    _legend(
+        draw, (width_mm - 5.0 - LEGEND_MM[0]) * ppm, 6.0 * ppm, ppm, "importance: none  ->  most"
+    )
     return page
 
 

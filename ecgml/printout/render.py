@@ -69,8 +69,9 @@ def _font(size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 @lru_cache(maxsize=8)
-def _grid(paper: str, dpi: float, minor: tuple[int, int, int], major: tuple[int, int, int],
-          n_rows: int) -> Image.Image:  # fmt: skip
+def _grid(
+    paper: str, dpi: float, minor: tuple[int, int, int], major: tuple[int, int, int], n_rows: int
+) -> Image.Image:
     layout = Layout(paper, dpi, n_rows, ())
     image = Image.new("RGB", layout.size_px, PAPER_WHITE)
     draw = ImageDraw.Draw(image)
@@ -121,8 +122,12 @@ def _header(draw: ImageDraw.ImageDraw, layout: Layout, lines: Sequence[str]) -> 
     ppm = layout.px_per_mm
     font = _font(round(3.2 * ppm))
     for k, text in enumerate(lines):
-        draw.text((round(layout.grid_mm[0] * ppm), round((5.5 + 4.5 * k) * ppm)), text, fill=INK,
-                  font=font)  # fmt: skip
+        draw.text(
+            (round(layout.grid_mm[0] * ppm), round((5.5 + 4.5 * k) * ppm)),
+            text,
+            fill=INK,
+            font=font,
+        )
 
 
 def _draw_pulses(draw: ImageDraw.ImageDraw, layout, width: int) -> None:

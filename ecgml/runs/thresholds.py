@@ -109,9 +109,13 @@ def fit_run_thresholds(
     for fold in done:
         data = load_validation(run, fold, fold_ids[fold])
         optimizer = ThresholdOptimizer(
-            objective, beta=beta, grid=grid, fallback=fallback, weights=reward,
+            objective,
+            beta=beta,
+            grid=grid,
+            fallback=fallback,
+            weights=reward,
             normal_index=normal,
-        ).fit(data["y_true"], data["y_score"])  # fmt: skip
+        ).fit(data["y_true"], data["y_score"])
         result = {
             "fold": fold,
             "objective": objective,
@@ -163,8 +167,10 @@ def operating_points(threshold_info: Sequence[dict[str, Any]]) -> pd.DataFrame |
     first = threshold_info[0]
     table = pd.DataFrame({"code": first["class_names"], "class": first["abbreviations"]})
     for name in ("thresholds", "sensitivity", "specificity"):
-        values = np.array([[np.nan if v is None else v for v in t[name]] for t in threshold_info],
-                          dtype=np.float64)  # fmt: skip
+        values = np.array(
+            [[np.nan if v is None else v for v in t[name]] for t in threshold_info],
+            dtype=np.float64,
+        )
         column = name.removesuffix("s")
         with warnings.catch_warnings():  # a class without positives in every fold
             warnings.simplefilter("ignore", RuntimeWarning)

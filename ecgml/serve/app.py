@@ -52,8 +52,7 @@ def _printout_png(signal, fs: float, lead_names, record_id: str) -> str:
     """The record's paper printout (:mod:`ecgml.printout`), base64 PNG."""
     from ecgml.printout import PrintoutConfig, render_printout
 
-    page = render_printout(signal, fs, lead_names, PrintoutConfig(dpi=APP_DPI),
-                           record_id=record_id)  # fmt: skip
+    page = render_printout(signal, fs, lead_names, PrintoutConfig(dpi=APP_DPI), record_id=record_id)
     buffer = io.BytesIO()
     page.save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -66,16 +65,22 @@ def _quality(prepared: PreparedRecord) -> dict[str, Any]:
         return {}
     header = prepared.header
     quality = assess(prepared.signal, header.fs, header.lead_names, header.units)
-    return {"quality": quality.label, "quality_verdict": quality.verdict,
-            "quality_problems": quality.in_words()}  # fmt: skip
+    return {
+        "quality": quality.label,
+        "quality_verdict": quality.verdict,
+        "quality_problems": quality.in_words(),
+    }
 
 
 def _explanation(explained, prepared: PreparedRecord, with_plots: bool) -> dict[str, Any]:
     """What the page and the API show of one class's explanation
     (:mod:`ecgml.inference.explain`): lead importances, most important first, and
     the printout with the map drawn over the traces."""
-    out: dict[str, Any] = {"class": explained.abbreviation, "probability": explained.probability,
-                           "method": METHOD}  # fmt: skip
+    out: dict[str, Any] = {
+        "class": explained.abbreviation,
+        "probability": explained.probability,
+        "method": METHOD,
+    }
     if explained.fs is not None:
         share = dict(zip(explained.lead_names, explained.lead_importance.tolist(), strict=True))
         out["leads"] = [{"lead": lead, "importance": share[lead]} for lead in explained.ranking]
@@ -84,11 +89,17 @@ def _explanation(explained, prepared: PreparedRecord, with_plots: bool) -> dict[
         title = (
             f"{header.record_id}: {explained.abbreviation}, probability {explained.probability:.2f}"
         )
-        page = draw_attribution_printout(prepared.signal, header.fs, header.lead_names,
-                                         explained.attribution, explained.fs,
-                                         explained.lead_names, title=title,
-                                         ranking=explained.ranking[:3],
-                                         config=PrintoutConfig(dpi=APP_DPI))  # fmt: skip
+        page = draw_attribution_printout(
+            prepared.signal,
+            header.fs,
+            header.lead_names,
+            explained.attribution,
+            explained.fs,
+            explained.lead_names,
+            title=title,
+            ranking=explained.ranking[:3],
+            config=PrintoutConfig(dpi=APP_DPI),
+        )
         buffer = io.BytesIO()
         page.save(buffer, format="PNG")
         out["plot_png"] = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -108,8 +119,9 @@ def _array_record(path: Path, form, leads, samples, pre, missing_leads) -> Prepa
     except ValueError:
         fs = 0.0
     if not fs > 0:
-        raise UploadError(f"{path.name}: an array needs its sampling rate in Hz (field fs), "
-                          f"got {text!r}")  # fmt: skip
+        raise UploadError(
+            f"{path.name}: an array needs its sampling rate in Hz (field fs), got {text!r}"
+        )
     record = read_signal_file(path, path.stem, fs=fs, leads=leads)
     return samples.prepare_record(record, pre, missing_leads=missing_leads)
 
@@ -153,8 +165,10 @@ def _checked_explain(ensemble: Ensemble) -> str:
     if explain and not ensemble.task.samples.per_record:
         raise UploadError("explain: a beat run's beats are not explained here")
     if explain and explain not in ensemble.abbreviations:
-        raise UploadError(f"explain: {explain!r} is not one of this run's classes "
-                          f"({', '.join(ensemble.abbreviations)})")  # fmt: skip
+        raise UploadError(
+            f"explain: {explain!r} is not one of this run's classes "
+            f"({', '.join(ensemble.abbreviations)})"
+        )
     return explain
 
 
@@ -202,8 +216,9 @@ def _record_view(ensemble: Ensemble, names: list[str], store, result, with_plots
     prepared, header = result.prepared, result.prepared.header
     out = _record_result(prepared, result.answer, names)
     if with_plots:
-        out["plot_png"] = _printout_png(prepared.signal, header.fs, header.lead_names,
-                                        header.record_id)  # fmt: skip
+        out["plot_png"] = _printout_png(
+            prepared.signal, header.fs, header.lead_names, header.record_id
+        )
     if result.explanation is not None:
         out["explanation"] = _explanation(result.explanation[0], prepared, with_plots)
     return out
@@ -259,23 +274,37 @@ def create_app(
         # the form's metadata takes the place of the reader's (as ecgml predict and
         # training take it, read while the upload is on disk)
         given = {k: request.form.get(k, "").strip() for k in (*METADATA, "notes")}
-        wanted = Request(missing_leads=missing_leads, explain=(explain,) if explain else None,
-                         metadata={k: v for k, v in given.items() if v})  # fmt: skip
+        wanted = Request(
+            missing_leads=missing_leads,
+            explain=(explain,) if explain else None,
+            metadata={k: v for k, v in given.items() if v},
+        )
         with tempfile.TemporaryDirectory(prefix="ecgml-upload-") as tmp:
-            headers = stage_uploads(uploads, Path(tmp), max_bytes=max_bytes,
-                                    companions=samples.upload_companions,
-                                    arrays=samples.upload_arrays)  # fmt: skip
+            headers = stage_uploads(
+                uploads,
+                Path(tmp),
+                max_bytes=max_bytes,
+                companions=samples.upload_companions,
+                arrays=samples.upload_arrays,
+            )
             try:
-                results = list(predict_paths(ensemble, headers, wanted, read=read, lock=lock,
-                                             chunk=max(1, len(headers))))  # fmt: skip
+                results = list(
+                    predict_paths(
+                        ensemble, headers, wanted, read=read, lock=lock, chunk=max(1, len(headers))
+                    )
+                )
             except ValueError as exc:
                 raise UploadError(f"metadata: {exc}") from None
-            errors = [{"record": r.record_id, "error": f"record {r.record_id}: {r.problem}"}
-                      for r in results if r.skipped]  # fmt: skip
+            errors = [
+                {"record": r.record_id, "error": f"record {r.record_id}: {r.problem}"}
+                for r in results
+                if r.skipped
+            ]
             if len(errors) == len(results):
                 raise UploadError("; ".join(e["error"] for e in errors), status=422)
-            records = [view(ensemble, names, store, r, with_plots) for r in results
-                       if not r.skipped]  # fmt: skip
+            records = [
+                view(ensemble, names, store, r, with_plots) for r in results if not r.skipped
+            ]
         return {"run": info["run"], "rule": info["rule"], "records": records, "errors": errors}
 
     app = Flask(__name__)
@@ -314,8 +343,10 @@ def _add_routes(app: Flask, analyse, info: dict, store, max_upload_mb: float) ->
     def api_strip(token: str):
         stored = store.get(token) if store is not None else None
         if stored is None:
-            message = (f"no such strip (the app keeps the last {KEEP_RECORDS} records); "
-                       "upload the record again")  # fmt: skip
+            message = (
+                f"no such strip (the app keeps the last {KEEP_RECORDS} records); "
+                "upload the record again"
+            )
             return jsonify({"error": message}), 404
         try:
             start = float(request.args.get("start", "0"))

@@ -110,21 +110,35 @@ def beat_result(result, ensemble: Ensemble, store: StripStore | None) -> dict[st
         "fs": h.fs,
         "seconds": round(h.n_samples / h.fs, 3),
         "leads": list(h.lead_names),
-        "beat_source": f"annotations ({path.stem}.{ANNOTATION})" if annotated
-                       else "found by wfdb's XQRS detector",
+        "beat_source": f"annotations ({path.stem}.{ANNOTATION})"
+        if annotated
+        else "found by wfdb's XQRS detector",
         "counts": beat_counts(table, classes),
         "beats": [
-            {"sample": int(s), "time": float(t), "class": c,
-             "probabilities": dict(zip(classes, map(float, p), strict=True))}
-            for s, t, c, p in zip(table["sample"], table["time_s"], table["class"],
-                                  table[[f"p_{c}" for c in classes]].to_numpy(), strict=True)
+            {
+                "sample": int(s),
+                "time": float(t),
+                "class": c,
+                "probabilities": dict(zip(classes, map(float, p), strict=True)),
+            }
+            for s, t, c, p in zip(
+                table["sample"],
+                table["time_s"],
+                table["class"],
+                table[[f"p_{c}" for c in classes]].to_numpy(),
+                strict=True,
+            )
         ],
-    }  # fmt: skip
+    }
     if store is not None:
         lead = np.asarray(prepared.beat_lead, dtype=np.float32)
         out["overview"] = overview(lead)
-        out["strip_token"] = store.put(StoredRecord(
-            signal=lead, fs=h.fs, beat_samples=np.asarray(prepared.beat_samples),
-            beat_classes=tuple(table["class"]),
-        ))  # fmt: skip
+        out["strip_token"] = store.put(
+            StoredRecord(
+                signal=lead,
+                fs=h.fs,
+                beat_samples=np.asarray(prepared.beat_samples),
+                beat_classes=tuple(table["class"]),
+            )
+        )
     return out

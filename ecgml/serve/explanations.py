@@ -26,12 +26,22 @@ def explanation_table(record_id: str, explanations: Sequence[Explanation]) -> pd
     for e in explanations:
         leads = {}
         if e.fs is not None:
-            leads = {lead: round(float(v), 6)
-                     for lead, v in zip(e.lead_names, e.lead_importance, strict=True)}  # fmt: skip
+            leads = {
+                lead: round(float(v), 6)
+                for lead, v in zip(e.lead_names, e.lead_importance, strict=True)
+            }
             leads["ranking"] = " ".join(e.ranking)
-        rows.append({"record": record_id, "class": e.abbreviation, "code": e.code,
-                     "probability": round(e.probability, 6), "decided": int(e.decided),
-                     **leads, "method": METHOD})  # fmt: skip
+        rows.append(
+            {
+                "record": record_id,
+                "class": e.abbreviation,
+                "code": e.code,
+                "probability": round(e.probability, 6),
+                "decided": int(e.decided),
+                **leads,
+                "method": METHOD,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -51,22 +61,32 @@ def write_explanations(
     first = explanations[0] if explanations else None
     arrays: dict[str, Any] = {f"map_{e.abbreviation}": e.attribution for e in explanations}
     np.savez_compressed(
-        out / written[1], lead_names=np.array(first.lead_names if first else (), dtype=str),
+        out / written[1],
+        lead_names=np.array(first.lead_names if first else (), dtype=str),
         fs=np.nan if first is None or first.fs is None else first.fs,
-        classes=np.array([e.abbreviation for e in explanations], dtype=str), **arrays,
-    )  # fmt: skip
+        classes=np.array([e.abbreviation for e in explanations], dtype=str),
+        **arrays,
+    )
     for i, e in enumerate(sorted(explanations, key=lambda e: -e.probability)):
         name = f"{record_id}.png" if i == 0 else f"{record_id}_{_safe(e.abbreviation)}.png"
-        title = (f"{record_id}: {e.abbreviation} ({e.code}), probability {e.probability:.2f}, "
-                 f"{'decided' if e.decided else 'not decided'}")  # fmt: skip
+        title = (
+            f"{record_id}: {e.abbreviation} ({e.code}), probability {e.probability:.2f}, "
+            f"{'decided' if e.decided else 'not decided'}"
+        )
         if e.fs is None:
             picture = draw_attribution_on_image(prepared.windows[0], e.attribution, title)
         else:
             header = prepared.header
             picture = draw_attribution_printout(
-                prepared.signal, header.fs, header.lead_names, e.attribution, e.fs,
-                e.lead_names, title=title, ranking=e.ranking[:3],
-            )  # fmt: skip
+                prepared.signal,
+                header.fs,
+                header.lead_names,
+                e.attribution,
+                e.fs,
+                e.lead_names,
+                title=title,
+                ranking=e.ranking[:3],
+            )
         picture.save(out / name)
         written.append(name)
     return written
@@ -77,9 +97,16 @@ def _safe(name: str) -> str:
 
 
 def write_beat_explanations(
-    out: str | Path, record_id: str, prepared: PreparedRecord, table: pd.DataFrame,
-    maps: np.ndarray, explained: Sequence[str], *, fs: float, offset: int,
-) -> list[str]:  # fmt: skip
+    out: str | Path,
+    record_id: str,
+    prepared: PreparedRecord,
+    table: pd.DataFrame,
+    maps: np.ndarray,
+    explained: Sequence[str],
+    *,
+    fs: float,
+    offset: int,
+) -> list[str]:
     """A beat run's ``RECORD.npz`` (every beat's map over its window, its R peak
     and the class explained), ``RECORD.csv`` (per beat: the class explained, its
     probability and where in the window the attribution peaks, in ms from the R
@@ -92,14 +119,31 @@ def write_beat_explanations(
     strength = np.abs(maps).sum(axis=2)
     peak_ms = (strength.argmax(axis=1) - offset) / fs * 1000.0
     probability = [table.at[i, f"p_{c}"] for i, c in enumerate(explained)]
-    pd.DataFrame({
-        "sample": table["sample"], "time_s": table["time_s"], "class": list(explained),
-        "probability": np.round(probability, 5), "peak_ms": np.round(peak_ms, 1),
-    }).to_csv(out / f"{record_id}.csv", index=False)  # fmt: skip
-    np.savez_compressed(out / f"{record_id}.npz", maps=maps, sample=table["sample"].to_numpy(),
-                        classes=np.array(explained, dtype=str), fs=fs, offset=offset)  # fmt: skip
+    pd.DataFrame(
+        {
+            "sample": table["sample"],
+            "time_s": table["time_s"],
+            "class": list(explained),
+            "probability": np.round(probability, 5),
+            "peak_ms": np.round(peak_ms, 1),
+        }
+    ).to_csv(out / f"{record_id}.csv", index=False)
+    np.savez_compressed(
+        out / f"{record_id}.npz",
+        maps=maps,
+        sample=table["sample"].to_numpy(),
+        classes=np.array(explained, dtype=str),
+        fs=fs,
+        offset=offset,
+    )
     if len(explained):
-        plot_beat_explanations(prepared.windows, maps, explained, fs, offset,
-                               out / f"{record_id}.png",
-                               title=f"{record_id}: beats explained")  # fmt: skip
+        plot_beat_explanations(
+            prepared.windows,
+            maps,
+            explained,
+            fs,
+            offset,
+            out / f"{record_id}.png",
+            title=f"{record_id}: beats explained",
+        )
     return [f"{record_id}.csv", f"{record_id}.npz", f"{record_id}.png"]

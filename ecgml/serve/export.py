@@ -53,10 +53,16 @@ from ecgml.serve.model_card import (
 from ecgml.training.layout import MANIFEST
 
 FORMATS = {"savedmodel": "tf_saved_model", "onnx": "onnx", "tflite": "litert"}
-ARTIFACTS = {"savedmodel": "ensemble_savedmodel", "onnx": "ensemble.onnx",
-             "tflite": "ensemble.tflite"}  # fmt: skip
-RUNTIMES = {"savedmodel": "tf.saved_model", "onnx": "onnxruntime",
-            "tflite": "LiteRT (ai-edge-litert)"}  # fmt: skip
+ARTIFACTS = {
+    "savedmodel": "ensemble_savedmodel",
+    "onnx": "ensemble.onnx",
+    "tflite": "ensemble.tflite",
+}
+RUNTIMES = {
+    "savedmodel": "tf.saved_model",
+    "onnx": "onnxruntime",
+    "tflite": "LiteRT (ai-edge-litert)",
+}
 INPUT_NAME, OUTPUT_NAME = "ecg", "fold_probabilities"
 
 
@@ -65,8 +71,10 @@ def long_records_text(ensemble: Ensemble) -> str:
     pre, task, length = ensemble.config.preprocess, ensemble.config.task, ensemble.input_length
     text = f"cut into {pre.window}-sample windows covering the record; "
     if task.window_stride is not None and length < pre.window:
-        text += (f"from each window, every {length}-sample crop {task.window_stride} samples "
-                 "apart (the last ending with the window); ")  # fmt: skip
+        text += (
+            f"from each window, every {length}-sample crop {task.window_stride} samples "
+            "apart (the last ending with the window); "
+        )
     elif length < pre.window:
         text += f"the centre {length} samples of each window; "
     how = "the maximum" if task.window_aggregate == "max" else "the mean"
@@ -83,21 +91,25 @@ def ensemble_graph(ensemble: Ensemble) -> keras.Model:
         members = []
         for fold, trained in zip(ensemble.folds, ensemble.models, strict=True):
             model = build_model(
-                config.model, n_classes=len(ensemble.class_names),
-                input_length=ensemble.input_length, n_leads=len(config.preprocess.leads),
+                config.model,
+                n_classes=len(ensemble.class_names),
+                input_length=ensemble.input_length,
+                n_leads=len(config.preprocess.leads),
                 activation=ensemble.target.activation,
-            )  # fmt: skip
+            )
             if ensemble.feature_names:  # the fold's own training statistics, from its layers
                 norm = trained.get_layer("features_norm").get_config()
-                model = with_tabular(model, mean=np.asarray(norm["mean"]).ravel(),
-                                     variance=np.asarray(norm["variance"]).ravel(),
-                                     units=config.tabular.units,
-                                     dropout=config.tabular.dropout)  # fmt: skip
+                model = with_tabular(
+                    model,
+                    mean=np.asarray(norm["mean"]).ravel(),
+                    variance=np.asarray(norm["variance"]).ravel(),
+                    units=config.tabular.units,
+                    dropout=config.tabular.dropout,
+                )
             model.set_weights(trained.get_weights())
             model.name = f"fold_{fold}"
             members.append(model)
-        inputs = keras.Input((ensemble.input_length, len(config.preprocess.leads)),
-                             name=INPUT_NAME)  # fmt: skip
+        inputs = keras.Input((ensemble.input_length, len(config.preprocess.leads)), name=INPUT_NAME)
         features = None
         if ensemble.feature_names:
             features = keras.Input((len(ensemble.feature_names),), name=FEATURES_NAME)
@@ -105,12 +117,15 @@ def ensemble_graph(ensemble: Ensemble) -> keras.Model:
         def member_input(m: keras.Model):
             return inputs if features is None else {"ecg": inputs, "features": features}
 
-        outputs = [keras.layers.Reshape((1, -1), name=f"fold_{k}_row")(m(member_input(m)))
-                   for k, m in zip(ensemble.folds, members, strict=True)]  # fmt: skip
+        outputs = [
+            keras.layers.Reshape((1, -1), name=f"fold_{k}_row")(m(member_input(m)))
+            for k, m in zip(ensemble.folds, members, strict=True)
+        ]
         stacked = (
             keras.layers.Concatenate(axis=1, name=OUTPUT_NAME)(outputs)
-            if len(outputs) > 1 else keras.layers.Identity(name=OUTPUT_NAME)(outputs[0])
-        )  # fmt: skip
+            if len(outputs) > 1
+            else keras.layers.Identity(name=OUTPUT_NAME)(outputs[0])
+        )
         graph_inputs = inputs if features is None else [inputs, features]
         return keras.Model(graph_inputs, stacked, name="ecgml_ensemble")
     finally:

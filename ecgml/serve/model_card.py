@@ -76,12 +76,16 @@ def card_markdown(card: dict[str, Any]) -> str:
             cells = " | ".join(f"{t[k]:.3f}" for t in d["thresholds"])
             lines.append(f"| {c['abbreviation']} | {c['code']} | {cells} |")
     else:
-        lines.append("- classes: " + ", ".join(
-            f"{c['abbreviation']} ({c['code']})" for c in card["classes"]))  # fmt: skip
+        lines.append(
+            "- classes: " + ", ".join(f"{c['abbreviation']} ({c['code']})" for c in card["classes"])
+        )
     t = card["training"]
-    lines += ["", "## Training data and scores",
-              f"- cache: `{t['cache']}`; records per fold (train / validation): "
-              + ", ".join(f"{f['n_train']} / {f['n_val']}" for f in t["folds"])]  # fmt: skip
+    lines += [
+        "",
+        "## Training data and scores",
+        f"- cache: `{t['cache']}`; records per fold (train / validation): "
+        + ", ".join(f"{f['n_train']} / {f['n_val']}" for f in t["folds"]),
+    ]
     if t["threshold_objective"] is not None:
         scores = ", ".join("n/a" if s is None else f"{s:.3f}" for s in t["validation_scores"])
         lines.append(
@@ -90,19 +94,22 @@ def card_markdown(card: dict[str, Any]) -> str:
         )
     test = card.get("test_score")
     lines.append(
-        f"- held-out test ({test['n_records']} records, `{test['data']}`): " + ", ".join(
-            f"{k} {v:.3f}" for k, v in test["scores"].items() if v is not None)
-        if test else "- held-out test: none given (`ecgml export --score score.json`)"
-    )  # fmt: skip
+        f"- held-out test ({test['n_records']} records, `{test['data']}`): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in test["scores"].items() if v is not None)
+        if test
+        else "- held-out test: none given (`ecgml export --score score.json`)"
+    )
     return "\n".join(lines) + "\n"
 
 
 def preprocessing_text(pre: PreprocessConfig) -> str:
     steps = [f"resample to {pre.fs:g} Hz"]
     if pre.bandpass:
-        steps.append(f"zero-phase Butterworth band-pass {pre.bandpass[0]:g}-{pre.bandpass[1]:g} "
-                     f"Hz, order {pre.filter_order} (scipy sosfiltfilt, padlen "
-                     f"min(n_samples - 1, ceil(fs / {pre.bandpass[0]:g})))")  # fmt: skip
+        steps.append(
+            f"zero-phase Butterworth band-pass {pre.bandpass[0]:g}-{pre.bandpass[1]:g} "
+            f"Hz, order {pre.filter_order} (scipy sosfiltfilt, padlen "
+            f"min(n_samples - 1, ceil(fs / {pre.bandpass[0]:g})))"
+        )
     if pre.normalisation == "zscore":
         steps.append("z-score each lead of each window")
     return "; ".join(steps)
@@ -115,14 +122,20 @@ def tabular_card(ensemble: Ensemble) -> dict[str, Any] | None:
         return None
     blocks = []
     if tab.metadata:
-        blocks.append(", ".join(tab.metadata) + " (value and 0/1 missing indicator; sex as "
-                      "sex_male 1/0; age in years, height in cm, weight in kg)")  # fmt: skip
+        blocks.append(
+            ", ".join(tab.metadata) + " (value and 0/1 missing indicator; sex as "
+            "sex_male 1/0; age in years, height in cm, weight in kg)"
+        )
     if tab.baseline:
-        blocks.append("ecgml.baseline's hand-crafted features (f_*), measured on the first "
-                      "preprocessed window of the record")  # fmt: skip
+        blocks.append(
+            "ecgml.baseline's hand-crafted features (f_*), measured on the first "
+            "preprocessed window of the record"
+        )
     if tab.notes:
-        blocks.append(f"the record's notes as word counts in {tab.notes} hashed buckets "
-                      "(scikit-learn HashingVectorizer, alternate_sign off, no norm)")  # fmt: skip
+        blocks.append(
+            f"the record's notes as word counts in {tab.notes} hashed buckets "
+            "(scikit-learn HashingVectorizer, alternate_sign off, no norm)"
+        )
     return {
         "name": FEATURES_NAME,
         "shape": ["batch", len(ensemble.feature_names)],

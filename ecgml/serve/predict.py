@@ -137,15 +137,21 @@ def predict_records(
     rule = ensemble.target.check_options(rule, min_votes, len(ensemble.folds), run=run)
     _check_classes(ensemble, explain)
     explain = None if explain is None else tuple(explain)
-    request = Request(rule=rule, min_votes=min_votes, missing_leads=missing_leads,
-                      annotations=annotations, explain=explain)  # fmt: skip
+    request = Request(
+        rule=rule,
+        min_votes=min_votes,
+        missing_leads=missing_leads,
+        annotations=annotations,
+        explain=explain,
+    )
     predictor_of(ensemble).check(request, run)
     out = Path(out)
     outputs = OUTPUTS.named(samples.predicts)(ensemble, out, request)
     results = predict_paths(ensemble, headers, request, chunk=chunk, progress=progress)
     rows = [outputs.write(result) for result in results]
-    report = outputs.finish(rows, inputs=inputs, n_records=len(headers), started=started,
-                            reader_options=reader_options)  # fmt: skip
+    report = outputs.finish(
+        rows, inputs=inputs, n_records=len(headers), started=started, reader_options=reader_options
+    )
     if printouts:
         return _with_printouts(report, headers, out, ensemble)
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n")

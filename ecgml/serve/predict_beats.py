@@ -46,8 +46,16 @@ class BeatOutputs:
         if result.explanation is not None:
             maps, explained = result.explanation
             config = self.ensemble.config.preprocess
-            write_beat_explanations(self.out / "explain", rid, prepared, table, maps, explained,
-                                    fs=config.fs, offset=config.beat_offset)  # fmt: skip
+            write_beat_explanations(
+                self.out / "explain",
+                rid,
+                prepared,
+                table,
+                maps,
+                explained,
+                fs=config.fs,
+                offset=config.beat_offset,
+            )
         header = prepared.header
         return {
             "record": rid,
@@ -70,8 +78,15 @@ class BeatOutputs:
         summary[counts] = summary[counts].astype("Int64")  # integers, empty for skipped records
         summary.to_csv(self.out / SUMMARY, index=False)
         request = self.request
-        return _report(self.ensemble, n_records, rows, request.rule, request.annotations,
-                       request.explain, started)  # fmt: skip
+        return _report(
+            self.ensemble,
+            n_records,
+            rows,
+            request.rule,
+            request.annotations,
+            request.explain,
+            started,
+        )
 
 
 OUTPUTS.register("beats", BeatOutputs)

@@ -62,8 +62,12 @@ def write_tables(ensemble: Ensemble, rows: list[dict[str, Any]], out: Path) -> b
 
 def skipped_row(result: RecordResult) -> dict[str, Any]:
     """A skipped record's line of ``summary.csv``."""
-    return {"record": result.record_id, "path": str(result.path), "status": "skipped",
-            "note": result.problem}  # fmt: skip
+    return {
+        "record": result.record_id,
+        "path": str(result.path),
+        "status": "skipped",
+        "note": result.problem,
+    }
 
 
 def record_row(ensemble: Ensemble, path: Path, prepared: PreparedRecord, prediction) -> dict:
@@ -155,8 +159,13 @@ class RecordOutputs:
         if result.skipped:
             return skipped_row(result)
         rid, prediction, source = result.record_id, result.answer, self.source
-        write_output_file(self.out / "outputs" / f"{rid}.csv", rid, self.codes,
-                          prediction.y_pred[source], prediction.y_score[source])  # fmt: skip
+        write_output_file(
+            self.out / "outputs" / f"{rid}.csv",
+            rid,
+            self.codes,
+            prediction.y_pred[source],
+            prediction.y_score[source],
+        )
         if result.explanation is not None:
             write_explanations(self.out / EXPLAIN, rid, result.explanation, result.prepared)
         return record_row(self.ensemble, result.path, result.prepared, prediction)
@@ -166,9 +175,16 @@ class RecordOutputs:
     ) -> dict[str, Any]:
         """``summary.csv``, ``operating_points.csv``; the contents of ``predict.json``."""
         has_points = write_tables(self.ensemble, rows, self.out)
-        return predict_report(self.ensemble, inputs, n_records, rows, has_points=has_points,
-                              started=started, reader_options=reader_options,
-                              request=self.request)  # fmt: skip
+        return predict_report(
+            self.ensemble,
+            inputs,
+            n_records,
+            rows,
+            has_points=has_points,
+            started=started,
+            reader_options=reader_options,
+            request=self.request,
+        )
 
 
 # the writer of each kind of answer (``SampleKind.predicts``)

@@ -36,14 +36,39 @@ def _render_one(task: tuple[str, str, PrintoutConfig, Reader, bool]) -> tuple[bo
     try:
         record = reader.read_signal(path) if unlabelled else reader.read(path)
         header = record.header
-        image = render_printout(record.signal, header.fs, header.lead_names, config,
-                                record_id=header.record_id)  # fmt: skip
+        image = render_printout(
+            record.signal, header.fs, header.lead_names, config, record_id=header.record_id
+        )
         write_png(image, Path(out))
     except RecordError as exc:
         return False, exc.problem
     except (ValueError, OSError) as exc:
         return False, str(exc)
     return True, ""
+
+
+def _to_draw(found, out: Path, manifest_path: Path, settings: dict) -> tuple[dict, list, list]:
+    """The records already drawn with these settings (their fingerprints), those to
+    draw, and the duplicate ids skipped."""
+    previous: dict[str, Any] = {}
+    if manifest_path.is_file():
+        old = json.loads(manifest_path.read_text())
+        if old.get("settings") == settings:
+            previous = old.get("records", {})
+    records: dict[str, str] = {}
+    skipped, todo, seen = [], [], {}
+    for rec in found:
+        if rec.record_id in seen:
+            reason = f"duplicate record id; kept {seen[rec.record_id]}"
+            skipped.append({"record_id": rec.record_id, "path": str(rec.path), "reason": reason})
+            continue
+        seen[rec.record_id] = rec.path
+        png = out / f"{rec.record_id}.png"
+        if previous.get(rec.record_id) == rec.fingerprint and png.is_file():
+            records[rec.record_id] = rec.fingerprint
+        else:
+            todo.append(rec)
+    return records, todo, skipped
 
 
 def render_records(
@@ -77,25 +102,8 @@ def render_records(
     started = time.time()
     settings = dataclasses.asdict(config)
     manifest_path = out / MANIFEST
-    previous: dict[str, Any] = {}
-    if manifest_path.is_file():
-        old = json.loads(manifest_path.read_text())
-        if old.get("settings") == settings:
-            previous = old.get("records", {})
     found = reader.find(data_dirs)
-    records: dict[str, str] = {}
-    skipped, todo, seen = [], [], {}
-    for rec in found:
-        if rec.record_id in seen:
-            reason = f"duplicate record id; kept {seen[rec.record_id]}"
-            skipped.append({"record_id": rec.record_id, "path": str(rec.path), "reason": reason})
-            continue
-        seen[rec.record_id] = rec.path
-        png = out / f"{rec.record_id}.png"
-        if previous.get(rec.record_id) == rec.fingerprint and png.is_file():
-            records[rec.record_id] = rec.fingerprint
-        else:
-            todo.append(rec)
+    records, todo, skipped = _to_draw(found, out, manifest_path, settings)
     unchanged = len(records)
     tasks = [(str(r.path), str(out / f"{r.record_id}.png"), config, reader, False) for r in todo]
     if jobs > 1 and len(tasks) > 1:
@@ -104,13 +112,19 @@ def render_records(
     else:
         pool, results = None, map(_render_one, tasks)
     try:
-        for rec, (ok, reason) in tqdm(zip(todo, results, strict=True), total=len(todo),
-                                      desc="render", unit="rec", disable=not progress):  # fmt: skip
+        for rec, (ok, reason) in tqdm(
+            zip(todo, results, strict=True),
+            total=len(todo),
+            desc="render",
+            unit="rec",
+            disable=not progress,
+        ):
             if ok:
                 records[rec.record_id] = rec.fingerprint
             else:
-                skipped.append({"record_id": rec.record_id, "path": str(rec.path),
-                                "reason": reason})  # fmt: skip
+                skipped.append(
+                    {"record_id": rec.record_id, "path": str(rec.path), "reason": reason}
+                )
     finally:
         if pool is not None:
             pool.shutdown()
@@ -118,10 +132,15 @@ def render_records(
     seconds = time.time() - started
     drawn = len(records) - unchanged
     report = {
-        "out": str(out.resolve()), "found": len(found), "drawn": drawn, "unchanged": unchanged,
-        "skipped": skipped, "jobs": jobs, "seconds": round(seconds, 3),
+        "out": str(out.resolve()),
+        "found": len(found),
+        "drawn": drawn,
+        "unchanged": unchanged,
+        "skipped": skipped,
+        "jobs": jobs,
+        "seconds": round(seconds, 3),
         "printouts_per_second": round(drawn / seconds, 2) if drawn else None,
-    }  # fmt: skip
+    }
     return report
 
 

@@ -52,10 +52,12 @@ def _unzip(name: str, data: bytes, *, max_bytes: int, max_files: int) -> dict[st
     except zipfile.BadZipFile:
         raise UploadError(f"{name} is not a valid zip file") from None
     members = [
-        info for info in archive.infolist()
-        if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
         and not info.filename.rsplit("/", 1)[-1].startswith(".")
-    ]  # fmt: skip
+    ]
     if len(members) > max_files:
         raise UploadError(f"{name} holds {len(members)} files; at most {max_files} are accepted")
     if sum(info.file_size for info in members) > max_bytes:
@@ -105,6 +107,30 @@ def stage_uploads(
             oversized zip; a header that does not parse or names a signal file that
             is missing or not a plain name; a file no header names.
     """
+    files = _gathered(uploads, max_bytes=max_bytes, max_files=max_files)
+    headers = sorted(name for name in files if name.endswith(".hea"))
+    signal_files = sorted(n for n in files if arrays and n.lower().endswith(ARRAY_SUFFIXES))
+    if not headers and not signal_files:
+        arrays_too = f", or {' or '.join(ARRAY_SUFFIXES)} files" if arrays else ""
+        raise UploadError(f"no header (.hea) among {sorted(files)}: {HOW}{arrays_too}")
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    used = set(headers) | set(signal_files) | _signal_files_named(folder, headers, files)
+    stems = {name[: -len(".hea")] for name in headers}
+    used |= {f"{stem}.{ext}" for stem in stems for ext in companions} & set(files)
+    stray = sorted(set(files) - used)
+    if stray:
+        raise UploadError(
+            f"{', '.join(stray)}: no uploaded header names "
+            f"{'it' if len(stray) == 1 else 'them'}; {HOW}"
+        )
+    return [folder / name for name in headers + signal_files]
+
+
+def _gathered(
+    uploads: Iterable[tuple[str | None, bytes]], *, max_bytes: int, max_files: int
+) -> dict[str, bytes]:
+    """Every uploaded file by its plain name, zips unpacked, within the limits."""
     files: dict[str, bytes] = {}
     for filename, data in uploads:
         if not filename and not data:
@@ -112,8 +138,9 @@ def stage_uploads(
         name = safe_name(filename)
         found = (
             _unzip(name, data, max_bytes=max_bytes, max_files=max_files)
-            if name.lower().endswith(".zip") else {name: data}
-        )  # fmt: skip
+            if name.lower().endswith(".zip")
+            else {name: data}
+        )
         for base, content in found.items():
             if base in files:
                 raise UploadError(f"two files named {base} in the upload")
@@ -124,14 +151,12 @@ def stage_uploads(
         raise UploadError(f"{len(files)} files uploaded; at most {max_files} are accepted")
     if sum(map(len, files.values())) > max_bytes:
         raise UploadError(f"the upload holds more than {max_bytes / 1e6:g} MB", status=413)
-    headers = sorted(name for name in files if name.endswith(".hea"))
-    signal_files = sorted(n for n in files if arrays and n.lower().endswith(ARRAY_SUFFIXES))
-    if not headers and not signal_files:
-        arrays_too = f", or {' or '.join(ARRAY_SUFFIXES)} files" if arrays else ""
-        raise UploadError(f"no header (.hea) among {sorted(files)}: {HOW}{arrays_too}")
-    for name, content in files.items():
-        (folder / name).write_bytes(content)
-    used = set(headers) | set(signal_files)
+    return files
+
+
+def _signal_files_named(folder: Path, headers: list[str], files: dict[str, bytes]) -> set[str]:
+    """The signal files the staged headers name, each a plain name that was uploaded."""
+    named = set()
     for name in headers:
         try:
             header = read_header(folder / name)
@@ -139,16 +164,14 @@ def stage_uploads(
             raise UploadError(str(exc)) from None
         for signal_file in header.signal_files:
             if not SAFE_NAME.fullmatch(signal_file):
-                raise UploadError(f"record {header.record_id}: its header names signal file "
-                                  f"{signal_file!r}, which is not a plain file name")  # fmt: skip
+                raise UploadError(
+                    f"record {header.record_id}: its header names signal file "
+                    f"{signal_file!r}, which is not a plain file name"
+                )
             if signal_file not in files:
-                raise UploadError(f"record {header.record_id}: its header names signal file "
-                                  f"{signal_file}, which was not uploaded; {HOW}")  # fmt: skip
-            used.add(signal_file)
-    stems = {name[: -len(".hea")] for name in headers}
-    used |= {f"{stem}.{ext}" for stem in stems for ext in companions} & set(files)
-    stray = sorted(set(files) - used)
-    if stray:
-        raise UploadError(f"{', '.join(stray)}: no uploaded header names "
-                          f"{'it' if len(stray) == 1 else 'them'}; {HOW}")  # fmt: skip
-    return [folder / name for name in headers + signal_files]
+                raise UploadError(
+                    f"record {header.record_id}: its header names signal file "
+                    f"{signal_file}, which was not uploaded; {HOW}"
+                )
+            named.add(signal_file)
+    return named

@@ -49,8 +49,9 @@ class Target:
     needs_thresholds = False
     confusion = "grid"
 
-    def check_options(self, rule: str | None, min_votes: int | None, n_models: int,
-                      *, run: object = "") -> str:  # fmt: skip
+    def check_options(
+        self, rule: str | None, min_votes: int | None, n_models: int, *, run: object = ""
+    ) -> str:
         """The ensemble rule to use (``rule`` or the default), once ``min_votes`` is
         known to fit this kind and ``n_models``.
 
@@ -74,8 +75,9 @@ class Target:
             "min_votes": votes_needed(n_models, min_votes) if counted else None,
         }
 
-    def card(self, folds: list[int], thresholds: np.ndarray | None,
-             threshold_info: list[dict]) -> dict[str, Any]:  # fmt: skip
+    def card(
+        self, folds: list[int], thresholds: np.ndarray | None, threshold_info: list[dict]
+    ) -> dict[str, Any]:
         """The model card's ``decision`` section (the default rule, for a service)
         of the fold models ``folds``."""
         raise NotImplementedError
@@ -96,9 +98,12 @@ class Target:
 
         self.check_loss(training.loss)
         return make_loss(
-            training.loss, y_train, focal_gamma=training.focal_gamma,
-            focal_alpha=training.focal_alpha, max_pos_weight=training.max_pos_weight,
-        )  # fmt: skip
+            training.loss,
+            y_train,
+            focal_gamma=training.focal_gamma,
+            focal_alpha=training.focal_alpha,
+            max_pos_weight=training.max_pos_weight,
+        )
 
     def rule(self, rule: str | None) -> str:
         """``rule``, or this kind's default; raises ValueError for an unknown one."""
@@ -202,8 +207,11 @@ class MultiClass(Target):
         )
 
     def card(self, folds, thresholds, threshold_info):
-        return {"rule": self.describe(len(folds)) + ": one class per record",
-                "min_votes": None, "thresholds": None}  # fmt: skip
+        return {
+            "rule": self.describe(len(folds)) + ": one class per record",
+            "min_votes": None,
+            "thresholds": None,
+        }
 
 
 TARGETS: Registry[type[Target]] = Registry(

@@ -81,16 +81,18 @@ class Augment(keras.layers.Layer):
         x = ops.cast(x, "float32")
         excess = x.shape[1] - self.input_length
         if excess < 0:
-            raise ValueError(f"windows of {x.shape[1]} samples are shorter than "
-                             f"input_length {self.input_length}")  # fmt: skip
+            raise ValueError(
+                f"windows of {x.shape[1]} samples are shorter than input_length {self.input_length}"
+            )
         if not training:
             return x[:, excess // 2 : excess // 2 + self.input_length]
         batch = ops.shape(x)[0]
         if excess:
             x = self._crop(x, batch, excess)
         if self.amplitude_scale:
-            factor = self._uniform((batch, 1, 1), 1 - self.amplitude_scale,
-                                   1 + self.amplitude_scale)  # fmt: skip
+            factor = self._uniform(
+                (batch, 1, 1), 1 - self.amplitude_scale, 1 + self.amplitude_scale
+            )
             x = x * factor
         if self.noise_std:
             x = x + self.noise_std * self._normal(ops.shape(x))

@@ -163,28 +163,35 @@ class TrainingConfig:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.optimizer == "adamw" and self.schedule == "warmup_decay" and self.warmup_proportion:
-            raise ValueError("optimizer 'adamw' takes schedule 'one_cycle', or 'warmup_decay' "
-                             "with warmup_proportion 0 (a linear decay)")  # fmt: skip
+            raise ValueError(
+                "optimizer 'adamw' takes schedule 'one_cycle', or 'warmup_decay' "
+                "with warmup_proportion 0 (a linear decay)"
+            )
         if self.optimizer == "adamw" and self.init_lr_scale != 1.0:
             raise ValueError("init_lr_scale (per-layer learning rates) needs optimizer 'radam'")
         if (
             not 0.0 < self.one_cycle_pct_start < 1.0
             or min(self.one_cycle_div, self.one_cycle_final_div) < 1.0
         ):
-            raise ValueError("one_cycle_pct_start must be in (0, 1) and one_cycle_div, "
-                             "one_cycle_final_div at least 1")  # fmt: skip
+            raise ValueError(
+                "one_cycle_pct_start must be in (0, 1) and one_cycle_div, "
+                "one_cycle_final_div at least 1"
+            )
         if self.augment_in not in AUGMENT_IN:
             raise ValueError(f"augment_in must be one of {AUGMENT_IN}, got {self.augment_in!r}")
         if self.device_data not in DEVICE_DATA:
             raise ValueError(f"device_data must be one of {DEVICE_DATA}, got {self.device_data!r}")
         if self.augment_in == "host" and (self.device_data == "on" or self.amplitude_scale):
-            raise ValueError("augment_in 'host' is the numpy pipeline: it takes neither "
-                             "device_data 'on' nor amplitude_scale")  # fmt: skip
+            raise ValueError(
+                "augment_in 'host' is the numpy pipeline: it takes neither "
+                "device_data 'on' nor amplitude_scale"
+            )
         if not 0.0 <= self.amplitude_scale < 1.0:
             raise ValueError(f"amplitude_scale must be in [0, 1), got {self.amplitude_scale}")
         if min(self.data_workers, self.log_every_steps) < 0 or self.steps_per_execution < 1:
-            raise ValueError("data_workers and log_every_steps must be >= 0 and "
-                             "steps_per_execution >= 1")  # fmt: skip
+            raise ValueError(
+                "data_workers and log_every_steps must be >= 0 and steps_per_execution >= 1"
+            )
         if not self.device_data_gib > 0:
             raise ValueError(f"device_data_gib must be positive, got {self.device_data_gib}")
         if self.monitor not in MONITORS:

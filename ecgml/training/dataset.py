@@ -93,9 +93,12 @@ class DeviceRows:
         rows = np.unique(np.repeat(first, count) + _ranks_within(count))
         self.local = np.full(len(cache.signals), -1, dtype=np.int32)
         self.local[rows] = np.arange(len(rows), dtype=np.int32)
-        parts = [keras.ops.convert_to_tensor(np.asarray(cache.signals[rows[i : i + chunk_rows]]),
-                                             dtype=dtype)
-                 for i in range(0, len(rows), chunk_rows)]  # fmt: skip
+        parts = [
+            keras.ops.convert_to_tensor(
+                np.asarray(cache.signals[rows[i : i + chunk_rows]]), dtype=dtype
+            )
+            for i in range(0, len(rows), chunk_rows)
+        ]
         self.data = parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=0)
         self.dtype = dtype
         self.n_rows = len(rows)
@@ -190,8 +193,9 @@ class CacheDataset(keras.utils.PyDataset):
             raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
         augmented = noise_std or lead_mask_prob or time_mask_prob or copy_noise_std
         if inputs == "step" and augmented:
-            raise ValueError("step inputs are augmented in the step (training_model), "
-                             "not by the pipeline")  # fmt: skip
+            raise ValueError(
+                "step inputs are augmented in the step (training_model), not by the pipeline"
+            )
         if device_rows is not None and inputs != "step":
             raise ValueError("device_rows serve step inputs only")
         self.inputs = inputs
@@ -254,9 +258,10 @@ class CacheDataset(keras.utils.PyDataset):
         x = np.empty((len(rows), self.input_length, self.cache.signals.shape[2]), np.float32)
         excess = self.cache.signals.shape[1] - self.input_length
         starts = (
-            rng.integers(0, excess + 1, size=len(rows)) if self.training
+            rng.integers(0, excess + 1, size=len(rows))
+            if self.training
             else np.full(len(rows), excess // 2)
-        )  # fmt: skip
+        )
         for i in order:
             x[i] = self.cache.signals[rows[i], starts[i] : starts[i] + self.input_length]
         if self.training:

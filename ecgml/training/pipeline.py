@@ -74,17 +74,32 @@ def fold_data(
     seed: int,
 ) -> FoldData:
     """The datasets of one fold: ``train`` (with its oversampled repeats) and ``val``."""
-    common = {"labels": labels, "batch_size": t.batch_size, "input_length": t.input_length,
-              "features": features}  # fmt: skip
+    common = {
+        "labels": labels,
+        "batch_size": t.batch_size,
+        "input_length": t.input_length,
+        "features": features,
+    }
     if t.augment_in == "host":
         train_ds = CacheDataset(
-            cache, train, training=True, noise_std=t.noise_std, lead_mask_prob=t.lead_mask_prob,
-            time_mask_prob=t.time_mask_prob, time_mask_seconds=t.time_mask_seconds,
-            fs=cache.preprocess.fs, is_copy=is_copy, copy_noise_std=t.oversample_noise_std,
-            seed=seed, **common,
-        )  # fmt: skip
-        return FoldData(train_ds, CacheDataset(cache, val, **common),
-                        "input pipeline: host, augmented in numpy (augment_in 'host')")  # fmt: skip
+            cache,
+            train,
+            training=True,
+            noise_std=t.noise_std,
+            lead_mask_prob=t.lead_mask_prob,
+            time_mask_prob=t.time_mask_prob,
+            time_mask_seconds=t.time_mask_seconds,
+            fs=cache.preprocess.fs,
+            is_copy=is_copy,
+            copy_noise_std=t.oversample_noise_std,
+            seed=seed,
+            **common,
+        )
+        return FoldData(
+            train_ds,
+            CacheDataset(cache, val, **common),
+            "input pipeline: host, augmented in numpy (augment_in 'host')",
+        )
     dtype = storage_dtype(t)
     records = np.union1d(train, val)
     nbytes = rows_bytes(cache, records, dtype)
@@ -95,16 +110,28 @@ def fold_data(
     else:
         n = t.data_workers or min(4, os.cpu_count() or 1)
         workers = {"workers": n, "use_multiprocessing": False, "max_queue_size": 2 * n + 2}
-        how = (f"from the memory-mapped cache by {n} thread(s) ({nbytes / 2**30:.2f} GiB of "
-               f"windows; device_data {t.device_data!r})")  # fmt: skip
-    train_ds = CacheDataset(cache, train, training=True, is_copy=is_copy, seed=seed,
-                            inputs="step", full_batches=True, **common, **workers)  # fmt: skip
+        how = (
+            f"from the memory-mapped cache by {n} thread(s) ({nbytes / 2**30:.2f} GiB of "
+            f"windows; device_data {t.device_data!r})"
+        )
+    train_ds = CacheDataset(
+        cache,
+        train,
+        training=True,
+        is_copy=is_copy,
+        seed=seed,
+        inputs="step",
+        full_batches=True,
+        **common,
+        **workers,
+    )
     val_ds = CacheDataset(cache, val, inputs="step", **common, **workers)
     return FoldData(train_ds, val_ds, f"input pipeline: windows {how}; augmented in the step")
 
 
-def trainer(model: keras.Model, data: FoldData, t: TrainingConfig, *, fs: float,
-            seed: int) -> keras.Model:  # fmt: skip
+def trainer(
+    model: keras.Model, data: FoldData, t: TrainingConfig, *, fs: float, seed: int
+) -> keras.Model:
     """What ``fit`` trains: ``model`` behind :class:`Augment`, or ``model`` itself (host)."""
     if not data.in_step:
         return model
@@ -119,5 +146,6 @@ def trainer(model: keras.Model, data: FoldData, t: TrainingConfig, *, fs: float,
         seed=seed,
         name="augment",
     )
-    return training_model(model, augment, window=data.train.window,
-                          features=data.train.features is not None)  # fmt: skip
+    return training_model(
+        model, augment, window=data.train.window, features=data.train.features is not None
+    )

@@ -77,12 +77,16 @@ class Split:
             groups[:] = ""
         folds = np.full(len(y_true), UNUSED, dtype=np.int64)
         test = self.held_out(index, reader)
-        train = np.ones(len(y_true), dtype=bool) if test is None else self._train_part(
-            index, reader, where)  # fmt: skip
+        train = (
+            np.ones(len(y_true), dtype=bool)
+            if test is None
+            else self._train_part(index, reader, where)
+        )
         if test is not None:
             folds[test] = HELD_OUT
-        folds[train] = make_folds(y_true[train], n_folds=n_folds, seed=seed,
-                                  groups=list(groups[train]))  # fmt: skip
+        folds[train] = make_folds(
+            y_true[train], n_folds=n_folds, seed=seed, groups=list(groups[train])
+        )
         return folds, {"seed": seed, "grouped_by_patient": bool(any(groups[train]))}
 
     def _train_part(self, index: pd.DataFrame, reader: Reader, where: str) -> np.ndarray:
@@ -131,8 +135,9 @@ class Predefined(Split):
         folds[parts == "validation"] = 0
         for part in ("train", "validation"):
             if not (parts == part).any():
-                raise ValueError(f"no record of {where} is in the {part} part of the "
-                                 "predefined split")  # fmt: skip
+                raise ValueError(
+                    f"no record of {where} is in the {part} part of the predefined split"
+                )
         return folds, {"grouped_by_patient": False}
 
 

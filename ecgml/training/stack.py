@@ -47,8 +47,10 @@ class StackConfig:
 
     def __post_init__(self) -> None:
         if self.n_estimators < 1 or self.grid < 2:
-            raise ValueError(f"n_estimators must be positive and grid at least 2, got "
-                             f"{self.n_estimators}, {self.grid}")  # fmt: skip
+            raise ValueError(
+                f"n_estimators must be positive and grid at least 2, got "
+                f"{self.n_estimators}, {self.grid}"
+            )
 
 
 def stack_weights(
@@ -71,8 +73,10 @@ def stack_weights(
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scores = [roc_auc_score(y_true[:, c], w * deep[:, c] + (1 - w) * forest[:, c])
-                      for w in candidates]  # fmt: skip
+            scores = [
+                roc_auc_score(y_true[:, c], w * deep[:, c] + (1 - w) * forest[:, c])
+                for w in candidates
+            ]
         weights[c] = candidates[int(np.argmax(scores))]
     return weights
 

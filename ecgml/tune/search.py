@@ -36,6 +36,7 @@ from optuna.trial import TrialState
 from ecgml.config import Config, load_config, save_config
 from ecgml.files import write_json
 from ecgml.task import Task
+from ecgml.tune.report import params_text, write_report
 from ecgml.tune.space import Space
 
 TRIALS = "trials"
@@ -62,12 +63,17 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT_S) -> Any:
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
     with _experimental():
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat,
-                                          heartbeat_stale_trial_callback=retry)  # fmt: skip
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs=engine,
+            heartbeat_interval=heartbeat,
+            heartbeat_stale_trial_callback=retry,
+        )
 
 
-def _prepare_folder(out: Path, config: Config, task: Task, space_data: dict, cache: Any,
-                    folds_from: Path | None) -> np.ndarray:  # fmt: skip
+def _prepare_folder(
+    out: Path, config: Config, task: Task, space_data: dict, cache: Any, folds_from: Path | None
+) -> np.ndarray:
     """Write (or check) ``base.json``, ``space.json`` and ``folds.json``; return the folds."""
     from ecgml.runs import cache_labels, run_folds
     from ecgml.training.folds import load_folds, save_folds
@@ -80,8 +86,9 @@ def _prepare_folder(out: Path, config: Config, task: Task, space_data: dict, cac
     base = out / "base.json"
     if base.is_file():
         if load_config(base) != config:
-            raise ValueError(f"{out} holds a search around another config ({base}); "
-                             "use another --out")  # fmt: skip
+            raise ValueError(
+                f"{out} holds a search around another config ({base}); use another --out"
+            )
     else:
         save_config(config, base)
     space_file = out / "space.json"
@@ -89,8 +96,15 @@ def _prepare_folder(out: Path, config: Config, task: Task, space_data: dict, cac
         raise ValueError(f"{out} holds a search of another space ({space_file}); use another --out")
     write_json(space_file, space_data)
     if given is not None and not (out / FOLDS).is_file():
-        save_folds(out / FOLDS, record_ids, given, seed=config.training.seed,
-                   copied_from=str(folds_from), cache_id=cache.cache_id, split="given")  # fmt: skip
+        save_folds(
+            out / FOLDS,
+            record_ids,
+            given,
+            seed=config.training.seed,
+            copied_from=str(folds_from),
+            cache_id=cache.cache_id,
+            split="given",
+        )
     y, _ = cache_labels(cache, config, task.target)
     return run_folds(out, cache, y, config, task)  # made by the task's split, or the one kept
 
@@ -132,14 +146,23 @@ def headline(run: Path, folds: Sequence[int], config: Config, task: Task) -> tup
     y_score = np.concatenate([p["y_score"] for p in parts])
     y_pred = task.target.fold_decisions(y_score[None], np.full((1, y_score.shape[1]), 0.5))[0]
     encoder = LabelEncoder.from_config(config.labels)
-    figures = task.scorer.score(y_true, y_score, y_pred, list(encoder.class_names),
-                                list(encoder.abbreviations))  # fmt: skip
+    figures = task.scorer.score(
+        y_true, y_score, y_pred, list(encoder.class_names), list(encoder.abbreviations)
+    )
     name = task.scorer.headline
     return float(figures["overall"][name]), name
 
 
-def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, task: Task,
-              space: Space, verbose: int = 0) -> float:  # fmt: skip
+def run_trial(
+    trial: Any,
+    *,
+    out: Path,
+    cache_dir: Path,
+    config: Config,
+    task: Task,
+    space: Space,
+    verbose: int = 0,
+) -> float:
     """Optuna's objective: train the trial's folds in its run folder (resuming a
     retried trial's folder) and return its validation headline. ``task`` is the base
     config's, resolved once (a space changes no plug-in the task names)."""
@@ -167,8 +190,17 @@ def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, task: T
             continue
         report = PruningReport(trial, t.monitor, t.monitor_mode, position * t.epochs)
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        done = train_fold(run, fold, cache, y, fold_of, trial_config, task.target,
-                          verbose=verbose, extra_callbacks=[report])  # fmt: skip
+        done = train_fold(
+            run,
+            fold,
+            cache,
+            y,
+            fold_of,
+            trial_config,
+            task.target,
+            verbose=verbose,
+            extra_callbacks=[report],
+        )
         update_manifest(run, cache, trial_config, fold=fold, fold_info={"started": started, **done})
     value, name = headline(run, wanted, trial_config, task)
     trial.set_user_attr("objective", name)
@@ -177,13 +209,6 @@ def run_trial(trial: Any, *, out: Path, cache_dir: Path, config: Config, task: T
 
 def _finished(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
-
-
-def _params_text(params: dict[str, Any]) -> str:
-    def short(v: Any) -> str:
-        return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    return ", ".join(f"{k.split('.')[-1]}={short(v)}" for k, v in params.items())
 
 
 class _Progress:
@@ -204,8 +229,10 @@ class _Progress:
                 what = f"pruned at step {t.last_step}"
             else:
                 what = "failed (a retry with the same parameters follows, where one is due)"
-            print(f"trial {t.number}: {what} in {seconds:.0f} s ({_params_text(t.params)})",
-                  flush=True)  # fmt: skip
+            print(
+                f"trial {t.number}: {what} in {seconds:.0f} s ({params_text(t.params)})",
+                flush=True,
+            )
 
 
 def tune(
@@ -258,26 +285,21 @@ def tune(
     cache = Cache(cache_dir)
     task = Task.of(config)
     check_cache(cache, config, task.reader)  # before anything is written
-    space_data = space_data or {"parameters": {p.path: dataclasses.asdict(p)
-                                               for p in space.parameters}}  # fmt: skip
-    folds = _prepare_folder(out, config, task, space_data, cache,
-                            Path(folds_from) if folds_from else None)  # fmt: skip
+    space_data = space_data or {
+        "parameters": {p.path: dataclasses.asdict(p) for p in space.parameters}
+    }
+    folds = _prepare_folder(
+        out, config, task, space_data, cache, Path(folds_from) if folds_from else None
+    )
     n_test = int((folds == HELD_OUT).sum())
     storage = storage or default_storage(out)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        storage=open_storage(storage, heartbeat), study_name=study_name, direction="maximize",
-        sampler=space.make_sampler(worker), pruner=space.make_pruner(), load_if_exists=True,
-    )  # fmt: skip
-    report = worker == 0
-    if report:
+    study = _open_study(storage, study_name, space, worker, heartbeat)
+    if worker == 0:
         _announce(study, storage, trials, n_test)
-    worker_args = ["--data", str(cache_dir), "--out", str(out), "--trials", str(trials),
-                   "--storage", storage, "--study", study_name]  # fmt: skip
-    worker_args += [] if timeout is None else ["--timeout", str(timeout)]
+    worker_args = _worker_args(cache_dir, out, trials, storage, study_name, timeout)
     workers = _spawn_workers(jobs - 1, out, worker_args)
-    objective = functools.partial(run_trial, out=out, cache_dir=cache_dir, config=config, task=task,
-                                  space=space, verbose=verbose)  # fmt: skip
+    trial = dict(out=out, cache_dir=cache_dir, config=config, task=task, space=space)
+    objective = functools.partial(run_trial, verbose=verbose, **trial)
     progress = _Progress()
     try:
         _optimize(study, objective, trials, timeout, progress)
@@ -285,9 +307,32 @@ def tune(
         for w in workers:
             w.wait()
     progress(study)  # the line after every worker has finished
-    if report:
+    if worker == 0:
         write_report(study, out, config, space, storage=storage, n_test=n_test)
     return study
+
+
+def _open_study(storage: str, name: str, space: Space, worker: int, heartbeat: int) -> Any:
+    """The study in ``storage`` (created by the first worker), with this worker's
+    sampler and the space's pruner."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        storage=open_storage(storage, heartbeat),
+        study_name=name,
+        direction="maximize",
+        sampler=space.make_sampler(worker),
+        pruner=space.make_pruner(),
+        load_if_exists=True,
+    )
+
+
+def _worker_args(
+    cache_dir: Path, out: Path, trials: int, storage: str, study: str, timeout: float | None
+) -> list[str]:
+    """The ``ecgml tune`` arguments of the other workers on this machine."""
+    args = ["--data", str(cache_dir), "--out", str(out), "--trials", str(trials)]
+    args += ["--storage", storage, "--study", study]
+    return args + ([] if timeout is None else ["--timeout", str(timeout)])
 
 
 def _announce(study: Any, storage: str, trials: int, n_test: int) -> None:
@@ -327,50 +372,21 @@ def _spawn_workers(n: int, out: Path, args: list[str]) -> list[subprocess.Popen]
     ``base.json`` and ``space.json``, one worker each, no report."""
     workers = []
     for k in range(1, n + 1):
-        cmd = [sys.executable, "-m", "ecgml", "tune", "--config", str(out / "base.json"),
-               "--space", str(out / "space.json"), *args, "--worker", str(k)]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "ecgml",
+            "tune",
+            "--config",
+            str(out / "base.json"),
+            "--space",
+            str(out / "space.json"),
+            *args,
+            "--worker",
+            str(k),
+        ]
         with open(out / f"worker_{k}.log", "a") as log:  # the child keeps its own copy
-            workers.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                            env=os.environ.copy()))  # fmt: skip
+            workers.append(
+                subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+            )
     return workers
-
-
-def write_report(study: Any, out: Path, config: Config, space: Space, *, storage: str,
-                 n_test: int) -> None:  # fmt: skip
-    """``trials.csv``, ``best.json``, ``tune.json``, ``history.png``, ``importance.png``,
-    and the trials as a table on stdout."""
-    paths = [p.path for p in space.parameters]
-    rows = []
-    for t in study.get_trials(deepcopy=False):
-        rows.append({"trial": t.number, "state": t.state.name.lower(),
-                     # a pruned trial's value would be its last epoch figure, not the headline
-                     "value": t.value if t.state == TrialState.COMPLETE else None,
-                     "last_step": t.last_step,
-                     "seconds": round(t.duration.total_seconds(), 1) if t.duration else None,
-                     "run": t.user_attrs.get("run"),
-                     **{p: t.params.get(p) for p in paths}})  # fmt: skip
-    import pandas as pd
-
-    table = pd.DataFrame(rows)
-    table.to_csv(out / "trials.csv", index=False)
-    print(table.to_string(index=False))
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    summary: dict[str, Any] = {
-        "study": study.study_name, "storage": storage,
-        "states": {s.name.lower(): sum(t.state == s for t in study.get_trials(deepcopy=False))
-                   for s in TrialState},
-        "held_out_samples": n_test,
-    }  # fmt: skip
-    if complete:
-        best = study.best_trial
-        values = {p.path: p.decode(best.params[p.path]) for p in space.parameters}
-        save_config(space.apply(config, values), out / "best.json")
-        summary["best"] = {"trial": best.number, "value": best.value, "params": values,
-                           "objective": best.user_attrs.get("objective"),
-                           "run": best.user_attrs.get("run")}  # fmt: skip
-        print(f"best: trial {best.number}, {best.user_attrs.get('objective')} "
-              f"{best.value:.4f} ({_params_text(values)}) -> {out / 'best.json'}")  # fmt: skip
-    write_json(out / "tune.json", summary)
-    from ecgml.evaluation.plots import plot_study
-
-    plot_study(study, out, len(complete))

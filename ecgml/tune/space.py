@@ -70,8 +70,9 @@ class Parameter:
             drawn = trial.suggest_categorical(self.path, [json.dumps(c) for c in self.choices])
             return json.loads(drawn)
         if self.kind == "int":
-            return trial.suggest_int(self.path, int(self.low), int(self.high),
-                                     step=int(self.step or 1), log=self.log)  # fmt: skip
+            return trial.suggest_int(
+                self.path, int(self.low), int(self.high), step=int(self.step or 1), log=self.log
+            )
         return trial.suggest_float(self.path, self.low, self.high, step=self.step, log=self.log)
 
     @property

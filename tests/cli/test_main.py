@@ -15,8 +15,17 @@ from tests.conftest import REPO
 def test_demo_data_then_prepare(tmp_path, capsys):
     assert main(["demo-data", str(tmp_path / "demo"), "--n-records", "12"]) == 0
     assert len(list((tmp_path / "demo").glob("*.hea"))) == 12
-    code = main(["prepare", str(tmp_path / "demo"), "--out", str(tmp_path / "cache"),
-                 "-j", "2", "--no-progress"])  # fmt: skip
+    code = main(
+        [
+            "prepare",
+            str(tmp_path / "demo"),
+            "--out",
+            str(tmp_path / "cache"),
+            "-j",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert "12 records cached (12 new, 0 unchanged), 0 skipped" in capsys.readouterr().out
     assert len(Cache(tmp_path / "cache")) == 12
@@ -26,8 +35,20 @@ def test_prepare_with_a_config(tmp_path, write_wfdb):
     write_wfdb("R1")
     config = tmp_path / "c.json"
     config.write_text(json.dumps({"preprocess": {"window": 1000, "window_policy": "all"}}))
-    assert main(["prepare", str(tmp_path / "data"), "--out", str(tmp_path / "cache"),
-                 "--config", str(config), "--no-progress"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "prepare",
+                str(tmp_path / "data"),
+                "--out",
+                str(tmp_path / "cache"),
+                "--config",
+                str(config),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert Cache(tmp_path / "cache").signals.shape == (5, 1000, 12)
 
 
@@ -49,8 +70,19 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path, capsys, write_wfdb):
     write_wfdb("R1")
     config = tmp_path / "c.json"
     config.write_text('{"preprocess": {"fs": -1}}')
-    assert main(["prepare", str(tmp_path / "data"), "--out", str(tmp_path / "c"),
-                 "--config", str(config)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "prepare",
+                str(tmp_path / "data"),
+                "--out",
+                str(tmp_path / "c"),
+                "--config",
+                str(config),
+            ]
+        )
+        == 2
+    )
     assert "fs and window must be positive" in capsys.readouterr().err
 
 
@@ -96,8 +128,11 @@ def _modelbuild_output(**env_changes: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     done = subprocess.run(
         [sys.executable, "-m", "ecgml", "modelbuild", "--config", str(REPO / "configs/demo.json")],
-        capture_output=True, text=True, env=env | env_changes, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env | env_changes,
+        check=True,
+    )
     assert "27 sigmoid outputs" in done.stdout
     return done.stdout + done.stderr
 

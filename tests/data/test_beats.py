@@ -13,7 +13,7 @@ from ecgml.data.beats import (
     rr_features,
 )
 from ecgml.data.preprocess import PreprocessConfig, beat_windows
-from ecgml.data.records import Annotations
+from ecgml.data.record_types import Annotations
 from ecgml.data.samples import infer_sample_kind
 
 BEATS = PreprocessConfig(leads=("MLII",), fs=360, window=9, window_policy="beats", beat_offset=4)
@@ -21,8 +21,12 @@ BEATS = PreprocessConfig(leads=("MLII",), fs=360, window=9, window_policy="beats
 
 def test_aami_classes_group_the_beat_codes_as_ec57_does():
     groups = {
-        "N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ",
-    }  # fmt: skip
+        "N": "NLRej",
+        "S": "AaJS",
+        "V": "VE",
+        "F": "F",
+        "Q": "/fQ",
+    }
     for aami, symbols in groups.items():
         assert [aami_class(s) for s in symbols] == [aami] * len(symbols)
     assert list(AAMI_CLASSES) == ["N", "S", "V", "F", "Q"]
@@ -73,8 +77,9 @@ def test_record_beats_moves_peaks_to_the_new_rate():
     fs, n = 360.0, 3600
     signal = np.zeros((n, 1))
     signal[1800, 0] = 1.0  # a spike at 5 s
-    config = PreprocessConfig(leads=("MLII",), fs=120, window=5, window_policy="beats",
-                              beat_offset=2)  # fmt: skip
+    config = PreprocessConfig(
+        leads=("MLII",), fs=120, window=5, window_policy="beats", beat_offset=2
+    )
     [window] = record_beats(signal, fs, ("MLII",), np.array([1800]), config)
     assert np.argmax(window[:, 0]) == 2  # the peak sits at the offset
 

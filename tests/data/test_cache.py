@@ -42,8 +42,15 @@ def messy_dir(tmp_path, write_wfdb) -> Path:
 def test_bad_records_are_skipped_and_reported_with_reasons(messy_dir, tmp_path):
     report = prepare_cache([messy_dir], tmp_path / "cache", progress=False)
     reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
-    assert set(reasons) == {"B_header", "B_nosignal", "B_truncated", "B_nan", "B_leads",
-                            "B_empty", "G1"}  # fmt: skip
+    assert set(reasons) == {
+        "B_header",
+        "B_nosignal",
+        "B_truncated",
+        "B_nan",
+        "B_leads",
+        "B_empty",
+        "G1",
+    }
     assert "header does not parse" in reasons["B_header"]
     assert "signal file not found" in reasons["B_nosignal"]
     assert "signal" in reasons["B_truncated"]

@@ -39,8 +39,9 @@ def image_folder(root):
 
 def test_prepare_reads_listed_images_and_reports_bad_ones(tmp_path):
     folder = image_folder(tmp_path / "scans")
-    report = prepare_cache([folder], tmp_path / "cache", IMAGES, LABELS, reader="images",
-                           progress=False)  # fmt: skip
+    report = prepare_cache(
+        [folder], tmp_path / "cache", IMAGES, LABELS, reader="images", progress=False
+    )
     reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
     assert set(reasons) == {"corrupt", "notes", "tiny", "missing"}
     assert "cannot be read as an image" in reasons["corrupt"]

@@ -32,8 +32,9 @@ def test_no_dx_is_a_warning(write_wfdb):
 
 def test_prepare_signal_resamples_windows_and_pads() -> None:
     config = PreprocessConfig()
-    long, warnings = prepare_signal(sine_signal(n_samples=12_500, fs=250), 250, STANDARD_LEADS,
-                                    config)  # fmt: skip
+    long, warnings = prepare_signal(
+        sine_signal(n_samples=12_500, fs=250), 250, STANDARD_LEADS, config
+    )
     assert long.shape == (5, 5000, 12) and warnings == ()  # 50 s at 500 Hz: 5 windows
     short, warnings = prepare_signal(sine_signal(n_samples=3000), 500, STANDARD_LEADS, config)
     assert short.shape == (1, 5000, 12) and not short[0, 3000:].any()

@@ -48,8 +48,12 @@ def test_ds1_and_ds2_are_de_chazals_inter_patient_division():
     assert len(DS1) == len(DS2) == 22 and not set(DS1) & set(DS2)
     assert not (set(DS1) | set(DS2)) & set(PACED)
     assert [reader.standard_split(r) for r in ("101", "230", "100", "234", "102")] == [
-        "train", "train", "test", "test", None,
-    ]  # fmt: skip
+        "train",
+        "train",
+        "test",
+        "test",
+        None,
+    ]
     assert reader.patient("202", "mitdb") == reader.patient("201", "mitdb") == "201"
 
 
@@ -75,8 +79,9 @@ def test_missing_or_mismatched_annotations_are_errors(tmp_path):
 def test_prepare_caches_one_row_per_beat_with_its_record_and_sample(tmp_path):
     write_mitbih(tmp_path / "data", "101", ["N", "V", "N", "+", "A"])
     write_mitbih(tmp_path / "data", "100", ["N", "N", "F"], seed=1)
-    report = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI,
-                           reader="mitbih", progress=False)  # fmt: skip
+    report = prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     assert (report["records"], report["beats"]) == (2, 7)
     cache = Cache(tmp_path / "cache")
     index = cache.index
@@ -86,8 +91,10 @@ def test_prepare_caches_one_row_per_beat_with_its_record_and_sample(tmp_path):
     assert (index["n_windows"] == 1).all()
     assert cache.signals.shape == (7, 63, 1)
     assert cache.labels.argmax(axis=1).tolist() == [0, 0, 3, 0, 2, 0, 1]
-    assert (cache.reader, cache.reader_options) == ("mitbih", {"keep_paced": False,
-                                                               "annotation": "atr"})  # fmt: skip
+    assert (cache.reader, cache.reader_options) == (
+        "mitbih",
+        {"keep_paced": False, "annotation": "atr"},
+    )
     # the V beat is the tall wide one: its window peaks at the R sample (offset 20)
     v = cache.signals[4, :, 0]
     assert np.argmax(v) == 20 and v.max() > 1.5
@@ -97,13 +104,22 @@ def test_prepare_caches_one_row_per_beat_with_its_record_and_sample(tmp_path):
 
 def test_a_rerun_reuses_every_beat_and_other_reader_options_rebuild(tmp_path):
     write_mitbih(tmp_path / "data", "101", ["N", "V", "N"])
-    prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
-                  progress=False)  # fmt: skip
-    again = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI,
-                          reader="mitbih", progress=False)  # fmt: skip
+    prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
+    again = prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     assert (again["new"], again["unchanged"], again["cached"]) == (0, 1, 3)
-    other = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
-                          reader_options={"keep_paced": True}, progress=False)  # fmt: skip
+    other = prepare_cache(
+        [tmp_path / "data"],
+        tmp_path / "cache",
+        BEATS,
+        AAMI,
+        reader="mitbih",
+        reader_options={"keep_paced": True},
+        progress=False,
+    )
     assert other["new"] == 1
     meta = json.loads((tmp_path / "cache" / "meta.json").read_text())
     assert meta["reader_options"]["keep_paced"] is True
@@ -111,8 +127,9 @@ def test_a_rerun_reuses_every_beat_and_other_reader_options_rebuild(tmp_path):
 
 def test_a_record_without_the_configured_lead_is_skipped_with_the_reason(tmp_path):
     write_mitbih(tmp_path / "data", "101", ["N", "N"], leads=("V5", "V2"))
-    report = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI,
-                           reader="mitbih", progress=False)  # fmt: skip
+    report = prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     [skipped] = report["skipped"]
     assert "missing leads ['MLII']" in skipped["reason"]
 
@@ -123,25 +140,32 @@ def test_real_mitbih_records_give_their_annotated_beat_counts(tmp_path):
         for suffix in (".hea", ".dat", ".atr"):
             (tmp_path / "data").mkdir(exist_ok=True)
             (tmp_path / "data" / f"{rid}{suffix}").symlink_to(MITDB / f"{rid}{suffix}")
-    prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     counts = Cache(tmp_path / "cache").index.groupby("path")["dx"].value_counts()
     # record 100: 2239 N, 33 S (A), 1 V; record 208: 1586 N, 2 S, 992 V, 373 F, 2 Q
     assert counts[str(tmp_path / "data" / "100.hea")].to_dict() == {"N": 2239, "S": 33, "V": 1}
     assert counts[str(tmp_path / "data" / "208.hea")].to_dict() == {
-        "N": 1586, "V": 992, "F": 373, "S": 2, "Q": 2,
-    }  # fmt: skip
+        "N": 1586,
+        "V": 992,
+        "F": 373,
+        "S": 2,
+        "Q": 2,
+    }
 
 
 def test_a_beat_cache_without_rr_columns_is_rebuilt(tmp_path):
     write_mitbih(tmp_path / "data", "101", ["N", "V", "N"])
-    prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     index_path = tmp_path / "cache" / "index.csv"
     index = pd.read_csv(index_path)
     kept = index.drop(columns=[c for c in index.columns if c.startswith("rr_")])
     kept.to_csv(index_path, index=False)
-    again = prepare_cache([tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih",
-                          progress=False)  # fmt: skip
+    again = prepare_cache(
+        [tmp_path / "data"], tmp_path / "cache", BEATS, AAMI, reader="mitbih", progress=False
+    )
     assert again["new"] == 1
     assert "rr_previous_ratio" in Cache(tmp_path / "cache").index.columns

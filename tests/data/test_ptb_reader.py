@@ -11,8 +11,23 @@ from ecgml.data.readers import get_reader
 from ecgml.data.records import RecordError, write_record
 
 FS = 1000.0
-PTB_LEADS = ("i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6",
-             "vx", "vy", "vz")  # fmt: skip
+PTB_LEADS = (
+    "i",
+    "ii",
+    "iii",
+    "avr",
+    "avl",
+    "avf",
+    "v1",
+    "v2",
+    "v3",
+    "v4",
+    "v5",
+    "v6",
+    "vx",
+    "vy",
+    "vz",
+)
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
@@ -50,8 +65,14 @@ def test_ptb_layout_label_and_patient_from_folder(tmp_path):
 
 def test_cinc_copy_label_from_the_snomed_code_and_other_records_are_not_found(tmp_path):
     signal, _ = ecg(12.0)
-    write_record(tmp_path, "S0003", signal[:, :12], FS, [n.upper() for n in PTB_LEADS[:12]],
-                 dx=["164865005", "426783006"])  # fmt: skip
+    write_record(
+        tmp_path,
+        "S0003",
+        signal[:, :12],
+        FS,
+        [n.upper() for n in PTB_LEADS[:12]],
+        dx=["164865005", "426783006"],
+    )
     write_record(tmp_path, "S0002", signal[:, :12], FS, PTB_LEADS[:12], dx=["426783006"])
     write_record(tmp_path, "A0001", signal[:, :12], FS, PTB_LEADS[:12], dx=["164865005"])
     reader = get_reader("ptb")

@@ -87,8 +87,9 @@ def test_parse_scp_codes() -> None:
 
 
 def test_prepare_reports_bad_rows_and_keeps_the_rest(ptbxl: Path, tmp_path: Path) -> None:
-    report = prepare_cache([ptbxl], tmp_path / "cache", PreprocessConfig(), SUPER,
-                           reader="ptbxl", progress=False)  # fmt: skip
+    report = prepare_cache(
+        [ptbxl], tmp_path / "cache", PreprocessConfig(), SUPER, reader="ptbxl", progress=False
+    )
     assert report["found"] == 7 and report["cached"] == 5
     reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
     assert "scp_codes" in reasons["00006_hr"]
@@ -106,17 +107,28 @@ def test_prepare_reports_bad_rows_and_keeps_the_rest(ptbxl: Path, tmp_path: Path
 
 
 def test_strat_fold_splits(ptbxl: Path, tmp_path: Path) -> None:
-    prepare_cache([ptbxl], tmp_path / "cache", PreprocessConfig(), SUPER, reader="ptbxl",
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        [ptbxl], tmp_path / "cache", PreprocessConfig(), SUPER, reader="ptbxl", progress=False
+    )
     cache = Cache(tmp_path / "cache")
     reader = get_reader("ptbxl")
     ids = list(cache.index["record_id"])
     standard = dict(zip(ids, standard_parts(cache.index, reader), strict=True))
-    assert standard == {"00001_hr": "train", "00002_hr": "train", "00003_hr": "train",
-                        "00004_hr": "train", "00005_hr": "test"}  # fmt: skip
+    assert standard == {
+        "00001_hr": "train",
+        "00002_hr": "train",
+        "00003_hr": "train",
+        "00004_hr": "train",
+        "00005_hr": "test",
+    }
     predefined = dict(zip(ids, standard_parts(cache.index, reader, predefined=True), strict=True))
-    assert predefined == {"00001_hr": "validation", "00002_hr": "validation",
-                          "00003_hr": "train", "00004_hr": "train", "00005_hr": "test"}  # fmt: skip
+    assert predefined == {
+        "00001_hr": "validation",
+        "00002_hr": "validation",
+        "00003_hr": "train",
+        "00004_hr": "train",
+        "00005_hr": "test",
+    }
 
 
 def test_missing_column_is_an_error_naming_it(ptbxl: Path) -> None:
@@ -144,5 +156,10 @@ def test_a_record_the_table_does_not_name_is_refused(ptbxl: Path) -> None:
 def test_metadata_without_reading_the_signal(ptbxl: Path) -> None:
     reader = get_reader("ptbxl")
     meta = reader.metadata(ptbxl / "records500/00000/00003_hr.hea")
-    assert meta == {"age": 70.0, "sex": "Male", "height": 180.0, "weight": 90.0,
-                    "notes": "lvh t abnormal"}  # fmt: skip
+    assert meta == {
+        "age": 70.0,
+        "sex": "Male",
+        "height": 180.0,
+        "weight": 90.0,
+        "notes": "lvh t abnormal",
+    }

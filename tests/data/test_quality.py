@@ -101,8 +101,9 @@ def test_prepare_reports_quality_and_min_quality_leaves_poor_records_out(tmp_pat
     record = read_record(data / "D00002.hea")
     dead = record.signal.copy()
     dead[:, 6:] = 0.0  # V1-V6 disconnected
-    write_record(data, "D00002", dead, record.header.fs, record.header.lead_names,
-                 dx=record.header.dx)  # fmt: skip
+    write_record(
+        data, "D00002", dead, record.header.fs, record.header.lead_names, dx=record.header.dx
+    )
 
     report = prepare_cache([data], tmp_path / "all", progress=False)
     index = read_index(tmp_path / "all" / "index.csv").set_index("record_id")

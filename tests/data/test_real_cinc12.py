@@ -13,8 +13,21 @@ pytestmark = pytest.mark.realdata
 
 # Class counts given in ../shared/data/README.md.
 CPSC2018 = {"RBBB": 27, "AF": 19, "NSR": 15, "PVC": 13, "PAC": 10, "LBBB": 7, "IAVB": 6}
-CINC2021 = {"NSR": 46, "SB": 30, "TAb": 13, "AFL": 9, "AF": 8, "LAD": 8, "STach": 8, "SA": 7,
-            "IAVB": 6, "RBBB": 5, "PAC": 5, "TInv": 4, "QAb": 3}  # fmt: skip
+CINC2021 = {
+    "NSR": 46,
+    "SB": 30,
+    "TAb": 13,
+    "AFL": 9,
+    "AF": 8,
+    "LAD": 8,
+    "STach": 8,
+    "SA": 7,
+    "IAVB": 6,
+    "RBBB": 5,
+    "PAC": 5,
+    "TInv": 4,
+    "QAb": 3,
+}
 ONE_OR_TWO = ("IRBBB", "LQT", "LQRSV", "NSIVCB", "PR", "PVC", "RAD", "LBBB", "VPB", "CRBBB")
 
 

@@ -23,26 +23,37 @@ from ecgml.data.tabular import (
 )
 
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
-ROWS = pd.DataFrame({
-    "record_id": ["a", "b", "c"],
-    "age": [50.0, math.nan, 0.0],
-    "sex": ["Male", "Female", ""],
-    "height": [170.0, math.nan, 180.0],
-    "weight": [70.0, 80.0, math.nan],
-    "notes": ["sinus rhythm", "", "sinus sinus"],
-})  # fmt: skip
+ROWS = pd.DataFrame(
+    {
+        "record_id": ["a", "b", "c"],
+        "age": [50.0, math.nan, 0.0],
+        "sex": ["Male", "Female", ""],
+        "height": [170.0, math.nan, 180.0],
+        "weight": [70.0, 80.0, math.nan],
+        "notes": ["sinus rhythm", "", "sinus sinus"],
+    }
+)
 
 
 def test_metadata_values_and_missing_indicators_by_hand() -> None:
     config = TabularConfig(metadata=("age", "sex", "weight"))
-    assert column_names(config, LEADS) == ["age", "age_missing", "sex_male", "sex_missing",
-                                           "weight", "weight_missing"]  # fmt: skip
+    assert column_names(config, LEADS) == [
+        "age",
+        "age_missing",
+        "sex_male",
+        "sex_missing",
+        "weight",
+        "weight_missing",
+    ]
     x = tabular_matrix(ROWS, config, LEADS)
-    expected = np.array([
-        [50.0, 0, 1.0, 0, 70.0, 0],
-        [np.nan, 1, 0.0, 0, 80.0, 0],
-        [np.nan, 1, np.nan, 1, np.nan, 1],  # an age of 0 counts as unknown
-    ], dtype=np.float32)  # fmt: skip
+    expected = np.array(
+        [
+            [50.0, 0, 1.0, 0, 70.0, 0],
+            [np.nan, 1, 0.0, 0, 80.0, 0],
+            [np.nan, 1, np.nan, 1, np.nan, 1],  # an age of 0 counts as unknown
+        ],
+        dtype=np.float32,
+    )
     np.testing.assert_array_equal(x, expected)
 
 

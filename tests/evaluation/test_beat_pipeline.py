@@ -39,8 +39,20 @@ def test_the_standard_split_holds_ds2_out_and_folds_ds1_by_record(trained):
 
 def test_postprocessing_scores_only_the_test_part_with_aami_figures(trained, tmp_path):
     out = tmp_path / "eval"
-    assert postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["data"]),
-                                "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    assert (
+        postprocessing.main(
+            [
+                "--run",
+                str(trained["run"]),
+                "--data",
+                str(trained["data"]),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     score = json.loads((out / "score.json").read_text())
     n_beats_per_record = 21  # 24 annotations, 3 of them "+"
     assert score["data"]["n_records"] == len(TEST) * n_beats_per_record
@@ -58,8 +70,17 @@ def test_postprocessing_scores_only_the_test_part_with_aami_figures(trained, tmp
     assert not (out / "outputs").exists()
     beats = pd.read_csv(out / "beats" / "100.csv")
     assert len(beats) == n_beats_per_record
-    assert list(beats.columns) == ["sample", "time_s", "class", "label",
-                                   "p_N", "p_S", "p_V", "p_F", "p_Q"]  # fmt: skip
+    assert list(beats.columns) == [
+        "sample",
+        "time_s",
+        "class",
+        "label",
+        "p_N",
+        "p_S",
+        "p_V",
+        "p_F",
+        "p_Q",
+    ]
     np.testing.assert_allclose(beats["time_s"], beats["sample"] / 360, atol=1e-4)
     np.testing.assert_allclose(beats.filter(like="p_").sum(axis=1), 1.0, atol=1e-3)
     summary = pd.read_csv(out / "beats" / "summary.csv")
@@ -86,16 +107,24 @@ def test_intra_patient_folds_split_a_records_beats(trained, tmp_path):
 def test_predict_classifies_every_annotated_beat(trained, tmp_path):
     from ecgml.serve.predict import predict_records
 
-    report = predict_records(trained["run"], [trained["data"] / "100.hea"], tmp_path / "out",
-                             annotations="atr", progress=False)  # fmt: skip
+    report = predict_records(
+        trained["run"],
+        [trained["data"] / "100.hea"],
+        tmp_path / "out",
+        annotations="atr",
+        progress=False,
+    )
     assert (report["n_predicted"], report["n_beats"]) == (1, 21)
     assert "annotations of RECORD.atr" in report["input"]["beats"]
     beats = pd.read_csv(tmp_path / "out" / "beats" / "100.csv")
     _, samples = write_mitbih(
         tmp_path / "again", "100", ["N", "N", "V", "N", "+", "A", "N", "V"] * 3
     )
-    beat_samples = [s for s, sym in zip(samples, ["N", "N", "V", "N", "+", "A", "N", "V"] * 3,
-                                        strict=True) if sym != "+"]  # fmt: skip
+    beat_samples = [
+        s
+        for s, sym in zip(samples, ["N", "N", "V", "N", "+", "A", "N", "V"] * 3, strict=True)
+        if sym != "+"
+    ]
     assert beats["sample"].tolist() == beat_samples
     assert beats["label"].tolist()[:4] == ["N", "N", "V", "N"]
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
@@ -126,15 +155,21 @@ def test_predict_skips_bad_beat_records_with_the_reason(trained, tmp_path):
     write_mitbih(tmp_path / "bad", "900", ["N"] * 10, leads=("V5", "V2"))
     write_mitbih(tmp_path / "bad", "901", ["N"] * 10)
     (tmp_path / "bad" / "901.atr").unlink()
-    report = predict_records(trained["run"], [tmp_path / "bad"], tmp_path / "out",
-                             annotations="atr", progress=False)  # fmt: skip
+    report = predict_records(
+        trained["run"], [tmp_path / "bad"], tmp_path / "out", annotations="atr", progress=False
+    )
     assert report["n_predicted"] == 0
     problems = {Path(s["path"]).stem: s["problem"] for s in report["skipped"]}
     assert "no lead MLII" in problems["900"]
     assert "annotation file not found" in problems["901"]
     with pytest.raises(ValueError, match="--missing-leads zero does not apply"):
-        predict_records(trained["run"], [tmp_path / "bad"], tmp_path / "out2",
-                        missing_leads="zero", progress=False)  # fmt: skip
+        predict_records(
+            trained["run"],
+            [tmp_path / "bad"],
+            tmp_path / "out2",
+            missing_leads="zero",
+            progress=False,
+        )
 
 
 def test_rr_features_as_a_second_input_through_training_and_predict(trained, tmp_path):
@@ -154,8 +189,13 @@ def test_rr_features_as_a_second_input_through_training_and_predict(trained, tmp
     norm = model.get_layer("features_norm")
     np.testing.assert_allclose(np.ravel(norm.mean), train.mean(axis=0), rtol=1e-5)
     np.testing.assert_allclose(np.ravel(norm.variance), train.var(axis=0), rtol=1e-4)
-    report = predict_records(tmp_path / "run", [trained["data"] / "100.hea"], tmp_path / "out",
-                             annotations="atr", progress=False)  # fmt: skip
+    report = predict_records(
+        tmp_path / "run",
+        [trained["data"] / "100.hea"],
+        tmp_path / "out",
+        annotations="atr",
+        progress=False,
+    )
     assert report["n_beats"] == 21 and report["input"]["features"] == list(RR_FEATURES)
 
 

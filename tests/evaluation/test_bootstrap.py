@@ -130,8 +130,9 @@ def test_the_cinc2020_shortcut_gives_the_generic_intervals():
     scorer = get_scorer("cinc2020")
     options = {"label_codes": codes, "weights": RewardMatrix.load(weights_file), "n_resamples": 30}
     fast = scorer.confidence_intervals(y_true, y_score, y_pred, names, abbreviations, **options)
-    slow = Scorer.confidence_intervals(scorer, y_true, y_score, y_pred, names, abbreviations,
-                                       **options)  # fmt: skip
+    slow = Scorer.confidence_intervals(
+        scorer, y_true, y_score, y_pred, names, abbreviations, **options
+    )
     assert set(fast) == {"macro_auroc", "challenge_metric"}
     for name in fast:
         for key in ("estimate", "low", "high"):

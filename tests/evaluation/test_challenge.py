@@ -71,9 +71,13 @@ def test_scalar_outputs_of_a_pair_are_averaged(weights: RewardMatrix) -> None:
 def test_a_pair_is_folded_only_where_both_codes_appear(weights: RewardMatrix) -> None:
     # labels name only CRBBB, outputs only RBBB: as in the challenge, nothing is folded
     result = challenge.score_arrays(
-        [CRBBB], np.array([[1], [0]]), [RBBB], np.array([[1], [0]]), np.array([[0.9], [0.1]]),
+        [CRBBB],
+        np.array([[1], [0]]),
+        [RBBB],
+        np.array([[1], [0]]),
+        np.array([[0.9], [0.1]]),
         weights=weights,
-    )  # fmt: skip
+    )
     assert result["classes"] == sorted([CRBBB, RBBB, NORMAL_CLASS])
     assert result["per_class"]["f_measure"][result["classes"].index(CRBBB)] == 0.0
 
@@ -81,9 +85,13 @@ def test_a_pair_is_folded_only_where_both_codes_appear(weights: RewardMatrix) ->
 def test_unscored_codes_are_not_scored(weights: RewardMatrix) -> None:
     unscored = "195042002"  # 2nd degree AV block
     result = challenge.score_arrays(
-        [AF, unscored], np.array([[1, 1], [0, 0]]), [AF], np.array([[1], [0]]),
-        np.array([[0.8], [0.1]]), weights=weights,
-    )  # fmt: skip
+        [AF, unscored],
+        np.array([[1, 1], [0, 0]]),
+        [AF],
+        np.array([[1], [0]]),
+        np.array([[0.8], [0.1]]),
+        weights=weights,
+    )
     assert unscored not in result["classes"]
 
 

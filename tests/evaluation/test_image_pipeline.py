@@ -42,8 +42,9 @@ TINY_IMAGE = Config(
 def trained(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("image")
     write_demo_dataset(root / "train", n_records=28, progress=False)
-    report = prepare_cache([root / "train"], root / "cache", TINY_IMAGE.preprocess,
-                           TINY_IMAGE.labels, progress=False)  # fmt: skip
+    report = prepare_cache(
+        [root / "train"], root / "cache", TINY_IMAGE.preprocess, TINY_IMAGE.labels, progress=False
+    )
     runs.train_run(root / "cache", root / "run", TINY_IMAGE, verbose=0)
     write_demo_dataset(root / "test", n_records=3, seed=1, first_id=201, progress=False)
     return {"root": root, "run": root / "run", "test": root / "test", "report": report}
@@ -70,8 +71,7 @@ def test_the_run_predicts_records_through_their_printout(trained, tmp_path):
     assert prediction.y_score.sum() == pytest.approx(1.0, abs=1e-4)
     assert prediction.n_windows == 1
     out = tmp_path / "pred"
-    report = predict_records(trained["run"], [trained["test"]], out, printouts=True,
-                             progress=False)  # fmt: skip
+    report = predict_records(trained["run"], [trained["test"]], out, printouts=True, progress=False)
     assert report["n_predicted"] == 3 and report["printouts_failed"] == []
     with Image.open(out / "printouts" / "D00201.png") as page:
         assert page.size == (1169, 827)
@@ -87,15 +87,17 @@ def test_an_image_file_is_classified_as_its_record_is(trained, tmp_path):
     # the record's printout saved as a PNG scan gives the record's own probabilities
     record = read_record(trained["test"] / "D00202.hea")
     printout = TINY_IMAGE.preprocess.image.printout
-    page = render_printout(record.signal, 500.0, record.header.lead_names, printout,
-                           header_lines=MODEL_HEADER)  # fmt: skip
+    page = render_printout(
+        record.signal, 500.0, record.header.lead_names, printout, header_lines=MODEL_HEADER
+    )
     scans = tmp_path / "scans"
     scans.mkdir()
     page.save(scans / "scan.png")
     (scans / "broken.jpg").write_bytes(b"not a jpeg")
     out = tmp_path / "pred"
-    report = predict_records(trained["run"], [scans, trained["test"] / "D00202.hea"], out,
-                             progress=False)  # fmt: skip
+    report = predict_records(
+        trained["run"], [scans, trained["test"] / "D00202.hea"], out, progress=False
+    )
     assert report["n_predicted"] == 2 and report["n_skipped"] == 1
     assert "cannot be read as an image" in report["skipped"][0]["problem"]
     summary = read_summary(out).set_index("path")
@@ -106,8 +108,17 @@ def test_an_image_file_is_classified_as_its_record_is(trained, tmp_path):
 
 def test_postprocessing_scores_an_image_run(trained, tmp_path):
     out = tmp_path / "eval"
-    code = postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["test"]),
-                                "--out", str(out), "--no-progress"])  # fmt: skip
+    code = postprocessing.main(
+        [
+            "--run",
+            str(trained["run"]),
+            "--data",
+            str(trained["test"]),
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     score = json.loads((out / "score.json").read_text())
     assert score["run"]["scorer"] == "multiclass" and score["thresholds"] is None
@@ -120,8 +131,9 @@ def test_postprocessing_scores_an_image_run(trained, tmp_path):
 
 def test_an_image_run_is_explained_as_a_heat_map_on_its_image(trained, tmp_path):
     out = tmp_path / "explained"
-    report = predict_records(trained["run"], [trained["test"] / "D00201.hea"], out, explain=[],
-                             progress=False)  # fmt: skip
+    report = predict_records(
+        trained["run"], [trained["test"] / "D00201.hea"], out, explain=[], progress=False
+    )
     assert report["n_predicted"] == 1
     maps = np.load(out / "explain" / "D00201.npz")
     (name,) = maps["classes"].tolist()  # multi-class: the one decided class

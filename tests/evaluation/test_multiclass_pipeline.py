@@ -44,8 +44,14 @@ LABELS = ["N", "A", "O", "~"] * 6
 def trained(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cinc2017")
     write_cinc2017(root / "train", LABELS, seed=0)
-    prepare_cache([root / "train"], root / "cache", TINY_2017.preprocess, TINY_2017.labels,
-                  reader="cinc2017", progress=False)  # fmt: skip
+    prepare_cache(
+        [root / "train"],
+        root / "cache",
+        TINY_2017.preprocess,
+        TINY_2017.labels,
+        reader="cinc2017",
+        progress=False,
+    )
     runs.train_run(root / "cache", root / "run", TINY_2017, verbose=0)
     write_cinc2017(root / "test", ["N", "A", "O", "~", "A", "N"], seed=1)
     return {"root": root, "run": root / "run", "test": root / "test"}
@@ -66,8 +72,20 @@ def test_fold_models_are_softmax_classifiers(trained):
 
 def test_postprocessing_scores_the_argmax_ensemble_with_the_cinc2017_scorer(trained, tmp_path):
     out = tmp_path / "test"
-    assert postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["test"]),
-                                "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    assert (
+        postprocessing.main(
+            [
+                "--run",
+                str(trained["run"]),
+                "--data",
+                str(trained["test"]),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     score = json.loads((out / "score.json").read_text())
     assert score["run"]["target"] == "multiclass" and score["run"]["scorer"] == "cinc2017"
     assert score["ensemble"]["rule"] == "mean" and score["ensemble"]["all_windows"] is True
@@ -85,8 +103,18 @@ def test_postprocessing_scores_the_argmax_ensemble_with_the_cinc2017_scorer(trai
 
 
 def test_min_votes_is_refused_for_a_multiclass_run(trained, tmp_path, capsys):
-    code = postprocessing.main(["--run", str(trained["run"]), "--data", str(trained["test"]),
-                                "--out", str(tmp_path / "o"), "--min-votes", "2"])  # fmt: skip
+    code = postprocessing.main(
+        [
+            "--run",
+            str(trained["run"]),
+            "--data",
+            str(trained["test"]),
+            "--out",
+            str(tmp_path / "o"),
+            "--min-votes",
+            "2",
+        ]
+    )
     assert code == 2
     assert "min_votes applies to multilabel runs" in capsys.readouterr().err
 
@@ -109,8 +137,9 @@ def test_the_web_app_shows_one_decision_and_fold_argmax_votes(trained):
 
     client = create_app(trained["run"]).test_client()
     folder = trained["test"]
-    files = {"files": [(io.BytesIO((folder / n).read_bytes()), n)
-                       for n in ("A00001.hea", "A00001.mat")]}  # fmt: skip
+    files = {
+        "files": [(io.BytesIO((folder / n).read_bytes()), n) for n in ("A00001.hea", "A00001.mat")]
+    }
     response = client.post("/api/predict", data=files, content_type="multipart/form-data")
     assert response.status_code == 200
     [result] = response.json["records"]
@@ -118,10 +147,18 @@ def test_the_web_app_shows_one_decision_and_fold_argmax_votes(trained):
     assert sum(c["votes"] for c in result["classes"]) == 3  # each fold votes once
     assert sum(c["probability"] for c in result["classes"]) == pytest.approx(1.0, abs=1e-4)
     assert "argmax of the mean probability" in response.json["rule"]
-    assert b"printout of A00001" in client.post(
-        "/", data={"files": [(io.BytesIO((folder / n).read_bytes()), n)
-                             for n in ("A00001.hea", "A00001.mat")]},
-        content_type="multipart/form-data").data  # fmt: skip
+    assert (
+        b"printout of A00001"
+        in client.post(
+            "/",
+            data={
+                "files": [
+                    (io.BytesIO((folder / n).read_bytes()), n) for n in ("A00001.hea", "A00001.mat")
+                ]
+            },
+            content_type="multipart/form-data",
+        ).data
+    )
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="export needs TensorFlow")

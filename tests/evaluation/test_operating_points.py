@@ -76,8 +76,18 @@ def test_grid_search_meets_the_target_too() -> None:
     assert opt.thresholds_[0] == pytest.approx(0.5)  # highest grid value reaching it (>=)
 
 
-@pytest.mark.parametrize("bad", ["sensitivity", "sensitivity:", "specificity:0", "sensitivity:1.5",
-                                 "sensitivity:x", "youden:0.5", "auc"])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "sensitivity",
+        "sensitivity:",
+        "specificity:0",
+        "sensitivity:1.5",
+        "sensitivity:x",
+        "youden:0.5",
+        "auc",
+    ],
+)
 def test_bad_objectives_are_refused_by_name(bad: str) -> None:
     with pytest.raises(ValueError, match="objective"):
         parse_objective(bad)

@@ -54,8 +54,10 @@ def test_threshold_script_writes_each_folds_thresholds(run: Path) -> None:
         assert saved["n_validation"] == n_val
         # the demo data has 7 of the 27 classes; the other 20 get the fallback
         assert len(saved["fallback_classes"]) >= 20
-        assert all(saved["thresholds"][saved["class_names"].index(c)] == 0.5
-                   for c in saved["fallback_classes"])  # fmt: skip
+        assert all(
+            saved["thresholds"][saved["class_names"].index(c)] == 0.5
+            for c in saved["fallback_classes"]
+        )
 
 
 def test_challenge_objective_runs_on_a_real_run(run: Path) -> None:
@@ -64,8 +66,9 @@ def test_challenge_objective_runs_on_a_real_run(run: Path) -> None:
     assert saved["objective"] == "challenge" and saved["validation_score"] is not None
 
 
-@pytest.mark.parametrize("objective,side", [("sensitivity:0.9", "sensitivity"),
-                                            ("specificity:0.95", "specificity")])  # fmt: skip
+@pytest.mark.parametrize(
+    "objective,side", [("sensitivity:0.9", "sensitivity"), ("specificity:0.95", "specificity")]
+)
 def test_an_operating_point_is_met_on_each_folds_validation_part(run, objective, side) -> None:
     assert threshold.main(["--run", str(run), "--objective", objective]) == 0
     target = float(objective.split(":")[1])
@@ -117,10 +120,16 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     assert score["data"]["excluded"][0]["record_id"] == "BROKEN"
     assert set(score["models"]) == {"fold_0", "fold_1", "fold_2", "ensemble", "ensemble_mean"}
     assert score["ensemble"] == {
-        "rule": "majority", "min_votes": 2, "score": "mean of the fold models' probabilities",
-        "all_windows": False, "crops": 1, "decision": "majority vote of 3 fold models, 2 needed",
-        "window_stride": None, "window_aggregate": "mean", "stack": None,
-    }  # fmt: skip
+        "rule": "majority",
+        "min_votes": 2,
+        "score": "mean of the fold models' probabilities",
+        "all_windows": False,
+        "crops": 1,
+        "decision": "majority vote of 3 fold models, 2 needed",
+        "window_stride": None,
+        "window_aggregate": "mean",
+        "stack": None,
+    }
     # the headline figures carry a bootstrap interval over the 8 records, around the figure
     intervals = score["models"]["ensemble"]["confidence_intervals"]
     assert set(intervals) == {"macro_auroc", "challenge_metric"}  # the bundled weights
@@ -129,10 +138,17 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     macro = intervals["macro_auroc"]
     assert macro["estimate"] == pytest.approx(score["models"]["ensemble"]["overall"]["macro_auroc"])
     assert (macro["n_resamples"], macro["seed"], macro["level"], macro["unit"]) == (
-        1000, 0, 0.95, "sample")  # fmt: skip
+        1000,
+        0,
+        0.95,
+        "sample",
+    )
     assert macro["low"] <= macro["high"]
     assert (score["run"]["task"], score["run"]["target"], score["run"]["scorer"]) == (
-        "cinc2020", "multilabel", "cinc2020")  # fmt: skip
+        "cinc2020",
+        "multilabel",
+        "cinc2020",
+    )
     for name in ("roc.png", "pr.png", "calibration.png", "confusion.png", "predictions.npz"):
         assert (out / name).stat().st_size > 0
     assert sorted(p.name for p in (out / "outputs").iterdir()) == [
@@ -161,8 +177,20 @@ def test_postprocessing_scores_the_held_out_set(run: Path, trained, tmp_path) ->
     labels.mkdir()
     for header in trained["test"].glob("D*.hea"):
         shutil.copy(header, labels)
-    assert ecgml_main(["score", "--labels", str(labels), "--outputs", str(out / "outputs"),
-                       "--out", str(tmp_path / "s.json")]) == 0  # fmt: skip
+    assert (
+        ecgml_main(
+            [
+                "score",
+                "--labels",
+                str(labels),
+                "--outputs",
+                str(out / "outputs"),
+                "--out",
+                str(tmp_path / "s.json"),
+            ]
+        )
+        == 0
+    )
     from_files = json.loads((tmp_path / "s.json").read_text())
     assert from_files["problems"] == []
     for name, value in score["models"]["ensemble"]["challenge"].items():
@@ -175,10 +203,22 @@ def test_postprocessing_runs_in_a_fresh_interpreter(run: Path, trained, tmp_path
     assert threshold.main(["--run", str(run)]) == 0
     out = tmp_path / "fresh"
     done = subprocess.run(
-        [sys.executable, str(REPO / "postprocessing.py"), "--run", str(run), "--data",
-         str(trained["test"]), "--out", str(out), "--no-progress"],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(REPO / "postprocessing.py"),
+            "--run",
+            str(run),
+            "--data",
+            str(trained["test"]),
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "score.json").is_file()
 

@@ -35,7 +35,11 @@ def test_cinc2017_scorer_f1_and_score_by_hand():
     assert o["accuracy"] == pytest.approx(0.7)
     assert o["macro_f1"] == pytest.approx((0.75 + 0.5 + 2 / 3 + 1) / 4)
     assert result["confusion_matrix"]["rows_true_columns_decided"] == [
-        [3, 1, 0, 0], [0, 1, 1, 0], [1, 0, 2, 0], [0, 0, 0, 1]]  # fmt: skip
+        [3, 1, 0, 0],
+        [0, 1, 1, 0],
+        [1, 0, 2, 0],
+        [0, 0, 0, 1],
+    ]
     assert result["per_class"]["N"]["precision"] == pytest.approx(0.75)
     assert result["per_class"]["A"]["recall"] == pytest.approx(0.5)
 
@@ -69,8 +73,14 @@ def test_cinc2020_scorer_is_the_report_with_the_challenge_block():
 
 def test_scorers_are_registered_by_name():
     assert SCORER_NAMES == (
-        "cinc2020", "multilabel", "multiclass", "cinc2017", "aami", "binary", "chagas",
-    )  # fmt: skip
+        "cinc2020",
+        "multilabel",
+        "multiclass",
+        "cinc2017",
+        "aami",
+        "binary",
+        "chagas",
+    )
     with pytest.raises(ValueError, match="unknown scorer"):
         get_scorer("cinc2018")
 

@@ -31,8 +31,9 @@ def test_gradients_match_the_analytic_derivative() -> None:
     grads = input_gradients(model, x, 0)
     p = np.asarray(model.predict_on_batch(x))[:, 0]
     # d sigmoid(3 mean(x[:, :, 1]) - 1) / dx[t, 1] = p (1 - p) 3 / 8
-    np.testing.assert_allclose(grads[:, :, 1], np.repeat((p * (1 - p) * 3 / 8)[:, None], 8, 1),
-                               rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        grads[:, :, 1], np.repeat((p * (1 - p) * 3 / 8)[:, None], 8, 1), rtol=1e-4
+    )
     assert np.all(grads[:, :, [0, 2]] == 0)
 
 

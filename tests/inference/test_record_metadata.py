@@ -14,9 +14,19 @@ from ecgml.inference.ensemble import Ensemble
 
 
 def _prepared(path: Path) -> PreparedRecord:
-    header = RecordHeader(record_id=path.stem, path=path, fs=500.0, n_samples=5000,
-                          lead_names=("I",), units=("mV",), signal_files=(), age=61.0,
-                          sex="Male", dx=(), comments={})  # fmt: skip
+    header = RecordHeader(
+        record_id=path.stem,
+        path=path,
+        fs=500.0,
+        n_samples=5000,
+        lead_names=("I",),
+        units=("mV",),
+        signal_files=(),
+        age=61.0,
+        sex="Male",
+        dx=(),
+        comments={},
+    )
     return PreparedRecord(header=header, windows=np.zeros((1, 10, 1), np.float32), warnings=())
 
 

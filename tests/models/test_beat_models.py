@@ -14,8 +14,9 @@ CONFIGS = {"beat_cnn": BeatCNNConfig(), "kachuee": KachueeConfig()}
 
 
 def build(name: str, length: int = 187) -> keras.Model:
-    return build_model(CONFIGS[name], n_classes=5, input_length=length, n_leads=1,
-                       activation="softmax")  # fmt: skip
+    return build_model(
+        CONFIGS[name], n_classes=5, input_length=length, n_leads=1, activation="softmax"
+    )
 
 
 def test_kachuee_layout_is_the_papers():

@@ -11,13 +11,15 @@ from ecgml.models.registry import build_model
 from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.optimizers import RAdam
 
-TINY = SEResNetConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2,
-                   dense_units=8)  # fmt: skip
+TINY = SEResNetConfig(
+    stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
+)
 
 
 def fused(n_features: int = 3, architecture=TINY) -> keras.Model:
-    signal = build_model(architecture, n_classes=5, input_length=250, n_leads=12,
-                         activation="sigmoid")  # fmt: skip
+    signal = build_model(
+        architecture, n_classes=5, input_length=250, n_leads=12, activation="sigmoid"
+    )
     mean, variance = np.arange(n_features, dtype=float), np.ones(n_features) * 4.0
     return with_tabular(signal, mean=mean, variance=variance, units=6, dropout=0.1)
 
@@ -47,8 +49,9 @@ def test_a_missing_value_counts_as_the_training_mean() -> None:
     x = inputs()
     filled = {"ecg": x["ecg"], "features": x["features"].copy()}
     filled["features"][0, 1] = 1.0  # the mean of column 1
-    np.testing.assert_allclose(model.predict(x, verbose=0), model.predict(filled, verbose=0),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), model.predict(filled, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_fused_model_shapes_and_one_finite_step() -> None:
@@ -80,7 +83,9 @@ def test_any_architecture_can_be_wrapped(name) -> None:
     config = model_config_class(name)()
     signal = build_model(config, n_classes=4, input_length=256, n_leads=1, activation="softmax")
     model = with_tabular(signal, mean=np.zeros(2), variance=np.ones(2))
-    out = model.predict({"ecg": np.zeros((2, 256, 1), np.float32),
-                         "features": np.zeros((2, 2), np.float32)}, verbose=0)  # fmt: skip
+    out = model.predict(
+        {"ecg": np.zeros((2, 256, 1), np.float32), "features": np.zeros((2, 2), np.float32)},
+        verbose=0,
+    )
     assert out.shape == (2, 4)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)

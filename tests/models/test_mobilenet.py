@@ -12,8 +12,13 @@ from ecgml.task import Task
 
 
 def build(config: MobileNetConfig, height: int = 64, width: int = 96) -> keras.Model:
-    return build_model(config, n_classes=7, input_length=height,
-                       n_leads=width * config.channels, activation="softmax")  # fmt: skip
+    return build_model(
+        config,
+        n_classes=7,
+        input_length=height,
+        n_leads=width * config.channels,
+        activation="softmax",
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -23,8 +28,11 @@ def test_builds_from_the_row_shape_without_downloaded_weights(channels):
     assert model.get_layer("to_image").output.shape[1:] == (64, 96, channels)
     assert model.output_shape == (None, 7)
     assert model.get_layer("output").activation.__name__ == "softmax"
-    moments = [layer.momentum for layer in model.layers
-               if isinstance(layer, keras.layers.BatchNormalization)]  # fmt: skip
+    moments = [
+        layer.momentum
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert moments and set(moments) == {0.9}
     assert count_flops(model) > 0
 
@@ -50,16 +58,23 @@ def test_trains_a_step_and_round_trips_keras(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_configs_that_cannot_work_are_refused():
     with pytest.raises(ValueError, match=r"set preprocess\.image"):
         Task.of(config_from_dict({"model": {"architecture": "mobilenet_v3"}}))
     with pytest.raises(ValueError, match="must equal"):
-        Task.of(config_from_dict({"model": {"architecture": "mobilenet_v3", "channels": 3},
-                                  "preprocess": {"image": {"channels": 1}}}))  # fmt: skip
+        Task.of(
+            config_from_dict(
+                {
+                    "model": {"architecture": "mobilenet_v3", "channels": 3},
+                    "preprocess": {"image": {"channels": 1}},
+                }
+            )
+        )
     with pytest.raises(ValueError, match="channels must be 1 or 3"):
         MobileNetConfig(channels=2)
     with pytest.raises(ValueError, match="fixed input"):

@@ -30,8 +30,9 @@ def expected_parameters(config: ResECGConfig, n_leads: int, n_classes: int) -> i
 
 
 def test_paper_layout_34_layers_32_filters_plus_32_every_fourth_block():
-    model = build_model(ResECGConfig(), n_classes=4, input_length=2560, n_leads=1,
-                        activation="softmax")  # fmt: skip
+    model = build_model(
+        ResECGConfig(), n_classes=4, input_length=2560, n_leads=1, activation="softmax"
+    )
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D)]
     assert len(convs) == 33  # with the output layer, the paper's 34
     assert [c.filters for c in convs[1::8]] == [32, 64, 96, 128]
@@ -58,8 +59,9 @@ def test_keras_round_trip_gives_the_same_outputs(tmp_path):
     x = np.random.default_rng(1).normal(size=(2, 256, 1)).astype("float32")
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
-                               rtol=1e-5, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_one_training_step_is_finite():

@@ -7,8 +7,9 @@ from ecgml.models.registry import build_model, count_flops
 from ecgml.models.se_resnet import SEResNetConfig
 from ecgml.optimizers import RAdam
 
-TINY = SEResNetConfig(stem_filters=8, stem_kernel=7, filters=(8, 16), kernel_size=5, se_ratio=4,
-                   dense_units=16)  # fmt: skip
+TINY = SEResNetConfig(
+    stem_filters=8, stem_kernel=7, filters=(8, 16), kernel_size=5, se_ratio=4, dense_units=16
+)
 
 
 def tiny(**changes) -> keras.Model:

@@ -56,8 +56,9 @@ def tabular_served(tmp_path_factory) -> dict[str, Path]:
         ),
     )
     write_demo_dataset(root / "train", n_records=24, progress=False)
-    prepare_cache([root / "train"], root / "cache", config.preprocess, baseline=True,
-                  progress=False)  # fmt: skip
+    prepare_cache(
+        [root / "train"], root / "cache", config.preprocess, baseline=True, progress=False
+    )
     runs.train_run(root / "cache", root / "run", config, verbose=0)
     fit_run_thresholds(root / "run")
     write_demo_dataset(root / "records", n_records=4, seed=1, first_id=101, progress=False)

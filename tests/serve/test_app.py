@@ -68,8 +68,9 @@ def test_a_zip_of_several_records_and_no_plots(client, served) -> None:
     with zipfile.ZipFile(buffer, "w") as archive:
         for path in sorted(served["records"].glob("D0010[12].*")):
             archive.write(path, f"upload/{path.name}")
-    response = _post(client, {"files": [(io.BytesIO(buffer.getvalue()), "two.zip")]},
-                     url="/api/predict?plot=0")  # fmt: skip
+    response = _post(
+        client, {"files": [(io.BytesIO(buffer.getvalue()), "two.zip")]}, url="/api/predict?plot=0"
+    )
     assert response.status_code == 200
     assert [r["record"] for r in response.json["records"]] == ["D00101", "D00102"]
     assert all("plot_png" not in r for r in response.json["records"])
@@ -140,8 +141,10 @@ def test_ecgml_serve_starts_on_loopback(served) -> None:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "ecgml", "serve", "--run", str(served["run"]), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -163,9 +166,15 @@ def test_ecgml_serve_starts_on_loopback(served) -> None:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False),
-     ("192.168.1.5", False), ("example.org", False)],
-)  # fmt: skip
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+    ],
+)
 def test_hosts_other_than_loopback_are_flagged(host, loopback) -> None:
     assert _is_loopback(host) is loopback
 
@@ -223,8 +232,11 @@ def test_the_user_picks_a_class_to_explain_and_sees_the_overlay_and_lead_bars(
     assert sorted(lead["lead"] for lead in explained["leads"]) == sorted(
         ensemble.config.preprocess.leads
     )
-    page = _post(client, {**_files(served["records"], "D00101.hea", "D00101.mat"),
-                          "explain": picked}, url="/").get_data(as_text=True)  # fmt: skip
+    page = _post(
+        client,
+        {**_files(served["records"], "D00101.hea", "D00101.mat"), "explain": picked},
+        url="/",
+    ).get_data(as_text=True)
     assert f'class="explanation" data-class="{picked}"' in page
     assert page.count('data-lead="') == 12 and 'class="explained"' in page
     bad = _post(

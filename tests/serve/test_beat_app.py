@@ -33,13 +33,15 @@ def test_the_api_returns_every_annotated_beat_as_predict_does(client, beat_serve
     [record] = answer.get_json()["records"]
     assert record["beat_source"] == "annotations (100.atr)"
     assert record["counts"]["beats"] == len(record["beats"]) == 21
-    predict_records(beat_served["run"], [data / "100.hea"], tmp_path / "out", annotations="atr",
-                    progress=False)  # fmt: skip
+    predict_records(
+        beat_served["run"], [data / "100.hea"], tmp_path / "out", annotations="atr", progress=False
+    )
     table = pd.read_csv(tmp_path / "out" / "beats" / "100.csv")
     assert [b["sample"] for b in record["beats"]] == table["sample"].tolist()
     assert [b["class"] for b in record["beats"]] == table["class"].tolist()
-    np.testing.assert_allclose([b["probabilities"]["V"] for b in record["beats"]], table["p_V"],
-                               atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        [b["probabilities"]["V"] for b in record["beats"]], table["p_V"], atol=1e-4
+    )
     assert len(record["overview"]["min"]) <= 1200 and "strip_token" in record
 
 
@@ -59,8 +61,9 @@ def test_the_strip_pages_through_the_record(client, beat_served):
     assert first["start"] == 0 and first["seconds"] == 10
     # 10 s at 360 Hz is 3600 samples: every second one, within the strip's 2500 points
     assert len(first["values"]) == 1800 and first["fs"] == 180
-    assert [b["time"] for b in first["beats"]] == [b["time"] for b in record["beats"]
-                                                   if b["time"] < 10]  # fmt: skip
+    assert [b["time"] for b in first["beats"]] == [
+        b["time"] for b in record["beats"] if b["time"] < 10
+    ]
     late = client.get(f"/api/strip/{record['strip_token']}?start=100").get_json()
     assert late["start"] == pytest.approx(late["duration"] - 10)  # clamped to the end
     assert client.get("/api/strip/nonsense").status_code == 404
@@ -98,8 +101,9 @@ def test_overview_and_strip_never_send_the_whole_record():
     assert min(view["min"]) == pytest.approx(-1, abs=1e-3) and max(view["max"]) == pytest.approx(
         1, abs=1e-3
     )
-    stored = StoredRecord(signal=signal, fs=1000.0, beat_samples=np.array([5, 20_000]),
-                          beat_classes=("N", "V"))  # fmt: skip
+    stored = StoredRecord(
+        signal=signal, fs=1000.0, beat_samples=np.array([5, 20_000]), beat_classes=("N", "V")
+    )
     part = strip(stored, 15.0)
     assert len(part["values"]) <= STRIP_POINTS and part["fs"] == 250.0
     assert part["beats"] == [{"time": 20.0, "class": "V"}]

@@ -36,8 +36,9 @@ from werkzeug.serving import make_server  # noqa: E402
 
 @pytest.fixture(scope="module")
 def url(served, ensemble):
-    server = make_server("127.0.0.1", 0, create_app(served["run"], ensemble=ensemble),
-                         threaded=True)  # fmt: skip
+    server = make_server(
+        "127.0.0.1", 0, create_app(served["run"], ensemble=ensemble), threaded=True
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/"
@@ -48,10 +49,18 @@ def url(served, ensemble):
 def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--disable-quic",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):  # fmt: skip
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
     yield driver
@@ -75,8 +84,9 @@ def test_a_demo_record_uploaded_on_the_page(browser, url, served, ensemble) -> N
     decided = section.find_element(By.CLASS_NAME, "decided").text
     assert decided == (", ".join(expected.decided) or "none of the classes")
     rows = section.find_elements(By.CSS_SELECTOR, "table.classes tbody tr")
-    shown = {r.get_attribute("data-class"): float(r.get_attribute("data-probability"))
-             for r in rows}  # fmt: skip
+    shown = {
+        r.get_attribute("data-class"): float(r.get_attribute("data-probability")) for r in rows
+    }
     assert len(shown) == 27
     for abbreviation, probability in zip(ensemble.abbreviations, expected.y_score, strict=True):
         assert shown[abbreviation] == pytest.approx(float(probability), abs=1e-5)
@@ -107,8 +117,10 @@ def test_a_beat_record_shows_counts_and_pages_through_its_strip(browser, beat_ur
     section = WebDriverWait(browser, 60).until(
         expected_conditions.presence_of_element_located((By.ID, "record-100"))
     )
-    counts = {r.get_attribute("data-class"): int(r.get_attribute("data-count"))
-              for r in section.find_elements(By.CSS_SELECTOR, "table.counts tbody tr")}  # fmt: skip
+    counts = {
+        r.get_attribute("data-class"): int(r.get_attribute("data-count"))
+        for r in section.find_elements(By.CSS_SELECTOR, "table.counts tbody tr")
+    }
     assert sum(counts.values()) == 21 and set(counts) == {"N", "S", "V", "F", "Q"}
     position = section.find_element(By.CLASS_NAME, "position")
     WebDriverWait(browser, 30).until(lambda _: "of " in position.text)

@@ -81,8 +81,10 @@ def test_other_rates_are_resampled_to_the_models_rate(ensemble, record) -> None:
 def test_long_records_average_their_windows(ensemble, record) -> None:
     signal, leads = record
     whole = ensemble.predict(signal, fs=500, lead_names=leads)
-    parts = [ensemble.predict(signal[k * 500 : (k + 1) * 500], fs=500, lead_names=leads)
-             for k in range(10)]  # fmt: skip
+    parts = [
+        ensemble.predict(signal[k * 500 : (k + 1) * 500], fs=500, lead_names=leads)
+        for k in range(10)
+    ]
     np.testing.assert_allclose(
         whole.fold_scores, np.mean([p.fold_scores for p in parts], axis=0), atol=1e-5
     )

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def _prepared(ensemble, path):
-    return ensemble.task.samples.read_for_prediction(path, ensemble.config.preprocess,
-                                                     reader=ensemble.task.reader)  # fmt: skip
+    return ensemble.task.samples.read_for_prediction(
+        path, ensemble.config.preprocess, reader=ensemble.task.reader
+    )
 
 
 @pytest.mark.parametrize("lead", ["V2", "aVL"])
@@ -39,8 +40,13 @@ def test_the_lead_that_alone_carries_the_signal_is_ranked_first(served, ensemble
 
 def test_predict_explain_writes_the_table_the_maps_and_the_printouts(served, ensemble, tmp_path):
     first = ensemble.abbreviations[0]
-    report = predict_records(served["run"], [served["records"] / "D00102.hea"], tmp_path,
-                             explain=[first, ensemble.class_names[1]], progress=False)  # fmt: skip
+    report = predict_records(
+        served["run"],
+        [served["records"] / "D00102.hea"],
+        tmp_path,
+        explain=[first, ensemble.class_names[1]],
+        progress=False,
+    )
     assert report["explain"]["folder"] == "explain"
     table = pd.read_csv(tmp_path / "explain" / "D00102.csv", dtype={"code": str})
     leads = list(ensemble.config.preprocess.leads)
@@ -60,8 +66,9 @@ def test_predict_explain_writes_the_table_the_maps_and_the_printouts(served, ens
         image = Image.open(tmp_path / "explain" / name)
         assert image.size == page.size and image.mode == "RGB"
     with pytest.raises(ValueError, match="unknown class 'XYZ'"):
-        predict_records(served["run"], [served["records"]], tmp_path / "x", explain=["XYZ"],
-                        progress=False)  # fmt: skip
+        predict_records(
+            served["run"], [served["records"]], tmp_path / "x", explain=["XYZ"], progress=False
+        )
 
 
 def test_the_overlay_shades_only_the_lead_that_matters(served, ensemble, tmp_path) -> None:
@@ -72,10 +79,12 @@ def test_the_overlay_shades_only_the_lead_that_matters(served, ensemble, tmp_pat
     attribution = np.zeros((5000, 12))
     attribution[:, leads.index("V1")] = 1.0
     signal = np.zeros((5000, 12))
-    picture = np.asarray(draw_attribution_printout(signal, 500, leads, attribution, 500, leads,
-                                                   title="test"))  # fmt: skip
-    plain = np.asarray(render_printout(signal, 500, leads, PrintoutConfig(),
-                                       header_lines=("test", "x")))  # fmt: skip
+    picture = np.asarray(
+        draw_attribution_printout(signal, 500, leads, attribution, 500, leads, title="test")
+    )
+    plain = np.asarray(
+        render_printout(signal, 500, leads, PrintoutConfig(), header_lines=("test", "x"))
+    )
     layout = page_layout(leads, 10.0)
     changed = np.any(picture != plain, axis=2)
     for seg in layout.segments:
@@ -89,8 +98,14 @@ def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) ->
     from tests.beat_run import TINY_BEATS
 
     out = tmp_path / "beats"
-    report = predict_records(beat_served["run"], [beat_served["data"] / "100.hea"], out,
-                             annotations="atr", explain=[], progress=False)  # fmt: skip
+    report = predict_records(
+        beat_served["run"],
+        [beat_served["data"] / "100.hea"],
+        out,
+        annotations="atr",
+        explain=[],
+        progress=False,
+    )
     assert report["explain"]["classes"] == "decided"
     beats = pd.read_csv(out / "beats" / "100.csv")
     table = pd.read_csv(out / "explain" / "100.csv")
@@ -103,8 +118,14 @@ def test_a_beat_run_explains_each_beat_over_its_window(beat_served, tmp_path) ->
     assert Image.open(out / "explain" / "100.png").size[0] > 0
     # one named class for every beat, by its code or abbreviation
     ensemble = Ensemble.load(beat_served["run"])
-    predict_records(beat_served["run"], [beat_served["data"] / "100.hea"], out, annotations="atr",
-                    explain=[ensemble.abbreviations[2]], progress=False)  # fmt: skip
+    predict_records(
+        beat_served["run"],
+        [beat_served["data"] / "100.hea"],
+        out,
+        annotations="atr",
+        explain=[ensemble.abbreviations[2]],
+        progress=False,
+    )
     assert set(pd.read_csv(out / "explain" / "100.csv")["class"]) == {ensemble.abbreviations[2]}
 
 

@@ -55,8 +55,20 @@ def test_the_model_card_says_how_to_use_the_graph(served, ensemble, tmp_path) ->
     card = export_run(served["run"], tmp_path, fmt="savedmodel", ensemble=ensemble)
     assert card == json.loads((tmp_path / "model_card.json").read_text())
     assert card["input"]["shape"] == ["batch", 500, 12] and card["input"]["units"] == "mV"
-    assert card["input"]["lead_order"] == ["I", "II", "III", "aVR", "aVL", "aVF",
-                                           "V1", "V2", "V3", "V4", "V5", "V6"]  # fmt: skip
+    assert card["input"]["lead_order"] == [
+        "I",
+        "II",
+        "III",
+        "aVR",
+        "aVL",
+        "aVF",
+        "V1",
+        "V2",
+        "V3",
+        "V4",
+        "V5",
+        "V6",
+    ]
     assert card["input"]["fs"] == 500 and card["output"]["shape"] == ["batch", 3, 27]
     np.testing.assert_array_equal(card["decision"]["thresholds"], ensemble.thresholds)
     assert card["decision"]["min_votes"] == 2
@@ -86,5 +98,7 @@ def test_a_failed_check_keeps_the_earlier_artifact(served, ensemble, tmp_path) -
     assert (tmp_path / "ensemble_savedmodel" / "saved_model.pb").read_bytes() == saved
     assert (tmp_path / "model_card.json").read_text() == card
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "MODEL_CARD.md", "ensemble_savedmodel", "model_card.json"
-    ]  # fmt: skip
+        "MODEL_CARD.md",
+        "ensemble_savedmodel",
+        "model_card.json",
+    ]

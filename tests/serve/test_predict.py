@@ -29,8 +29,14 @@ def batch(served, tmp_path_factory) -> Path:
         shutil.copy(path, folder)
     slow = read_record(folder / "D00104.hea")
     leads = slow.header.lead_names
-    write_record(folder, "D00104", sps.resample_poly(slow.signal, 1, 2, axis=0), 250, leads,
-                 dx=slow.header.dx)  # fmt: skip
+    write_record(
+        folder,
+        "D00104",
+        sps.resample_poly(slow.signal, 1, 2, axis=0),
+        250,
+        leads,
+        dx=slow.header.dx,
+    )
     header = (folder / "D00101.hea").read_text()
     (folder / "BROKEN.hea").write_text(header.replace("D00101", "BROKEN"))  # no signal file
     write_record(folder, "SHORT", slow.signal[:100], 500, leads)
@@ -44,12 +50,15 @@ def test_every_record_gets_an_output_and_a_summary_line(served, ensemble, batch,
     assert summary.loc["BROKEN", "status"] == "skipped"
     assert "signal file not found" in summary.loc["BROKEN", "note"]
     assert "too short" in summary.loc["SHORT", "note"]
-    assert {s["path"] for s in report["skipped"]} == {str(batch / "BROKEN.hea"),
-                                                     str(batch / "SHORT.hea")}  # fmt: skip
+    assert {s["path"] for s in report["skipped"]} == {
+        str(batch / "BROKEN.hea"),
+        str(batch / "SHORT.hea"),
+    }
     for rid in ["D00101", "D00102", "D00103", "D00104"]:
         record = read_record(batch / f"{rid}.hea")
-        expected = ensemble.predict(record.signal, fs=record.header.fs,
-                                    lead_names=record.header.lead_names)  # fmt: skip
+        expected = ensemble.predict(
+            record.signal, fs=record.header.fs, lead_names=record.header.lead_names
+        )
         codes, decisions, scores = read_output_file(tmp_path / "outputs" / f"{rid}.csv")
         assert codes == list(ensemble.class_names)
         np.testing.assert_allclose(scores, expected.y_score, atol=1e-6)
@@ -86,16 +95,27 @@ def test_a_second_record_with_the_same_id_is_skipped(served, batch, tmp_path) ->
     other.mkdir()
     for suffix in (".hea", ".mat"):
         shutil.copy(batch / f"D00101{suffix}", other)
-    report = predict_records(served["run"], [batch / "D00101.hea", other], tmp_path / "out",
-                             progress=False)  # fmt: skip
+    report = predict_records(
+        served["run"], [batch / "D00101.hea", other], tmp_path / "out", progress=False
+    )
     assert report["n_predicted"] == 1
     assert "already predicted" in report["skipped"][0]["problem"]
 
 
 def test_the_command_line(served, batch, tmp_path, capsys) -> None:
     out = tmp_path / "out"
-    code = ecgml_main(["predict", "--run", str(served["run"]), str(batch / "D00101.hea"),
-                       str(batch / "BROKEN.hea"), "--out", str(out), "--no-progress"])  # fmt: skip
+    code = ecgml_main(
+        [
+            "predict",
+            "--run",
+            str(served["run"]),
+            str(batch / "D00101.hea"),
+            str(batch / "BROKEN.hea"),
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr()
     assert "1 of 2 records predicted, 1 skipped" in printed.out
@@ -119,15 +139,30 @@ def test_bad_input_is_a_one_line_error(served, batch, tmp_path, capsys, args, me
 
 
 def test_nothing_usable_exits_1(served, batch, tmp_path) -> None:
-    code = ecgml_main(["predict", "--run", str(served["run"]), str(batch / "BROKEN.hea"),
-                       "--out", str(tmp_path / "o"), "--no-progress"])  # fmt: skip
+    code = ecgml_main(
+        [
+            "predict",
+            "--run",
+            str(served["run"]),
+            str(batch / "BROKEN.hea"),
+            "--out",
+            str(tmp_path / "o"),
+            "--no-progress",
+        ]
+    )
     assert code == 1
 
 
 def test_annotations_are_refused_for_a_whole_record_run(served, ensemble, tmp_path) -> None:
     with pytest.raises(ValueError, match="annotations apply to beat runs"):
-        predict_records(served["run"], [served["records"]], tmp_path / "out", annotations="atr",
-                        ensemble=ensemble, progress=False)  # fmt: skip
+        predict_records(
+            served["run"],
+            [served["records"]],
+            tmp_path / "out",
+            annotations="atr",
+            ensemble=ensemble,
+            progress=False,
+        )
     assert not (tmp_path / "out" / "summary.csv").exists()
 
 

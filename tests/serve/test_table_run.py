@@ -277,9 +277,16 @@ def stacked_run(tmp_path_factory) -> dict:
     write_arrays(root / "data", 30, 6)
     config = config_from_dict({**CONFIG, "stack": {"forest": True, "n_estimators": 20}})
     assert config.baseline_features
-    prepare_cache([root / "data"], root / "cache", config.preprocess, config.labels,
-                  reader="table", reader_options=config.task.reader_options, progress=False,
-                  baseline=config.baseline_features)  # fmt: skip
+    prepare_cache(
+        [root / "data"],
+        root / "cache",
+        config.preprocess,
+        config.labels,
+        reader="table",
+        reader_options=config.task.reader_options,
+        progress=False,
+        baseline=config.baseline_features,
+    )
     runs.train_run(root / "cache", root / "run", config, verbose=0)
     assert threshold.main(["--run", str(root / "run")]) == 0
     return {"root": root, "data": root / "data", "run": root / "run"}
@@ -297,12 +304,14 @@ def test_a_stacked_fold_mixes_its_model_and_forest_by_validation_weights(stacked
     rows = [position[r] for r in saved["record_ids"]]
     forest = stack.forest_.predict_proba(cache.tabular(FOREST_INPUT)[rows])
     w = stack.weights_
-    np.testing.assert_allclose(saved["y_score"], w * saved["deep_score"] + (1 - w) * forest,
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        saved["y_score"], w * saved["deep_score"] + (1 - w) * forest, atol=1e-6
+    )
     # the ensemble scores cached records the same way
     member = Ensemble.load(run, folds=[1])
-    again = member.predict_cache(cache.subset(np.isin(np.arange(len(cache)), rows)),
-                                 progress=False)[0]  # fmt: skip
+    again = member.predict_cache(
+        cache.subset(np.isin(np.arange(len(cache)), rows)), progress=False
+    )[0]
     order = np.argsort(rows)
     np.testing.assert_allclose(again, saved["y_score"][order], atol=1e-5)
 
@@ -313,15 +322,33 @@ def test_a_stacked_run_predicts_scores_and_serves_the_whole_stack(stacked_run, t
     assert len(ensemble.stacks) == 3
     x = np.load(stacked_run["data"] / "signals" / "r7.npy").astype(np.float32)
     expected = ensemble.predict(x, fs=100, lead_names=LEADS)
-    deep = Ensemble(run, ensemble.config, ensemble.encoder, ensemble.folds, ensemble.models,
-                    ensemble.threshold_info)  # fmt: skip
+    deep = Ensemble(
+        run,
+        ensemble.config,
+        ensemble.encoder,
+        ensemble.folds,
+        ensemble.models,
+        ensemble.threshold_info,
+    )
     assert not np.allclose(deep.predict(x, fs=100, lead_names=LEADS).y_score, expected.y_score)
     predict_records(run, [stacked_run["data"]], tmp_path / "p", progress=False)
     row = read_summary(tmp_path / "p").set_index("record").loc["ecg7"]
     np.testing.assert_allclose([row["p_A"], row["p_B"]], expected.y_score, atol=1e-5)
     out = tmp_path / "scored"
-    assert postprocessing.main(["--run", str(run), "--data", str(stacked_run["data"]),
-                                "--out", str(out), "--no-progress"]) == 0  # fmt: skip
+    assert (
+        postprocessing.main(
+            [
+                "--run",
+                str(run),
+                "--data",
+                str(stacked_run["data"]),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     stack = json.loads((out / "score.json").read_text())["ensemble"]["stack"]
     assert stack["forest"] and set(stack["deep_weights"]) == {"fold_0", "fold_1", "fold_2"}
     client = create_app(run, ensemble=ensemble).test_client()

@@ -25,8 +25,9 @@ def tab_ensemble(tabular_served) -> Ensemble:
 def _expected(ensemble: Ensemble, path, **metadata):
     record = read_record(path)
     given = {**header_metadata(record.header), **metadata}
-    return ensemble.predict(record.signal, fs=record.header.fs,
-                            lead_names=record.header.lead_names, metadata=given)  # fmt: skip
+    return ensemble.predict(
+        record.signal, fs=record.header.fs, lead_names=record.header.lead_names, metadata=given
+    )
 
 
 def test_the_tabular_input_changes_the_answer(tabular_served, tab_ensemble) -> None:
@@ -39,8 +40,13 @@ def test_the_tabular_input_changes_the_answer(tabular_served, tab_ensemble) -> N
 
 
 def test_predict_uses_the_headers_metadata(tabular_served, tab_ensemble, tmp_path) -> None:
-    report = predict_records(tabular_served["run"], [tabular_served["records"]], tmp_path,
-                             progress=False, ensemble=tab_ensemble)  # fmt: skip
+    report = predict_records(
+        tabular_served["run"],
+        [tabular_served["records"]],
+        tmp_path,
+        progress=False,
+        ensemble=tab_ensemble,
+    )
     assert report["n_predicted"] == 4
     summary = read_summary(tmp_path).set_index("record")
     for rid in ("D00101", "D00104"):
@@ -59,8 +65,9 @@ def test_the_app_takes_metadata_from_the_form(tabular_served, tab_ensemble) -> N
 
     def post(**form):
         files = [(io.BytesIO((folder / n).read_bytes()), n) for n in ("D00102.hea", "D00102.mat")]
-        return client.post("/api/predict", data={"files": files, **form},
-                           content_type="multipart/form-data")  # fmt: skip
+        return client.post(
+            "/api/predict", data={"files": files, **form}, content_type="multipart/form-data"
+        )
 
     response = post(age="33", weight="70")
     assert response.status_code == 200

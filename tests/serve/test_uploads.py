@@ -75,8 +75,9 @@ def test_a_header_without_its_signal_file_says_which_file(record_files, folder) 
 def test_a_header_cannot_name_files_outside_the_folder(record_files, folder, named, message):
     header = record_files["A0001.hea"].decode().replace("A0001.dat", named)
     with pytest.raises(UploadError, match=message) as info:
-        stage_uploads([("A0001.hea", header.encode()), ("A0001.dat", record_files["A0001.dat"])],
-                      folder)  # fmt: skip
+        stage_uploads(
+            [("A0001.hea", header.encode()), ("A0001.dat", record_files["A0001.dat"])], folder
+        )
     assert info.value.status == 400
 
 

@@ -9,11 +9,13 @@ from ecgml.targets import get_target
 from ecgml.targets.decisions import combine_multiclass, one_hot_argmax
 
 # three fold models, two records, three classes
-SCORES = np.array([
-    [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]],
-    [[0.1, 0.8, 0.1], [0.4, 0.3, 0.3]],
-    [[0.5, 0.4, 0.1], [0.1, 0.45, 0.45]],
-])  # fmt: skip
+SCORES = np.array(
+    [
+        [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3]],
+        [[0.1, 0.8, 0.1], [0.4, 0.3, 0.3]],
+        [[0.5, 0.4, 0.1], [0.1, 0.45, 0.45]],
+    ]
+)
 
 
 def test_multiclass_mean_rule_is_the_argmax_of_the_mean():

@@ -41,8 +41,14 @@ def ones(n=N, length=WINDOW):
 
 
 def test_inference_is_the_centre_crop_and_nothing_else():
-    layer = Augment(200, noise_std=0.5, lead_mask_prob=0.5, time_mask_prob=1.0,
-                    time_mask_samples=50, amplitude_scale=0.5)  # fmt: skip
+    layer = Augment(
+        200,
+        noise_std=0.5,
+        lead_mask_prob=0.5,
+        time_mask_prob=1.0,
+        time_mask_samples=50,
+        amplitude_scale=0.5,
+    )
     x = np.random.default_rng(0).normal(size=(8, WINDOW, LEADS)).astype(np.float32)
     np.testing.assert_array_equal(step(layer, x, training=False), x[:, 50:250])
     np.testing.assert_array_equal(step(Augment(WINDOW), x, training=False), x)
@@ -117,8 +123,14 @@ def test_amplitude_scaling_is_one_uniform_factor_per_input():
 
 def test_draws_follow_the_seed_and_differ_between_steps():
     def make(seed):
-        return Augment(200, noise_std=0.1, lead_mask_prob=0.2, time_mask_prob=0.5,
-                       time_mask_samples=30, seed=seed)  # fmt: skip
+        return Augment(
+            200,
+            noise_std=0.1,
+            lead_mask_prob=0.2,
+            time_mask_prob=0.5,
+            time_mask_samples=30,
+            seed=seed,
+        )
 
     x = ones(16)
     a, b = make(3), make(3)
@@ -144,8 +156,14 @@ def test_the_saved_fold_model_holds_no_augmentation(tmp_path):
 
 def test_device_rows_and_the_host_serve_the_same_batches(cache):
     idx = np.random.default_rng(0).permutation(N)[:100]
-    kwargs = {"batch_size": 32, "training": True, "seed": 5, "inputs": "step",
-              "full_batches": True, "is_copy": np.arange(100) % 7 == 0}  # fmt: skip
+    kwargs = {
+        "batch_size": 32,
+        "training": True,
+        "seed": 5,
+        "inputs": "step",
+        "full_batches": True,
+        "is_copy": np.arange(100) % 7 == 0,
+    }
     host = CacheDataset(cache, idx, **kwargs)
     device = CacheDataset(cache, idx, device_rows=DeviceRows(cache, idx, chunk_rows=40), **kwargs)
     assert len(host) == len(device) == 4

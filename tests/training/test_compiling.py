@@ -19,16 +19,23 @@ Y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=np.uint8)
 
 
 def compiled(**training):
-    config = Config(model=XResNet1dConfig(layers=(1,), widths=(4,), stem_filters=(4, 4, 4)),
-                    training=TrainingConfig(**training))  # fmt: skip
+    config = Config(
+        model=XResNet1dConfig(layers=(1,), widths=(4,), stem_filters=(4, 4, 4)),
+        training=TrainingConfig(**training),
+    )
     model = build_model(config.model, n_classes=2, input_length=32, n_leads=1)
     compile_model(model, config.training, Task.of(config).target, Y, Y, total_steps=100)
     return model
 
 
 def test_adamw_with_the_one_cycle_schedule():
-    model = compiled(optimizer="adamw", schedule="one_cycle", learning_rate=0.01,
-                     weight_decay=0.01, warmup_proportion=0.0)  # fmt: skip
+    model = compiled(
+        optimizer="adamw",
+        schedule="one_cycle",
+        learning_rate=0.01,
+        weight_decay=0.01,
+        warmup_proportion=0.0,
+    )
     optimizer = model.optimizer
     assert isinstance(optimizer, keras.optimizers.AdamW) and optimizer.weight_decay == 0.01
     schedule = optimizer._learning_rate
@@ -51,11 +58,13 @@ def test_adamw_without_warm_up_decays_linearly():
 
 @pytest.mark.parametrize(
     ("fields", "match"),
-    [({"optimizer": "sgd"}, "optimizer must be one of"),
-     ({"schedule": "step"}, "schedule must be one of"),
-     ({"optimizer": "adamw"}, "takes schedule 'one_cycle'"),
-     ({"one_cycle_pct_start": 1.0}, "one_cycle_pct_start")],
-)  # fmt: skip
+    [
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"schedule": "step"}, "schedule must be one of"),
+        ({"optimizer": "adamw"}, "takes schedule 'one_cycle'"),
+        ({"one_cycle_pct_start": 1.0}, "one_cycle_pct_start"),
+    ],
+)
 def test_bad_optimizer_settings_are_refused(fields, match):
     with pytest.raises(ValueError, match=match):
         dataclasses.replace(TrainingConfig(), **fields)

@@ -84,8 +84,15 @@ def test_time_mask_zeros_one_span_in_every_lead():
 
 
 def test_training_batches_are_time_masked_and_evaluation_batches_are_not(cache):
-    masked = CacheDataset(cache, np.arange(10), batch_size=10, training=True,
-                          time_mask_prob=1.0, time_mask_seconds=0.2, fs=500.0)  # fmt: skip
+    masked = CacheDataset(
+        cache,
+        np.arange(10),
+        batch_size=10,
+        training=True,
+        time_mask_prob=1.0,
+        time_mask_seconds=0.2,
+        fs=500.0,
+    )
     x, _ = masked[0]
     runs = (np.abs(x).sum(axis=2) == 0).sum(axis=1)
     assert (runs >= 1).all() and (runs <= 100).all()  # 0.2 s at 500 Hz

@@ -21,9 +21,10 @@ from ecgml.training.folds import HELD_OUT, save_folds
 
 # the fold's TensorBoard logs, written where TensorFlow and TensorBoard are installed
 TENSORBOARD = (
-    {"tensorboard"} if all(importlib.util.find_spec(m) for m in ("tensorflow", "tensorboard"))
+    {"tensorboard"}
+    if all(importlib.util.find_spec(m) for m in ("tensorflow", "tensorboard"))
     else set()
-)  # fmt: skip
+)
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +56,13 @@ def interrupt_at_epoch_1(monkeypatch):
                 raise KeyboardInterrupt
 
     real_fit = keras.Model.fit
-    monkeypatch.setattr(keras.Model, "fit", lambda self, *a, callbacks, **kw: real_fit(
-        self, *a, callbacks=[*callbacks, Interrupt()], **kw))  # fmt: skip
+    monkeypatch.setattr(
+        keras.Model,
+        "fit",
+        lambda self, *a, callbacks, **kw: real_fit(
+            self, *a, callbacks=[*callbacks, Interrupt()], **kw
+        ),
+    )
     return real_fit
 
 
@@ -198,7 +204,11 @@ def test_a_crash_just_before_done_json_is_finished_by_a_rerun(cache_dir, tmp_pat
     assert runs.train_run(cache_dir, run, CONFIG, folds=[0], verbose=0) == [0]
     assert (run / "fold_0" / "done.json").exists()
     assert {p.name for p in (run / "fold_0").iterdir()} == {
-        "model.keras", "history.csv", "val_predictions.npz", "done.json"} | TENSORBOARD  # fmt: skip
+        "model.keras",
+        "history.csv",
+        "val_predictions.npz",
+        "done.json",
+    } | TENSORBOARD
 
 
 def test_a_config_the_cache_cannot_serve_leaves_no_run_folder(cache_dir, tmp_path):

@@ -48,11 +48,20 @@ def setup(tmp_path_factory):
 
 
 def train(root, run, *extra, **popen):
-    command = [sys.executable, str(ROOT / "model_training.py"), "--config",
-               str(root / "config.json"), "--data", str(root / "cache"), "--out", str(run),
-               *extra]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            **popen)  # fmt: skip
+    command = [
+        sys.executable,
+        str(ROOT / "model_training.py"),
+        "--config",
+        str(root / "config.json"),
+        "--data",
+        str(root / "cache"),
+        "--out",
+        str(run),
+        *extra,
+    ]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **popen
+    )
 
 
 def epochs_logged(run, fold):

@@ -27,8 +27,9 @@ from tests.ptbxl_fixture import write_ptbxl
 
 pytestmark = pytest.mark.slow
 
-TINY_MODEL = SEResNetConfig(stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3,
-                         se_ratio=2, dense_units=8)  # fmt: skip
+TINY_MODEL = SEResNetConfig(
+    stem_filters=4, stem_kernel=5, filters=(4, 8), kernel_size=3, se_ratio=2, dense_units=8
+)
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
     model=TINY_MODEL,
@@ -85,8 +86,15 @@ def test_ptbxl_predefined_split_trains_on_1_to_8_and_validates_on_9(tmp_path):
         stack=dataclasses.replace(config.stack, forest=False),  # the split is what is tested
     )
     assert config.labels == LabelConfig(classes=("NORM", "MI", "STTC", "CD", "HYP"))
-    prepare_cache([root], tmp_path / "cache", config.preprocess, config.labels, reader="ptbxl",
-                  reader_options=config.task.reader_options, progress=False)  # fmt: skip
+    prepare_cache(
+        [root],
+        tmp_path / "cache",
+        config.preprocess,
+        config.labels,
+        reader="ptbxl",
+        reader_options=config.task.reader_options,
+        progress=False,
+    )
     runs.train_run(tmp_path / "cache", tmp_path / "run", config, verbose=0)
     folds = json.loads((tmp_path / "run" / "folds.json").read_text())
     assert folds["n_folds"] == 1 and folds["split"] == "predefined"
@@ -119,8 +127,20 @@ def test_training_script_draws_every_folds_loss(tmp_path):
     from ecgml.config import save_config
 
     save_config(CONFIG, config_path)
-    assert model_training.main(["--config", str(config_path), "--data", str(tmp_path / "cache"),
-                                "--out", str(tmp_path / "run"), "--quiet"]) == 0  # fmt: skip
+    assert (
+        model_training.main(
+            [
+                "--config",
+                str(config_path),
+                "--data",
+                str(tmp_path / "cache"),
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "run" / "losses.png").stat().st_size > 10_000
     histories = {k: tmp_path / "run" / f"fold_{k}" / "history.csv" for k in range(4)}
     assert plot_losses(histories, tmp_path / "again.png") == 3  # fold 3 has no log

@@ -21,8 +21,7 @@ SMALL = BeatCNNConfig(filters=(4, 8), dense_units=8)
 
 def beat_model(n_classes: int, seed: int) -> keras.Model:
     keras.utils.set_random_seed(seed)
-    return build_model(SMALL, n_classes=n_classes, input_length=63, n_leads=1,
-                       activation="softmax")  # fmt: skip
+    return build_model(SMALL, n_classes=n_classes, input_length=63, n_leads=1, activation="softmax")
 
 
 def test_copied_layers_equal_their_source_and_a_mismatch_is_reported():
@@ -32,11 +31,14 @@ def test_copied_layers_equal_their_source_and_a_mismatch_is_reported():
     assert "output" in report["not_copied"]
     assert "(8, 5)" in report["not_copied"]["output"] and "(8, 2)" in report["not_copied"]["output"]
     for name in report["copied"]:
-        for ours, theirs in zip(model.get_layer(name).get_weights(),
-                                source.get_layer(name).get_weights(), strict=True):  # fmt: skip
+        for ours, theirs in zip(
+            model.get_layer(name).get_weights(), source.get_layer(name).get_weights(), strict=True
+        ):
             np.testing.assert_array_equal(ours, theirs)
-    assert not np.array_equal(model.get_layer("output").get_weights()[1][:2] + 1,
-                              source.get_layer("output").get_weights()[1][:2])  # fmt: skip
+    assert not np.array_equal(
+        model.get_layer("output").get_weights()[1][:2] + 1,
+        source.get_layer("output").get_weights()[1][:2],
+    )
 
 
 def test_frozen_layers_do_not_change_in_a_training_step(tmp_path):
@@ -115,21 +117,32 @@ def test_a_run_initialised_from_another_records_what_it_copied(tmp_path):
 
     for k, rid in enumerate(("101", "106", "108", "100")):
         write_mitbih(tmp_path / "data", rid, ["N", "V", "N", "A"] * 4, seed=k)
-    prepare_cache([tmp_path / "data"], tmp_path / "cache", TINY_BEATS.preprocess,
-                  TINY_BEATS.labels, reader="mitbih", progress=False)  # fmt: skip
+    prepare_cache(
+        [tmp_path / "data"],
+        tmp_path / "cache",
+        TINY_BEATS.preprocess,
+        TINY_BEATS.labels,
+        reader="mitbih",
+        progress=False,
+    )
     training = dataclasses.replace(TINY_BEATS.training, epochs=1)
     first = dataclasses.replace(TINY_BEATS, training=training)
     runs.train_run(tmp_path / "cache", tmp_path / "source", first, folds=[0], verbose=0)
-    second = dataclasses.replace(first, training=dataclasses.replace(
-        training, init_from=str(tmp_path / "source"), init_freeze=True))  # fmt: skip
+    second = dataclasses.replace(
+        first,
+        training=dataclasses.replace(
+            training, init_from=str(tmp_path / "source"), init_freeze=True
+        ),
+    )
     runs.train_run(tmp_path / "cache", tmp_path / "target", second, folds=[0], verbose=0)
     init = json.loads((tmp_path / "target" / "fold_0" / "init.json").read_text())
     assert init["copied"] == ["conv1", "conv2", "dense", "output"] and init["frozen"]
     source = keras.saving.load_model(tmp_path / "source" / "fold_0" / "model.keras")
     target = keras.saving.load_model(tmp_path / "target" / "fold_0" / "model.keras")
     for name in ("conv1", "conv2", "dense", "output"):
-        np.testing.assert_array_equal(source.get_layer(name).get_weights()[0],
-                                      target.get_layer(name).get_weights()[0])  # fmt: skip
+        np.testing.assert_array_equal(
+            source.get_layer(name).get_weights()[0], target.get_layer(name).get_weights()[0]
+        )
 
 
 @pytest.mark.slow
@@ -141,10 +154,18 @@ def test_a_missing_init_source_or_feature_column_fails_before_the_run_folder(tmp
 
     for k, rid in enumerate(("101", "106", "108", "100")):
         write_mitbih(tmp_path / "data", rid, ["N", "V", "N", "A"] * 4, seed=k)
-    prepare_cache([tmp_path / "data"], tmp_path / "cache", TINY_BEATS.preprocess,
-                  TINY_BEATS.labels, reader="mitbih", progress=False)  # fmt: skip
-    missing = dataclasses.replace(TINY_BEATS, training=dataclasses.replace(
-        TINY_BEATS.training, init_from=str(tmp_path / "nowhere")))  # fmt: skip
+    prepare_cache(
+        [tmp_path / "data"],
+        tmp_path / "cache",
+        TINY_BEATS.preprocess,
+        TINY_BEATS.labels,
+        reader="mitbih",
+        progress=False,
+    )
+    missing = dataclasses.replace(
+        TINY_BEATS,
+        training=dataclasses.replace(TINY_BEATS.training, init_from=str(tmp_path / "nowhere")),
+    )
     with pytest.raises(FileNotFoundError, match="nowhere"):
         runs.train_run(tmp_path / "cache", tmp_path / "run", missing, verbose=0)
     column = dataclasses.replace(TINY_BEATS, tabular=TabularConfig(features=("rr_typo",)))

@@ -64,14 +64,31 @@ def cli(tmp_path, cache_dir, out, *extra):
     save_config(CONFIG, config)
     space = tmp_path / "space.json"
     space.write_text(json.dumps(SPACE))
-    return [sys.executable, "-m", "ecgml", "tune", "--config", str(config), "--data",
-            str(cache_dir), "--space", str(space), "--out", str(out), *extra]  # fmt: skip
+    return [
+        sys.executable,
+        "-m",
+        "ecgml",
+        "tune",
+        "--config",
+        str(config),
+        "--data",
+        str(cache_dir),
+        "--space",
+        str(space),
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_two_workers_share_one_study_and_best_json_trains_as_it_is(cache_dir, tmp_path):
     out = tmp_path / "tune"
-    done = subprocess.run(cli(tmp_path, cache_dir, out, "--trials", "3", "--jobs", "2"),
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    done = subprocess.run(
+        cli(tmp_path, cache_dir, out, "--trials", "3", "--jobs", "2"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "worker_1.log" in {p.name for p in out.iterdir()}
     study, trials = finished(f"sqlite:///{out / 'study.db'}")
@@ -97,17 +114,34 @@ def test_two_workers_share_one_study_and_best_json_trains_as_it_is(cache_dir, tm
     assert config["training"]["learning_rate"] == params["training.learning_rate"]
     assert config["model"]["filters"] == params["model.filters"]
     run = tmp_path / "best_run"
-    assert model_training.main(["--config", str(best), "--data", str(cache_dir), "--out",
-                                str(run), "--fold", "0", "--quiet"]) == 0  # fmt: skip
+    assert (
+        model_training.main(
+            [
+                "--config",
+                str(best),
+                "--data",
+                str(cache_dir),
+                "--out",
+                str(run),
+                "--fold",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert (run / "fold_0" / "model.keras").is_file()
 
 
 def test_a_killed_worker_leaves_a_retried_trial_not_a_half_counted_one(cache_dir, tmp_path):
     out = tmp_path / "tune"
     storage = f"sqlite:///{out / 'study.db'}"
-    worker = subprocess.Popen(cli(tmp_path, cache_dir, out, "--trials", "2"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)  # fmt: skip
+    worker = subprocess.Popen(
+        cli(tmp_path, cache_dir, out, "--trials", "2"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 300
     running = []
     while time.time() < deadline and not running:
@@ -117,8 +151,7 @@ def test_a_killed_worker_leaves_a_retried_trial_not_a_half_counted_one(cache_dir
                 study = optuna.load_study(study_name="ecgml", storage=storage)
             except KeyError:  # the study is not created yet
                 continue
-            running = [t for t in study.get_trials()
-                       if t.state == optuna.trial.TrialState.RUNNING]  # fmt: skip
+            running = [t for t in study.get_trials() if t.state == optuna.trial.TrialState.RUNNING]
     assert running, "the worker never started a trial"
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
@@ -163,14 +196,16 @@ def test_no_held_out_record_is_trained_or_validated_on(cache_dir, tmp_path, monk
         assert not val & held_out
     np.testing.assert_array_equal(load_folds(out / "folds.json", ids), folds)
     for t in study.get_trials():
-        np.testing.assert_array_equal(load_folds(out / t.user_attrs["run"] / "folds.json", ids),
-                                      folds)  # fmt: skip
+        np.testing.assert_array_equal(
+            load_folds(out / t.user_attrs["run"] / "folds.json", ids), folds
+        )
     assert json.loads((out / "tune.json").read_text())["held_out_samples"] == 6
 
 
 def test_pruning_stops_a_trial_below_the_median():
-    study = optuna.create_study(direction="maximize",
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=2))  # fmt: skip
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.MedianPruner(n_startup_trials=2)
+    )
     for value in (0.8, 0.9):
         trial = study.ask()
         report = PruningReport(trial, "val_auroc", "max")

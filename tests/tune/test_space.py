@@ -26,16 +26,25 @@ def test_each_kind_is_read_and_drawn_into_a_config():
     space = parse_space(SPACE, Config())
     kinds = {p.path: p.kind for p in space.parameters}
     assert kinds == {
-        "training.learning_rate": "float", "training.noise_std": "float",
-        "training.batch_size": "int", "model.blocks_per_stage": "int",
-        "model.filters": "categorical", "training.loss": "categorical",
-    }  # fmt: skip
+        "training.learning_rate": "float",
+        "training.noise_std": "float",
+        "training.batch_size": "int",
+        "model.blocks_per_stage": "int",
+        "model.filters": "categorical",
+        "training.loss": "categorical",
+    }
     assert space.folds == 2
     # a list of choices travels through Optuna as JSON text, a string as itself
-    fixed = optuna.trial.FixedTrial({
-        "training.learning_rate": 0.002, "training.noise_std": 0.03, "training.batch_size": 48,
-        "model.blocks_per_stage": 3, "model.filters": "[32, 64, 128]", "training.loss": "focal",
-    })  # fmt: skip
+    fixed = optuna.trial.FixedTrial(
+        {
+            "training.learning_rate": 0.002,
+            "training.noise_std": 0.03,
+            "training.batch_size": 48,
+            "model.blocks_per_stage": 3,
+            "model.filters": "[32, 64, 128]",
+            "training.loss": "focal",
+        }
+    )
     values = {p.path: p.suggest(fixed) for p in space.parameters}
     assert values["model.filters"] == [32, 64, 128]
     config = space.apply(Config(), values)
@@ -62,9 +71,9 @@ def test_a_drawn_value_lies_in_its_range_on_its_steps():
 
 
 def test_another_architecture_starts_from_its_own_defaults():
-    space = parse_space({"parameters": {"model.architecture": {"choices": ["se_resnet",
-                                                                           "xresnet1d"]}}},
-                        Config())  # fmt: skip
+    space = parse_space(
+        {"parameters": {"model.architecture": {"choices": ["se_resnet", "xresnet1d"]}}}, Config()
+    )
     config = space.apply(Config(), {"model.architecture": "xresnet1d"})
     assert config.model.architecture == "xresnet1d"
 
@@ -77,8 +86,10 @@ def test_another_architecture_starts_from_its_own_defaults():
         ({"learning_rate": {"low": 1, "high": 2}}, "section.field"),
         ({"training.learning_rate": {"low": 0.01, "high": 0.001}}, "must be below"),
         ({"training.learning_rate": {"low": 0.0, "high": 0.1, "log": True}}, "above 0"),
-        ({"training.learning_rate": {"low": 0.001, "high": 0.1, "log": True, "step": 0.01}},
-         "not both"),
+        (
+            {"training.learning_rate": {"low": 0.001, "high": 0.1, "log": True, "step": 0.01}},
+            "not both",
+        ),
         ({"training.noise_std": {"low": 0.0, "high": 0.1, "step": -0.1}}, "positive"),
         ({"training.learning_rate": {"low": 0.001}}, "both 'low' and 'high'"),
         ({"training.learning_rate": {"low": "a", "high": 1}}, "must be numbers"),
@@ -90,7 +101,7 @@ def test_another_architecture_starts_from_its_own_defaults():
         ({"training.loss": {"choices": ["focal", "no_such_loss"]}}, "loss"),
         ({"training.n_folds": {"low": 3, "high": 5}}, "n_folds cannot be searched"),
     ],
-)  # fmt: skip
+)
 def test_bad_paths_and_ranges_are_refused(parameters, message):
     with pytest.raises(ValueError, match=message):
         parse_space({"parameters": parameters}, Config())

@@ -139,9 +139,10 @@ class Reader:
             RecordError: the reader has no beat labels for the record.
         """
         raise RecordError(
-            record.header.record_id, f"reader {self.name!r} gives no beat labels; "
+            record.header.record_id,
+            f"reader {self.name!r} gives no beat labels; "
             "a beat task needs a reader of beat-annotated records (mitbih)",
-        )  # fmt: skip
+        )
 
 
 READERS: Registry[type[Reader]] = Registry("reader")

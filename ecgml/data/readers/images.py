@@ -35,8 +35,9 @@ def _read_table(path: Path, mtime_ns: int) -> dict[str, tuple[tuple[str, ...], s
         rows = csv.DictReader(f)
         missing = [c for c in COLUMNS if c not in (rows.fieldnames or [])]
         if missing:
-            raise ValueError(f"label table {path} lacks column(s) {missing}; it has "
-                             f"{rows.fieldnames}")  # fmt: skip
+            raise ValueError(
+                f"label table {path} lacks column(s) {missing}; it has {rows.fieldnames}"
+            )
         table: dict[str, tuple[tuple[str, ...], str]] = {}
         for row in rows:
             name = (row["file"] or "").strip()
@@ -93,8 +94,9 @@ class ImagesReader(Reader):
             for name, (_, patient) in table.items():
                 path = root / name
                 self._patients[path.stem] = patient
-                folder = path.parent.relative_to(root).as_posix() if path.parent != root \
-                    else root.name  # fmt: skip
+                folder = (
+                    path.parent.relative_to(root).as_posix() if path.parent != root else root.name
+                )
                 found.append(FoundRecord(path, folder, f"{file_key(path)}|{table_key}"))
         return found
 
@@ -109,10 +111,18 @@ class ImagesReader(Reader):
         except ValueError as exc:
             raise RecordError(record_id, str(exc)) from None
         header = RecordHeader(
-            record_id=record_id, path=path, fs=0.0, n_samples=0, lead_names=(), units=(),
-            signal_files=(path.name,), age=None, sex=None, dx=entry[0],
+            record_id=record_id,
+            path=path,
+            fs=0.0,
+            n_samples=0,
+            lead_names=(),
+            units=(),
+            signal_files=(path.name,),
+            age=None,
+            sex=None,
+            dx=entry[0],
             comments={"size": f"{image.size[0]}x{image.size[1]}"},
-        )  # fmt: skip
+        )
         return Record(header=header, signal=np.zeros((0, 0), np.float32), image=image)
 
     def patient(self, record_id: str, folder: str) -> str:

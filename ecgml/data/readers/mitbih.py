@@ -21,20 +21,61 @@ from pathlib import Path
 
 import numpy as np
 
+from ecgml.data.annotations import read_annotations
 from ecgml.data.beats import AAMI_CLASSES, aami_beats
 from ecgml.data.readers.base import READERS, Reader
-from ecgml.data.records import Record, RecordError, read_annotations, read_record
+from ecgml.data.records import Record, RecordError, read_record
 from ecgml.data.sources import FoundRecord, file_key
 
 PACED = ("102", "104", "107", "217")
 DS1 = (
-    "101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122",
-    "124", "201", "203", "205", "207", "208", "209", "215", "220", "223", "230",
-)  # fmt: skip
+    "101",
+    "106",
+    "108",
+    "109",
+    "112",
+    "114",
+    "115",
+    "116",
+    "118",
+    "119",
+    "122",
+    "124",
+    "201",
+    "203",
+    "205",
+    "207",
+    "208",
+    "209",
+    "215",
+    "220",
+    "223",
+    "230",
+)
 DS2 = (
-    "100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210",
-    "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234",
-)  # fmt: skip
+    "100",
+    "103",
+    "105",
+    "111",
+    "113",
+    "117",
+    "121",
+    "123",
+    "200",
+    "202",
+    "210",
+    "212",
+    "213",
+    "214",
+    "219",
+    "221",
+    "222",
+    "228",
+    "231",
+    "232",
+    "233",
+    "234",
+)
 _SAME_PATIENT = {"202": "201"}
 
 

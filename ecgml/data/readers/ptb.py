@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ecgml.data.annotations import detect_beats
 from ecgml.data.readers.base import READERS, Reader
-from ecgml.data.records import Record, RecordError, detect_beats, read_record
+from ecgml.data.records import Record, RecordError, read_record
 from ecgml.data.sources import FoundRecord
 
 MI_CODE = "164865005"

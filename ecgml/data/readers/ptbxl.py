@@ -51,8 +51,19 @@ from ecgml.data.sources import FoundRecord, file_key, fingerprint
 
 DATABASE = "ptbxl_database.csv"
 STATEMENTS = "scp_statements.csv"
-COLUMNS = ("ecg_id", "patient_id", "age", "sex", "height", "weight", "report", "scp_codes",
-           "strat_fold", "filename_lr", "filename_hr")  # fmt: skip
+COLUMNS = (
+    "ecg_id",
+    "patient_id",
+    "age",
+    "sex",
+    "height",
+    "weight",
+    "report",
+    "scp_codes",
+    "strat_fold",
+    "filename_lr",
+    "filename_hr",
+)
 STATEMENT_COLUMNS = ("diagnostic", "form", "rhythm", "diagnostic_class", "diagnostic_subclass")
 AGGREGATIONS = ("all", "diagnostic", "subclass", "superclass", "form", "rhythm")
 SUPERCLASSES = {
@@ -78,8 +89,9 @@ def _read_statements(path: Path, mtime_ns: int) -> pd.DataFrame:
 
 @cache
 def _read_database(path: Path, mtime_ns: int) -> pd.DataFrame:
-    table = pd.read_csv(path, dtype={"scp_codes": str, "report": str, "filename_lr": str,
-                                     "filename_hr": str})  # fmt: skip
+    table = pd.read_csv(
+        path, dtype={"scp_codes": str, "report": str, "filename_lr": str, "filename_hr": str}
+    )
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"{path} lacks column(s) {missing}; it has {list(table.columns)}")
@@ -191,8 +203,7 @@ class PtbxlReader(Reader):
                 raise FileNotFoundError(f"data directory not found: {data_dir}")
             database, _ = self.database(root)
             tables = f"{file_key(root / DATABASE)}|{file_key(root / STATEMENTS)}"
-            for name, patient in zip(database[self._column], database["patient_id"],
-                                     strict=True):  # fmt: skip
+            for name, patient in zip(database[self._column], database["patient_id"], strict=True):
                 path = root / f"{name}.hea"
                 number = _number(patient)
                 self._patients[path.stem] = "" if number is None else f"ptbxl{int(number)}"

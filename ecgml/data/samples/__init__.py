@@ -136,8 +136,9 @@ def prepare_signal(
         ValueError: a wrong shape, a bad rate, NaN/inf samples, a missing lead, or a
             record shorter than :func:`min_seconds`.
     """
-    return sample_kind_of(config, samples).prepare_signal(signal, fs, lead_names, config,
-                                                          missing_leads=missing_leads)  # fmt: skip
+    return sample_kind_of(config, samples).prepare_signal(
+        signal, fs, lead_names, config, missing_leads=missing_leads
+    )
 
 
 def min_seconds(config: PreprocessConfig, samples: str | None = None) -> float:

@@ -69,8 +69,10 @@ class SampleKind:
             if getattr(config.training, field) != getattr(defaults, field):
                 raise ValueError(f"training.{field} does not apply to {self.name}: {reason}")
         if not self.hand_crafted and (config.stack.forest or config.tabular.baseline):
-            raise ValueError(f"stack.forest and tabular.baseline read record signals' "
-                             f"hand-crafted features, which {self.name} do not have")  # fmt: skip
+            raise ValueError(
+                f"stack.forest and tabular.baseline read record signals' "
+                f"hand-crafted features, which {self.name} do not have"
+            )
 
     def row_shape(self, preprocess: PreprocessConfig) -> tuple[int, int]:
         """The shape of one cached row."""
@@ -103,8 +105,10 @@ class SampleKind:
         if samples is None:
             return [record_row]
         first, patient = record_row["row"], record_row["patient_id"] or record_row["record_id"]
-        return [{**record_row, "patient_id": patient, "row": first + k, "n_windows": 1, **s}
-                for k, s in enumerate(samples)]  # fmt: skip
+        return [
+            {**record_row, "patient_id": patient, "row": first + k, "n_windows": 1, **s}
+            for k, s in enumerate(samples)
+        ]
 
     def test_preprocess(self, preprocess: PreprocessConfig, all_windows: bool) -> PreprocessConfig:
         """The preprocessing of a test cache: with ``all_windows``, every window of a

@@ -57,14 +57,19 @@ class Beats(SampleKind):
         (``dx``) and RR features (:data:`~ecgml.data.beats.RR_FEATURES`)."""
         samples, header = prepared.beat_samples, prepared.header
         rr = (
-            rr_features(samples, header.fs) if len(samples) >= 2
+            rr_features(samples, header.fs)
+            if len(samples) >= 2
             else np.full((len(samples), len(RR_FEATURES)), np.nan, np.float32)
-        )  # fmt: skip
+        )
         return [
-            {"record_id": f"{header.record_id}:{int(s)}", "dx": label, "sample": int(s),
-             **{name: round(float(v), 5) for name, v in zip(RR_FEATURES, rr[k], strict=True)}}
+            {
+                "record_id": f"{header.record_id}:{int(s)}",
+                "dx": label,
+                "sample": int(s),
+                **{name: round(float(v), 5) for name, v in zip(RR_FEATURES, rr[k], strict=True)},
+            }
             for k, (s, label) in enumerate(zip(samples, prepared.beat_labels, strict=True))
-        ]  # fmt: skip
+        ]
 
     def stale_index(self, index):
         if not set(RR_FEATURES) <= set(index.columns):
@@ -72,12 +77,16 @@ class Beats(SampleKind):
         return None
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
-        raise ValueError("a beat run classifies beats, not recordings: use 'ecgml predict' "
-                         "or Ensemble.predict_paths")  # fmt: skip
+        raise ValueError(
+            "a beat run classifies beats, not recordings: use 'ecgml predict' "
+            "or Ensemble.predict_paths"
+        )
 
-    def read_for_prediction(self, path, preprocess, *, reader=None, missing_leads="error",
-                            annotations=None, features=()):  # fmt: skip
+    def read_for_prediction(
+        self, path, preprocess, *, reader=None, missing_leads="error", annotations=None, features=()
+    ):
         if missing_leads != "error":
             raise ValueError("a beat run needs its lead; --missing-leads zero does not apply")
-        return load_beats_for_prediction(path, preprocess, annotations=annotations,
-                                         features=features)  # fmt: skip
+        return load_beats_for_prediction(
+            path, preprocess, annotations=annotations, features=features
+        )

@@ -58,9 +58,12 @@ class Images(SampleKind):
                 windows = to_model_image(record.image, preprocess.image)[None]
             else:
                 windows = render_renderings(
-                    record.signal, header.fs, header.lead_names, preprocess.image,
+                    record.signal,
+                    header.fs,
+                    header.lead_names,
+                    preprocess.image,
                     record_id=header.record_id,
-                )  # fmt: skip
+                )
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
         warnings = record.warnings + reader.label_warnings(header.dx)
@@ -79,13 +82,24 @@ class Images(SampleKind):
     def read_for_prediction(self, path, preprocess, *, reader=None, missing_leads="error"):
         path = Path(path)
         if path.suffix.lower() not in IMAGE_SUFFIXES:
-            return super().read_for_prediction(path, preprocess, reader=reader,
-                                               missing_leads=missing_leads)  # fmt: skip
+            return super().read_for_prediction(
+                path, preprocess, reader=reader, missing_leads=missing_leads
+            )
         try:
             windows = to_model_image(read_image(path), preprocess.image)[None]
         except ValueError as exc:
             raise RecordError(path.stem, str(exc)) from None
-        header = RecordHeader(record_id=path.stem, path=path, fs=0.0, n_samples=0, lead_names=(),
-                              units=(), signal_files=(path.name,), age=None, sex=None, dx=(),
-                              comments={})  # fmt: skip
+        header = RecordHeader(
+            record_id=path.stem,
+            path=path,
+            fs=0.0,
+            n_samples=0,
+            lead_names=(),
+            units=(),
+            signal_files=(path.name,),
+            age=None,
+            sex=None,
+            dx=(),
+            comments={},
+        )
         return PreparedRecord(header=header, windows=windows, warnings=())

@@ -32,8 +32,9 @@ class Windows(SampleKind):
         except ValueError as exc:
             raise RecordError(header.record_id, str(exc)) from exc
         warnings = record.warnings + reader.label_warnings(header.dx)
-        return PreparedRecord(header=header, windows=windows, signal=record.signal,
-                              warnings=warnings)  # fmt: skip
+        return PreparedRecord(
+            header=header, windows=windows, signal=record.signal, warnings=warnings
+        )
 
     def prepare_signal(self, signal, fs, lead_names, preprocess, *, missing_leads="error"):
         signal = check_signal(signal, fs, lead_names, self.min_seconds(preprocess))

@@ -23,8 +23,9 @@ class AamiScorer(MulticlassScorer):
     example_classes = ("N", "S", "V", "F")
     intervals = ("macro_sensitivity",)
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         result = multiclass_scores(y_true, y_score, y_pred, class_names, abbreviations)
         for figures in result["per_class"].values():
             figures["sensitivity"] = figures["recall"]

@@ -49,8 +49,14 @@ class Scorer:
             y_pred = np.zeros_like(y_true)
             y_pred[np.arange(n), y_score.argmax(axis=1)] = 1
         codes = [[names[c] for c in np.nonzero(row)[0]] for row in y_true]
-        return {"y_true": y_true, "y_score": y_score, "y_pred": y_pred, "class_names": names,
-                "abbreviations": names, "label_codes": codes}  # fmt: skip
+        return {
+            "y_true": y_true,
+            "y_score": y_score,
+            "y_pred": y_pred,
+            "class_names": names,
+            "abbreviations": names,
+            "label_codes": codes,
+        }
 
     def score(
         self,
@@ -88,8 +94,15 @@ class Scorer:
         """The :attr:`intervals` figures of some predictions (a bootstrap draw): by
         default looked up in what :meth:`score` returns (``overall``, then
         ``challenge``); scorers with a faster way override it."""
-        result = self.score(y_true, y_score, y_pred, class_names, abbreviations,
-                            label_codes=label_codes, weights=weights)  # fmt: skip
+        result = self.score(
+            y_true,
+            y_score,
+            y_pred,
+            class_names,
+            abbreviations,
+            label_codes=label_codes,
+            weights=weights,
+        )
         found = {**result.get("challenge", {}), **result["overall"]}
         return {name: found.get(name, np.nan) for name in self.intervals}
 
@@ -116,13 +129,19 @@ class Scorer:
 
         def figures(index: np.ndarray) -> dict[str, float]:
             found = self.figures(
-                y_true[index], y_score[index], y_pred[index], class_names, abbreviations,
-                weights=weights, label_codes=None if codes is None else [codes[i] for i in index],
-            )  # fmt: skip
+                y_true[index],
+                y_score[index],
+                y_pred[index],
+                class_names,
+                abbreviations,
+                weights=weights,
+                label_codes=None if codes is None else [codes[i] for i in index],
+            )
             return {n: found.get(n, np.nan) for n in names}
 
-        return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
-                                 seed=seed)  # fmt: skip
+        return bootstrap_figures(
+            figures, len(y_true), groups=groups, n_resamples=n_resamples, seed=seed
+        )
 
 
 SCORERS: Registry[type[Scorer]] = Registry("scorer")

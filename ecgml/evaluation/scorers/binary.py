@@ -19,8 +19,9 @@ class BinaryScorer(MulticlassScorer):
     intervals = ("recall",)
     example_classes = ("no", "MI")
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         if len(class_names) != 2:
             raise ValueError(f"the binary scorer takes two classes, got {list(class_names)}")
         result = multiclass_scores(y_true, y_score, y_pred, class_names, abbreviations)

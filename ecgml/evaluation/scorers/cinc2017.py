@@ -75,9 +75,11 @@ def multiclass_scores(
     return {
         "overall": overall,
         "per_class": per_class,
-        "confusion_matrix": {"classes": list(class_names), "rows_true_columns_decided":
-                             matrix.tolist()},
-    }  # fmt: skip
+        "confusion_matrix": {
+            "classes": list(class_names),
+            "rows_true_columns_decided": matrix.tolist(),
+        },
+    }
 
 
 def cinc2017_score(f1_by_class: dict[str, float]) -> float:
@@ -98,8 +100,9 @@ class MulticlassScorer(Scorer):
     headline = "macro_f1"
     intervals = ("macro_f1",)
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         return multiclass_scores(y_true, y_score, y_pred, class_names, abbreviations)
 
 
@@ -112,8 +115,9 @@ class Cinc2017Scorer(MulticlassScorer):
     example_classes = ("N", "A", "O", "~")
     intervals = ("cinc2017_score",)
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         result = multiclass_scores(y_true, y_score, y_pred, class_names, abbreviations)
         f1 = {name: v["f1"] for name, v in result["per_class"].items()}
         result["overall"] = (

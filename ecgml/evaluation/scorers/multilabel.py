@@ -20,16 +20,33 @@ class Cinc2020Scorer(Scorer):
     uses_weights = True
     intervals = ("macro_auroc", "challenge_metric")
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         return evaluate_predictions(
-            y_true, y_score, y_pred, class_names, abbreviations, label_codes=label_codes,
+            y_true,
+            y_score,
+            y_pred,
+            class_names,
+            abbreviations,
+            label_codes=label_codes,
             weights=weights,
-        )  # fmt: skip
+        )
 
-    def confidence_intervals(self, y_true, y_score, y_pred, class_names, abbreviations, *,
-                             label_codes=None, weights=None, groups=None,
-                             n_resamples=N_RESAMPLES, seed=SEED):  # fmt: skip
+    def confidence_intervals(
+        self,
+        y_true,
+        y_score,
+        y_pred,
+        class_names,
+        abbreviations,
+        *,
+        label_codes=None,
+        weights=None,
+        groups=None,
+        n_resamples=N_RESAMPLES,
+        seed=SEED,
+    ):
         """As every scorer's, with the challenge's folding of classes done once, for the
         whole test set (so a draw without one code of an equivalent pair is folded as the
         set is): each draw recomputes only the macro AUROC and the challenge metric."""
@@ -38,9 +55,13 @@ class Cinc2020Scorer(Scorer):
             label_classes, labels = challenge.multi_hot(label_codes)
             codes, source = challenge.output_codes(class_names)
             classes, labels, binary, _, w = challenge.scored_arrays(
-                label_classes, labels, codes, np.asarray(y_pred)[:, source],
-                np.asarray(y_score)[:, source], weights=weights,
-            )  # fmt: skip
+                label_classes,
+                labels,
+                codes,
+                np.asarray(y_pred)[:, source],
+                np.asarray(y_score)[:, source],
+                weights=weights,
+            )
             if challenge.NORMAL_CLASS in classes:
                 folded = labels, binary, w, classes.index(challenge.NORMAL_CLASS)
 
@@ -49,12 +70,14 @@ class Cinc2020Scorer(Scorer):
             out = {"macro_auroc": metrics.nanmean(auroc)}
             if folded is not None:
                 labels, binary, w, normal = folded
-                out["challenge_metric"] = metrics.challenge_metric(labels[index], binary[index],
-                                                                   w, normal)  # fmt: skip
+                out["challenge_metric"] = metrics.challenge_metric(
+                    labels[index], binary[index], w, normal
+                )
             return out
 
-        return bootstrap_figures(figures, len(y_true), groups=groups, n_resamples=n_resamples,
-                                 seed=seed)  # fmt: skip
+        return bootstrap_figures(
+            figures, len(y_true), groups=groups, n_resamples=n_resamples, seed=seed
+        )
 
 
 @SCORERS.add
@@ -64,10 +87,12 @@ class MultilabelScorer(Scorer):
 
     name = "multilabel"
 
-    def score(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-              weights=None):  # fmt: skip
+    def score(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         return evaluate_predictions(y_true, y_score, y_pred, class_names, abbreviations)
 
-    def figures(self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None,
-                weights=None):  # fmt: skip
+    def figures(
+        self, y_true, y_score, y_pred, class_names, abbreviations, *, label_codes=None, weights=None
+    ):
         return {"macro_auroc": metrics.nanmean(metrics.auroc_by_ranks(y_true, y_score))}
