@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ecgml.data.record_types import RecordHeader
 from ecgml.printout.render import PrintoutConfig, render_printout
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -125,3 +126,22 @@ def render_renderings(
         )
         out[k] = to_model_image(page, config)
     return out
+
+
+def image_header(
+    path: Path, record_id: str, dx: tuple[str, ...] = (), comments: dict | None = None
+) -> RecordHeader:
+    """The header of an image file read as a record: no rate, samples or leads."""
+    return RecordHeader(
+        record_id=record_id,
+        path=path,
+        fs=0.0,
+        n_samples=0,
+        lead_names=(),
+        units=(),
+        signal_files=(path.name,),
+        age=None,
+        sex=None,
+        dx=dx,
+        comments=comments or {},
+    )

@@ -62,6 +62,7 @@ def predict_paths(
     read: Callable[[Path], PreparedRecord] | None = None,
     lock: contextlib.AbstractContextManager | None = None,
     progress: bool = False,
+    echo_skipped: bool = False,
 ) -> Iterator[RecordResult]:
     """Every input through the ensemble, as it is finished: a skipped record at
     once, predicted ones ``chunk`` records to a model call.
@@ -74,7 +75,8 @@ def predict_paths(
         read: reads one input instead of the predictor (the app's uploaded
             arrays); raises :class:`~ecgml.data.records.RecordError`.
         lock: held around every model call (the app's threads share the models).
-        progress: a progress bar, which names each skipped record.
+        progress: a progress bar.
+        echo_skipped: print a line for each skipped record (``ecgml predict``).
 
     Raises:
         ValueError: an option the run's kind does not take.
@@ -90,8 +92,9 @@ def predict_paths(
     bar = tqdm(total=len(paths), desc="predict", unit="record", disable=not progress)
     for path in paths:
         result = _read_one(ensemble, path, read, seen)
-        if result.skipped:
+        if result.skipped and echo_skipped:
             bar.write(f"skipped {path}: {result.problem}")
+        if result.skipped:
             yield result
         else:
             seen[result.record_id] = path

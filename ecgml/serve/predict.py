@@ -147,7 +147,9 @@ def predict_records(
     predictor_of(ensemble).check(request, run)
     out = Path(out)
     outputs = OUTPUTS.named(samples.predicts)(ensemble, out, request)
-    results = predict_paths(ensemble, headers, request, chunk=chunk, progress=progress)
+    results = predict_paths(
+        ensemble, headers, request, chunk=chunk, progress=progress, echo_skipped=True
+    )
     rows = [outputs.write(result) for result in results]
     report = outputs.finish(
         rows, inputs=inputs, n_records=len(headers), started=started, reader_options=reader_options

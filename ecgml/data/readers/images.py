@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.images import read_image
+from ecgml.data.images import image_header, read_image
 from ecgml.data.labels import normalise_dx
 from ecgml.data.readers.base import READERS, Reader
-from ecgml.data.records import Record, RecordError, RecordHeader
+from ecgml.data.records import Record, RecordError
 from ecgml.data.sources import FoundRecord, file_key
 
 COLUMNS = ("file", "labels")
@@ -110,19 +110,8 @@ class ImagesReader(Reader):
             image = read_image(path, self.min_size)
         except ValueError as exc:
             raise RecordError(record_id, str(exc)) from None
-        header = RecordHeader(
-            record_id=record_id,
-            path=path,
-            fs=0.0,
-            n_samples=0,
-            lead_names=(),
-            units=(),
-            signal_files=(path.name,),
-            age=None,
-            sex=None,
-            dx=entry[0],
-            comments={"size": f"{image.size[0]}x{image.size[1]}"},
-        )
+        size = f"{image.size[0]}x{image.size[1]}"
+        header = image_header(path, record_id, dx=entry[0], comments={"size": size})
         return Record(header=header, signal=np.zeros((0, 0), np.float32), image=image)
 
     def patient(self, record_id: str, folder: str) -> str:

@@ -10,13 +10,14 @@ import numpy as np
 from ecgml.data.images import (
     IMAGE_SUFFIXES,
     ImageConfig,
+    image_header,
     read_image,
     render_renderings,
     to_model_image,
 )
 from ecgml.data.loading import PreparedRecord, check_signal
 from ecgml.data.preprocess import PreprocessConfig
-from ecgml.data.records import RecordError, RecordHeader
+from ecgml.data.records import RecordError
 from ecgml.data.samples.base import SampleKind
 
 
@@ -89,17 +90,5 @@ class Images(SampleKind):
             windows = to_model_image(read_image(path), preprocess.image)[None]
         except ValueError as exc:
             raise RecordError(path.stem, str(exc)) from None
-        header = RecordHeader(
-            record_id=path.stem,
-            path=path,
-            fs=0.0,
-            n_samples=0,
-            lead_names=(),
-            units=(),
-            signal_files=(path.name,),
-            age=None,
-            sex=None,
-            dx=(),
-            comments={},
-        )
+        header = image_header(path, path.stem)
         return PreparedRecord(header=header, windows=windows, warnings=())
