@@ -1,40 +1,40 @@
-"""Real-data benchmark on ``../shared/data/cinc2017``: ResECG three ways and a feature forest.
+"""Real-data benchmark on ``../shared/data/cinc2017``: ResECG with the seed's three
+losses and a feature forest, out of fold on 6,028 records.
 
-    python bench/cinc2017.py                     # every model (about an hour on 2 CPU cores)
-    python bench/cinc2017.py --models features   # one model
-    python bench/cinc2017.py --table             # the results as Markdown
+    python bench/cinc2017.py --models features,resecg          # rows, in the background
+    python bench/cinc2017.py --models resecg --seeds 43        # another seed of a row
+    python bench/cinc2017.py --models best+features            # after the rows it averages
+    python bench/cinc2017.py --table                           # the results as Markdown
 
 Five folds (stratified by class, seed 42), made once and saved to
-``--work/folds.json`` before any training; every model gets the same folds.
-For fold K a model trains on the other four folds and predicts fold K. Nothing is
+``--work/folds.json`` before any training; every row gets the same folds. For
+fold K a model trains on the other four folds and predicts fold K. Nothing is
 tuned on fold K: the multiclass decision is the argmax (no thresholds), the
 CPU config keeps its last epoch (no early stopping, no epoch choice), and the
 forest has fixed settings. The five predicted folds give one out-of-fold
 prediction per record, scored as the CinC 2017 challenge scored (F1 of N, A, O
-and ~; the score is the mean F1 of N, A and O).
+and ~; the score is the mean F1 of N, A and O), with bootstrap intervals
+(:mod:`cinc2017_table`).
 
-Models:
+Rows:
 
-* ``resecg``: ``configs/cinc2017-cpu.json`` (categorical cross-entropy);
+* ``resecg``: ``configs/cinc2017-cpu.json`` with categorical cross-entropy;
 * ``resecg-weighted``: the same with class weights (``weighted_cce``);
 * ``resecg-focal``: the same with categorical focal loss;
-* ``resecg-zscore``: ``resecg`` with each window standardised per lead
-  (``normalisation: "zscore"``), its one change; added after the first rows,
-  where ResECG never decided AF, as a lever against amplitude differences
-  between recordings (its own cache of the same records, the same folds);
-* ``resecg-bn0.9``: ``resecg`` with batch-norm momentum 0.9 instead of Keras's
-  0.99, its one change: with 5 steps an epoch, 0.99 ** 200 = 13 % of the
-  initial moving statistics remain after 40 epochs, and inference uses them
-  (added after the first rows, on a synthetic check where the change lifted
-  validation AUROC from 0.76 to 0.99);
+  ``--seeds`` trains a row with other training seeds (``resecg-seed43``; the
+  folds stay the same);
 * ``features``: rhythm-irregularity, P-wave, morphology and signal-quality
-  features (:func:`ecgml.baseline.extract_single_lead_features`) and one
-  multi-class random forest;
-* ``resecg+features``: the mean of ``resecg``'s and the forest's out-of-fold
-  probabilities (fixed weights 1/2 each, nothing tuned), from the same folds.
+  features of the whole record (:func:`ecgml.baseline.extract_single_lead_features`)
+  and one multi-class random forest;
+* ``best+features``: the mean of the forest's out-of-fold probabilities and
+  those of the deep row with the best out-of-fold score at the time it runs
+  (fixed weights 1/2 each, nothing else chosen).
 
-Deep models predict every 10 s window of a record and average them. Run folders
-and the feature table are reused on a rerun. Results are merged into ``--out``.
+Deep rows train as ``model_training.py`` does (:func:`ecgml.runs.train_run`)
+and predict every 10 s window of a record, averaged. Run folders, out-of-fold
+scores and the feature table are reused on a rerun, and an interrupted row
+resumes. Results are merged into ``--out``; the rows of the earlier 201-record
+folder are kept there under ``earlier``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cinc2017_table import FOREST, score, seed_summary, table
 
 from ecgml import __version__
 from ecgml.config import Config, load_config
@@ -59,55 +60,41 @@ from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.readers import get_reader
 from ecgml.evaluation.report import json_safe
-from ecgml.evaluation.scorers import get_scorer
 from ecgml.training.folds import make_folds, save_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "configs/cinc2017-cpu.json"
-# each deep model: the CPU config with these changes (training.loss, preprocess, model fields)
-VARIANTS: dict[str, dict[str, Any]] = {
-    "resecg": {"loss": "cce"},
-    "resecg-weighted": {"loss": "weighted_cce"},
-    "resecg-focal": {"loss": "categorical_focal"},
-    "resecg-zscore": {"loss": "cce", "normalisation": "zscore"},
-    "resecg-bn0.9": {"loss": "cce", "bn_momentum": 0.9},
-}
-FUSION = "resecg+features"
-MODELS = (*VARIANTS, "features", FUSION)
+# each deep row: the CPU config with this loss
+VARIANTS = {"resecg": "cce", "resecg-weighted": "weighted_cce", "resecg-focal": "categorical_focal"}
+FUSION = "best+features"
 N_FOLDS, SEED = 5, 42
 
 
-def deep_config(model: str) -> Config:
+def row_name(variant: str, seed: int) -> str:
+    return variant if seed == SEED else f"{variant}-seed{seed}"
+
+
+def deep_config(variant: str, seed: int) -> Config:
     config = load_config(CONFIG)
-    changes = VARIANTS[model]
-    pre, net = config.preprocess, config.model
-    if "normalisation" in changes:
-        pre = dataclasses.replace(pre, normalisation=changes["normalisation"])
-    if "bn_momentum" in changes:
-        net = dataclasses.replace(net, bn_momentum=changes["bn_momentum"])
-    training = dataclasses.replace(config.training, loss=changes["loss"])
-    return dataclasses.replace(config, preprocess=pre, model=net, training=training)
+    training = dataclasses.replace(config.training, loss=VARIANTS[variant], seed=seed)
+    return dataclasses.replace(config, training=training)
 
 
-def model_cache(model: str, work: Path, data: Path, cache: Cache, jobs: int) -> Cache:
-    """The benchmark's cache, or a cache of the same records with the model's preprocessing."""
-    config = deep_config(model)
-    if config.preprocess == cache.preprocess:
-        return cache
-    folder = work / f"cache-{config.preprocess.normalisation}"
-    prepare_cache(
+def prepared(data: Path, work: Path, jobs: int) -> tuple[Cache, float | None]:
+    """The benchmark's cache, and the seconds ``prepare`` took where it cached records."""
+    config = load_config(CONFIG)
+    started = time.time()
+    report = prepare_cache(
         [data],
-        folder,
+        work / "cache",
         config.preprocess,
         config.labels,
         jobs=jobs,
         reader=config.task.reader,
         progress=False,
     )
-    other = Cache(folder)
-    if list(other.index["record_id"]) != list(cache.index["record_id"]):
-        raise ValueError(f"{folder} holds other records than {cache.path}")
-    return other
+    seconds = time.time() - started if report["new"] else None
+    return Cache(work / "cache"), seconds
 
 
 def fixed_folds(work: Path, cache: Cache, y: np.ndarray) -> np.ndarray:
@@ -122,27 +109,28 @@ def fixed_folds(work: Path, cache: Cache, y: np.ndarray) -> np.ndarray:
     return np.array([fold_of[rid] for rid in ids])
 
 
-def run_deep(model: str, work: Path, cache: Cache, folds: np.ndarray) -> tuple[np.ndarray, float]:
-    """Train (or reuse) the model's five folds; out-of-fold probabilities and training time."""
+def run_deep(name: str, config: Config, work: Path, cache: Cache, folds: np.ndarray):
+    """Train (or resume) the row's five folds; out-of-fold probabilities and stage times."""
     from ecgml.inference.ensemble import Ensemble
     from ecgml.runs import train_run
 
-    run = work / "runs" / model
+    run = work / "runs" / name
     run.mkdir(parents=True, exist_ok=True)
     if not (run / "folds.json").is_file():
         shutil.copyfile(work / "folds.json", run / "folds.json")
+    train_run(cache.path, run, config, verbose=2)
+    done = [json.loads((run / f"fold_{k}" / "done.json").read_text()) for k in range(N_FOLDS)]
     started = time.time()
-    train_run(cache.path, run, deep_config(model), verbose=2)
-    seconds = sum(
-        json.loads((run / f"fold_{k}" / "done.json").read_text())["seconds_this_job"]
-        for k in range(N_FOLDS)
-    )
-    print(f"{model}: trained or reused in {time.time() - started:.0f} s")
     y_score = np.zeros((len(cache), len(cache.class_names)), dtype=np.float32)
     for k in range(N_FOLDS):
         member = Ensemble.load(run, folds=[k])
         scores = member.predict_cache(cache, all_windows=True, progress=False)[0]
         y_score[folds == k] = scores[folds == k]
+    seconds = {
+        "train_seconds": round(sum(d["seconds_this_job"] for d in done), 1),
+        "fold_seconds": [round(d["seconds_this_job"], 1) for d in done],
+        "predict_seconds": round(time.time() - started, 1),
+    }
     return y_score, seconds
 
 
@@ -153,20 +141,27 @@ def _features_of(path: str) -> np.ndarray:
     return extract_single_lead_features(record.signal[:, 0], record.header.fs)
 
 
-def feature_table(work: Path, cache: Cache, jobs: int) -> np.ndarray:
-    """Features of every cached record from its whole recording, cached in ``work``."""
+def feature_table(work: Path, cache: Cache, jobs: int) -> tuple[np.ndarray, dict[str, float]]:
+    """Features of every cached record from its whole recording, cached in ``work``,
+    and how long their extraction took (saved with them)."""
     path = work / "features.npz"
     ids = cache.index["record_id"].to_numpy().astype(str)
     if path.is_file():
         with np.load(path) as saved:
             if list(saved["record_ids"]) == list(ids):
-                return saved["x"]
+                return saved["x"], json.loads(str(saved["timing"]))
     started = time.time()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        x = np.stack(list(pool.map(_features_of, cache.index["path"], chunksize=4)))
-    np.savez(path, record_ids=ids, x=x)
-    print(f"features: {len(ids)} records in {time.time() - started:.0f} s")
-    return x
+        x = np.stack(list(pool.map(_features_of, cache.index["path"], chunksize=8)))
+    seconds = time.time() - started
+    timing = {
+        "extract_seconds": round(seconds, 1),
+        "records_per_second": round(len(ids) / seconds, 2),
+        "processes": jobs,
+    }
+    np.savez(path, record_ids=ids, x=x, timing=json.dumps(timing))
+    print(f"features: {len(ids)} records in {seconds:.0f} s")
+    return x, timing
 
 
 def run_features(work: Path, cache: Cache, y: np.ndarray, folds: np.ndarray, jobs: int):
@@ -174,7 +169,7 @@ def run_features(work: Path, cache: Cache, y: np.ndarray, folds: np.ndarray, job
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
 
-    x = feature_table(work, cache, jobs)
+    x, timing = feature_table(work, cache, jobs)
     started = time.time()
     label = y.argmax(axis=1)
     y_score = np.zeros(y.shape, dtype=np.float32)
@@ -188,122 +183,111 @@ def run_features(work: Path, cache: Cache, y: np.ndarray, folds: np.ndarray, job
         ).fit(x[train], label[train])
         proba = forest.predict_proba(x[folds == k])
         y_score[np.ix_(folds == k, forest.classes_)] = proba
-    return y_score, time.time() - started
+    return y_score, {**timing, "train_seconds": round(time.time() - started, 1)}
 
 
-def score(y: np.ndarray, y_score: np.ndarray, folds: np.ndarray, cache: Cache) -> dict[str, Any]:
-    scorer = get_scorer("cinc2017")
-    names, abbreviations = cache.class_names, cache.abbreviations
-    y_pred = np.zeros_like(y)
-    y_pred[np.arange(len(y)), y_score.argmax(axis=1)] = 1
-    pooled = scorer.score(y, y_score, y_pred, names, abbreviations)
-    per_fold = [
-        scorer.score(y[folds == k], y_score[folds == k], y_pred[folds == k], names, abbreviations)[
-            "overall"
-        ]["cinc2017_score"]
-        for k in range(N_FOLDS)
-    ]
-    return {**pooled, "per_fold_score": per_fold}
+def run_fusion(work: Path, results: dict[str, Any]):
+    """The mean of the forest's and the best deep row's saved out-of-fold scores."""
+    deep = {n: r for n, r in results.items() if r.get("variant")}
+    if not deep or FOREST not in results:
+        raise SystemExit(f"{FUSION} averages the forest and a deep row; run them first")
+    best = max(deep, key=lambda n: deep[n]["overall"]["cinc2017_score"])
+    parts = [np.load(work / f"oof_{m}.npz") for m in (best, FOREST)]
+    y_score = (parts[0]["y_score"] + parts[1]["y_score"]) / 2
+    seconds = {"train_seconds": round(float(sum(p["seconds"] for p in parts)), 1)}
+    return y_score, seconds, best
 
 
-def table(results: dict[str, Any]) -> str:
-    lines = [
-        "| model | N | A | O | ~ | score (mean F1 of N, A, O) | accuracy | macro AUROC "
-        "| score per fold | training |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for model in MODELS:
-        if model not in results:
-            continue
-        r = results[model]
-        o = r["overall"]
-        folds = " ".join(f"{v:.2f}" for v in r["per_fold_score"])
-        lines.append(
-            f"| {model} | {o['f1_N']:.3f} | {o['f1_A']:.3f} | {o['f1_O']:.3f} | {o['f1_~']:.3f} "
-            f"| **{o['cinc2017_score']:.3f}** | {o['accuracy']:.3f} | {o['macro_auroc']:.3f} "
-            f"| {folds} | {r['train_seconds'] / 60:.1f} min |"
+def run_row(name: str, args, cache: Cache, y: np.ndarray, folds: np.ndarray, results: dict):
+    """One row's out-of-fold scores, saved beside the run, and its results entry."""
+    entry: dict[str, Any] = {"n_records": len(cache)}
+    if name == FUSION:
+        y_score, seconds, best = run_fusion(args.work, results["models"])
+        entry["deep_row"] = best
+    elif name == FOREST:
+        y_score, seconds = run_features(args.work, cache, y, folds, args.jobs)
+    else:
+        variant, seed = (
+            name.split("-seed")[0],
+            int(name.split("-seed")[1]) if "-seed" in name else SEED,
         )
-    return "\n".join(lines)
+        config = deep_config(variant, seed)
+        y_score, seconds = run_deep(name, config, args.work, cache, folds)
+        entry.update({"variant": variant, "seed": seed, "config": dataclasses.asdict(config)})
+    np.savez(
+        args.work / f"oof_{name}.npz",
+        y_score=y_score,
+        seconds=seconds["train_seconds"],
+        record_ids=cache.index["record_id"].to_numpy().astype(str),
+    )
+    forest = args.work / f"oof_{FOREST}.npz"
+    theirs = np.load(forest)["y_score"] if forest.is_file() and name != FOREST else None
+    entry.update(score(y, y_score, folds, cache.abbreviations, theirs))
+    entry.update(seconds)
+    entry.update(
+        {
+            "command": "python bench/cinc2017.py " + " ".join(args.argv),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+            "ecgml_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+    )
+    return json_safe(entry)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/cinc2017")
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/cinc2017")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/cinc2017.json")
-    parser.add_argument("--models", default=",".join(MODELS), help=f"some of {MODELS}")
+    rows = (*VARIANTS, FOREST, FUSION)
+    parser.add_argument("--models", default="features,resecg", help=f"some of {rows}")
+    parser.add_argument("--seeds", default=str(SEED), help="training seeds of the deep rows")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="processes for features")
     parser.add_argument("--table", action="store_true", help="print the results as Markdown")
     args = parser.parse_args(argv)
-    if args.table:
-        if not args.out.is_file():
-            parser.error(f"no results at {args.out}; run the benchmark first")
-        print(table(json.loads(args.out.read_text())["models"]))
-        return 0
-    models = args.models.split(",")
-    unknown = [m for m in models if m not in MODELS]
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    unknown = [m for m in args.models.split(",") if m not in rows]
     if unknown:
-        parser.error(f"unknown model(s) {unknown}; expected some of {MODELS}")
-    if not args.data.is_dir():
+        parser.error(f"unknown row(s) {unknown}; expected some of {rows}")
+    if not args.table and not args.data.is_dir():
         parser.error(f"no CinC 2017 records at {args.data}")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    args.rows = [
+        row_name(m, seed) if m in VARIANTS else m for m in args.models.split(",") for seed in seeds
+    ]
+    args.rows = list(dict.fromkeys(args.rows))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
+    if args.table:
+        print(table(results))
+        return 0
     args.work.mkdir(parents=True, exist_ok=True)
-    config = load_config(CONFIG)
-    prepare_cache(
-        [args.data],
-        args.work / "cache",
-        config.preprocess,
-        config.labels,
-        jobs=args.jobs,
-        reader=config.task.reader,
-        progress=False,
-    )
-    cache = Cache(args.work / "cache")
-    encoder = LabelEncoder.from_config(config.labels)
+    cache, prepare_seconds = prepared(args.data, args.work, args.jobs)
+    encoder = LabelEncoder.from_config(load_config(CONFIG).labels)
     y = encoder.encode_many([dx.split(",") for dx in cache.index["dx"]])
     folds = fixed_folds(args.work, cache, y)
-    results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
-    for model in models:
-        if model == FUSION:
-            saved = {m: args.work / f"oof_{m}.npz" for m in ("resecg", "features")}
-            missing = [m for m, path in saved.items() if not path.is_file()]
-            if missing:
-                parser.error(f"{FUSION} averages {missing}'s saved scores; run them first")
-            parts = [np.load(path) for path in saved.values()]
-            y_score = (parts[0]["y_score"] + parts[1]["y_score"]) / 2
-            seconds = float(sum(p["seconds"] for p in parts))
-        elif model == "features":
-            y_score, seconds = run_features(args.work, cache, y, folds, args.jobs)
-        else:
-            own = model_cache(model, args.work, args.data, cache, args.jobs)
-            y_score, seconds = run_deep(model, args.work, own, folds)
-        np.savez(
-            args.work / f"oof_{model}.npz",
-            y_score=y_score,
-            seconds=seconds,
-            record_ids=cache.index["record_id"].to_numpy().astype(str),
-        )
-        entry = score(y, y_score, folds, cache)
-        entry.update(
-            {
-                "train_seconds": round(seconds, 1),
-                "config": dataclasses.asdict(deep_config(model)) if model in VARIANTS else None,
-                "command": "python bench/cinc2017.py " + " ".join(argv or sys.argv[1:]),
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-                "ecgml_version": __version__,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-        )
-        results["models"][model] = json_safe(entry)
-        results["data"] = {
-            "path": str(args.data.resolve()),
-            "n_records": len(cache),
-            "class_counts": dict(zip(cache.class_names, y.sum(axis=0).tolist(), strict=True)),
-            "folds": str(args.work / "folds.json"),
-        }
+    data = results.get("data", {})
+    results["data"] = {
+        "path": str(args.data.resolve()),
+        "n_records": len(cache),
+        "class_counts": dict(zip(cache.abbreviations, y.sum(axis=0).tolist(), strict=True)),
+        "folds": str(args.work / "folds.json"),
+        "prepare_seconds": round(prepare_seconds, 1)
+        if prepare_seconds is not None
+        else data.get("prepare_seconds"),
+    }
+    for name in args.rows:
+        results["models"][name] = run_row(name, args, cache, y, folds, results)
+        results["seed_summary"] = seed_summary(results["models"])
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=1) + "\n")
-        print(f"{model}: score {entry['overall']['cinc2017_score']:.3f} -> {args.out}")
-    print(table(results["models"]))
+        print(f"{name}: score {results['models'][name]['overall']['cinc2017_score']:.3f}")
+    print(table(results))
     return 0
 
 

@@ -177,14 +177,23 @@ def extract_features(
         float64 vector; NaN where a feature cannot be measured (too few beats,
         a delineation that failed, an unknown age).
     """
-    import neurokit2 as nk
-
     signal = np.asarray(signal, dtype=np.float64)
     if signal.ndim != 2 or signal.shape[1] != len(lead_names):
         raise ValueError(
             f"expected a signal of shape (n_samples, {len(lead_names)}), got {signal.shape}"
         )
     names = [name.lower() for name in lead_names]
+    cleaned, lead, rpeaks = _clean_and_detect(signal, fs, names)
+    return _features_of_cleaned(cleaned, rpeaks, fs, names, lead, age=age, sex=sex)
+
+
+def _clean_and_detect(
+    signal: np.ndarray, fs: float, names: Sequence[str]
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Each lead cleaned by NeuroKit2, the rhythm lead's index and its R peaks (none
+    where detection fails)."""
+    import neurokit2 as nk
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cleaned = np.column_stack(
@@ -196,6 +205,20 @@ def extract_features(
             rpeaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
         except Exception:
             rpeaks = np.zeros(0, dtype=np.int64)
+    return cleaned, lead, rpeaks
+
+
+def _features_of_cleaned(
+    cleaned: np.ndarray,
+    rpeaks: np.ndarray,
+    fs: float,
+    names: Sequence[str],
+    lead: int,
+    *,
+    age: float | None,
+    sex: str | None,
+) -> np.ndarray:
+    """:func:`extract_features` of a cleaned recording whose R peaks are found."""
     beat = _median_beat(cleaned, rpeaks, fs)
     morphology = _morphology(beat, cleaned, fs)
     axis = math.nan
@@ -287,20 +310,12 @@ def extract_single_lead_features(signal: np.ndarray, fs: float) -> np.ndarray:
     Returns:
         float64 vector; NaN where a feature cannot be measured.
     """
-    import neurokit2 as nk
-
     raw = np.asarray(signal, dtype=np.float64).reshape(-1)
-    base = extract_features(raw[:, None], fs, ["II"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cleaned = nk.ecg_clean(raw, sampling_rate=int(fs))
-        try:
-            _, info = nk.ecg_peaks(cleaned, sampling_rate=int(fs))
-            rpeaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
-        except Exception:
-            rpeaks = np.zeros(0, dtype=np.int64)
+    # one cleaning and one R-peak detection serve both kinds of features
+    cleaned, _, rpeaks = _clean_and_detect(raw[:, None], fs, ["ii"])
+    base = _features_of_cleaned(cleaned, rpeaks, fs, ["ii"], 0, age=None, sex=None)
     n_shared = len(RHYTHM) + len(INTERVALS) + len(MORPHOLOGY) + 1  # up to and with qrs_ms
-    return np.concatenate([base[:n_shared], _quality(raw, cleaned, rpeaks, fs)])
+    return np.concatenate([base[:n_shared], _quality(raw, cleaned[:, 0], rpeaks, fs)])
 
 
 class FeatureClassifier:

@@ -1,5 +1,6 @@
 """Synthetic records in the CinC 2017 layout: single lead, 300 Hz, a header whose
-record line has an ISO date before the time, and a ``REFERENCE.csv``."""
+record line has an ISO date before the time (the validation set's headers) or
+no date at all (the training set's), and a ``REFERENCE.csv``."""
 
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def write_cinc2017(
     seed: int = 0,
     seconds: Sequence[float] | None = None,
     reference: bool = True,
+    dated: bool = True,
 ) -> list[Path]:
-    """Write records ``A00001...`` with the given labels; returns their header paths."""
+    """Write records ``A00001...`` with the given labels; returns their header paths.
+    ``dated``: the record line ends with an ISO date and a time; otherwise with the
+    number of samples, as in the training set's headers."""
     rng = np.random.default_rng(seed)
     seconds = seconds or [float(rng.uniform(9, 20)) for _ in labels]
     paths = []
@@ -54,8 +58,8 @@ def write_cinc2017(
             directory, rid, synthetic_signal(label, length, rng)[:, None], FS, ["ECG"], dx=()
         )
         lines = path.read_text().splitlines()
-        # the CinC 2017 header: ISO date, then the time; no #Dx comments
-        lines[0] = f"{rid} 1 300 {int(length * FS)} 2014-05-08 05:05:15"
+        # the CinC 2017 header: ISO date, then the time, or neither; no #Dx comments
+        lines[0] = f"{rid} 1 300 {int(length * FS)}" + (" 2014-05-08 05:05:15" if dated else "")
         path.write_text("\n".join(line for line in lines if not line.startswith("#")) + "\n")
         paths.append(path)
     if reference:

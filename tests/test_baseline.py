@@ -124,3 +124,26 @@ def test_bundle_branch_blocks_have_wider_qrs_than_sinus_rhythm_on_real_records()
         widths[group].append(named(extract_features(x, FS, STANDARD_LEADS))["qrs_ms"])
     assert len(widths["block"]) >= 20 and len(widths["normal"]) >= 10
     assert np.nanmedian(widths["block"]) > np.nanmedian(widths["normal"]) + 20
+
+
+def test_single_lead_features_share_the_twelve_lead_ones_and_tell_rhythms_apart():
+    from ecgml.baseline import extract_single_lead_features, single_lead_feature_names
+    from tests.cinc2017_records import FS as FS_2017
+    from tests.cinc2017_records import synthetic_signal
+
+    rng = np.random.default_rng(0)
+    regular, irregular, noise = (synthetic_signal(c, 20.0, rng) for c in ("N", "A", "~"))
+    names = single_lead_feature_names()
+    features = {
+        label: dict(zip(names, extract_single_lead_features(x, FS_2017), strict=True))
+        for label, x in (("N", regular), ("A", irregular), ("~", noise))
+    }
+    # the rhythm, interval and morphology columns are the 12-lead path's for one lead
+    shared = extract_features(regular[:, None], FS_2017, ["II"])
+    n_shared = names.index("qrs_ms") + 1
+    np.testing.assert_array_equal(list(features["N"].values())[:n_shared], shared[:n_shared])
+    assert features["N"]["heart_rate"] == pytest.approx(70, abs=2)
+    assert features["A"]["rr_cv"] > 5 * features["N"]["rr_cv"]
+    # noise: beats less alike than sinus rhythm's, and a signal without sharp peaks
+    assert features["~"]["qrs_template_corr"] < features["N"]["qrs_template_corr"]
+    assert features["~"]["kurtosis"] < 1 < features["N"]["kurtosis"]

@@ -77,3 +77,28 @@ def test_make_loss_builds_the_multiclass_losses():
     np.testing.assert_allclose(weighted.class_weight, class_weights(y))
     focal = make_loss("categorical_focal", y, focal_gamma=2.0, focal_alpha=None)
     assert isinstance(focal, keras.losses.CategoricalFocalCrossentropy)
+
+
+# the seed table's three CinC 2017 rows, on the same hand-made arrays
+Y_TRUE = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype="float32")
+Y_PRED = np.array(
+    [[0.7, 0.1, 0.1, 0.1], [0.2, 0.5, 0.2, 0.1], [0.25, 0.25, 0.25, 0.25]], dtype="float32"
+)
+P_TRUE = np.array([0.7, 0.5, 0.25])  # each record's probability of its own class
+
+
+def test_the_three_multiclass_losses_by_hand():
+    # the training labels: 2 N, 1 A, no O, 1 ~ -> weights 4 / (4 * count), 1 for O
+    y_train = np.eye(4, dtype=np.uint8)[[0, 0, 1, 3]]
+    cce = make_loss("cce", y_train)
+    assert float(cce(Y_TRUE, Y_PRED)) == pytest.approx(-np.log(P_TRUE).mean(), rel=1e-5)
+    weighted = make_loss("weighted_cce", y_train)
+    weight_of_true = np.array([0.5, 1.0, 1.0])  # N, A, ~
+    assert float(weighted(Y_TRUE, Y_PRED)) == pytest.approx(
+        (-weight_of_true * np.log(P_TRUE)).mean(), rel=1e-5
+    )
+    focal = make_loss("categorical_focal", y_train, focal_gamma=2.0, focal_alpha=0.25)
+    by_hand = -0.25 * (1 - P_TRUE) ** 2 * np.log(P_TRUE)
+    assert float(focal(Y_TRUE, Y_PRED)) == pytest.approx(by_hand.mean(), rel=1e-5)
+    # focal loss shrinks the well-classified record's share the most
+    assert by_hand[0] / -np.log(P_TRUE[0]) < by_hand[2] / -np.log(P_TRUE[2])

@@ -31,6 +31,16 @@ def test_header_with_an_iso_date_before_the_time_parses(tmp_path):
     assert (header.fs, header.n_samples, header.lead_names) == (300.0, 3000, ("ECG",))
 
 
+def test_training_set_headers_without_a_date_read_with_their_labels(tmp_path):
+    paths = write_cinc2017(tmp_path, ["A", "~"], seconds=[9.0, 61.0], dated=False)
+    assert paths[0].read_text().splitlines()[0] == "A00001 1 300 2700"
+    reader = get_reader("cinc2017")
+    first, second = (reader.read(p) for p in paths)
+    assert first.header.dx == ("A",) and first.signal.shape == (2700, 1)
+    assert second.header.dx == ("~",) and second.signal.shape == (18300, 1)
+    assert first.header.fs == FS and first.header.lead_names == ("ECG",)
+
+
 def test_cinc2017_reader_takes_the_label_from_reference_csv(tmp_path):
     paths = write_cinc2017(tmp_path, ["N", "A", "O", "~"], seconds=[10.0] * 4)
     reader = get_reader("cinc2017")

@@ -16,6 +16,7 @@ from ecgml import runs
 from ecgml.config import Config, TaskConfig
 from ecgml.data.cache import prepare_cache
 from ecgml.data.labels import LabelConfig
+from ecgml.data.loading import window_signal
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.records import read_record
 from ecgml.inference.ensemble import Ensemble
@@ -130,6 +131,33 @@ def test_predict_decides_exactly_one_class_per_record(trained, tmp_path):
     row = summary.set_index("record").loc["A00002"]
     assert row["decided"] == expected.decided
     np.testing.assert_allclose([row[f"p_{c}"] for c in "NAO~"], expected.y_score, atol=1e-5)
+
+
+def test_a_short_and_a_61_s_record_are_decided_from_every_window(trained, tmp_path):
+    data = tmp_path / "records"
+    write_cinc2017(data, ["N", "A"], seconds=[1.5, 61.0], seed=3, dated=False)
+    report = predict_records(trained["run"], [data], tmp_path / "p", progress=False)
+    assert report["n_predicted"] == 2
+    summary = read_summary(tmp_path / "p").set_index("record")
+    # 2 s windows: the 1.5 s record is one zero-padded window; the 61 s record
+    # (18,300 samples) 31 evenly spaced windows that cover it to its last sample
+    assert list(summary["n_windows"]) == [1, 31]
+    assert "shorter than a 2 s window; zero-padded" in summary.loc["A00001", "note"]
+    ensemble = Ensemble.load(trained["run"])
+    pre, length = TINY_2017.preprocess, 512
+    for rid, n_windows in (("A00001", 1), ("A00002", 31)):
+        record = read_record(data / f"{rid}.hea")
+        windows, _ = window_signal(record.signal, 300, ["ECG"], pre)
+        starts = np.round(np.linspace(0, record.signal.shape[0] - 600, n_windows)).astype(int)
+        if n_windows > 1:  # the last window ends with the record: no tail left out
+            assert starts[-1] + 600 == record.signal.shape[0]
+        # by hand: each window's centre 512 samples, every fold model, the mean of all
+        crops = windows[:, 44 : 44 + length]
+        fold_means = [m.predict(crops, verbose=0).mean(axis=0) for m in ensemble.models]
+        expected = np.mean(fold_means, axis=0)
+        row = summary.loc[rid]
+        np.testing.assert_allclose([row[f"p_{c}"] for c in "NAO~"], expected, atol=1e-5)
+        assert row["decided"] == ["NAO~"[int(expected.argmax())]]
 
 
 def test_the_web_app_shows_one_decision_and_fold_argmax_votes(trained):

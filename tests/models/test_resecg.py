@@ -1,5 +1,7 @@
 """ResECG (Hannun et al., 2019): shape, size, layout, round trip, one training step."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -91,3 +93,37 @@ def test_batch_norm_momentum_is_the_configs():
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(norms) == 2 + 2 * TINY.n_blocks - 1  # stem, final, and per block but the first's pre
     assert {layer.momentum for layer in norms} == {0.9}
+
+
+def test_the_cinc2017_configs_build_their_documented_networks_and_train_a_step():
+    from ecgml.config import load_config
+    from ecgml.task import Task
+    from ecgml.training.compiling import compile_model
+
+    sizes = {"cinc2017.json": 3_796_100, "cinc2017-cpu.json": 239_396}
+    for name, n_parameters in sizes.items():
+        config = load_config(f"configs/{name}")
+        model = build_model(
+            config.model, n_classes=4, input_length=9000, n_leads=1, activation="softmax"
+        )
+        assert model.count_params() == expected_parameters(config.model, 1, 4) == n_parameters
+    # the GPU recipe: the seed's 34 layers, 32 filters, 32 more every fourth block
+    gpu = load_config("configs/cinc2017.json")
+    assert (gpu.model.n_blocks, gpu.model.filters, gpu.model.filters_step) == (16, 32, 32)
+    assert (gpu.model.kernel_size, gpu.model.dropout, gpu.training.input_length) == (16, 0.2, None)
+    # one step of it in its own precision (mixed bfloat16), whole 30 s windows
+    keras.mixed_precision.set_global_policy(gpu.training.precision)
+    try:
+        model = build_model(
+            gpu.model, n_classes=4, input_length=9000, n_leads=1, activation="softmax"
+        )
+        y = np.eye(4, dtype="float32")[[0, 1, 2, 3]]
+        training = dataclasses.replace(gpu.training, jit_compile=False)  # XLA on a CPU: minutes
+        compile_model(model, training, Task.of(gpu).target, y, y, total_steps=10)
+        before = [w.copy() for w in model.get_weights()]
+        x = np.random.default_rng(3).normal(size=(4, 9000, 1)).astype("float32")
+        loss = model.train_on_batch(x, y)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert np.isfinite(loss).all()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))

@@ -1,8 +1,10 @@
 """PhysioNet/CinC Challenge 2017 records: single-lead AF classification.
 
 Each record is a WFDB header and a MATLAB ``.mat`` (one lead, 300 Hz, 9-61 s;
-Clifford et al., 2017). The header's record line gives an ISO date before the
-time, which :mod:`ecgml.data.records` repairs before wfdb reads it. The labels
+Clifford et al., 2017). The training set's headers end their record line with
+the number of samples (``A00001 1 300 9000``); the validation set's add an ISO
+date before the time, which :mod:`ecgml.data.records` repairs before wfdb reads
+it. Both read alike. The labels
 are not in the header but in ``REFERENCE.csv`` beside the records, one line
 ``record,label`` per record, with the label one of::
 
