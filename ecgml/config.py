@@ -130,6 +130,17 @@ class Config:
         if self.task.samples is None:  # written out resolved, so saved runs say what they were
             samples = infer_sample_kind(self.preprocess)
             object.__setattr__(self, "task", dataclasses.replace(self.task, samples=samples))
+        source = self.training.init_from
+        if source is not None and source.startswith("preset:"):
+            from ecgml.presets import preprocess_differences
+
+            differences = preprocess_differences(source, self.preprocess)
+            if differences:
+                raise ValueError(
+                    f"training.init_from {source!r}: the task's preprocessing differs from "
+                    f"the preset's ({'; '.join(differences)}); set them as the preset has "
+                    "them (ecgml presets show NAME)"
+                )
 
 
 def _freeze(value: Any) -> Any:

@@ -1,14 +1,16 @@
 """The package's layers point one way (docs/development.md draws them).
 
-data -> models -> training -> evaluation -> config -> task -> runs -> inference
--> tune / serve / cli, with the small top-level modules (losses, metrics,
-optimizers, baseline, files) beside them and the target kinds between models
-and training. ``evaluation`` scores predictions and knows nothing of runs.
-``config`` holds data only: the sections of the stages below it, no plug-in
-look-up. ``task`` resolves a config's plug-ins once (the scorers among them);
-``runs`` starts run folders, trains their folds and learns their thresholds;
-``inference`` is a trained run as a classifier. Imports made only for type
-checking are not followed, since they never run.
+data -> models -> presets -> training -> evaluation -> config -> task -> runs ->
+inference -> tune / serve / cli, with the small top-level modules (losses,
+metrics, optimizers, baseline, files) beside them and the target kinds between
+models and training. ``presets`` reads the files of the models that ship in the
+package (loading one as a predictor is ``inference``'s). ``evaluation`` scores
+predictions and knows nothing of runs. ``config`` holds data only: the sections
+of the stages below it, no plug-in look-up. ``task`` resolves a config's
+plug-ins once (the scorers among them); ``runs`` starts run folders, trains
+their folds and learns their thresholds; ``inference`` is a trained run as a
+classifier. Imports made only for type checking are not followed, since they
+never run.
 """
 
 from __future__ import annotations
@@ -28,14 +30,26 @@ LOWER = {
     "printout": set(),
     "data": {"printout"},
     "models": set(),
+    "presets": {"models"},
     "targets": set(),
-    "training": {"data", "models", "targets"},
+    "training": {"data", "models", "targets", "presets"},
     "evaluation": {"data", "models", "targets", "training"},
-    "config": {"data", "models", "training"},
+    "config": {"data", "models", "training", "presets"},
     "task": {"data", "models", "targets", "training", "evaluation", "config"},
     "runs": {"data", "models", "targets", "training", "evaluation", "config", "task"},
-    "inference": {"data", "models", "targets", "training", "evaluation", "config", "task", "runs"},
+    "inference": {
+        "data",
+        "models",
+        "targets",
+        "training",
+        "evaluation",
+        "config",
+        "task",
+        "runs",
+        "presets",
+    },
     "serve": {
+        "presets",
         "data",
         "models",
         "targets",
@@ -49,6 +63,7 @@ LOWER = {
     },
     "tune": {"data", "models", "targets", "training", "evaluation", "config", "task", "runs"},
     "cli": {
+        "presets",
         "inference",
         "runs",
         "tune",
@@ -78,10 +93,14 @@ def _modules() -> dict[str, Path]:
 
 
 def _runtime_imports(tree: ast.AST) -> list[ast.stmt]:
-    """Import statements, anywhere in the module, except under ``if TYPE_CHECKING:``."""
+    """Import statements, anywhere in the module, except under ``if TYPE_CHECKING:``
+    and in a module ``__getattr__`` (PEP 562: ``ecgml.load_preset`` resolves to the
+    inference layer's function when it is asked for, and imports nothing before)."""
     found = []
 
     def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
+            return
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             for child in node.orelse:
                 visit(child)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ecgml import __version__
-from ecgml.cli import data, evaluate, model, serve, train, tune
+from ecgml.cli import data, evaluate, model, presets, serve, train, tune
 from ecgml.cli.keras_commands import quiet_tensorflow
 
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parsers(subparsers)
     evaluate.add_parsers(subparsers)
     serve.add_parsers(subparsers)
+    presets.add_parsers(subparsers)
     tune.add_parsers(subparsers)
     return parser
 

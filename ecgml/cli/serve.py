@@ -14,8 +14,41 @@ from ecgml.cli.keras_commands import uses_keras
 EXPORT_FORMATS = ("savedmodel", "onnx", "tflite")
 
 
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--run RUN_DIR`` or ``--preset NAME``, one of them."""
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", type=Path, metavar="RUN_DIR", help="a trained run folder")
+    which.add_argument(
+        "--preset", metavar="NAME", help="a model that ships with ecgml (ecgml presets)"
+    )
+    add_preprocessed_argument(parser)
+
+
+def add_preprocessed_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preprocessed",
+        action="store_true",
+        help="with --preset: the records were already processed as the preset's training "
+        "data were (its card says how; PTB-XL arrays band-passed and z-scored): do not "
+        "apply those steps again",
+    )
+
+
+def model_of(args: argparse.Namespace):
+    """The run folder and the ensemble the arguments name (a preset's is loaded,
+    a run's is left to the command)."""
+    if args.preset is None:
+        if args.preprocessed:
+            raise ValueError("--preprocessed goes with --preset")
+        return args.run, None
+    from ecgml.inference.presets import load_preset
+
+    ensemble = load_preset(args.preset, preprocessed=args.preprocessed)
+    return ensemble.run, ensemble
+
+
 def add_predict_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    add_model_arguments(parser)
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -108,8 +141,9 @@ def run_predict(args: argparse.Namespace) -> int:
     from ecgml.serve.predict import REPORT, SUMMARY, predict_records
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    run, ensemble = model_of(args)
     report = predict_records(
-        args.run,
+        run,
         args.inputs,
         args.out,
         rule=args.rule,
@@ -119,6 +153,7 @@ def run_predict(args: argparse.Namespace) -> int:
         printouts=args.printouts,
         explain=args.explain,
         progress=not args.no_progress,
+        ensemble=ensemble,
         reader_options=reader_options(args),
     )
     print(
@@ -181,8 +216,10 @@ def run_serve(args: argparse.Namespace) -> int:
             "it has no authentication",
             file=sys.stderr,
         )
+    run, ensemble = model_of(args)
     app = create_app(
-        args.run,
+        run,
+        ensemble=ensemble,
         max_upload_mb=args.max_upload_mb,
         missing_leads=args.missing_leads,
         reader_options=reader_options(args),
@@ -191,7 +228,8 @@ def run_serve(args: argparse.Namespace) -> int:
         server = waitress.create_server(app, host=args.host, port=args.port, threads=4)
     except OSError as exc:  # the port is taken, or the host is not an address here
         raise ValueError(f"cannot listen on {args.host}:{args.port}: {exc}") from exc
-    print(f"serving {args.run} on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    where = f"http://{args.host}:{args.port}/"
+    print(f"serving {args.preset or args.run} on {where} (Ctrl-C stops)", flush=True)
     server.run()
     return 0
 
@@ -235,7 +273,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         ".mat or .dat, or a .zip of them) that shows the 12-lead trace, every class's "
         "probability and the decisions, and POST /api/predict returning the same as JSON.",
     )
-    serve.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
+    add_model_arguments(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(

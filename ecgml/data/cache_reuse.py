@@ -30,6 +30,8 @@ def config_hash(config: PreprocessConfig) -> str:
     fields = dataclasses.asdict(config)
     if fields["image"] is None:  # signal caches keep the hash they had before images
         del fields["image"]
+    if fields.get("filter_at") == "target":  # nor before filter_at
+        del fields["filter_at"]
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

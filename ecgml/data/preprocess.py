@@ -31,6 +31,7 @@ STANDARD_LEADS: tuple[str, ...] = (
 )
 WINDOW_POLICIES = ("first", "centre", "all", "beats")
 NORMALISATIONS = ("none", "zscore")
+FILTER_AT = ("target", "source")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class PreprocessConfig:
         bandpass: ``(low_hz, high_hz)`` for a zero-phase Butterworth band-pass,
             or ``None`` for no filter.
         filter_order: order of that filter.
+        filter_at: ``"target"``: filter after resampling to ``fs`` (the default);
+            ``"source"``: filter at the record's own rate, before resampling, and
+            z-score (under ``"zscore"``) there too, per lead over the whole
+            record rather than per window, as the PTB-XL arrays were made
+            (band-passed and z-scored at 500 Hz, then resampled).
         normalisation: ``"none"`` (keep mV) or ``"zscore"`` (per lead, per window).
         beat_offset: for ``"beats"``, samples of the window before the R peak
             (0: the window starts at the R peak, as in Kachuee et al., 2018).
@@ -65,6 +71,7 @@ class PreprocessConfig:
     window_policy: str = "first"
     bandpass: tuple[float, float] | None = None
     filter_order: int = 3
+    filter_at: str = "target"
     normalisation: str = "none"
     beat_offset: int = 0
     image: ImageConfig | None = None
@@ -80,6 +87,8 @@ class PreprocessConfig:
             raise ValueError(
                 f"normalisation must be one of {NORMALISATIONS}, got {self.normalisation!r}"
             )
+        if self.filter_at not in FILTER_AT:
+            raise ValueError(f"filter_at must be one of {FILTER_AT}, got {self.filter_at!r}")
         if self.fs <= 0 or self.window <= 0:
             raise ValueError(f"fs and window must be positive, got {self.fs} and {self.window}")
         if self.bandpass is not None:
@@ -202,6 +211,40 @@ def bandpass(signal: np.ndarray, fs: float, low: float, high: float, order: int 
     return sps.sosfiltfilt(sos, signal, axis=0, padlen=padlen).astype(signal.dtype, copy=False)
 
 
+def source_zscore(config: PreprocessConfig) -> bool:
+    """Whether the z-score comes before resampling, over the whole record (with
+    ``filter_at: "source"``), rather than per window after it."""
+    return (
+        config.filter_at == "source"
+        and config.bandpass is not None
+        and (config.normalisation == "zscore")
+    )
+
+
+def filtered_at_rate(signal: np.ndarray, fs: float, config: PreprocessConfig) -> np.ndarray:
+    """``signal`` at ``fs`` resampled to ``config.fs`` and band-passed, in the order
+    ``config.filter_at`` says.
+
+    Raises:
+        ValueError: ``filter_at: "source"`` on a record whose rate is too low for
+            the band's upper edge.
+    """
+    if config.bandpass is None:
+        return resample(signal, fs, config.fs)
+    if config.filter_at == "target":
+        x = resample(signal, fs, config.fs)
+        return bandpass(x, config.fs, *config.bandpass, order=config.filter_order)
+    if config.bandpass[1] >= fs / 2:
+        raise ValueError(
+            f"a {fs:g} Hz record cannot be band-passed to {config.bandpass[1]:g} Hz before "
+            "resampling (filter_at: source); it needs a rate above twice that"
+        )
+    x = bandpass(signal, fs, *config.bandpass, order=config.filter_order)
+    if config.normalisation == "zscore":  # over the record, before resampling
+        x = zscore(x[None])[0]
+    return resample(x, fs, config.fs)
+
+
 def window_starts(n_samples: int, window: int, policy: str) -> list[int]:
     """Start indices of the windows taken from a record of ``n_samples``.
 
@@ -281,10 +324,8 @@ def preprocess(
     if signal.shape[0] == 0:
         raise ValueError("zero length")
     x = reorder_leads(signal, lead_names, config.leads).astype(np.float32, copy=False)
-    x = resample(x, fs, config.fs)
-    if config.bandpass is not None:
-        x = bandpass(x, config.fs, *config.bandpass, order=config.filter_order)
+    x = filtered_at_rate(x, fs, config)
     windows = make_windows(x, config.window, config.window_policy)
-    if config.normalisation == "zscore":
+    if config.normalisation == "zscore" and not source_zscore(config):
         windows = zscore(windows)
     return windows

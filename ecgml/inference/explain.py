@@ -31,6 +31,18 @@ if TYPE_CHECKING:
     from ecgml.inference.ensemble import Ensemble
 
 METHOD = "integrated gradients (zero baseline), mean over the fold models"
+SHOWN = "the probability shown"
+DEEP_PART = (
+    "the deep members' part only: the probability shown is, per class, the stack's "
+    "weight times the deep models' probability plus the rest times the feature "
+    "forest's, and the forest's part (features of the whole record) is not traced"
+)
+
+
+def explained_part(ensemble: Ensemble) -> str:
+    """What an explanation of the ensemble explains: the probability shown, or
+    only its deep part for a run with a stacked forest."""
+    return DEEP_PART if ensemble.stacks else SHOWN
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class Explanation:
         attribution: signed, ``(n_samples, n_leads)`` at ``fs`` (the model's rate,
             from the record's start); for an image, ``(height, width, channels)``.
         fs: samples per second of ``attribution``; ``None`` for an image.
+        explains: what the attribution is of (:func:`explained_part`).
     """
 
     abbreviation: str
@@ -54,6 +67,7 @@ class Explanation:
     lead_names: tuple[str, ...]
     attribution: np.ndarray
     fs: float | None
+    explains: str = SHOWN
 
     @property
     def lead_importance(self) -> np.ndarray:
@@ -149,6 +163,7 @@ def explain_prepared(
                 lead_names=tuple(ensemble.config.preprocess.leads),
                 attribution=np.mean(maps, axis=0).astype(np.float32),
                 fs=None if images else float(ensemble.config.preprocess.fs),
+                explains=explained_part(ensemble),
             )
         )
     return out

@@ -80,6 +80,7 @@ def _explanation(explained, prepared: PreparedRecord, with_plots: bool) -> dict[
         "class": explained.abbreviation,
         "probability": explained.probability,
         "method": METHOD,
+        "explains": explained.explains,
     }
     if explained.fs is not None:
         share = dict(zip(explained.lead_names, explained.lead_importance.tolist(), strict=True))

@@ -40,6 +40,7 @@ def explanation_table(record_id: str, explanations: Sequence[Explanation]) -> pd
                 "decided": int(e.decided),
                 **leads,
                 "method": METHOD,
+                "explains": e.explains,
             }
         )
     return pd.DataFrame(rows)

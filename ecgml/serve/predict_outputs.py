@@ -17,7 +17,7 @@ from ecgml.data.loading import PreparedRecord
 from ecgml.data.quality import assess
 from ecgml.evaluation.challenge import output_codes, write_output_file
 from ecgml.inference.ensemble import Ensemble
-from ecgml.inference.explain import METHOD
+from ecgml.inference.explain import METHOD, explained_part
 from ecgml.inference.predictors import Request
 from ecgml.inference.records import RecordResult
 from ecgml.registries import Registry
@@ -107,7 +107,12 @@ def predict_report(
     thresholds = ensemble.threshold_info[0]["objective"] if ensemble.threshold_info else None
     explained = None
     if explain is not None:
-        explained = {"folder": EXPLAIN, "classes": list(explain) or "decided", "method": METHOD}
+        explained = {
+            "folder": EXPLAIN,
+            "classes": list(explain) or "decided",
+            "method": METHOD,
+            "explains": explained_part(ensemble),
+        }
     reader = ensemble.task.reader
     return {
         "ecgml_version": __version__,

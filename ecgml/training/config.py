@@ -94,11 +94,13 @@ class TrainingConfig:
         jit_compile: XLA compilation of the train step.
         data_parallel: split each batch over all local GPUs.
         deterministic: deterministic kernels where the backend offers them.
-        init_from: a run folder (its fold 0's model), a fold folder or a
-            ``.keras`` file whose weights seed each new fold model: layers of the
-            same name and weight shapes are copied, the others stay random and
-            are listed in ``fold_K/init.json`` (transfer learning,
-            :mod:`ecgml.training.transfer`). ``None``: random initialisation.
+        init_from: a run folder (its fold 0's model), a fold folder, a
+            ``.keras`` file or ``"preset:NAME"`` (a preset's first fold model;
+            the task's preprocessing must match the preset's) whose weights
+            seed each new fold model: layers of the same name and weight
+            shapes are copied, the others stay random and are listed in
+            ``fold_K/init.json`` (transfer learning, :mod:`ecgml.training.transfer`).
+            ``None``: random initialisation.
         init_freeze: the copied layers do not train.
         init_lr_scale: the copied layers train at the learning rate times this
             (1: as the others); needs ``init_freeze`` off.

@@ -1,7 +1,8 @@
 """Transfer learning: seeding a new model with the weights of a trained one.
 
 ``training.init_from`` names the source: a run folder (its fold 0's model), a
-fold folder (``RUN/fold_K``) or a ``.keras`` file. Layers are matched by name;
+fold folder (``RUN/fold_K``), a ``.keras`` file, or ``"preset:NAME"`` (a preset
+that ships with ecgml: its first fold model, :mod:`ecgml.presets`). Layers are matched by name;
 a layer is copied when every one of its weights has the source's shape. The
 rest (an output layer with another number of classes, a layer the source does
 not have) keep their random initialisation, and the report says which and why.
@@ -14,15 +15,21 @@ from typing import Any
 
 import keras
 
+from ecgml.presets import PREFIX, Preset
 from ecgml.training.layout import MODEL, fold_dir
 
 
 def init_source(path: str | Path) -> Path:
-    """The ``.keras`` file ``training.init_from`` names.
+    """The ``.keras`` file ``training.init_from`` names; a preset's folder.
 
     Raises:
         FileNotFoundError: nothing there, or a folder without a trained model.
+        ValueError: an unknown preset, or one whose files fail their hash check.
     """
+    if str(path).startswith(PREFIX):
+        preset = Preset.named(str(path))
+        preset.verify()
+        return preset.folder
     path = Path(path)
     if path.is_file():
         if path.suffix != ".keras":
@@ -79,7 +86,11 @@ def initialise_from(model: keras.Model, path: str | Path, *, freeze: bool) -> di
         ValueError: no layer could be copied (the source is another architecture).
     """
     file = init_source(path)
-    source = keras.saving.load_model(file, safe_mode=True, compile=False)
+    if str(path).startswith(PREFIX):
+        preset = Preset.named(str(path))
+        source = preset.model(preset.folds[0])
+    else:
+        source = keras.saving.load_model(file, safe_mode=True, compile=False)
     report = copy_weights(model, source)
     if not report["copied"]:
         raise ValueError(

@@ -1,5 +1,10 @@
+import dataclasses
+import hashlib
+import json
+
 import numpy as np
 import pytest
+import scipy.signal as sps
 
 from ecgml.data.preprocess import (
     STANDARD_LEADS,
@@ -127,3 +132,44 @@ def test_select_leads_zero_fills_a_missing_lead_only_on_request() -> None:
     assert warnings == ("leads ['V6'] missing, filled with zeros",)
     with pytest.raises(ValueError, match="missing must be one of"):
         select_leads(signal, STANDARD_LEADS[:11], missing="drop")
+
+
+def test_filter_at_source_band_passes_before_resampling() -> None:
+    rng = np.random.default_rng(3)
+    signal = rng.normal(size=(5000, 2)).astype(np.float32)
+    fields = dict(leads=("I", "II"), fs=100, window=1000, bandpass=(0.5, 40.0), filter_order=4)
+    source = PreprocessConfig(**fields, filter_at="source")
+    target = PreprocessConfig(**fields)
+    by_hand = sps.sosfiltfilt(
+        sps.butter(4, (0.5, 40.0), btype="bandpass", fs=500, output="sos"),
+        signal,
+        axis=0,
+        padlen=1000,
+    )
+    by_hand = sps.resample_poly(by_hand, 1, 5, axis=0)
+    got = preprocess(signal, 500, ["I", "II"], source)[0]
+    np.testing.assert_allclose(got, by_hand, atol=1e-5)
+    # the default order filters at 100 Hz, after resampling: another signal
+    assert np.abs(preprocess(signal, 500, ["I", "II"], target)[0] - by_hand).max() > 0.05
+
+
+def test_filter_at_source_refuses_a_rate_too_low_for_the_band() -> None:
+    config = PreprocessConfig(fs=100, window=1000, bandpass=(0.5, 40.0), filter_at="source")
+    with pytest.raises(ValueError, match="above twice"):
+        preprocess(np.zeros((500, 12), np.float32), 50, list(config.leads), config)
+    with pytest.raises(ValueError, match="filter_at"):
+        PreprocessConfig(filter_at="before")
+
+
+def test_filter_at_leaves_existing_cache_hashes_alone() -> None:
+    from ecgml.data.cache_reuse import config_hash
+
+    default = PreprocessConfig(bandpass=(0.5, 40.0))
+    assert config_hash(default) == config_hash(PreprocessConfig(bandpass=(0.5, 40.0)))
+    assert config_hash(default) != config_hash(
+        PreprocessConfig(bandpass=(0.5, 40.0), filter_at="source")
+    )
+    fields = dataclasses.asdict(default)
+    del fields["image"], fields["filter_at"]  # a cache made before filter_at
+    text = json.dumps(fields, sort_keys=True)
+    assert config_hash(default) == hashlib.sha256(text.encode()).hexdigest()[:16]

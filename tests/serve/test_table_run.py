@@ -369,3 +369,24 @@ def test_a_stacked_run_is_not_exported(stacked_run, tmp_path):
         pytest.skip("export needs TensorFlow")
     with pytest.raises(ValueError, match="forests are not Keras graphs"):
         export_run(stacked_run["run"], tmp_path / "x", fmt="onnx")
+
+
+def test_a_stacked_run_explanation_says_it_explains_the_deep_part(stacked_run, tmp_path):
+    from ecgml.inference.explain import DEEP_PART, SHOWN, explained_part
+
+    run = stacked_run["run"]
+    out = tmp_path / "p"
+    predict_records(run, [stacked_run["data"]], out, explain=[], progress=False)
+    assert json.loads((out / "predict.json").read_text())["explain"]["explains"] == DEEP_PART
+    tables = [pd.read_csv(p) for p in sorted((out / "explain").glob("*.csv"))]
+    assert tables and all((t["explains"] == DEEP_PART).all() for t in tables)
+    ensemble = Ensemble.load(run)
+    deep = Ensemble(
+        run,
+        ensemble.config,
+        ensemble.encoder,
+        ensemble.folds,
+        ensemble.models,
+        ensemble.threshold_info,
+    )
+    assert explained_part(ensemble) == DEEP_PART and explained_part(deep) == SHOWN
