@@ -100,6 +100,16 @@ CARDS = {
 }
 
 
+def record_result(name: str, entries: dict) -> None:
+    """Merge ``entries`` into ``bench/results/presets.json``'s entry for ``name``."""
+    import json
+
+    results = ROOT / "bench/results/presets.json"
+    saved = json.loads(results.read_text()) if results.is_file() else {}
+    saved.setdefault(name, {}).update(entries)
+    results.write_text(json.dumps(saved, indent=1) + "\n")
+
+
 def deep_part(run: Path, out: Path) -> Path:
     """The fold models of a stacked run as a run of their own: its config without
     ``stack.forest``, each fold's validation predictions of the deep model alone,
@@ -150,7 +160,6 @@ def compare_stack(run: Path, deep: Path, cache) -> dict:
 
 
 def build_ptbxl(out: Path) -> dict:
-    import json
 
     from common import prepared, train_deep
 
@@ -160,10 +169,7 @@ def build_ptbxl(out: Path) -> dict:
     run = work / "run"
     train_deep(cache.path, run, config)
     deep = deep_part(run, work / "deep")
-    results = ROOT / "bench/results/presets.json"
-    saved = json.loads(results.read_text()) if results.is_file() else {}
-    saved.setdefault("ptbxl-superclass", {}).update(compare_stack(run, deep, cache))
-    results.write_text(json.dumps(saved, indent=1) + "\n")
+    record_result("ptbxl-superclass", compare_stack(run, deep, cache))
     return write_preset(
         deep,
         out,
@@ -271,14 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         print("presets: " + ", ".join(BUILDERS))
         return 2 if unknown else 0
     if args.check_raw:
-        import json
-
-        results = ROOT / "bench/results/presets.json"
-        saved = json.loads(results.read_text()) if results.is_file() else {}
         for name in args.names:
-            saved.setdefault(name, {})["raw_against_arrays"] = found = raw_against_arrays(name)
+            found = raw_against_arrays(name)
+            record_result(name, {"raw_against_arrays": found})
             print(f"{name}: {found}")
-        results.write_text(json.dumps(saved, indent=1) + "\n")
         return 0
     for name in args.names:
         info = BUILDERS[name](PRESETS_DIR / name)

@@ -10,7 +10,7 @@ from ecgml.config import config_from_dict
 from ecgml.data.labels import LabelEncoder
 from ecgml.data.readers import get_reader
 from ecgml.inference.ensemble import Ensemble
-from ecgml.presets import PRESETS_DIR, THRESHOLDS_FILE, Preset, stack_file
+from ecgml.presets import PRESETS_DIR, THRESHOLDS_FILE, Preset, PresetError, stack_file
 from ecgml.task import Task
 from ecgml.training.stack import Stack
 
@@ -29,13 +29,19 @@ def load_preset(name: str, *, preprocessed: bool = False, root: Path = PRESETS_D
         root: where the presets are.
 
     Raises:
-        PresetError: an unknown name, or a file that does not match its hash.
+        PresetError: an unknown name, a file that does not match its hash, or
+            ``preprocessed`` for a preset whose training data had no steps before.
     """
     preset = Preset.named(name, root)
     preset.verify()
     info, data = preset.info, preset.config_dict()
     if preprocessed:
-        data["preprocess"] = info.get("preprocess_in_training", data["preprocess"])
+        if not info.get("preprocess_before_training"):
+            raise PresetError(
+                f"preset {preset.name} applies no step its training data had before "
+                "training, so there is nothing to leave out for preprocessed records"
+            )
+        data["preprocess"] = info["preprocess_in_training"]
     config = config_from_dict(data)
     task = Task.of(config)
     reading = info["prediction_reader"]

@@ -108,3 +108,23 @@ def test_the_app_serves_a_preset(records) -> None:
     assert response.status_code == 200
     [result] = response.json["records"]
     assert [c["abbreviation"] for c in result["classes"]] == ["NORM", "MI", "STTC", "CD", "HYP"]
+
+
+def test_preprocessed_is_refused_where_it_would_change_nothing(records, tmp_path) -> None:
+    out = tmp_path / "out"
+    code = main(
+        [
+            "predict",
+            "--preset",
+            "cinc2017-rhythm",
+            "--preprocessed",
+            str(records),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 2 and not out.exists()
+    assert (
+        main(["predict", "--run", str(tmp_path), "--preprocessed", str(records), "--out", str(out)])
+        == 2
+    )

@@ -316,20 +316,25 @@ def test_a_stacked_fold_mixes_its_model_and_forest_by_validation_weights(stacked
     np.testing.assert_allclose(again, saved["y_score"][order], atol=1e-5)
 
 
-def test_a_stacked_run_predicts_scores_and_serves_the_whole_stack(stacked_run, tmp_path):
-    run = stacked_run["run"]
-    ensemble = Ensemble.load(run)
-    assert len(ensemble.stacks) == 3
-    x = np.load(stacked_run["data"] / "signals" / "r7.npy").astype(np.float32)
-    expected = ensemble.predict(x, fs=100, lead_names=LEADS)
-    deep = Ensemble(
-        run,
+def _deep_members(ensemble: Ensemble) -> Ensemble:
+    """The stacked run's fold models alone, without their forests."""
+    return Ensemble(
+        ensemble.run,
         ensemble.config,
         ensemble.encoder,
         ensemble.folds,
         ensemble.models,
         ensemble.threshold_info,
     )
+
+
+def test_a_stacked_run_predicts_scores_and_serves_the_whole_stack(stacked_run, tmp_path):
+    run = stacked_run["run"]
+    ensemble = Ensemble.load(run)
+    assert len(ensemble.stacks) == 3
+    x = np.load(stacked_run["data"] / "signals" / "r7.npy").astype(np.float32)
+    expected = ensemble.predict(x, fs=100, lead_names=LEADS)
+    deep = _deep_members(ensemble)
     assert not np.allclose(deep.predict(x, fs=100, lead_names=LEADS).y_score, expected.y_score)
     predict_records(run, [stacked_run["data"]], tmp_path / "p", progress=False)
     row = read_summary(tmp_path / "p").set_index("record").loc["ecg7"]
@@ -381,12 +386,5 @@ def test_a_stacked_run_explanation_says_it_explains_the_deep_part(stacked_run, t
     tables = [pd.read_csv(p) for p in sorted((out / "explain").glob("*.csv"))]
     assert tables and all((t["explains"] == DEEP_PART).all() for t in tables)
     ensemble = Ensemble.load(run)
-    deep = Ensemble(
-        run,
-        ensemble.config,
-        ensemble.encoder,
-        ensemble.folds,
-        ensemble.models,
-        ensemble.threshold_info,
-    )
+    deep = _deep_members(ensemble)
     assert explained_part(ensemble) == DEEP_PART and explained_part(deep) == SHOWN
