@@ -56,7 +56,7 @@ from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind, sample_kind_of
 from ecgml.data.sources import FoundRecord
 from ecgml.data.tabular import record_columns
-from ecgml.files import atomic_write
+from ecgml.files import atomic_write, locked
 
 __all__ = ["META", "REPORT", "Cache", "prepare_cache", "read_index", "write_labels", "write_meta"]
 
@@ -220,35 +220,37 @@ def prepare_cache(
     kind = _checked_kind(preprocess, samples, baseline, min_quality)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    source = get_reader(reader, reader_options)
-    found = source.find(data_dirs)
-    previous = load_previous(out, preprocess, source, baseline, kind)
-    kept, skipped = unique_ids(found)
-    gate = QualityGate(min_quality, skipped)
-    rows, todo = reused_rows(previous, kept, gate)
-    shape = kind.row_shape(preprocess)
-    writer = Writer(out, shape)
-    settings = {"reader_options": source.options, "baseline": baseline, "samples": kind.name}
-    meta = partial(write_meta, out, preprocess, labels, reader, **settings)
-    meta(complete=False)  # written first, so that an interrupted run resumes
-    try:
-        n_new = _cache_new(
-            todo, writer, rows, gate, source, kind, preprocess, baseline, jobs, progress
-        )
-        rows.sort(key=lambda r: (r["path"], r["sample"]))
-        index = writer.checkpoint(rows)
-    finally:
-        writer.close()
-    index = _finish_index(out, index, writer.n_rows, shape, patient_map)
-    y = write_labels(out, index, labels)
-    meta(complete=True)
-    counts = {"found": len(found), "new": n_new, "unchanged": len(kept) - len(todo)}
-    facts = {**counts, "jobs": jobs, "reader": reader, "min_quality": min_quality}
-    facts["started"] = started
-    report = prepare_report(out, data_dirs, index, previous, kind, y, labels, skipped, facts)
-    atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
-    return report
+    wait = f"another process is preparing {out}: waiting for it to finish"
+    with locked(out / "prepare", waiting=wait):  # one prepare of a cache at a time
+        started = time.time()
+        source = get_reader(reader, reader_options)
+        found = source.find(data_dirs)
+        previous = load_previous(out, preprocess, source, baseline, kind)
+        kept, skipped = unique_ids(found)
+        gate = QualityGate(min_quality, skipped)
+        rows, todo = reused_rows(previous, kept, gate)
+        shape = kind.row_shape(preprocess)
+        writer = Writer(out, shape)
+        settings = {"reader_options": source.options, "baseline": baseline, "samples": kind.name}
+        meta = partial(write_meta, out, preprocess, labels, reader, **settings)
+        meta(complete=False)  # written first, so that an interrupted run resumes
+        try:
+            n_new = _cache_new(
+                todo, writer, rows, gate, source, kind, preprocess, baseline, jobs, progress
+            )
+            rows.sort(key=lambda r: (r["path"], r["sample"]))
+            index = writer.checkpoint(rows)
+        finally:
+            writer.close()
+        index = _finish_index(out, index, writer.n_rows, shape, patient_map)
+        y = write_labels(out, index, labels)
+        meta(complete=True)
+        counts = {"found": len(found), "new": n_new, "unchanged": len(kept) - len(todo)}
+        facts = {**counts, "jobs": jobs, "reader": reader, "min_quality": min_quality}
+        facts["started"] = started
+        report = prepare_report(out, data_dirs, index, previous, kind, y, labels, skipped, facts)
+        atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+        return report
 
 
 def _checked_kind(

@@ -8,11 +8,10 @@ job's fold entry is lost and no reader sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import platform
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +21,8 @@ import numpy as np
 from ecgml import __version__
 from ecgml.config import Config
 from ecgml.data.cache import Cache
-from ecgml.files import write_json
+from ecgml.files import locked, write_json
 from ecgml.training.layout import MANIFEST
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; one fold job at a time there
-    fcntl = None
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path.lock`` (blocking) while inside."""
-    if fcntl is None:
-        yield
-        return
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def record_seconds(cache: Cache) -> dict[str, float] | None:

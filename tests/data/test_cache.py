@@ -1,5 +1,7 @@
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +11,7 @@ from ecgml.data.cache import Cache, prepare_cache
 from ecgml.data.labels import LabelConfig
 from ecgml.data.preprocess import STANDARD_LEADS, PreprocessConfig
 from ecgml.data.samples import load_record
+from ecgml.files import locked
 from tests.conftest import sine_signal
 
 AF, NSR = "164889003", "426783006"
@@ -124,6 +127,30 @@ def test_two_workers_give_the_same_cache_as_one(messy_dir, tmp_path):
     np.testing.assert_array_equal(one.signals, two.signals)
     np.testing.assert_array_equal(one.labels, two.labels)
     assert list(one.index["record_id"]) == list(two.index["record_id"])
+
+
+def test_a_second_prepare_of_one_cache_waits_for_the_first(messy_dir, tmp_path, capsys):
+    prepare_cache([messy_dir], tmp_path / "alone", progress=False)
+    out = tmp_path / "cache"
+    out.mkdir()
+    second = threading.Thread(
+        target=prepare_cache, args=([messy_dir], out), kwargs={"progress": False}
+    )
+    with locked(out / "prepare"):  # another process preparing this cache
+        second.start()
+        for _ in range(300):
+            if "waiting" in capsys.readouterr().err:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the second prepare did not wait")
+        time.sleep(0.5)
+        assert second.is_alive() and not (out / "meta.json").exists()
+    second.join(timeout=120)
+    assert not second.is_alive()
+    alone, cache = Cache(tmp_path / "alone"), Cache(out)
+    np.testing.assert_array_equal(alone.signals, cache.signals)
+    assert list(alone.index["record_id"]) == list(cache.index["record_id"])
 
 
 def test_other_preprocessing_rebuilds_the_cache(messy_dir, tmp_path):
