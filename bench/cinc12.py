@@ -76,13 +76,20 @@ MODELS = (*DEEP, "features", *AVERAGES)
 OBJECTIVES = ("f1", "challenge")
 
 
-def cpu_config(path: Path, n_folds: int, max_epochs: int | None = None) -> Config:
+def cpu_config(
+    path: Path, n_folds: int, max_epochs: int | None = None, seed: int | None = None
+) -> Config:
     """The config as trained here: float32, no XLA (the GPU options do not apply),
-    and at most ``max_epochs`` epochs."""
+    at most ``max_epochs`` epochs, and the training seed ``seed`` where given."""
     config = load_config(path)
     epochs = min(config.training.epochs, max_epochs or config.training.epochs)
     training = dataclasses.replace(
-        config.training, precision="float32", jit_compile=False, n_folds=n_folds, epochs=epochs
+        config.training,
+        precision="float32",
+        jit_compile=False,
+        n_folds=n_folds,
+        epochs=epochs,
+        seed=config.training.seed if seed is None else seed,
     )
     return dataclasses.replace(config, training=training)
 
@@ -99,16 +106,18 @@ def deep_scores(
     work: Path,
     data: list[Path],
     max_epochs: int | None = None,
+    seed: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """Train (or reuse) one split's model; its validation and test probabilities."""
+    """Train (or reuse) one split's model; its validation and test probabilities.
+    With ``seed``, the model trains with that seed, in ``runs/NAME-seedSEED``."""
     from ecgml.inference.ensemble import Ensemble
     from ecgml.runs.thresholds import load_validation
 
-    config = cpu_config(config_path, n_folds=2, max_epochs=max_epochs)
+    config = cpu_config(config_path, n_folds=2, max_epochs=max_epochs, seed=seed)
     cache = prepared(name, config, data, work)
     if list(cache.index["record_id"]) != record_ids:
         raise SystemExit(f"cache {cache.path} holds other records than the benchmark's")
-    run = work / "runs" / name / split.name
+    run = work / "runs" / (name if seed is None else f"{name}-seed{seed}") / split.name
     run.mkdir(parents=True, exist_ok=True)
     # inner fold 0 is the validation part, inner fold 1 the training part; the test
     # part is held out. Only fold 0 is trained.
