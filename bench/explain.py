@@ -3,6 +3,7 @@ it ranks last, or a random one, and see how far the decided class's probability 
 
     python bench/explain.py                      # both tasks (about an hour on 2 cores)
     python bench/explain.py --tasks ptbxl
+    python bench/explain.py --presets ptbxl-superclass,cinc2017-rhythm
     python bench/explain.py --table              # print the saved results
 
 Two tasks on real records, settings fixed before anything was scored:
@@ -27,6 +28,18 @@ after. Each mean carries a 95 % bootstrap interval over the (record, class)
 cases (1,000 resamples, seed 0), as does the paired difference (each case's
 first-ranked drop minus its random one). An explanation no better than random
 shows as a paired difference whose interval holds 0.
+
+The presets (``--presets``) are explained as shipped (``ecgml.load_preset``),
+with no training:
+
+* ``ptbxl-superclass`` on the 27 PTB-XL records of ``../shared/data/cinc12``
+  (raw 500 Hz millivolts; none of them is among the preset's training records);
+* ``cinc2017-rhythm`` on 60 CinC 2017 records, 15 of each class drawn with seed
+  0. The preset trained on all of them (there are no others here), so the row
+  says whether its explanations match what the model depends on, not how well
+  it generalises. It has one lead, so the unit zeroed is one second of the
+  record (the second with the most absolute attribution, the least, a random
+  one) instead of a lead.
 """
 
 from __future__ import annotations
@@ -60,6 +73,25 @@ TASKS = {
     "ptbxl": (ROOT / "bench/configs/ptbxl-xresnet1d.json", SHARED / "ptbxl"),
 }
 N_FOLDS, SEED, N_BOOT = 3, 42, 1000
+
+
+def _cinc2017_sample(per_class: int = 15) -> list[Path]:
+    """``per_class`` records of each CinC 2017 class, drawn with seed 0."""
+    folder = SHARED / "cinc2017"
+    rows = [line.split(",") for line in (folder / "REFERENCE.csv").read_text().split()]
+    rng = np.random.default_rng(0)
+    picked = []
+    for label in ("N", "A", "O", "~"):
+        ids = sorted(r for r, lab in rows if lab == label)
+        picked += [folder / f"{r}.hea" for r in rng.choice(ids, per_class, replace=False)]
+    return picked
+
+
+# preset: (the unit zeroed, the records it is explained on, where they are)
+PRESET_ROWS = {
+    "ptbxl-superclass": ("lead", lambda: sorted((SHARED / "cinc12").rglob("HR*.hea")), "cinc12"),
+    "cinc2017-rhythm": ("second", _cinc2017_sample, "cinc2017"),
+}
 
 
 def cpu_config(path: Path) -> Config:
@@ -117,17 +149,44 @@ def _mean_probability(ensemble, windows: np.ndarray, prepared_record, k: int) ->
     return float(scores[:, 0, k].mean())
 
 
-def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
-    from ecgml.inference.ensemble import Ensemble
+def _seconds(ensemble, record, attribution: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each whole-record second's absolute attribution, and the windows' starts on
+    the record's timeline (at the model's rate)."""
+    pre = ensemble.config.preprocess
+    _, starts = ensemble.task.samples.explained_pieces(record, pre, record.windows.shape[1], [0])
+    fs = int(pre.fs)
+    length = int(starts.max()) + record.windows.shape[1]
+    n = -(-length // fs)
+    padded = np.zeros((n * fs, attribution.shape[1]))
+    m = min(len(attribution), len(padded))
+    padded[:m] = np.abs(attribution[:m])
+    return padded.reshape(n, fs, -1).sum(axis=(1, 2)), starts
+
+
+def _zeroed(record, unit: str, index: int, starts: np.ndarray | None, fs: int) -> np.ndarray:
+    """The record's model windows with one lead, or one second of its timeline, zeroed."""
+    masked = record.windows.copy()
+    if unit == "lead":
+        masked[..., index] = 0.0
+        return masked
+    width = masked.shape[1]
+    for k, start in enumerate(starts):
+        lo, hi = max(index * fs - start, 0), min((index + 1) * fs - start, width)
+        if lo < hi:
+            masked[k, lo:hi] = 0.0
+    return masked
+
+
+def faithfulness(ensemble, paths: list, unit: str = "lead") -> dict[str, Any]:
+    """Zero each decided class's first-ranked, last-ranked and a random unit (a lead,
+    or a second of the record) of each record, and record the probability drops."""
     from ecgml.inference.explain import explain_prepared
 
-    ensemble = Ensemble.load(run)
     samples, reader, pre = ensemble.task.samples, ensemble.task.reader, ensemble.config.preprocess
     leads = list(pre.leads)
     rng = np.random.default_rng(0)
     cases = []
     started = time.time()
-    paths = cache.index["path"][test].tolist()
     for i, path in enumerate(paths):
         record = samples.read_for_prediction(path, pre, reader=reader)
         (prediction,) = ensemble.predict_prepared([record])
@@ -137,19 +196,29 @@ def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
         for e in explain_prepared(ensemble, record, classes=decided):
             k = ensemble.abbreviations.index(e.abbreviation)
             base = _mean_probability(ensemble, record.windows, record, k)
-            order = list(np.argsort(-e.lead_importance, kind="stable"))
-            picks = {"first": order[0], "last": order[-1], "random": int(rng.integers(len(leads)))}
-            drops = {}
-            for name, lead in picks.items():
-                masked = record.windows.copy()
-                masked[..., lead] = 0.0
-                drops[name] = base - _mean_probability(ensemble, masked, record, k)
+            starts = None
+            if unit == "lead":
+                importance = e.lead_importance
+            else:
+                importance, starts = _seconds(ensemble, record, e.attribution)
+            order = list(np.argsort(-importance, kind="stable"))
+            n_units = len(importance)
+            picks = {"first": order[0], "last": order[-1], "random": int(rng.integers(n_units))}
+            drops = {
+                name: base
+                - _mean_probability(
+                    ensemble, _zeroed(record, unit, u, starts, int(pre.fs)), record, k
+                )
+                for name, u in picks.items()
+            }
+            first = leads[order[0]] if unit == "lead" else f"second {order[0]}"
             cases.append(
                 {
                     "record": record.header.record_id,
                     "class": e.abbreviation,
                     "probability": base,
-                    "first_lead": leads[order[0]],
+                    "first_lead": first,
+                    "explains": e.explains,
                     **{f"drop_{n}": d for n, d in drops.items()},
                 }
             )
@@ -159,7 +228,9 @@ def faithfulness(run: Path, cache, test: np.ndarray) -> dict[str, Any]:
                 f"{time.time() - started:.0f} s",
                 flush=True,
             )
-    return summarise(cases, len(paths), time.time() - started)
+    out = summarise(cases, len(paths), time.time() - started)
+    out["unit"] = unit
+    return out
 
 
 def _interval(values: np.ndarray) -> dict[str, float]:
@@ -201,7 +272,7 @@ def table(results: dict[str, Any]) -> str:
     rows = []
     for task, r in results.get("tasks", {}).items():
         if "drop" not in r:
-            rows.append([task, r["n_records"], 0, "-", "-", "-", "-", "-", "-"])
+            rows.append([task, r.get("unit", "lead"), r["n_records"], 0, *["-"] * 6])
             continue
         d = dict(r["drop"])
         # paired: the same case's first-ranked drop minus its random one
@@ -209,6 +280,7 @@ def table(results: dict[str, Any]) -> str:
         rows.append(
             [
                 task,
+                r.get("unit", "lead"),
                 r["n_records"],
                 r["n_cases"],
                 *(
@@ -221,11 +293,12 @@ def table(results: dict[str, Any]) -> str:
         )
     header = [
         "task",
-        "held-out records",
+        "unit zeroed",
+        "records",
         "decided cases",
-        "drop, first lead zeroed",
-        "drop, last lead zeroed",
-        "drop, random lead zeroed",
+        "drop, first unit zeroed",
+        "drop, last unit zeroed",
+        "drop, random unit zeroed",
         "first minus random, paired",
         "first > random",
         "explaining",
@@ -236,6 +309,9 @@ def table(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default="cinc12,ptbxl", help=f"of {', '.join(TASKS)}")
+    parser.add_argument(
+        "--presets", default="", help=f"presets to explain as shipped, of {', '.join(PRESET_ROWS)}"
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/explain")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/explain.json")
     parser.add_argument("--table", action="store_true", help="print --out as Markdown, run nothing")
@@ -244,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
         print(table(json.loads(args.out.read_text())))
         return 0
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"tasks": {}}
-    for task in args.tasks.split(","):
+    for name in filter(None, args.presets.split(",")):
+        if name not in PRESET_ROWS:
+            parser.error(f"unknown preset {name!r}; of {', '.join(PRESET_ROWS)}")
+        results["tasks"][f"preset:{name}"] = explain_preset(name)
+        _save(results, args.out)
+    for task in filter(None, args.tasks.split(",")):
         if task not in TASKS:
             parser.error(f"unknown task {task!r}; of {', '.join(TASKS)}")
         if not TASKS[task][1].exists():
@@ -253,17 +334,33 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{task}: training", flush=True)
         run, _config, cache, test, trained = train(task, args.work / task)
         print(f"{task}: explaining {int(test.sum())} held-out records", flush=True)
-        result = faithfulness(run, cache, test)
+        from ecgml.inference.ensemble import Ensemble
+
+        result = faithfulness(Ensemble.load(run), cache.index["path"][test].tolist())
         result["train_seconds"] = trained["train_seconds"]
         result["config"] = str(TASKS[task][0].relative_to(ROOT))
         results["tasks"][task] = result
-        machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
-        results.update(
-            machine=machine, ecgml_version=__version__, updated=time.strftime("%Y-%m-%d")
-        )
-        args.out.write_text(json.dumps(results, indent=1) + "\n")
-        print(table(results))
+        _save(results, args.out)
     return 0
+
+
+def explain_preset(name: str) -> dict[str, Any]:
+    """A preset's row: explained as shipped, on its records (``PRESET_ROWS``)."""
+    from ecgml.inference.presets import load_preset
+
+    unit, paths, data = PRESET_ROWS[name]
+    paths = paths()
+    print(f"preset {name}: explaining {len(paths)} records ({data})", flush=True)
+    result = faithfulness(load_preset(name), paths, unit=unit)
+    result["data"] = data
+    return result
+
+
+def _save(results: dict[str, Any], out: Path) -> None:
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, no GPU"
+    results.update(machine=machine, ecgml_version=__version__, updated=time.strftime("%Y-%m-%d"))
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print(table(results), flush=True)
 
 
 if __name__ == "__main__":
