@@ -24,7 +24,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ecgml needs Python 3.11 or newer: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,export,serve,tune,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(BACKEND),jax,baseline,export,formats,serve,tune,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

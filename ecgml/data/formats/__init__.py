@@ -1,0 +1,104 @@
+"""Record files other than WFDB, one module per format, and the registry that tells
+them apart.
+
+Each format is recognised by its first bytes where it has a signature (EDF's
+``0`` and seven spaces, BDF's ``\\xffBIOSEMI``, HDF5's ``\\x89HDF``), else by
+its extension, and read to the same :class:`~ecgml.data.record_types.Record` as
+a WFDB record: the signal in millivolts, the rate, standard lead names
+(:mod:`ecgml.data.formats.leads`) and the metadata the format carries. The
+libraries that read them are the ``formats`` extra
+(``pip install 'ecgml[formats]'``); without it, reading such a file names the
+extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecgml.data.formats import edf, hdf5
+from ecgml.data.record_types import Record, RecordError
+
+__all__ = ["FORMATS", "Format", "MissingExtra", "format_of", "read_records"]
+
+
+class MissingExtra(ImportError):
+    """A format's library is not installed."""
+
+
+@dataclass(frozen=True)
+class Format:
+    """A record file format.
+
+    Attributes:
+        name: its name in reports.
+        suffixes: file extensions, lower case.
+        signatures: first bytes that identify it whatever the extension.
+        module: the library that reads it (the ``formats`` extra).
+        read: ``(path, **options)`` to the file's records (one, or many for a
+            cohort file); a record that cannot be used comes as a
+            :class:`RecordError` in its place.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    signatures: tuple[bytes, ...]
+    module: str
+    read: Callable[..., Iterator[Record | RecordError]]
+
+
+def _one(read: Callable[..., Record]) -> Callable[..., Iterator[Record | RecordError]]:
+    def records(path: Path, **options: Any) -> Iterator[Record | RecordError]:
+        yield read(path, **options)
+
+    return records
+
+
+FORMATS: dict[str, Format] = {
+    "edf": Format(
+        "EDF/BDF", edf.SUFFIXES, (b"0       ", b"\xffBIOSEMI"), "edfio", _one(edf.read_edf)
+    ),
+    "hdf5": Format("HDF5", hdf5.SUFFIXES, (b"\x89HDF\r\n\x1a\n",), "h5py", hdf5.read_hdf5),
+}
+
+
+def format_of(path: str | Path) -> str | None:
+    """The name of the registered format of a file (by its first bytes, else its
+    extension); ``None`` for a file no format here reads (WFDB, images, tables)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError:
+        head = b""
+    for name, fmt in FORMATS.items():
+        if any(head.startswith(s) for s in fmt.signatures):
+            return name
+    suffix = path.suffix.lower()
+    return next((name for name, fmt in FORMATS.items() if suffix in fmt.suffixes), None)
+
+
+def read_records(path: str | Path, **options: Any) -> Iterator[Record | RecordError]:
+    """The records of a file in a registered format (``options`` go to its reader);
+    a cohort file's records are read as they are iterated.
+
+    Raises:
+        RecordError: no registered format reads the file, or the whole file is
+            unusable.
+        MissingExtra: the format's library is not installed.
+    """
+    path = Path(path)
+    name = format_of(path)
+    if name is None:
+        raise RecordError(path.stem, f"{path.name} is in no format ecgml reads")
+    fmt = FORMATS[name]
+    try:
+        __import__(fmt.module)
+    except ImportError:
+        raise MissingExtra(
+            f"reading {fmt.name} files ({path.name}) needs {fmt.module}: "
+            "pip install 'ecgml[formats]'"
+        ) from None
+    return fmt.read(path, **options)

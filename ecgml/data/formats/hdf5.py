@@ -1,0 +1,107 @@
+"""HDF5 cohorts: CODE-15 %'s ``exams_part*.hdf5`` and files laid out like them, read
+with h5py.
+
+A file holds many records: a ``tracings`` dataset ``(n_records, n_samples, 12)``
+and an ``exam_id`` dataset naming each. CODE-15 %'s tracings are 400 Hz, in the
+lead order I, II, III, aVR, aVL, aVF, V1-V6, and zero-padded to 4,096 samples
+(a 10 s tracing gets 48 zeros at each end, a 7 s one more): the samples at
+either end where every lead is exactly zero are removed. HDF5 declares no unit;
+the values are taken as millivolts, as the PhysioNet/CinC 2025 challenge's
+conversion of CODE-15 % reads them, unless ``units`` says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ecgml.data.formats.edf import to_millivolts
+from ecgml.data.formats.leads import standard_leads
+from ecgml.data.preprocess import STANDARD_LEADS
+from ecgml.data.record_types import Record, RecordError, RecordHeader
+
+__all__ = ["SUFFIXES", "read_hdf5"]
+
+SUFFIXES = (".hdf5", ".h5")
+
+
+def _trimmed(tracing: np.ndarray) -> np.ndarray:
+    """The tracing without the all-zero samples at its two ends."""
+    nonzero = np.flatnonzero(np.any(tracing != 0, axis=1))
+    if not len(nonzero):
+        return tracing[:0]
+    return tracing[nonzero[0] : nonzero[-1] + 1]
+
+
+def read_hdf5(
+    path: str | Path,
+    *,
+    fs: float = 400.0,
+    units: str = "mV",
+    leads: Sequence[str] = STANDARD_LEADS,
+    tracings: str = "tracings",
+    ids: str = "exam_id",
+) -> Iterator[Record]:
+    """Each record of an HDF5 file laid out as CODE-15 %'s (module docstring).
+
+    Args:
+        path: the file.
+        fs: the tracings' rate in Hz (CODE-15 %: 400).
+        units: their unit (a voltage: ``"mV"``, ``"uV"``, ``"V"``).
+        leads: the names of the tracings' last axis.
+        tracings, ids: the datasets' names.
+
+    Yields:
+        A record per tracing; an all-zero tracing is a :class:`RecordError`
+        instance yielded in its place, so that the rest of the file goes on.
+
+    Raises:
+        RecordError: the file does not open, lacks the datasets, or their shapes
+            disagree with each other or with ``leads``.
+    """
+    import h5py
+
+    path = Path(path)
+    factor = to_millivolts(units)
+    if factor is None:
+        raise RecordError(path.stem, f"units {units!r} is not a voltage (mV, uV, V)")
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise RecordError(path.stem, f"cannot read {path.name} as HDF5: {exc}") from None
+    with handle:
+        missing = [name for name in (tracings, ids) if name not in handle]
+        if missing:
+            raise RecordError(
+                path.stem, f"{path.name} has no dataset {missing} (it has {sorted(handle)})"
+            )
+        data, names = handle[tracings], handle[ids]
+        if data.ndim != 3 or data.shape[2] != len(leads) or len(names) != data.shape[0]:
+            raise RecordError(
+                path.stem,
+                f"{path.name}: {tracings} has shape {data.shape} and {ids} {names.shape}; "
+                f"expected (records, samples, {len(leads)}) and (records,)",
+            )
+        lead_names = standard_leads(leads)
+        for k in range(data.shape[0]):
+            rid = str(names[k].decode() if isinstance(names[k], bytes) else names[k])
+            signal = _trimmed(np.asarray(data[k], dtype=np.float32)) * np.float32(factor)
+            if not len(signal):
+                yield RecordError(rid, f"{path.name}: tracing {k} is all zeros")
+                continue
+            header = RecordHeader(
+                record_id=rid,
+                path=path,
+                fs=float(fs),
+                n_samples=len(signal),
+                lead_names=lead_names,
+                units=("mV",) * len(lead_names),
+                signal_files=(path.name,),
+                age=None,
+                sex=None,
+                dx=(),
+                comments={"tracing": str(k)},
+            )
+            yield Record(header=header, signal=signal)

@@ -1,0 +1,175 @@
+"""Record files other than WFDB: fixtures written with each format's own library from a
+known signal, read back to within the format's resolution; and the bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ecgml.data.formats import MissingExtra, format_of, read_records
+from ecgml.data.formats.leads import derive_limb_leads, standard_lead, standard_leads
+from ecgml.data.preprocess import STANDARD_LEADS
+from ecgml.data.record_types import Record, RecordError
+from tests.conftest import sine_signal
+
+edfio = pytest.importorskip("edfio")
+h5py = pytest.importorskip("h5py")
+
+
+def test_lead_names_of_every_format_map_to_the_standard_twelve():
+    written = {
+        "LEAD_I": "I",
+        "MDC_ECG_LEAD_AVR": "aVR",
+        "mdc_ecg_lead_V6": "V6",
+        "C1": "V1",
+        "ECG V2": "V2",
+        "DII": "II",
+        "Lead III": "III",
+        "avl": "aVL",
+        "aVF": "aVF",
+    }
+    assert {name: standard_lead(name) for name in written} == written
+    assert standard_lead("SpO2") is None
+    assert standard_leads(["C3", "Pleth"]) == ("V3", "Pleth")
+    assert {standard_lead(n) for n in STANDARD_LEADS} == set(STANDARD_LEADS)
+
+
+def test_limb_leads_are_derived_from_i_and_ii():
+    signal = sine_signal(500, n_leads=12)
+    eight = [STANDARD_LEADS.index(n) for n in ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")]
+    derived, names = derive_limb_leads(signal[:, eight], [STANDARD_LEADS[k] for k in eight])
+    lead_i, lead_ii = signal[:, 0], signal[:, 1]
+    expected = {
+        "III": lead_ii - lead_i,
+        "aVR": -(lead_i + lead_ii) / 2,
+        "aVL": lead_i - lead_ii / 2,
+        "aVF": lead_ii - lead_i / 2,
+    }
+    for lead, values in expected.items():
+        np.testing.assert_allclose(derived[:, names.index(lead)], values, atol=1e-12)
+    # nothing to derive without lead II
+    same, same_names = derive_limb_leads(signal[:, [0, 6]], ["I", "V1"])
+    assert same_names == ("I", "V1") and same.shape == (500, 2)
+
+
+def _edf(path, signal, fs, labels, unit="uV", factor=1000.0, extra=()):
+    signals = [
+        edfio.EdfSignal(
+            signal[:, k] * factor,
+            fs,
+            label=label,
+            physical_dimension=unit,
+            physical_range=(-5000.0, 5000.0),
+        )
+        for k, label in enumerate(labels)
+    ]
+    edfio.Edf([*signals, *extra]).write(path)
+    return path
+
+
+def test_edf_in_microvolts_reads_back_in_millivolts_with_standard_names(tmp_path):
+    signal = sine_signal(2500, fs=250.0, n_leads=3)
+    path = _edf(tmp_path / "holter.edf", signal, 250.0, ["ECG I", "ECG II", "C1"])
+    (record,) = read_records(path)
+    assert isinstance(record, Record)
+    assert record.header.fs == 250.0 and record.header.lead_names == ("I", "II", "V1")
+    # 16-bit over +-5000 uV: 0.15 uV a step
+    np.testing.assert_allclose(record.signal, signal, atol=2e-4)
+    assert format_of(path) == "edf"
+
+
+def test_bdf_and_a_signal_not_in_volts(tmp_path):
+    signal = sine_signal(1000, fs=200.0, n_leads=2)
+    spo2 = edfio.BdfSignal(
+        np.full(1000, 97.0), 200.0, label="SpO2", physical_dimension="%", physical_range=(0, 100)
+    )
+    leads = [
+        edfio.BdfSignal(
+            signal[:, k], 200.0, label=name, physical_dimension="mV", physical_range=(-5, 5)
+        )
+        for k, name in enumerate(["I", "II"])
+    ]
+    path = tmp_path / "cart.bdf"
+    edfio.Bdf([*leads, spo2]).write(path)
+    (record,) = read_records(path)
+    assert record.header.lead_names == ("I", "II")
+    np.testing.assert_allclose(record.signal, signal, atol=1e-5)  # 24 bits over 10 mV
+    assert "SpO2 (%)" in record.warnings[0]
+
+
+def test_bad_edf_files_are_refused_with_their_reason(tmp_path):
+    signal = sine_signal(1000, fs=250.0, n_leads=2)
+    good = _edf(tmp_path / "good.edf", signal, 250.0, ["I", "II"])
+    truncated = tmp_path / "truncated.edf"
+    truncated.write_bytes(good.read_bytes()[:300])
+    with pytest.raises(RecordError, match=r"cannot read truncated\.edf"):
+        list(read_records(truncated))
+    no_unit = _edf(tmp_path / "no_unit.edf", signal, 250.0, ["I", "II"], unit="")
+    with pytest.raises(RecordError, match="no signal in volts"):
+        list(read_records(no_unit))
+    mixed = tmp_path / "mixed.edf"
+    edfio.Edf(
+        [
+            edfio.EdfSignal(
+                signal[:, 0], 250.0, label="I", physical_dimension="mV", physical_range=(-5, 5)
+            ),
+            edfio.EdfSignal(
+                signal[::2, 1], 125.0, label="II", physical_dimension="mV", physical_range=(-5, 5)
+            ),
+        ]
+    ).write(mixed)
+    with pytest.raises(RecordError, match="different rates"):
+        list(read_records(mixed))
+
+
+def test_an_edf_with_annotations_only_is_refused(tmp_path):
+    path = tmp_path / "events.edf"
+    edfio.Edf([], annotations=[edfio.EdfAnnotation(1.0, None, "start")]).write(path)
+    with pytest.raises(RecordError, match="annotations only"):
+        list(read_records(path))
+
+
+def _code15(path, tracings, ids):
+    with h5py.File(path, "w") as f:
+        f.create_dataset("tracings", data=tracings)
+        f.create_dataset("exam_id", data=ids)
+    return path
+
+
+def test_hdf5_cohort_records_lose_their_zero_padding(tmp_path):
+    rng = np.random.default_rng(0)
+    tracings = np.zeros((3, 4096, 12), dtype=np.float32)
+    tracings[0, 48:4048] = rng.normal(size=(4000, 12))
+    tracings[1, 648:3448] = rng.normal(size=(2800, 12))  # 7 s, more padding
+    path = _code15(tmp_path / "exams_part0.hdf5", tracings, np.array([101, 102, 103]))
+    assert format_of(path) == "hdf5"
+    first, second, empty = read_records(path)
+    assert first.header.record_id == "101" and first.header.fs == 400.0
+    np.testing.assert_array_equal(first.signal, tracings[0, 48:4048])
+    assert second.signal.shape == (2800, 12)
+    assert first.header.lead_names == tuple(STANDARD_LEADS)
+    assert isinstance(empty, RecordError) and "all zeros" in str(empty)
+    (in_uv, *_) = read_records(path, units="uV")
+    np.testing.assert_allclose(in_uv.signal, tracings[0, 48:4048] / 1000, rtol=1e-6)
+
+
+def test_hdf5_without_the_datasets_or_with_a_unit_not_a_voltage(tmp_path):
+    path = tmp_path / "other.h5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("signals", data=np.zeros((2, 10, 12)))
+    with pytest.raises(RecordError, match="no dataset"):
+        list(read_records(path))
+    with pytest.raises(RecordError, match="not a voltage"):
+        list(read_records(path, units="mmHg"))
+
+
+def test_a_file_in_no_format_and_a_missing_library(tmp_path, monkeypatch):
+    text = tmp_path / "notes.txt"
+    text.write_text("not an ECG")
+    assert format_of(text) is None
+    with pytest.raises(RecordError, match="in no format"):
+        read_records(text)
+    path = _edf(tmp_path / "a.edf", sine_signal(500, n_leads=1), 500.0, ["I"])
+    monkeypatch.setitem(__import__("sys").modules, "edfio", None)  # as if not installed
+    with pytest.raises(MissingExtra, match=r"ecgml\[formats\]"):
+        read_records(path)
