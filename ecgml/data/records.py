@@ -128,6 +128,26 @@ def _wfdb_readable(stem: Path) -> Iterator[Path]:
         yield Path(tmp, stem.name)
 
 
+def _other_format(path: str | Path) -> Record | None:
+    """The record of a file in a registered one-record format (EDF, BDF:
+    :mod:`ecgml.data.formats`); ``None`` for a WFDB path."""
+    from ecgml.data.formats import RECORD_SUFFIXES, read_one
+
+    if Path(path).suffix.lower() not in RECORD_SUFFIXES:
+        return None
+    return read_one(path)
+
+
+def _checked_other(record: Record) -> Record:
+    """A record of another format held to what :func:`read_record` checks of WFDB ones."""
+    rid = record.header.record_id
+    if not record.signal.size:
+        raise RecordError(rid, "zero length (no samples)")
+    if not np.isfinite(record.signal).all():
+        raise RecordError(rid, "the signal has NaN or infinite samples")
+    return record
+
+
 def read_header(path: str | Path) -> RecordHeader:
     """Parse a record's header.
 
@@ -137,6 +157,8 @@ def read_header(path: str | Path) -> RecordHeader:
     Raises:
         RecordError: the header is missing or does not parse.
     """
+    if (other := _other_format(path)) is not None:
+        return other.header
     stem = _record_stem(path)
     record_id = stem.name
     header_path = stem.with_suffix(".hea")
@@ -174,13 +196,16 @@ def read_record(path: str | Path) -> Record:
     """Read a record's header and signal, in millivolts.
 
     Args:
-        path: the ``.hea`` file, or the record path without extension.
+        path: the ``.hea`` file, or the record path without extension; or a file
+            in another one-record format (``.edf``, ``.bdf``: :mod:`ecgml.data.formats`).
 
     Raises:
         RecordError: the header does not parse; the signal file is missing,
             truncated or unreadable; the record has no samples; a sample is
             NaN or infinite; a unit is not a voltage.
     """
+    if (other := _other_format(path)) is not None:
+        return _checked_other(other)
     header = read_header(path)
     rid = header.record_id
     if header.n_samples <= 0:

@@ -173,3 +173,22 @@ def test_a_file_in_no_format_and_a_missing_library(tmp_path, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "edfio", None)  # as if not installed
     with pytest.raises(MissingExtra, match=r"ecgml\[formats\]"):
         read_records(path)
+
+
+def test_an_edf_record_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):
+    from ecgml.inference.presets import load_preset
+    from ecgml.serve.predict import find_inputs
+
+    signal = sine_signal(5000, fs=500.0) + 0.05 * np.random.default_rng(0).normal(size=(5000, 12))
+    folder = tmp_path / "mixed"
+    wfdb_path = write_wfdb("twin", signal, directory=folder)
+    edf_path = _edf(folder / "twin_edf.edf", signal, 500.0, [f"LEAD_{n}" for n in STANDARD_LEADS])
+    (folder / "notes.txt").write_text("not a record")
+    model = load_preset("ptbxl-superclass")
+    found = find_inputs([folder], suffixes=model.task.samples.input_suffixes)
+    assert set(found) == {edf_path.resolve(), wfdb_path.resolve()}  # not notes.txt
+    from_wfdb, from_edf = model.predict_paths([wfdb_path, edf_path])
+    assert from_edf.problem is None, from_edf.problem
+    # the two files round the signal differently (EDF: 0.15 uV steps, WFDB: 1 uV)
+    np.testing.assert_allclose(from_edf.answer.y_score, from_wfdb.answer.y_score, atol=1e-3)
+    assert from_edf.prepared.header.lead_names == tuple(STANDARD_LEADS)

@@ -21,7 +21,15 @@ from typing import Any
 from ecgml.data.formats import edf, hdf5
 from ecgml.data.record_types import Record, RecordError
 
-__all__ = ["FORMATS", "Format", "MissingExtra", "format_of", "read_records"]
+__all__ = [
+    "FORMATS",
+    "RECORD_SUFFIXES",
+    "Format",
+    "MissingExtra",
+    "format_of",
+    "read_one",
+    "read_records",
+]
 
 
 class MissingExtra(ImportError):
@@ -64,6 +72,11 @@ FORMATS: dict[str, Format] = {
 }
 
 
+# the extensions of formats whose files hold one record each: what ecgml.data.records
+# reads beside WFDB headers, and what ecgml predict takes in a folder
+RECORD_SUFFIXES = edf.SUFFIXES
+
+
 def format_of(path: str | Path) -> str | None:
     """The name of the registered format of a file (by its first bytes, else its
     extension); ``None`` for a file no format here reads (WFDB, images, tables)."""
@@ -102,3 +115,20 @@ def read_records(path: str | Path, **options: Any) -> Iterator[Record | RecordEr
             "pip install 'ecgml[formats]'"
         ) from None
     return fmt.read(path, **options)
+
+
+def read_one(path: str | Path, **options: Any) -> Record:
+    """The record of a file that holds one (EDF, or a one-record cohort file).
+
+    Raises:
+        RecordError: the file is unusable, or holds more than one record.
+        MissingExtra: the format's library is not installed.
+    """
+    path = Path(path)
+    records = list(read_records(path, **options))
+    if len(records) != 1:
+        raise RecordError(path.stem, f"{path.name} holds {len(records)} records, not one")
+    (record,) = records
+    if isinstance(record, RecordError):
+        raise record
+    return record

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ecgml.data.formats import RECORD_SUFFIXES
 from ecgml.data.loading import PreparedRecord, check_signal, window_signal
 from ecgml.data.preprocess import PreprocessConfig, preprocess
 from ecgml.data.records import RecordError
@@ -16,6 +17,7 @@ class Windows(SampleKind):
     """A record's signal in windows: one sample per record."""
 
     name = "windows"
+    input_suffixes = RECORD_SUFFIXES  # EDF and BDF files beside WFDB records
 
     def matches(self, preprocess):
         if preprocess.image is not None:
