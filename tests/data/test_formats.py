@@ -192,3 +192,33 @@ def test_an_edf_record_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):
     # the two files round the signal differently (EDF: 0.15 uV steps, WFDB: 1 uV)
     np.testing.assert_allclose(from_edf.answer.y_score, from_wfdb.answer.y_score, atol=1e-3)
     assert from_edf.prepared.header.lead_names == tuple(STANDARD_LEADS)
+
+
+def test_a_label_table_of_edf_files_prepares_a_cache(tmp_path):
+    from ecgml.data.cache import Cache, prepare_cache
+    from ecgml.data.labels import LabelConfig
+    from ecgml.data.preprocess import PreprocessConfig
+
+    data = tmp_path / "data"
+    (data / "edf").mkdir(parents=True)
+    signal = sine_signal(1000, fs=250.0, n_leads=2)
+    for k in range(3):
+        _edf(data / "edf" / f"h{k}.edf", signal * (k + 1), 250.0, ["ECG I", "ECG II"])
+    (data / "edf" / "h3.edf").write_bytes(b"0       truncated")
+    rows = ["file,AF", *(f"edf/h{k}.edf,{k % 2}" for k in range(4))]
+    (data / "labels.csv").write_text("\n".join(rows) + "\n")
+    pre = PreprocessConfig(leads=("I", "II"), fs=250.0, window=1000, bandpass=None)
+    report = prepare_cache(
+        [data],
+        tmp_path / "cache",
+        pre,
+        LabelConfig(classes=("AF",)),
+        reader="table",
+        reader_options={"label_columns": ["AF"], "fs": 250},
+        progress=False,
+    )
+    assert report["cached"] == 3
+    assert [s["record_id"] for s in report["skipped"]] == ["h3"]
+    cache = Cache(tmp_path / "cache")
+    np.testing.assert_allclose(cache.windows(2)[0], signal * 3, atol=5e-4)
+    assert cache.labels[:, 0].tolist() == [0, 1, 0]

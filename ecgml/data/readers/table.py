@@ -14,7 +14,9 @@ A signal file is one of:
   (``layout: "time_first"``, shape ``(n_samples, n_leads)``) or leads first
   (``"leads_first"``); its leads are named by option ``leads``;
 * ``.csv``: one column per lead, the header naming the leads;
-* ``.hea``: a WFDB record, with its own rate and lead names.
+* ``.hea``: a WFDB record, with its own rate and lead names;
+* ``.edf``, ``.bdf``: an EDF/BDF record (:mod:`ecgml.data.formats`), with its
+  own rate, lead names and, where the table has no age or sex, the file's.
 
 The data folder given to ``ecgml prepare`` holds the table (or is the table
 file itself). Labels come from 0/1 columns (option ``label_columns``; a record
@@ -53,6 +55,7 @@ from typing import Any
 
 import pandas as pd
 
+from ecgml.data.formats import RECORD_SUFFIXES
 from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.readers.table_rows import (
     RATE_COLUMNS,
@@ -64,17 +67,11 @@ from ecgml.data.readers.table_rows import (
     read_table,
     row_rate,
 )
-from ecgml.data.records import (
-    Record,
-    RecordError,
-    parse_age,
-    parse_sex,
-    read_record,
-)
+from ecgml.data.records import Record, RecordError, parse_age, parse_sex, read_record
 from ecgml.data.signal_files import LAYOUTS, UNITS, read_signal_file
 from ecgml.data.sources import FoundRecord, file_key, fingerprint
 
-SUFFIXES = (".npy", ".csv", ".hea")
+SUFFIXES = (".npy", ".csv", ".hea", *RECORD_SUFFIXES)
 PARTS = ("train", "validation", "test")
 
 
@@ -335,14 +332,17 @@ class TableReader(Reader):
             raise RecordError(rid, f"file not found: {path}")
         fs, warnings = row_rate(row, rid, fs=self.fs, fs_column=self.fs_column)
         dx = self._labels(row, rid) if labelled else ()
-        if path.suffix.lower() == ".hea":
+        if path.suffix.lower() in (".hea", *RECORD_SUFFIXES):  # files that say their rate
             record = read_record(path)
             if fs is not None and fs != record.header.fs:
                 raise RecordError(
                     rid, f"the table gives {fs:g} Hz, its header {record.header.fs:g} Hz"
                 )
-            header = dataclasses.replace(record.header, record_id=rid, dx=dx, **self._meta(row))
-            return dataclasses.replace(record, header=header, warnings=warnings)
+            meta = self._meta(row)
+            if path.suffix.lower() != ".hea":  # the file's age and sex where the table has none
+                meta = {k: getattr(record.header, k) if v is None else v for k, v in meta.items()}
+            header = dataclasses.replace(record.header, record_id=rid, dx=dx, **meta)
+            return dataclasses.replace(record, header=header, warnings=record.warnings + warnings)
         if fs is None:
             column = rate_column(row.index, self.fs_column) or "the rate column"
             raise RecordError(rid, f"no rate: {column} is empty and option fs unset")
