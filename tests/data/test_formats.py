@@ -222,3 +222,91 @@ def test_a_label_table_of_edf_files_prepares_a_cache(tmp_path):
     cache = Cache(tmp_path / "cache")
     np.testing.assert_allclose(cache.windows(2)[0], signal * 3, atol=5e-4)
     assert cache.labels[:, 0].tolist() == [0, 1, 0]
+
+
+def _dicom(path, signal, fs, *, unit="uV", sensitivity=1.0, image=False):
+    """A 12-lead ECG waveform object as a cart writes one: int16 counts of
+    ``sensitivity`` ``unit`` each, one RHYTHM multiplex group."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.9.1.1"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
+    ds.Modality, ds.PatientAge, ds.PatientSex = "ECG", "063Y", "M"
+    if not image:
+        group = Dataset()
+        group.MultiplexGroupLabel = "RHYTHM"
+        group.SamplingFrequency = fs
+        group.NumberOfWaveformChannels, group.NumberOfWaveformSamples = signal.shape[1], len(signal)
+        group.WaveformBitsAllocated, group.WaveformSampleInterpretation = 16, "SS"
+        counts = np.round(signal * 1000 / sensitivity).astype("<i2")  # mV to uV counts
+        group.WaveformData = counts.tobytes()
+        channels = []
+        for name in STANDARD_LEADS[: signal.shape[1]]:
+            source, units, channel = Dataset(), Dataset(), Dataset()
+            source.CodeValue, source.CodingSchemeDesignator = "x", "SCPECG"
+            source.CodeMeaning = (
+                f"Lead {name} (Einthoven)" if name in ("I", "II") else f"Lead {name}"
+            )
+            units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = unit, "UCUM", unit
+            channel.ChannelSourceSequence = [source]
+            if unit:
+                channel.ChannelSensitivityUnitsSequence = [units]
+            channel.ChannelSensitivity = sensitivity
+            channel.ChannelSensitivityCorrectionFactor, channel.ChannelBaseline = 1, 0
+            channels.append(channel)
+        group.ChannelDefinitionSequence = channels
+        ds.WaveformSequence = [group]
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_dicom_waveform_reads_back_in_millivolts(tmp_path):
+    pytest.importorskip("pydicom")
+    signal = sine_signal(5000, fs=500.0)
+    path = _dicom(tmp_path / "ecg.dcm", signal, 500.0, sensitivity=2.5)
+    assert format_of(path) == "dicom"
+    (record,) = read_records(path)
+    assert record.header.fs == 500.0 and record.header.lead_names == tuple(STANDARD_LEADS)
+    assert record.header.age == 63.0 and record.header.sex == "Male"
+    np.testing.assert_allclose(record.signal, signal, atol=1.25e-3 + 1e-6)  # half a 2.5 uV step
+    renamed = path.rename(tmp_path / "no_extension")  # known by its DICM signature
+    assert format_of(renamed) == "dicom"
+
+
+def test_bad_dicom_files_are_refused_with_their_reason(tmp_path):
+    pytest.importorskip("pydicom")
+    signal = sine_signal(1000, fs=500.0)
+    image = _dicom(tmp_path / "image.dcm", signal, 500.0, image=True)
+    with pytest.raises(RecordError, match="without a waveform"):
+        list(read_records(image))
+    no_unit = _dicom(tmp_path / "no_unit.dcm", signal, 500.0, unit="")
+    with pytest.raises(RecordError, match="not a voltage"):
+        list(read_records(no_unit))
+    no_rate = _dicom(tmp_path / "no_rate.dcm", signal, 0.0)
+    with pytest.raises(RecordError, match="no sampling frequency"):
+        list(read_records(no_rate))
+    good = _dicom(tmp_path / "good.dcm", signal, 500.0)
+    truncated = tmp_path / "truncated.dcm"
+    truncated.write_bytes(good.read_bytes()[:-5000])
+    with pytest.raises(RecordError, match="do not decode"):
+        list(read_records(truncated))
+
+
+def test_pydicoms_own_ecg_sample_is_read():
+    pydicom_data = pytest.importorskip("pydicom.data")
+    try:
+        path = pydicom_data.get_testdata_file("waveform_ecg.dcm", download=False)
+    except Exception:
+        path = None
+    if path is None:
+        pytest.skip("pydicom's waveform_ecg.dcm is not installed")
+    (record,) = read_records(path)
+    assert record.header.fs == 1000.0 and record.signal.shape == (10000, 12)
+    assert record.header.lead_names == tuple(STANDARD_LEADS)
+    assert 0.5 < np.abs(record.signal).max() < 5.0  # millivolts, as an ECG's are

@@ -2,13 +2,13 @@
 them apart.
 
 Each format is recognised by its first bytes where it has a signature (EDF's
-``0`` and seven spaces, BDF's ``\\xffBIOSEMI``, HDF5's ``\\x89HDF``), else by
-its extension, and read to the same :class:`~ecgml.data.record_types.Record` as
-a WFDB record: the signal in millivolts, the rate, standard lead names
-(:mod:`ecgml.data.formats.leads`) and the metadata the format carries. The
-libraries that read them are the ``formats`` extra
-(``pip install 'ecgml[formats]'``); without it, reading such a file names the
-extra.
+``0`` and seven spaces, BDF's ``\\xffBIOSEMI``, HDF5's ``\\x89HDF``, DICOM's
+``DICM`` after a 128-byte preamble), else by its extension, and read to the
+same :class:`~ecgml.data.record_types.Record` as a WFDB record: the signal in
+millivolts, the rate, standard lead names (:mod:`ecgml.data.formats.leads`)
+and the metadata the format carries. The libraries that read them are the
+``formats`` extra (``pip install 'ecgml[formats]'``); without it, reading such
+a file names the extra.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecgml.data.formats import edf, hdf5
+from ecgml.data.formats import dicom, edf, hdf5
 from ecgml.data.record_types import Record, RecordError
 
 __all__ = [
@@ -43,7 +43,7 @@ class Format:
     Attributes:
         name: its name in reports.
         suffixes: file extensions, lower case.
-        signatures: first bytes that identify it whatever the extension.
+        signatures: ``(offset, bytes)`` that identify it whatever the extension.
         module: the library that reads it (the ``formats`` extra).
         read: ``(path, **options)`` to the file's records (one, or many for a
             cohort file); a record that cannot be used comes as a
@@ -52,7 +52,7 @@ class Format:
 
     name: str
     suffixes: tuple[str, ...]
-    signatures: tuple[bytes, ...]
+    signatures: tuple[tuple[int, bytes], ...]
     module: str
     read: Callable[..., Iterator[Record | RecordError]]
 
@@ -66,15 +66,22 @@ def _one(read: Callable[..., Record]) -> Callable[..., Iterator[Record | RecordE
 
 FORMATS: dict[str, Format] = {
     "edf": Format(
-        "EDF/BDF", edf.SUFFIXES, (b"0       ", b"\xffBIOSEMI"), "edfio", _one(edf.read_edf)
+        "EDF/BDF",
+        edf.SUFFIXES,
+        ((0, b"0       "), (0, b"\xffBIOSEMI")),
+        "edfio",
+        _one(edf.read_edf),
     ),
-    "hdf5": Format("HDF5", hdf5.SUFFIXES, (b"\x89HDF\r\n\x1a\n",), "h5py", hdf5.read_hdf5),
+    "hdf5": Format("HDF5", hdf5.SUFFIXES, ((0, b"\x89HDF\r\n\x1a\n"),), "h5py", hdf5.read_hdf5),
+    "dicom": Format(
+        "DICOM", dicom.SUFFIXES, ((128, dicom.SIGNATURE),), "pydicom", _one(dicom.read_dicom)
+    ),
 }
 
 
 # the extensions of formats whose files hold one record each: what ecgml.data.records
 # reads beside WFDB headers, and what ecgml predict takes in a folder
-RECORD_SUFFIXES = edf.SUFFIXES
+RECORD_SUFFIXES = (*edf.SUFFIXES, *dicom.SUFFIXES)
 
 
 def format_of(path: str | Path) -> str | None:
@@ -83,11 +90,11 @@ def format_of(path: str | Path) -> str | None:
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            head = f.read(16)
+            head = f.read(136)
     except OSError:
         head = b""
     for name, fmt in FORMATS.items():
-        if any(head.startswith(s) for s in fmt.signatures):
+        if any(head[at : at + len(s)] == s for at, s in fmt.signatures):
             return name
     suffix = path.suffix.lower()
     return next((name for name, fmt in FORMATS.items() if suffix in fmt.suffixes), None)
