@@ -3,6 +3,8 @@ known signal, read back to within the format's resolution; and the bad inputs.""
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 import pytest
 
@@ -310,3 +312,131 @@ def test_pydicoms_own_ecg_sample_is_read():
     assert record.header.fs == 1000.0 and record.signal.shape == (10000, 12)
     assert record.header.lead_names == tuple(STANDARD_LEADS)
     assert 0.5 < np.abs(record.signal).max() < 5.0  # millivolts, as an ECG's are
+
+
+MUSE_LEADS = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def _muse(path, signal, fs=500, *, per_bit=4.88, doctype=True, data=None, lengths=None):
+    """A GE MUSE RestingECG export of eight leads (columns of ``signal`` in
+    MUSE_LEADS order), base64 int16 counts of ``per_bit`` microvolts."""
+    leads = []
+    for k, name in enumerate(MUSE_LEADS):
+        counts = np.round(signal[: (lengths or {}).get(name), k] * 1000 / per_bit).astype("<i2")
+        encoded = data if data is not None else base64.b64encode(counts.tobytes()).decode()
+        leads.append(
+            f"<LeadData><LeadID>{name}</LeadID>"
+            f"<LeadAmplitudeUnitsPerBit>{per_bit}</LeadAmplitudeUnitsPerBit>"
+            f"<LeadAmplitudeUnits>MICROVOLTS</LeadAmplitudeUnits>"
+            f"<WaveFormData>{encoded[:60]}\n{encoded[60:]}</WaveFormData></LeadData>"
+        )
+    text = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        + ('<!DOCTYPE RestingECG SYSTEM "restecg.dtd">\n' if doctype else "")
+        + "<RestingECG><PatientDemographics><PatientAge>71</PatientAge>"
+        "<AgeUnits>YEARS</AgeUnits><Gender>FEMALE</Gender></PatientDemographics>"
+        "<Waveform><WaveformType>Median</WaveformType><SampleBase>500</SampleBase></Waveform>"
+        f"<Waveform><WaveformType>Rhythm</WaveformType><SampleBase>{fs}</SampleBase>"
+        f"<SampleExponent>0</SampleExponent>{''.join(leads)}</Waveform></RestingECG>"
+    )
+    path.write_text(text, encoding="latin-1")
+    return path
+
+
+def test_muse_xml_reads_its_eight_leads_and_derives_four(tmp_path):
+    pytest.importorskip("defusedxml")
+    signal = sine_signal(5000, fs=500.0)  # the standard twelve
+    eight = signal[:, [STANDARD_LEADS.index(n) for n in MUSE_LEADS]]
+    (record,) = read_records(_muse(tmp_path / "muse.xml", eight, 500))
+    assert record.header.fs == 500.0
+    assert set(record.header.lead_names) == set(STANDARD_LEADS)
+    assert record.header.age == 71.0 and record.header.sex == "Female"
+    got = record.signal[:, [record.header.lead_names.index(n) for n in MUSE_LEADS]]
+    np.testing.assert_allclose(got, eight, atol=2.44e-3 + 1e-6)  # half a 4.88 uV step
+    lead_i, lead_ii = got[:, 0], got[:, 1]
+    np.testing.assert_allclose(
+        record.signal[:, record.header.lead_names.index("aVF")], lead_ii - lead_i / 2, atol=1e-6
+    )
+
+
+def test_bad_muse_files_are_refused_with_their_reason(tmp_path):
+    pytest.importorskip("defusedxml")
+    eight = sine_signal(1000, fs=500.0, n_leads=8)
+    with pytest.raises(RecordError, match="do not decode"):
+        list(read_records(_muse(tmp_path / "b64.xml", eight, data="not*base64!")))
+    with pytest.raises(RecordError, match="no sampling rate"):
+        list(read_records(_muse(tmp_path / "rate.xml", eight, fs="")))
+    with pytest.raises(RecordError, match="different lengths"):
+        list(read_records(_muse(tmp_path / "len.xml", eight, lengths={"V6": 900})))
+    good = _muse(tmp_path / "good.xml", eight).read_text(encoding="latin-1")
+    (tmp_path / "cut.xml").write_text(good[: len(good) // 2], encoding="latin-1")
+    with pytest.raises(RecordError, match="cannot read cut"):
+        list(read_records(tmp_path / "cut.xml"))
+    (tmp_path / "other.xml").write_text("<svg></svg>")
+    with pytest.raises(RecordError, match="another kind"):
+        list(read_records(tmp_path / "other.xml"))
+
+
+def test_xml_attacks_are_refused_and_read_nothing_outside(tmp_path):
+    pytest.importorskip("defusedxml")
+    laughs = "".join(f'<!ENTITY l{k} "{f"&l{k - 1};" * 10}">' for k in range(1, 10))
+    (tmp_path / "laughs.xml").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE RestingECG [<!ENTITY l0 "lol">{laughs}]>'
+        "<RestingECG><PatientDemographics><PatientAge>&l9;</PatientAge>"
+        "</PatientDemographics></RestingECG>"
+    )
+    with pytest.raises(RecordError, match="refused"):
+        list(read_records(tmp_path / "laughs.xml"))
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET")
+    (tmp_path / "external.xml").write_text(
+        f'<?xml version="1.0"?><!DOCTYPE RestingECG [<!ENTITY x SYSTEM "file://{secret}">]>'
+        "<RestingECG><PatientDemographics><PatientAge>&x;</PatientAge>"
+        "</PatientDemographics></RestingECG>"
+    )
+    with pytest.raises(RecordError, match="refused") as caught:
+        list(read_records(tmp_path / "external.xml"))
+    assert "SECRET" not in str(caught.value)
+
+
+def test_an_oversized_xml_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    pytest.importorskip("defusedxml")
+    from ecgml.data.formats import cart_xml
+
+    monkeypatch.setattr(cart_xml, "MAX_BYTES", 1000)
+    (tmp_path / "big.xml").write_text("<RestingECG>" + " " * 2000 + "</RestingECG>")
+    with pytest.raises(RecordError, match="larger than"):
+        list(read_records(tmp_path / "big.xml"))
+
+
+def _aecg(path, signal, fs, *, scale=5.0, unit="uV"):
+    """An HL7 aECG file: a time sequence and one SLIST_PQ sequence per lead."""
+    lead_sequences = "".join(
+        f'<component><sequence><code code="MDC_ECG_LEAD_{name.upper()}"/>'
+        f'<value xsi:type="SLIST_PQ"><origin value="0" unit="{unit}"/>'
+        f'<scale value="{scale}" unit="{unit}"/><digits>'
+        + " ".join(str(int(v)) for v in np.round(signal[:, k] * 1000 / scale))
+        + "</digits></value></sequence></component>"
+        for k, name in enumerate(STANDARD_LEADS[: signal.shape[1]])
+    )
+    path.write_text(
+        '<?xml version="1.0"?><AnnotatedECG xmlns="urn:hl7-org:v3" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><component><series>'
+        "<component><sequenceSet>"
+        '<component><sequence><code code="TIME_ABSOLUTE"/><value xsi:type="GLIST_TS">'
+        f'<head value="20260101120000.000"/><increment value="{1 / fs}" unit="s"/>'
+        f"</value></sequence></component>{lead_sequences}"
+        "</sequenceSet></component></series></component></AnnotatedECG>"
+    )
+    return path
+
+
+def test_hl7_aecg_reads_back_in_millivolts(tmp_path):
+    pytest.importorskip("defusedxml")
+    signal = sine_signal(2500, fs=250.0)
+    (record,) = read_records(_aecg(tmp_path / "aecg.xml", signal, 250.0))
+    assert record.header.fs == pytest.approx(250.0)
+    assert record.header.lead_names == tuple(STANDARD_LEADS)
+    np.testing.assert_allclose(record.signal, signal, atol=2.5e-3 + 1e-6)  # half a 5 uV step
+    with pytest.raises(RecordError, match="not a voltage"):
+        list(read_records(_aecg(tmp_path / "mmhg.xml", signal, 250.0, unit="mm[Hg]")))

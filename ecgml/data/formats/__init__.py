@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ecgml.data.formats import dicom, edf, hdf5
+from ecgml.data.formats import cart_xml, dicom, edf, hdf5
 from ecgml.data.record_types import Record, RecordError
 
 __all__ = [
@@ -76,12 +76,14 @@ FORMATS: dict[str, Format] = {
     "dicom": Format(
         "DICOM", dicom.SUFFIXES, ((128, dicom.SIGNATURE),), "pydicom", _one(dicom.read_dicom)
     ),
+    # GE MUSE and HL7 aECG: told apart by the root element once parsed
+    "xml": Format("MUSE/aECG XML", cart_xml.SUFFIXES, (), "defusedxml", _one(cart_xml.read_xml)),
 }
 
 
 # the extensions of formats whose files hold one record each: what ecgml.data.records
 # reads beside WFDB headers, and what ecgml predict takes in a folder
-RECORD_SUFFIXES = (*edf.SUFFIXES, *dicom.SUFFIXES)
+RECORD_SUFFIXES = (*edf.SUFFIXES, *dicom.SUFFIXES, *cart_xml.SUFFIXES)
 
 
 def format_of(path: str | Path) -> str | None:
