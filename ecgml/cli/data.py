@@ -1,4 +1,4 @@
-"""``ecgml demo-data``, ``ecgml prepare`` and ``ecgml render``."""
+"""``ecgml demo-data``, ``ecgml prepare``, ``ecgml render`` and ``ecgml convert``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,26 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     )
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
+
+    convert = subparsers.add_parser(
+        "convert",
+        help="write records of any format ecgml reads as WFDB or as arrays",
+        description="Read WFDB, EDF/BDF, DICOM waveform, GE MUSE or HL7 aECG XML files and "
+        "HDF5 cohorts (files, or folders walked recursively) and write each record as "
+        "WFDB (.hea + .mat) or as a float32 .npy with a labels.csv table. Records that "
+        "cannot be read are skipped with the reason in OUT_DIR/convert_report.json.",
+    )
+    convert.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
+    convert.add_argument("--to", choices=("wfdb", "npy"), default="wfdb")
+    convert.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    convert.add_argument(
+        "--hdf5-fs", type=float, default=400.0, help="HDF5 tracings' rate in Hz (default 400)"
+    )
+    convert.add_argument(
+        "--hdf5-units", default="mV", help="HDF5 tracings' unit: mV (default), uV or V"
+    )
+    convert.add_argument("--no-progress", action="store_true", help="no progress bar")
+    convert.set_defaults(func=run_convert)
 
     render = subparsers.add_parser(
         "render",
@@ -180,3 +200,23 @@ def run_render(args: argparse.Namespace) -> int:
         print(f"  skipped {item['record_id']}: {item['reason']}")
     print(f"settings and record fingerprints: {args.out / MANIFEST}")
     return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from ecgml.data.formats.convert import REPORT, convert
+
+    report = convert(
+        args.inputs,
+        args.out,
+        to=args.to,
+        hdf5_options={"fs": args.hdf5_fs, "units": args.hdf5_units},
+        progress=not args.no_progress,
+    )
+    for skipped in report["skipped"]:
+        print(f"skipped {skipped['record_id']} ({skipped['path']}): {skipped['reason']}")
+    print(
+        f"convert: {report['converted']} records written as {args.to}, "
+        f"{len(report['skipped'])} skipped, from {report['files']} files -> {args.out} "
+        f"(details: {args.out / REPORT})"
+    )
+    return 0 if report["converted"] else 1
