@@ -127,10 +127,11 @@ def reader_options(args: argparse.Namespace) -> dict:
 def add_missing_leads_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--missing-leads",
-        choices=("error", "zero"),
+        choices=("error", "zero", "derive"),
         default="error",
-        help="a record without one of the model's leads is refused (error, default) or "
-        "predicted with that lead set to zero and a warning (zero)",
+        help="a record without one of the model's leads is refused (error, default), "
+        "predicted with that lead set to zero and a warning (zero), or, for III, aVR, "
+        "aVL and aVF only, predicted with the lead computed from I and II (derive)",
     )
 
 

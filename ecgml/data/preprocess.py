@@ -133,7 +133,21 @@ def reorder_leads(
     return signal[:, order]
 
 
-MISSING_LEADS = ("error", "zero")
+MISSING_LEADS = ("error", "zero", "derive")
+
+
+def _derived(
+    signal: np.ndarray, lead_names: Sequence[str], absent: Sequence[str]
+) -> tuple[np.ndarray, tuple[str, ...], list[str]]:
+    """The signal with whichever absent limb leads I and II give, and their names."""
+    from ecgml.data.formats.leads import derive_limb_leads
+
+    canonical = {name.lower(): name for name in STANDARD_LEADS}
+    names = tuple(canonical.get(n.strip().lower(), n) for n in lead_names)
+    out, out_names = derive_limb_leads(signal, names)
+    n = len(names)
+    pick = [*range(n), *(n + j for j, name in enumerate(out_names[n:]) if name in absent)]
+    return out[:, pick], tuple(out_names[k] for k in pick), [out_names[k] for k in pick[n:]]
 
 
 def select_leads(
@@ -153,8 +167,11 @@ def select_leads(
         signal: shape ``(n_samples, len(lead_names))``.
         lead_names: names of its columns.
         leads: the model's lead order.
-        missing: ``"error"`` (a missing lead raises) or ``"zero"`` (a missing lead
-            becomes a flat zero trace, with a warning).
+        missing: ``"error"`` (a missing lead raises), ``"zero"`` (a missing lead
+            becomes a flat zero trace, with a warning) or ``"derive"`` (a missing
+            III, aVR, aVL or aVF is computed from I and II, with a warning,
+            :func:`~ecgml.data.formats.leads.derive_limb_leads`; any other
+            missing lead raises).
 
     Returns:
         The selected signal ``(n_samples, len(leads))`` and warnings.
@@ -171,9 +188,14 @@ def select_leads(
     if len(position) != len(lead_names):
         raise ValueError(f"a lead name appears twice: {list(lead_names)}")
     absent = [name for name in leads if name.lower() not in position]
-    if absent and missing == "error":
-        raise ValueError(f"missing leads {absent}; the record has {list(lead_names)}")
     warnings = []
+    if absent and missing == "derive":
+        signal, lead_names, derived = _derived(signal, lead_names, absent)
+        position = {name.strip().lower(): i for i, name in enumerate(lead_names)}
+        absent = [name for name in leads if name.lower() not in position]
+        warnings += [f"leads {derived} derived from I and II"] if derived else []
+    if absent and missing != "zero":
+        raise ValueError(f"missing leads {absent}; the record has {list(lead_names)}")
     if absent:
         warnings.append(f"leads {absent} missing, filled with zeros")
     wanted = {name.lower() for name in leads}

@@ -507,3 +507,22 @@ def test_convert_to_arrays_gives_a_table_the_table_reader_takes_back(tmp_path):
     np.testing.assert_allclose(reader.read_signal(found.path).signal, signal, atol=2e-4)
     with pytest.raises(ValueError, match="--to must be one of"):
         convert([data], tmp_path / "x", to="csv")
+
+
+def test_missing_limb_leads_are_derived_only_when_asked():
+    from ecgml.data.preprocess import select_leads
+
+    signal = sine_signal(500, n_leads=12)
+    eight = [STANDARD_LEADS.index(n) for n in MUSE_LEADS]
+    names = ["i", "II", *MUSE_LEADS[2:]]  # names match whatever their case
+    with pytest.raises(ValueError, match=r"missing leads \['III', 'aVR', 'aVL', 'aVF'\]"):
+        select_leads(signal[:, eight], names, STANDARD_LEADS)
+    out, warnings = select_leads(signal[:, eight], names, STANDARD_LEADS, missing="derive")
+    lead_i, lead_ii = signal[:, 0], signal[:, 1]
+    np.testing.assert_allclose(out[:, 2], lead_ii - lead_i, atol=1e-12)  # III
+    np.testing.assert_allclose(out[:, 3], -(lead_i + lead_ii) / 2, atol=1e-12)  # aVR
+    np.testing.assert_allclose(out[:, 6:], signal[:, 6:])
+    assert warnings == ("leads ['III', 'aVR', 'aVL', 'aVF'] derived from I and II",)
+    no_v1 = [k for k in range(12) if k != 6]
+    with pytest.raises(ValueError, match=r"missing leads \['V1'\]"):
+        select_leads(signal[:, no_v1], [STANDARD_LEADS[k] for k in no_v1], missing="derive")
