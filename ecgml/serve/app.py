@@ -30,6 +30,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ecgml import __version__
+from ecgml.data.formats import RECORD_SUFFIXES
 from ecgml.data.loading import PreparedRecord
 from ecgml.data.quality import assess
 from ecgml.data.records import RecordError
@@ -287,6 +288,7 @@ def create_app(
                 max_bytes=max_bytes,
                 companions=samples.upload_companions,
                 arrays=samples.upload_arrays,
+                records=tuple(x for x in samples.input_suffixes if x in RECORD_SUFFIXES),
             )
             try:
                 results = list(

@@ -87,9 +87,12 @@ def stage_uploads(
     max_files: int = 200,
     companions: tuple[str, ...] = (),
     arrays: bool = False,
+    records: tuple[str, ...] = (),
 ) -> list[Path]:
     """Write uploaded files into ``folder`` and return the header of each record
-    (and, with ``arrays``, each ``.npy`` or ``.csv`` signal file, a record of its own).
+    (and, with ``arrays``, each ``.npy`` or ``.csv`` signal file, a record of its own;
+    and each file with one of the ``records`` suffixes: an EDF, DICOM or XML export,
+    :mod:`ecgml.data.formats`).
 
     Args:
         uploads: ``(client file name, content)`` pairs; ``.zip`` files are unpacked.
@@ -110,8 +113,10 @@ def stage_uploads(
     files = _gathered(uploads, max_bytes=max_bytes, max_files=max_files)
     headers = sorted(name for name in files if name.endswith(".hea"))
     signal_files = sorted(n for n in files if arrays and n.lower().endswith(ARRAY_SUFFIXES))
+    signal_files += sorted(n for n in files if records and n.lower().endswith(records))
     if not headers and not signal_files:
-        arrays_too = f", or {' or '.join(ARRAY_SUFFIXES)} files" if arrays else ""
+        others = (ARRAY_SUFFIXES if arrays else ()) + records
+        arrays_too = f", or {' or '.join(others)} files" if others else ""
         raise UploadError(f"no header (.hea) among {sorted(files)}: {HOW}{arrays_too}")
     for name, content in files.items():
         (folder / name).write_bytes(content)

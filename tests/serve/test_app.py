@@ -243,3 +243,26 @@ def test_the_user_picks_a_class_to_explain_and_sees_the_overlay_and_lead_bars(
         client, {**_files(served["records"], "D00101.hea", "D00101.mat"), "explain": "NOPE"}
     )
     assert bad.status_code == 400 and "not one of this run's classes" in bad.json["error"]
+
+
+def test_an_edf_export_is_uploaded_and_predicted_as_its_wfdb_record(client, served, ensemble):
+    edfio = pytest.importorskip("edfio")
+    record = read_record(served["records"] / "D00101.hea")
+    signals = [
+        edfio.EdfSignal(
+            record.signal[:, k].astype(np.float64),
+            500.0,
+            label=f"ECG {name}",
+            physical_dimension="mV",
+            physical_range=(-10.0, 10.0),
+        )
+        for k, name in enumerate(record.header.lead_names)
+    ]
+    content = io.BytesIO()
+    edfio.Edf(signals).write(content)
+    response = _post(client, {"files": [(io.BytesIO(content.getvalue()), "D00101.edf")]})
+    assert response.status_code == 200, response.json
+    [result] = response.json["records"]
+    expected = ensemble.predict(record.signal, fs=500, lead_names=record.header.lead_names)
+    got = [c["probability"] for c in result["classes"]]
+    np.testing.assert_allclose(got, expected.y_score, atol=1e-3)  # 16 bits over +-10 mV
