@@ -15,7 +15,6 @@ trained. Pruning sees the fold's monitored validation figure after every epoch.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import json
@@ -23,8 +22,7 @@ import os
 import subprocess
 import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,37 +36,9 @@ from ecgml.files import write_json
 from ecgml.task import Task
 from ecgml.tune.report import params_text, write_report
 from ecgml.tune.space import Space
+from ecgml.tune.storage import HEARTBEAT_S, default_storage, experimental, open_study
 
 TRIALS = "trials"
-HEARTBEAT_S = 20
-
-
-@contextlib.contextmanager
-def _experimental() -> Iterator[None]:
-    """Optuna's heartbeats and stale-trial retries, chosen knowingly, without its
-    warnings that they are experimental."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        yield
-
-
-def default_storage(out: Path) -> str:
-    return f"sqlite:///{Path(out).resolve() / 'study.db'}"
-
-
-def open_storage(url: str, heartbeat: int = HEARTBEAT_S) -> Any:
-    """An Optuna storage for a database URL (``sqlite:///...``, ``postgresql://...``,
-    ``mysql://...``), with heartbeats: a killed worker's trial is marked failed once
-    its heartbeat is stale and retried with the same parameters, in its run folder."""
-    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
-    with _experimental():
-        retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine,
-            heartbeat_interval=heartbeat,
-            heartbeat_stale_trial_callback=retry,
-        )
 
 
 def _prepare_folder(
@@ -174,7 +144,7 @@ def run_trial(
     values = {p.path: p.suggest(trial) for p in space.parameters}
     trial_config = space.apply(config, values)
     frozen = next(t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number)
-    with _experimental():
+    with experimental():
         retried = optuna.storages.RetryHeartbeatStaleTrialCallback.retried_trial_number(frozen)
     number = trial.number if retried is None else retried
     run = out / TRIALS / f"trial_{number:04d}"
@@ -316,13 +286,13 @@ def _open_study(storage: str, name: str, space: Space, worker: int, heartbeat: i
     """The study in ``storage`` (created by the first worker), with this worker's
     sampler and the space's pruner."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(
-        storage=open_storage(storage, heartbeat),
-        study_name=name,
+    return open_study(
+        storage,
+        name,
+        heartbeat=heartbeat,
         direction="maximize",
         sampler=space.make_sampler(worker),
         pruner=space.make_pruner(),
-        load_if_exists=True,
     )
 
 
@@ -357,7 +327,7 @@ def _optimize(
     ``timeout`` seconds have passed; ``progress`` prints a line after each."""
     started = time.time()
     while True:
-        with _experimental():
+        with experimental():
             optuna.storages.fail_stale_trials(study)
         running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
         if _finished(study) + running >= trials:
