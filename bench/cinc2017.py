@@ -260,6 +260,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def _saved_with(out: Path, name: str, entry: dict, data: dict) -> dict:
+    """The results file with one row added, read again under a lock just before it
+    is written, so that rows other calls wrote meanwhile are kept."""
+    from ecgml.files import locked, write_json
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        results = json.loads(out.read_text()) if out.is_file() else {"models": {}}
+        results["data"] = data
+        results["models"][name] = entry
+        results["seed_summary"] = seed_summary(results["models"])
+        write_json(out, results, indent=1)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"models": {}}
@@ -282,10 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         else data.get("prepare_seconds"),
     }
     for name in args.rows:
-        results["models"][name] = run_row(name, args, cache, y, folds, results)
-        results["seed_summary"] = seed_summary(results["models"])
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=1) + "\n")
+        entry = run_row(name, args, cache, y, folds, results)
+        results = _saved_with(args.out, name, entry, results["data"])
         print(f"{name}: score {results['models'][name]['overall']['cinc2017_score']:.3f}")
     print(table(results))
     return 0
