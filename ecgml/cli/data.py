@@ -49,25 +49,7 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
 
-    convert = subparsers.add_parser(
-        "convert",
-        help="write records of any format ecgml reads as WFDB or as arrays",
-        description="Read WFDB, EDF/BDF, DICOM waveform, GE MUSE or HL7 aECG XML files and "
-        "HDF5 cohorts (files, or folders walked recursively) and write each record as "
-        "WFDB (.hea + .mat) or as a float32 .npy with a labels.csv table. Records that "
-        "cannot be read are skipped with the reason in OUT_DIR/convert_report.json.",
-    )
-    convert.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
-    convert.add_argument("--to", choices=("wfdb", "npy"), default="wfdb")
-    convert.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
-    convert.add_argument(
-        "--hdf5-fs", type=float, default=400.0, help="HDF5 tracings' rate in Hz (default 400)"
-    )
-    convert.add_argument(
-        "--hdf5-units", default="mV", help="HDF5 tracings' unit: mV (default), uV or V"
-    )
-    convert.add_argument("--no-progress", action="store_true", help="no progress bar")
-    convert.set_defaults(func=run_convert)
+    _add_convert(subparsers)
 
     render = subparsers.add_parser(
         "render",
@@ -99,6 +81,28 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     render.add_argument("--seed", type=int, default=0, help="seed of the variation")
     render.add_argument("--no-progress", action="store_true", help="no progress bar")
     render.set_defaults(func=run_render)
+
+
+def _add_convert(subparsers: argparse._SubParsersAction) -> None:
+    convert = subparsers.add_parser(
+        "convert",
+        help="write records of any format ecgml reads as WFDB or as arrays",
+        description="Read WFDB, EDF/BDF, DICOM waveform, GE MUSE or HL7 aECG XML files and "
+        "HDF5 cohorts (files, or folders walked recursively) and write each record as "
+        "WFDB (.hea + .mat) or as a float32 .npy with a labels.csv table. Records that "
+        "cannot be read are skipped with the reason in OUT_DIR/convert_report.json.",
+    )
+    convert.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
+    convert.add_argument("--to", choices=("wfdb", "npy"), default="wfdb")
+    convert.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    convert.add_argument(
+        "--hdf5-fs", type=float, default=400.0, help="HDF5 tracings' rate in Hz (default 400)"
+    )
+    convert.add_argument(
+        "--hdf5-units", default="mV", help="HDF5 tracings' unit: mV (default), uV or V"
+    )
+    convert.add_argument("--no-progress", action="store_true", help="no progress bar")
+    convert.set_defaults(func=run_convert)
 
 
 def run_demo_data(args: argparse.Namespace) -> int:
