@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.formats.edf import to_millivolts
 from ecgml.data.formats.leads import derive_limb_leads, standard_leads
-from ecgml.data.record_types import Record, RecordError, RecordHeader
+from ecgml.data.formats.record import millivolt_record, to_millivolts
+from ecgml.data.record_types import Record, RecordError
 
 __all__ = ["MAX_BYTES", "SUFFIXES", "read_xml"]
 
@@ -176,17 +176,4 @@ def read_xml(path: str | Path) -> Record:
     else:
         raise RecordError(rid, f"{path.name}: XML of another kind (<{root.tag}>)")
     signal, names = derive_limb_leads(signal, names)
-    header = RecordHeader(
-        record_id=rid,
-        path=path,
-        fs=fs,
-        n_samples=len(signal),
-        lead_names=names,
-        units=("mV",) * len(names),
-        signal_files=(path.name,),
-        age=meta.get("age"),
-        sex=meta.get("sex"),
-        dx=(),
-        comments={},
-    )
-    return Record(header=header, signal=signal)
+    return millivolt_record(path, rid, signal, fs, names, age=meta.get("age"), sex=meta.get("sex"))

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.formats.edf import to_millivolts
 from ecgml.data.formats.leads import standard_leads
-from ecgml.data.record_types import Record, RecordError, RecordHeader
+from ecgml.data.formats.record import millivolt_record, to_millivolts
+from ecgml.data.record_types import Record, RecordError
 
 __all__ = ["SIGNATURE", "SUFFIXES", "read_dicom"]
 
@@ -97,17 +97,5 @@ def read_dicom(path: str | Path) -> Record:
     signal = (signal * np.asarray(factors)).astype(np.float32)
     names = standard_leads([_lead_name(c) for c in channels])
     sex = {"M": "Male", "F": "Female"}.get(str(ds.get("PatientSex", "")).strip())
-    header = RecordHeader(
-        record_id=rid,
-        path=path,
-        fs=fs,
-        n_samples=len(signal),
-        lead_names=names,
-        units=("mV",) * len(names),
-        signal_files=(path.name,),
-        age=_age(str(ds.get("PatientAge", ""))),
-        sex=sex,
-        dx=(),
-        comments={},
-    )
-    return Record(header=header, signal=signal)
+    age = _age(str(ds.get("PatientAge", "")))
+    return millivolt_record(path, rid, signal, fs, names, age=age, sex=sex)

@@ -20,20 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.formats.leads import standard_leads
-from ecgml.data.record_types import Record, RecordError, RecordHeader
+from ecgml.data.formats.record import millivolt_record, to_millivolts
+from ecgml.data.record_types import Record, RecordError
 
-__all__ = ["SUFFIXES", "read_edf", "to_millivolts"]
+__all__ = ["SUFFIXES", "read_edf"]
 
 SUFFIXES = (".edf", ".bdf")
-
-# a voltage unit's factor to millivolts; the micro sign and the Greek mu both occur
-_MILLIVOLTS = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
-
-
-def to_millivolts(unit: str) -> float | None:
-    """The factor that takes values in ``unit`` to millivolts; ``None`` if it is not
-    a voltage."""
-    return _MILLIVOLTS.get(unit.strip().lower())
 
 
 def _age(edf) -> float | None:
@@ -90,18 +82,7 @@ def read_edf(path: str | Path) -> Record:
     n = min(len(s.data) for s, _ in leads)
     signal = np.stack([s.data[:n] * f for s, f in leads], axis=1).astype(np.float32)
     names = standard_leads([s.label for s, _ in leads])
-    header = RecordHeader(
-        record_id=rid,
-        path=path,
-        fs=rates[0],
-        n_samples=n,
-        lead_names=names,
-        units=("mV",) * len(names),
-        signal_files=(path.name,),
-        age=_age(edf),
-        sex=_sex(edf),
-        dx=(),
-        comments={},
-    )
     warnings = (f"left out signals not in volts: {', '.join(left_out)}",) if left_out else ()
-    return Record(header=header, signal=signal, warnings=warnings)
+    return millivolt_record(
+        path, rid, signal, rates[0], names, age=_age(edf), sex=_sex(edf), warnings=warnings
+    )

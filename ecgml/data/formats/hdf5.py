@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgml.data.formats.edf import to_millivolts
 from ecgml.data.formats.leads import standard_leads
+from ecgml.data.formats.record import millivolt_record, to_millivolts
 from ecgml.data.preprocess import STANDARD_LEADS
-from ecgml.data.record_types import Record, RecordError, RecordHeader
+from ecgml.data.record_types import Record, RecordError
 
 __all__ = ["SUFFIXES", "read_hdf5"]
 
@@ -91,17 +91,4 @@ def read_hdf5(
             if not len(signal):
                 yield RecordError(rid, f"{path.name}: tracing {k} is all zeros")
                 continue
-            header = RecordHeader(
-                record_id=rid,
-                path=path,
-                fs=float(fs),
-                n_samples=len(signal),
-                lead_names=lead_names,
-                units=("mV",) * len(lead_names),
-                signal_files=(path.name,),
-                age=None,
-                sex=None,
-                dx=(),
-                comments={"tracing": str(k)},
-            )
-            yield Record(header=header, signal=signal)
+            yield millivolt_record(path, rid, signal, fs, lead_names, comments={"tracing": str(k)})
