@@ -3,7 +3,7 @@
     python bench/formats.py            # bench/results/formats.json
 
 One synthetic record (12 leads, 500 Hz, 10 s; sines plus noise, in mV) is
-written in every format with the tests' writers (``tests/data/test_formats.py``),
+written in every format with the tests' writers (``tests/data/format_writers.py``),
 then read ``--repeats`` times through ``ecgml.data.formats`` (WFDB through
 ``ecgml.data.records``); the median time of one read is reported, with the
 largest difference from the written signal. For EDF, pyedflib's reader is timed
@@ -52,7 +52,7 @@ def _pyedflib(path: Path) -> np.ndarray | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tests.data import test_formats as writers
+    from tests.data import format_writers as writers
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
@@ -75,27 +75,27 @@ def main(argv: list[str] | None = None) -> int:
                 signal,
             ),
             "EDF (edfio)": (
-                writers._edf(d / "e.edf", signal, 500.0, list(STANDARD_LEADS)),
+                writers.write_edf(d / "e.edf", signal, 500.0, list(STANDARD_LEADS)),
                 lambda p: read_one(p),
                 signal,
             ),
             "DICOM (pydicom)": (
-                writers._dicom(d / "d.dcm", signal, 500.0, sensitivity=1.0),
+                writers.write_dicom(d / "d.dcm", signal, 500.0, sensitivity=1.0),
                 lambda p: read_one(p),
                 signal,
             ),
             "GE MUSE XML (defusedxml)": (
-                writers._muse(d / "m.xml", eight, 500, per_bit=1.0),
+                writers.write_muse(d / "m.xml", eight, 500, per_bit=1.0),
                 lambda p: read_one(p),
                 None,
             ),
             "HL7 aECG XML (defusedxml)": (
-                writers._aecg(d / "a.xml", signal, 500.0, scale=1.0),
+                writers.write_aecg(d / "a.xml", signal, 500.0, scale=1.0),
                 lambda p: read_one(p),
                 signal,
             ),
             "HDF5, one tracing (h5py)": (
-                writers._code15(d / "c.hdf5", tracings, np.array([1])),
+                writers.write_code15(d / "c.hdf5", tracings, np.array([1])),
                 lambda p: list(read_records(p)),
                 None,
             ),

@@ -3,9 +3,6 @@ known signal, read back to within the format's resolution; and the bad inputs.""
 
 from __future__ import annotations
 
-import base64
-import json
-
 import numpy as np
 import pytest
 
@@ -14,6 +11,14 @@ from ecgml.data.formats.leads import derive_limb_leads, standard_lead, standard_
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.record_types import Record, RecordError
 from tests.conftest import sine_signal
+from tests.data.format_writers import (
+    MUSE_LEADS,
+    write_aecg,
+    write_code15,
+    write_dicom,
+    write_edf,
+    write_muse,
+)
 
 edfio = pytest.importorskip("edfio")
 h5py = pytest.importorskip("h5py")
@@ -55,24 +60,9 @@ def test_limb_leads_are_derived_from_i_and_ii():
     assert same_names == ("I", "V1") and same.shape == (500, 2)
 
 
-def _edf(path, signal, fs, labels, unit="uV", factor=1000.0, extra=()):
-    signals = [
-        edfio.EdfSignal(
-            signal[:, k] * factor,
-            fs,
-            label=label,
-            physical_dimension=unit,
-            physical_range=(-5000.0, 5000.0),
-        )
-        for k, label in enumerate(labels)
-    ]
-    edfio.Edf([*signals, *extra]).write(path)
-    return path
-
-
 def test_edf_in_microvolts_reads_back_in_millivolts_with_standard_names(tmp_path):
     signal = sine_signal(2500, fs=250.0, n_leads=3)
-    path = _edf(tmp_path / "holter.edf", signal, 250.0, ["ECG I", "ECG II", "C1"])
+    path = write_edf(tmp_path / "holter.edf", signal, 250.0, ["ECG I", "ECG II", "C1"])
     (record,) = read_records(path)
     assert isinstance(record, Record)
     assert record.header.fs == 250.0 and record.header.lead_names == ("I", "II", "V1")
@@ -102,12 +92,12 @@ def test_bdf_and_a_signal_not_in_volts(tmp_path):
 
 def test_bad_edf_files_are_refused_with_their_reason(tmp_path):
     signal = sine_signal(1000, fs=250.0, n_leads=2)
-    good = _edf(tmp_path / "good.edf", signal, 250.0, ["I", "II"])
+    good = write_edf(tmp_path / "good.edf", signal, 250.0, ["I", "II"])
     truncated = tmp_path / "truncated.edf"
     truncated.write_bytes(good.read_bytes()[:300])
     with pytest.raises(RecordError, match=r"cannot read truncated\.edf"):
         list(read_records(truncated))
-    no_unit = _edf(tmp_path / "no_unit.edf", signal, 250.0, ["I", "II"], unit="")
+    no_unit = write_edf(tmp_path / "no_unit.edf", signal, 250.0, ["I", "II"], unit="")
     with pytest.raises(RecordError, match="no signal in volts"):
         list(read_records(no_unit))
     mixed = tmp_path / "mixed.edf"
@@ -132,19 +122,12 @@ def test_an_edf_with_annotations_only_is_refused(tmp_path):
         list(read_records(path))
 
 
-def _code15(path, tracings, ids):
-    with h5py.File(path, "w") as f:
-        f.create_dataset("tracings", data=tracings)
-        f.create_dataset("exam_id", data=ids)
-    return path
-
-
 def test_hdf5_cohort_records_lose_their_zero_padding(tmp_path):
     rng = np.random.default_rng(0)
     tracings = np.zeros((3, 4096, 12), dtype=np.float32)
     tracings[0, 48:4048] = rng.normal(size=(4000, 12))
     tracings[1, 648:3448] = rng.normal(size=(2800, 12))  # 7 s, more padding
-    path = _code15(tmp_path / "exams_part0.hdf5", tracings, np.array([101, 102, 103]))
+    path = write_code15(tmp_path / "exams_part0.hdf5", tracings, np.array([101, 102, 103]))
     assert format_of(path) == "hdf5"
     first, second, empty = read_records(path)
     assert first.header.record_id == "101" and first.header.fs == 400.0
@@ -172,7 +155,7 @@ def test_a_file_in_no_format_and_a_missing_library(tmp_path, monkeypatch):
     assert format_of(text) is None
     with pytest.raises(RecordError, match="in no format"):
         read_records(text)
-    path = _edf(tmp_path / "a.edf", sine_signal(500, n_leads=1), 500.0, ["I"])
+    path = write_edf(tmp_path / "a.edf", sine_signal(500, n_leads=1), 500.0, ["I"])
     monkeypatch.setitem(__import__("sys").modules, "edfio", None)  # as if not installed
     with pytest.raises(MissingExtra, match=r"ecgml\[formats\]"):
         read_records(path)
@@ -185,7 +168,9 @@ def test_an_edf_record_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):
     signal = sine_signal(5000, fs=500.0) + 0.05 * np.random.default_rng(0).normal(size=(5000, 12))
     folder = tmp_path / "mixed"
     wfdb_path = write_wfdb("twin", signal, directory=folder)
-    edf_path = _edf(folder / "twin_edf.edf", signal, 500.0, [f"LEAD_{n}" for n in STANDARD_LEADS])
+    edf_path = write_edf(
+        folder / "twin_edf.edf", signal, 500.0, [f"LEAD_{n}" for n in STANDARD_LEADS]
+    )
     (folder / "notes.txt").write_text("not a record")
     model = load_preset("ptbxl-superclass")
     found = find_inputs([folder], suffixes=model.task.samples.input_suffixes)
@@ -206,7 +191,7 @@ def test_a_label_table_of_edf_files_prepares_a_cache(tmp_path):
     (data / "edf").mkdir(parents=True)
     signal = sine_signal(1000, fs=250.0, n_leads=2)
     for k in range(3):
-        _edf(data / "edf" / f"h{k}.edf", signal * (k + 1), 250.0, ["ECG I", "ECG II"])
+        write_edf(data / "edf" / f"h{k}.edf", signal * (k + 1), 250.0, ["ECG I", "ECG II"])
     (data / "edf" / "h3.edf").write_bytes(b"0       truncated")
     rows = ["file,AF", *(f"edf/h{k}.edf,{k % 2}" for k in range(4))]
     (data / "labels.csv").write_text("\n".join(rows) + "\n")
@@ -227,52 +212,10 @@ def test_a_label_table_of_edf_files_prepares_a_cache(tmp_path):
     assert cache.labels[:, 0].tolist() == [0, 1, 0]
 
 
-def _dicom(path, signal, fs, *, unit="uV", sensitivity=1.0, image=False):
-    """A 12-lead ECG waveform object as a cart writes one: int16 counts of
-    ``sensitivity`` ``unit`` each, one RHYTHM multiplex group."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.9.1.1"
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, generate_uid()
-    ds.Modality, ds.PatientAge, ds.PatientSex = "ECG", "063Y", "M"
-    if not image:
-        group = Dataset()
-        group.MultiplexGroupLabel = "RHYTHM"
-        group.SamplingFrequency = fs
-        group.NumberOfWaveformChannels, group.NumberOfWaveformSamples = signal.shape[1], len(signal)
-        group.WaveformBitsAllocated, group.WaveformSampleInterpretation = 16, "SS"
-        counts = np.round(signal * 1000 / sensitivity).astype("<i2")  # mV to uV counts
-        group.WaveformData = counts.tobytes()
-        channels = []
-        for name in STANDARD_LEADS[: signal.shape[1]]:
-            source, units, channel = Dataset(), Dataset(), Dataset()
-            source.CodeValue, source.CodingSchemeDesignator = "x", "SCPECG"
-            source.CodeMeaning = (
-                f"Lead {name} (Einthoven)" if name in ("I", "II") else f"Lead {name}"
-            )
-            units.CodeValue, units.CodingSchemeDesignator, units.CodeMeaning = unit, "UCUM", unit
-            channel.ChannelSourceSequence = [source]
-            if unit:
-                channel.ChannelSensitivityUnitsSequence = [units]
-            channel.ChannelSensitivity = sensitivity
-            channel.ChannelSensitivityCorrectionFactor, channel.ChannelBaseline = 1, 0
-            channels.append(channel)
-        group.ChannelDefinitionSequence = channels
-        ds.WaveformSequence = [group]
-    ds.save_as(path, enforce_file_format=True)
-    return path
-
-
 def test_dicom_waveform_reads_back_in_millivolts(tmp_path):
     pytest.importorskip("pydicom")
     signal = sine_signal(5000, fs=500.0)
-    path = _dicom(tmp_path / "ecg.dcm", signal, 500.0, sensitivity=2.5)
+    path = write_dicom(tmp_path / "ecg.dcm", signal, 500.0, sensitivity=2.5)
     assert format_of(path) == "dicom"
     (record,) = read_records(path)
     assert record.header.fs == 500.0 and record.header.lead_names == tuple(STANDARD_LEADS)
@@ -285,16 +228,16 @@ def test_dicom_waveform_reads_back_in_millivolts(tmp_path):
 def test_bad_dicom_files_are_refused_with_their_reason(tmp_path):
     pytest.importorskip("pydicom")
     signal = sine_signal(1000, fs=500.0)
-    image = _dicom(tmp_path / "image.dcm", signal, 500.0, image=True)
+    image = write_dicom(tmp_path / "image.dcm", signal, 500.0, image=True)
     with pytest.raises(RecordError, match="without a waveform"):
         list(read_records(image))
-    no_unit = _dicom(tmp_path / "no_unit.dcm", signal, 500.0, unit="")
+    no_unit = write_dicom(tmp_path / "no_unit.dcm", signal, 500.0, unit="")
     with pytest.raises(RecordError, match="not a voltage"):
         list(read_records(no_unit))
-    no_rate = _dicom(tmp_path / "no_rate.dcm", signal, 0.0)
+    no_rate = write_dicom(tmp_path / "no_rate.dcm", signal, 0.0)
     with pytest.raises(RecordError, match="no sampling frequency"):
         list(read_records(no_rate))
-    good = _dicom(tmp_path / "good.dcm", signal, 500.0)
+    good = write_dicom(tmp_path / "good.dcm", signal, 500.0)
     truncated = tmp_path / "truncated.dcm"
     truncated.write_bytes(good.read_bytes()[:-5000])
     with pytest.raises(RecordError, match="do not decode"):
@@ -315,40 +258,11 @@ def test_pydicoms_own_ecg_sample_is_read():
     assert 0.5 < np.abs(record.signal).max() < 5.0  # millivolts, as an ECG's are
 
 
-MUSE_LEADS = ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")
-
-
-def _muse(path, signal, fs=500, *, per_bit=4.88, doctype=True, data=None, lengths=None):
-    """A GE MUSE RestingECG export of eight leads (columns of ``signal`` in
-    MUSE_LEADS order), base64 int16 counts of ``per_bit`` microvolts."""
-    leads = []
-    for k, name in enumerate(MUSE_LEADS):
-        counts = np.round(signal[: (lengths or {}).get(name), k] * 1000 / per_bit).astype("<i2")
-        encoded = data if data is not None else base64.b64encode(counts.tobytes()).decode()
-        leads.append(
-            f"<LeadData><LeadID>{name}</LeadID>"
-            f"<LeadAmplitudeUnitsPerBit>{per_bit}</LeadAmplitudeUnitsPerBit>"
-            f"<LeadAmplitudeUnits>MICROVOLTS</LeadAmplitudeUnits>"
-            f"<WaveFormData>{encoded[:60]}\n{encoded[60:]}</WaveFormData></LeadData>"
-        )
-    text = (
-        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
-        + ('<!DOCTYPE RestingECG SYSTEM "restecg.dtd">\n' if doctype else "")
-        + "<RestingECG><PatientDemographics><PatientAge>71</PatientAge>"
-        "<AgeUnits>YEARS</AgeUnits><Gender>FEMALE</Gender></PatientDemographics>"
-        "<Waveform><WaveformType>Median</WaveformType><SampleBase>500</SampleBase></Waveform>"
-        f"<Waveform><WaveformType>Rhythm</WaveformType><SampleBase>{fs}</SampleBase>"
-        f"<SampleExponent>0</SampleExponent>{''.join(leads)}</Waveform></RestingECG>"
-    )
-    path.write_text(text, encoding="latin-1")
-    return path
-
-
 def test_muse_xml_reads_its_eight_leads_and_derives_four(tmp_path):
     pytest.importorskip("defusedxml")
     signal = sine_signal(5000, fs=500.0)  # the standard twelve
     eight = signal[:, [STANDARD_LEADS.index(n) for n in MUSE_LEADS]]
-    (record,) = read_records(_muse(tmp_path / "muse.xml", eight, 500))
+    (record,) = read_records(write_muse(tmp_path / "muse.xml", eight, 500))
     assert record.header.fs == 500.0
     assert set(record.header.lead_names) == set(STANDARD_LEADS)
     assert record.header.age == 71.0 and record.header.sex == "Female"
@@ -364,12 +278,12 @@ def test_bad_muse_files_are_refused_with_their_reason(tmp_path):
     pytest.importorskip("defusedxml")
     eight = sine_signal(1000, fs=500.0, n_leads=8)
     with pytest.raises(RecordError, match="do not decode"):
-        list(read_records(_muse(tmp_path / "b64.xml", eight, data="not*base64!")))
+        list(read_records(write_muse(tmp_path / "b64.xml", eight, data="not*base64!")))
     with pytest.raises(RecordError, match="no sampling rate"):
-        list(read_records(_muse(tmp_path / "rate.xml", eight, fs="")))
+        list(read_records(write_muse(tmp_path / "rate.xml", eight, fs="")))
     with pytest.raises(RecordError, match="different lengths"):
-        list(read_records(_muse(tmp_path / "len.xml", eight, lengths={"V6": 900})))
-    good = _muse(tmp_path / "good.xml", eight).read_text(encoding="latin-1")
+        list(read_records(write_muse(tmp_path / "len.xml", eight, lengths={"V6": 900})))
+    good = write_muse(tmp_path / "good.xml", eight).read_text(encoding="latin-1")
     (tmp_path / "cut.xml").write_text(good[: len(good) // 2], encoding="latin-1")
     with pytest.raises(RecordError, match="cannot read cut"):
         list(read_records(tmp_path / "cut.xml"))
@@ -410,103 +324,15 @@ def test_an_oversized_xml_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
         list(read_records(tmp_path / "big.xml"))
 
 
-def _aecg(path, signal, fs, *, scale=5.0, unit="uV"):
-    """An HL7 aECG file: a time sequence and one SLIST_PQ sequence per lead."""
-    lead_sequences = "".join(
-        f'<component><sequence><code code="MDC_ECG_LEAD_{name.upper()}"/>'
-        f'<value xsi:type="SLIST_PQ"><origin value="0" unit="{unit}"/>'
-        f'<scale value="{scale}" unit="{unit}"/><digits>'
-        + " ".join(str(int(v)) for v in np.round(signal[:, k] * 1000 / scale))
-        + "</digits></value></sequence></component>"
-        for k, name in enumerate(STANDARD_LEADS[: signal.shape[1]])
-    )
-    path.write_text(
-        '<?xml version="1.0"?><AnnotatedECG xmlns="urn:hl7-org:v3" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><component><series>'
-        "<component><sequenceSet>"
-        '<component><sequence><code code="TIME_ABSOLUTE"/><value xsi:type="GLIST_TS">'
-        f'<head value="20260101120000.000"/><increment value="{1 / fs}" unit="s"/>'
-        f"</value></sequence></component>{lead_sequences}"
-        "</sequenceSet></component></series></component></AnnotatedECG>"
-    )
-    return path
-
-
 def test_hl7_aecg_reads_back_in_millivolts(tmp_path):
     pytest.importorskip("defusedxml")
     signal = sine_signal(2500, fs=250.0)
-    (record,) = read_records(_aecg(tmp_path / "aecg.xml", signal, 250.0))
+    (record,) = read_records(write_aecg(tmp_path / "aecg.xml", signal, 250.0))
     assert record.header.fs == pytest.approx(250.0)
     assert record.header.lead_names == tuple(STANDARD_LEADS)
     np.testing.assert_allclose(record.signal, signal, atol=2.5e-3 + 1e-6)  # half a 5 uV step
     with pytest.raises(RecordError, match="not a voltage"):
-        list(read_records(_aecg(tmp_path / "mmhg.xml", signal, 250.0, unit="mm[Hg]")))
-
-
-def test_convert_writes_every_readable_record_as_wfdb_and_reports_the_rest(
-    tmp_path, write_wfdb, capsys
-):
-    pytest.importorskip("pydicom")
-    pytest.importorskip("defusedxml")
-    from ecgml.cli.main import main
-    from ecgml.data.formats.convert import REPORT
-    from ecgml.data.records import read_record
-
-    data = tmp_path / "exports"
-    signal = sine_signal(5000, fs=500.0)
-    write_wfdb("w1", signal, directory=data)
-    _edf(data / "e1.edf", signal, 500.0, list(STANDARD_LEADS))
-    (data / "sub").mkdir()
-    _dicom(data / "sub" / "d1.dcm", signal, 500.0)
-    eight = signal[:, [STANDARD_LEADS.index(n) for n in MUSE_LEADS]]
-    _muse(data / "m1.xml", eight, 500)
-    tracings = np.zeros((3, 4096, 12), dtype=np.float32)
-    tracings[0, 48:4048] = signal[:4000]
-    tracings[1, 48:4048] = signal[1000:5000]
-    _code15(data / "exams_part0.hdf5", tracings, np.array([7, 8, 9]))
-    (data / "bad.edf").write_bytes(b"0       not really")
-    write_wfdb("e1", signal, directory=data / "again")  # an id e1.edf took already
-
-    out = tmp_path / "wfdb"
-    assert main(["convert", str(data), "--out", str(out), "--no-progress"]) == 0
-    report = json.loads((out / REPORT).read_text())
-    assert sorted(r["record_id"] for r in report["records"]) == ["7", "8", "d1", "e1", "m1", "w1"]
-    reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
-    assert set(reasons) == {"bad", "9", "e1"}
-    assert "all zeros" in reasons["9"] and "duplicated" in reasons["e1"]
-    assert "skipped bad" in capsys.readouterr().out
-    for rid, expected, resolution in [
-        ("w1", signal, 1e-3),
-        ("e1", signal, 1e-3),
-        ("d1", signal, 1e-3),
-        ("8", signal[1000:5000], 1e-3),
-    ]:
-        back = read_record(out / f"{rid}.hea")
-        np.testing.assert_allclose(back.signal, expected, atol=resolution)
-    muse = read_record(out / "m1.hea")
-    assert set(muse.header.lead_names) == set(STANDARD_LEADS)  # the derived four included
-    assert muse.header.age == 71 and muse.header.sex == "Female"
-
-
-def test_convert_to_arrays_gives_a_table_the_table_reader_takes_back(tmp_path):
-    from ecgml.data.formats.convert import convert
-    from ecgml.data.readers import get_reader
-
-    signal = sine_signal(2000, fs=250.0, n_leads=2)
-    data = tmp_path / "edf"
-    data.mkdir()
-    _edf(data / "h1.edf", signal, 250.0, ["I", "II"])
-    report = convert([data], tmp_path / "arrays", to="npy", progress=False)
-    assert report["converted"] == 1 and not report["skipped"]
-    table = (tmp_path / "arrays" / "labels.csv").read_text().splitlines()
-    assert table[0] == "record_id,file,fs,leads,age,sex,source"
-    reader = get_reader(
-        "table", {"label_column": "sex", "fs": 250, "leads": ["I", "II"], "id_column": "record_id"}
-    )
-    (found,) = reader.find([tmp_path / "arrays"])
-    np.testing.assert_allclose(reader.read_signal(found.path).signal, signal, atol=2e-4)
-    with pytest.raises(ValueError, match="--to must be one of"):
-        convert([data], tmp_path / "x", to="csv")
+        list(read_records(write_aecg(tmp_path / "mmhg.xml", signal, 250.0, unit="mm[Hg]")))
 
 
 def test_missing_limb_leads_are_derived_only_when_asked():
