@@ -29,9 +29,11 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         "config's task reader (CinC 2020 by default), "
         "preprocess them and write a memory-mapped cache. Re-running skips records "
         "already cached and unchanged; an interrupted run resumes. Records that "
-        "cannot be used are listed with the reason in CACHE_DIR/prepare_report.json.",
+        "cannot be used are listed with the reason in CACHE_DIR/prepare_report.json. "
+        "With --shard I/N it prepares part I of N into CACHE_DIR/parts (N machines, e.g. "
+        "a Slurm array, prepare one dataset); --merge then joins the parts into CACHE_DIR.",
     )
-    prepare.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
+    prepare.add_argument("data_dirs", type=Path, nargs="*", metavar="DATA_DIR")
     prepare.add_argument("--out", type=Path, required=True, metavar="CACHE_DIR")
     prepare.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
     prepare.add_argument(
@@ -45,6 +47,17 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
         choices=("acceptable", "good"),
         help="leave out records whose signal-quality verdict is below this (listed in "
         "the report with the problems found); by default every record is kept",
+    )
+    prepare.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="prepare only the records of part I of N (by a stable hash of the record id) "
+        "into CACHE_DIR/parts/I-of-N",
+    )
+    prepare.add_argument(
+        "--merge",
+        action="store_true",
+        help="join the parts under CACHE_DIR/parts into the cache CACHE_DIR (no DATA_DIR)",
     )
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
@@ -117,11 +130,17 @@ def run_demo_data(args: argparse.Namespace) -> int:
 
 def run_prepare(args: argparse.Namespace) -> int:
     from ecgml.config import load_config
-    from ecgml.data.cache import REPORT, prepare_cache
+    from ecgml.data.cache import prepare_cache
+    from ecgml.data.cache_shards import parse_shard, part_folder
     from ecgml.task import Task
 
     if args.jobs < 1:
         raise ValueError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.merge:
+        return _merge(args)
+    if not args.data_dirs:
+        raise ValueError("prepare needs at least one DATA_DIR (or --merge)")
+    shard = parse_shard(args.shard) if args.shard else None
     config = load_config(args.config)
     Task.of(config)  # an unknown reader or a config its plug-ins refuse fails before any work
     report = prepare_cache(
@@ -136,8 +155,23 @@ def run_prepare(args: argparse.Namespace) -> int:
         baseline=config.baseline_features,
         samples=config.task.samples,
         min_quality=args.min_quality,
+        shard=shard,
         progress=not args.no_progress,
     )
+    return _print_report(report, part_folder(args.out, shard) if shard else args.out)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from ecgml.data.cache_shards import merge_parts
+
+    if args.data_dirs or args.shard:
+        raise ValueError("--merge joins the parts already in CACHE_DIR: no DATA_DIR, no --shard")
+    return _print_report(merge_parts(args.out, progress=not args.no_progress), args.out)
+
+
+def _print_report(report: dict, out: Path) -> int:
+    from ecgml.data.cache import REPORT
+
     quality = report["quality"]
     flagged = ", ".join(f"{c} {n}" for c, n in quality["records_flagged"].items() if n)
     print(
@@ -154,11 +188,11 @@ def run_prepare(args: argparse.Namespace) -> int:
     print(
         f"prepare: {beats}{report['records']} records cached ({report['new']} new, "
         f"{report['unchanged']} unchanged), {len(report['skipped'])} skipped, "
-        f"{n_warned} with warnings, {report['seconds']:.1f} s -> {args.out} "
-        f"(details: {args.out / REPORT})"
+        f"{n_warned} with warnings, {report['seconds']:.1f} s -> {out} "
+        f"(details: {out / REPORT})"
     )
     if report["cached"] == 0:
-        print(f"error: no usable record found in {', '.join(map(str, args.data_dirs))}")
+        print(f"error: no usable record found in {', '.join(report['data_dirs'])}")
         return 1
     return 0
 

@@ -48,6 +48,7 @@ from ecgml.data.cache_reuse import (
     reused_rows,
     unique_ids,
 )
+from ecgml.data.cache_shards import part_folder, shard_records
 from ecgml.data.labels import LabelConfig, LabelEncoder
 from ecgml.data.preprocess import PreprocessConfig
 from ecgml.data.quality import assess, meets
@@ -185,6 +186,7 @@ def prepare_cache(
     baseline: bool = False,
     samples: str | None = None,
     min_quality: str | None = None,
+    shard: tuple[int, int] | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Build or update a cache from folders of records.
@@ -210,6 +212,8 @@ def prepare_cache(
             (:mod:`ecgml.data.quality`) is below ``"acceptable"`` or ``"good"``;
             ``None`` keeps every record. The index carries each record's
             ``quality`` and ``quality_verdict``.
+        shard: ``(I, N)``: prepare only part ``I`` of ``N`` into ``out/parts/I-of-N``
+            (:mod:`ecgml.data.cache_shards`, whose ``merge_parts`` joins them).
         progress: show a progress bar.
 
     Returns:
@@ -218,7 +222,7 @@ def prepare_cache(
     preprocess = preprocess or PreprocessConfig()
     labels = labels or LabelConfig()
     kind = _checked_kind(preprocess, samples, baseline, min_quality)
-    out = Path(out)
+    out = Path(out) if shard is None else part_folder(Path(out), shard)
     out.mkdir(parents=True, exist_ok=True)
     wait = f"another process is preparing {out}: waiting for it to finish"
     with locked(out / "prepare", waiting=wait):  # one prepare of a cache at a time
@@ -227,6 +231,8 @@ def prepare_cache(
         found = source.find(data_dirs)
         previous = load_previous(out, preprocess, source, baseline, kind)
         kept, skipped = unique_ids(found)
+        if shard is not None:
+            kept, skipped = shard_records(kept, skipped, shard)
         gate = QualityGate(min_quality, skipped)
         rows, todo = reused_rows(previous, kept, gate)
         shape = kind.row_shape(preprocess)

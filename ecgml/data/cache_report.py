@@ -61,7 +61,7 @@ def prepare_report(
         "new": counts["new"],
         "unchanged": counts["unchanged"],
         "removed": 0 if previous is None else len(set(previous["path"]) - set(index["path"])),
-        "skipped": skipped,
+        "skipped": sorted(skipped, key=lambda s: (s["path"], s["reason"])),
         "not_one_class": int((y.sum(axis=1) != 1).sum()) if labels.one_class else None,
         "warnings": warned[["record_id", "path", "warnings"]].to_dict("records"),
         "quality": quality_summary(index, min_quality),
