@@ -147,3 +147,21 @@ def test_single_lead_features_share_the_twelve_lead_ones_and_tell_rhythms_apart(
     # noise: beats less alike than sinus rhythm's, and a signal without sharp peaks
     assert features["~"]["qrs_template_corr"] < features["N"]["qrs_template_corr"]
     assert features["~"]["kurtosis"] < 1 < features["N"]["kurtosis"]
+
+
+@pytest.mark.parametrize("fs", [500, 257, 100, 80])
+def test_the_leads_are_cleaned_as_neurokit_cleans_each(fs):
+    import neurokit2 as nk
+
+    from ecgml.baseline import _ecg_clean
+
+    rng = np.random.default_rng(fs)
+    t = np.arange(10 * fs) / fs
+    signal = np.column_stack(
+        [np.sin(2 * np.pi * 1.1 * t) + 0.3 * t, rng.normal(size=len(t)), np.full(len(t), 2.0)]
+    )
+    cleaned = _ecg_clean(signal, fs)
+    for k in range(signal.shape[1]):
+        expected = nk.ecg_clean(signal[:, k], sampling_rate=fs)
+        np.testing.assert_allclose(cleaned[:, k], expected, rtol=0, atol=1e-9)
+    assert cleaned.flags.c_contiguous and np.abs(cleaned[:, 2]).max() < 1e-6  # no offset left

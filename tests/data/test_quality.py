@@ -125,3 +125,40 @@ def test_the_amplitude_check_applies_to_leads_in_millivolts_only(clean) -> None:
     scaled = clean * 1000
     assert assess(scaled, FS, LEADS, units=["mV"] * 12).verdict == "poor"
     assert assess(scaled, FS, LEADS, units=["normalised"] * 12).label == "good"
+
+
+def _neurokit_shares(x: np.ndarray, fs: float) -> tuple[float, float]:
+    """The band shares as NeuroKit2's ``signal_power`` gives them, one lead at a time."""
+    import neurokit2 as nk
+
+    nyquist = fs / 2
+    mains = [(f - 1, f + 1) for f in (50.0, 60.0) if f + 1 < nyquist]
+    bands = [(0.5, nyquist), *mains] + ([(40.0, nyquist)] if nyquist > 40 else [])
+    power = nk.signal_power(x, frequency_band=bands, sampling_rate=fs, normalize=False)
+    values = np.nan_to_num(power.to_numpy()[0].astype(np.float64))
+    if values[0] <= 0:
+        return 0.0, 0.0
+    high = values[-1] - values[1 : 1 + len(mains)].sum() if nyquist > 40 else 0.0
+    return values[1 : 1 + len(mains)].max(initial=0.0) / values[0], max(high, 0.0) / values[0]
+
+
+@pytest.mark.parametrize(("fs", "seconds"), [(500.0, 10), (257.0, 30), (100.0, 10), (300.0, 7)])
+def test_the_band_shares_are_neurokits_signal_power(fs, seconds) -> None:
+    from ecgml.data.quality import _band_shares
+
+    rng = np.random.default_rng(int(fs))
+    t = np.arange(int(fs * seconds)) / fs
+    signal = np.column_stack(
+        [
+            np.sin(2 * np.pi * 1.2 * t) + 0.5 * np.sin(2 * np.pi * 50 * t),  # mains
+            rng.normal(size=len(t)),  # white noise: power at every frequency
+            np.sin(2 * np.pi * 60 * t) + 3.0,  # mains on an offset
+            np.zeros(len(t)),  # no power at all
+        ]
+    )
+    mains, high = _band_shares(signal, fs)
+    for k in range(signal.shape[1]):
+        expected = _neurokit_shares(signal[:, k], fs)
+        np.testing.assert_allclose((mains[k], high[k]), expected, rtol=0, atol=1e-9)
+    assert high[1] > 0.2 and mains[3] == high[3] == 0.0
+    assert mains[0] > 0.1 if fs > 102 else mains[0] == 0.0  # no mains band under 51 Hz Nyquist
