@@ -95,3 +95,23 @@ def test_the_cli_prepares_parts_and_merges_them(messy_dir, tmp_path, capsys):
     assert "no DATA_DIR" in capsys.readouterr().err
     assert main(["prepare", "--out", str(out)]) != 0
     assert "at least one DATA_DIR" in capsys.readouterr().err
+
+
+def test_a_killed_shard_resumes_where_it_stopped(messy_dir, tmp_path, monkeypatch):
+    from ecgml.data import cache as cache_module
+
+    real_process = cache_module._process
+
+    def dies_on_g3(task):  # part 2 of 2 holds G1 and G3, read in that order
+        if task[0].endswith("G3.hea"):
+            raise KeyboardInterrupt
+        return real_process(task)
+
+    monkeypatch.setattr(cache_module, "_CHECKPOINT_SECONDS", -1.0)  # checkpoint every record
+    monkeypatch.setattr(cache_module, "_process", dies_on_g3)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_cache([messy_dir], tmp_path / "c", shard=(2, 2), progress=False)
+    monkeypatch.setattr(cache_module, "_process", real_process)
+    report = prepare_cache([messy_dir], tmp_path / "c", shard=(2, 2), progress=False)
+    assert (report["unchanged"], report["new"]) == (1, 1)  # G1 kept, G3 read
+    assert list(Cache(part_folder(tmp_path / "c", (2, 2))).index["record_id"]) == ["G1", "G3"]
