@@ -6,9 +6,10 @@
 A cache of 50 synthetic demo records (10 s, 12 leads, 500 Hz: 240 KB a record)
 is tiled into caches of 1x, 4x and 16x 2,000 records (0.48, 1.9 and 7.7 GB of
 windows; each copy is a record of its own). For each, a fresh process trains one
-fold of a small SE-ResNet for one epoch (TensorFlow on the CPU, the windows read
-from the memory-mapped cache in batches), then predicts every record of the
-cache with it. A thread samples the process's ``/proc/self/status`` every 20 ms:
+fold of a small SE-ResNet for one epoch and learns its thresholds (TensorFlow on
+the CPU, the windows read from the memory-mapped cache in batches); another
+predicts every record of the cache with it. Each starts with the cache's pages
+dropped from the page cache. A thread samples the process's ``/proc/self/status`` every 20 ms:
 the peak of ``RssAnon`` (memory the process owns) and of ``RssFile`` (pages of
 the cache file mapped at that moment: the kernel's page cache, which it takes
 back under pressure). The largest cache is then run again inside a memory
@@ -124,22 +125,24 @@ class Peaks:
         return {k: round(v, 1) for k, v in self.peak.items()}
 
 
-def child(cache: Path, run: Path) -> dict:
-    """Train one fold for an epoch and predict the cache; the peaks of each part."""
+def child(part: str, cache: Path, run: Path) -> dict:
+    """``train``: one fold for an epoch, and its thresholds; ``predict``: every record
+    of the cache with that fold. The seconds and memory peaks of the part."""
     from ecgml.data.cache import Cache
     from ecgml.inference.ensemble import Ensemble
     from ecgml.runs import train_run
     from ecgml.runs.thresholds import fit_run_thresholds
 
-    shutil.rmtree(run, ignore_errors=True)
     peaks, started = Peaks(), time.time()
-    train_run(cache, run, _config(), folds=[0], verbose=0)
-    fit_run_thresholds(run, objective="f1")  # predicts the fold's validation records
-    train = {"seconds": round(time.time() - started, 1), **peaks.stop()}
-    peaks, started = Peaks(), time.time()
-    scores = Ensemble.load(run, folds=[0]).predict_cache(Cache(cache), progress=False)
-    predict = {"seconds": round(time.time() - started, 1), **peaks.stop()}
-    return {"train": train, "predict": predict, "scores_shape": list(scores.shape)}
+    if part == "train":
+        shutil.rmtree(run, ignore_errors=True)
+        train_run(cache, run, _config(), folds=[0], verbose=0)
+        fit_run_thresholds(run, objective="f1")  # predicts the fold's validation records
+    else:
+        scores = Ensemble.load(run, folds=[0]).predict_cache(Cache(cache), progress=False)
+        if scores.shape[1] != len(Cache(cache)):
+            raise RuntimeError(f"{scores.shape[1]} records predicted of {len(Cache(cache))}")
+    return {"seconds": round(time.time() - started, 1), **peaks.stop()}
 
 
 def _evict(path: Path) -> None:
@@ -153,40 +156,44 @@ def _evict(path: Path) -> None:
 
 
 def _run_child(cache: Path, run: Path, limit: int | None) -> dict:
-    _evict(cache / "signals.f32")
-    command = [sys.executable, __file__, "--child", str(cache), "--run", str(run)]
+    """Training, then prediction, each in a fresh process started cold (and inside
+    the cgroup, with a ``limit`` in bytes)."""
     group = CGROUP / "ecgml-bench-memory"
     pre = None
     if limit:
         group.mkdir(exist_ok=True)
         (group / "memory.limit_in_bytes").write_text(str(limit))
-        (group / "memory.max_usage_in_bytes").write_text("0")
 
         def pre() -> None:
             (group / "cgroup.procs").write_text(str(os.getpid()))
 
-    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=pre)
-    if done.returncode:
-        return {"returncode": done.returncode, "error": done.stderr[-2000:]}
-    row = json.loads(done.stdout.strip().splitlines()[-1])
-    if limit:
-        row["cgroup_limit_mib"] = round(limit / 2**20)
-        usage = int((group / "memory.max_usage_in_bytes").read_text())
-        row["cgroup_peak_mib"] = round(usage / 2**20)
-        row["cgroup_failcnt"] = int((group / "memory.failcnt").read_text())
+    row: dict = {}
+    for part in ("train", "predict"):
+        _evict(cache / "signals.f32")
+        if limit:
+            (group / "memory.max_usage_in_bytes").write_text("0")
+        command = [sys.executable, __file__, "--child", part, str(cache), "--run", str(run)]
+        done = subprocess.run(command, capture_output=True, text=True, preexec_fn=pre)
+        if done.returncode:
+            return {**row, part: {"returncode": done.returncode, "error": done.stderr[-2000:]}}
+        row[part] = json.loads(done.stdout.strip().splitlines()[-1])
+        if limit:
+            usage = int((group / "memory.max_usage_in_bytes").read_text())
+            row[part] |= {"cgroup_limit_mib": round(limit / 2**20)}
+            row[part] |= {"cgroup_peak_mib": round(usage / 2**20)}
     return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/memory")
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--base", type=int, default=BASE_RECORDS, help="records of the 1x cache")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.run)))
+        print(json.dumps(child(args.child[0], Path(args.child[1]), args.run)))
         return
     if args.table:
         print("\n".join(table(json.loads(OUT.read_text()))))
@@ -215,13 +222,13 @@ def main() -> None:
 
 def table(results: dict) -> list[str]:
     header = ["cache", "records", "GiB", "train: anon / file peak (MiB)", "predict: anon / file"]
-    header += ["train s", "predict s", "cgroup limit / peak (MiB)"]
+    header += ["train s", "predict s", "cgroup limit / peak: train, predict (MiB)"]
     rows = []
     for r in results["rows"]:
         t, p = r.get("train", {}), r.get("predict", {})
-        limit = (
-            f"{r['cgroup_limit_mib']} / {r['cgroup_peak_mib']}" if "cgroup_limit_mib" in r else "-"
-        )
+        limit = "-"
+        if "cgroup_limit_mib" in t:
+            limit = f"{t['cgroup_limit_mib']} / {t['cgroup_peak_mib']}, {p['cgroup_peak_mib']}"
         rows.append(
             [
                 r["size"],

@@ -189,16 +189,19 @@ def _save(row: dict) -> None:
 
 
 def table(results: dict) -> list[str]:
-    header = ["set", "code", *STAGES, "all stages", "1 process", "2 shards + merge", "equal"]
+    header = ["set", "code", *STAGES, "quality + features", "all stages"]
+    header += ["1 process", "2 shards + merge", "equal"]
     rows = []
     for r in results["rows"]:
-        per = r["stages"]["records_per_cpu_second"]
+        per, cpu = r["stages"]["records_per_cpu_second"], r["stages"]["cpu_seconds"]
+        checks = round(r["stages"]["records"] / (cpu["quality"] + cpu["features"]), 1)
         shards = r.get("shards", {})
         rows.append(
             [
                 f"{r['set']} ({r['stages']['records']} rec.)",
                 r["label"],
                 *(per[s] for s in STAGES),
+                checks,
                 r["stages"]["all_stages_per_cpu_second"],
                 shards.get("one_process_per_second", "-"),
                 shards.get("two_shards_per_second", "-"),
