@@ -221,8 +221,6 @@ def main(argv: list[str] | None = None) -> int:
     folds = outer_folds(args.work, record_ids, y, list(base.index["patient_id"]), saved)
     splits = cinc12_splits("oof", folds, base.index["source"].to_numpy(), y, [])
     features = feature_table(base, args.work, metadata=True)
-    results = json.loads(args.out.read_text()) if args.out.is_file() else {}
-    results.setdefault("rows", {})
     for row in rows:
         for seed in [None] if row == "features" else seeds:
             val_parts, test_parts, info = [], [], {}
@@ -238,22 +236,30 @@ def main(argv: list[str] | None = None) -> int:
             entry["train_seconds"] = sum(_train_seconds(i) for i in info.values())
             entry["max_epochs"] = args.max_epochs
             key = "forest" if seed is None else f"seed{seed}"
-            results["rows"].setdefault(row, {})[key] = entry
+            _save_row(args, row, key, entry, len(record_ids))
             print(json.dumps(json_safe(entry["intervals"]), indent=1), flush=True)
-            results.update(
-                {
-                    "data": str(args.data),
-                    "n_records": len(record_ids),
-                    "outer_folds_from": str(args.splits_from.relative_to(ROOT)),
-                    "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, no GPU",
-                    "ecgml_version": __version__,
-                    "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-            )
-            tmp = args.out.with_name(args.out.name + ".tmp")
-            tmp.write_text(json.dumps(json_safe(results), indent=1) + "\n")
-            os.replace(tmp, args.out)
     return 0
+
+
+def _save_row(args: argparse.Namespace, row: str, key: str, entry: dict, n: int) -> None:
+    """Add one row to the results file, read again under a lock just before it is
+    written, so that rows another call wrote meanwhile are kept."""
+    from ecgml.files import locked, write_json
+
+    with locked(args.out):
+        results = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        results.setdefault("rows", {}).setdefault(row, {})[key] = entry
+        results.update(
+            {
+                "data": str(args.data),
+                "n_records": n,
+                "outer_folds_from": str(args.splits_from.relative_to(ROOT)),
+                "machine": f"{platform.platform()}, {os.cpu_count()} CPUs, no GPU",
+                "ecgml_version": __version__,
+                "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+        )
+        write_json(args.out, json_safe(results), indent=1)
 
 
 def _train_seconds(info: dict[str, Any]) -> float:

@@ -22,6 +22,43 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.set_defaults(func=run_demo_data)
 
+    _add_prepare(subparsers)
+
+    _add_convert(subparsers)
+
+    render = subparsers.add_parser(
+        "render",
+        help="draw records as paper ECG printouts (PNG)",
+        description="Draw every record under DATA_DIR as a printed ECG page at 25 mm/s and "
+        "10 mm/mV: the standard 3x4 layout with a lead II rhythm strip for 12-lead "
+        "records, rhythm strips for others; a 1 mm / 5 mm grid, lead labels and a 1 mV "
+        "calibration pulse. Unchanged records are not drawn again; a record that cannot "
+        "be read is reported and skipped.",
+    )
+    render.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
+    render.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
+    render.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
+    render.add_argument(
+        "--config",
+        type=Path,
+        help="JSON config whose task reader finds the "
+        "records (default: any WFDB record); its preprocess.image settings "
+        "give the defaults below",
+    )
+    render.add_argument("--dpi", type=float, help="pixels per inch (default 100)")
+    render.add_argument("--paper", choices=("a4", "letter"), help="paper size (default a4)")
+    render.add_argument("--grid", help="grid colour: red, pink, orange or grey (default red)")
+    render.add_argument(
+        "--variation",
+        action="store_true",
+        help="add scan-like rotation, blur, noise, contrast and header text",
+    )
+    render.add_argument("--seed", type=int, default=0, help="seed of the variation")
+    render.add_argument("--no-progress", action="store_true", help="no progress bar")
+    render.set_defaults(func=run_render)
+
+
+def _add_prepare(subparsers: argparse._SubParsersAction) -> None:
     prepare = subparsers.add_parser(
         "prepare",
         help="read folders of records into a training cache",
@@ -61,39 +98,6 @@ def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     )
     prepare.add_argument("--no-progress", action="store_true", help="no progress bar")
     prepare.set_defaults(func=run_prepare)
-
-    _add_convert(subparsers)
-
-    render = subparsers.add_parser(
-        "render",
-        help="draw records as paper ECG printouts (PNG)",
-        description="Draw every record under DATA_DIR as a printed ECG page at 25 mm/s and "
-        "10 mm/mV: the standard 3x4 layout with a lead II rhythm strip for 12-lead "
-        "records, rhythm strips for others; a 1 mm / 5 mm grid, lead labels and a 1 mV "
-        "calibration pulse. Unchanged records are not drawn again; a record that cannot "
-        "be read is reported and skipped.",
-    )
-    render.add_argument("data_dirs", type=Path, nargs="+", metavar="DATA_DIR")
-    render.add_argument("--out", type=Path, required=True, metavar="OUT_DIR")
-    render.add_argument("-j", "--jobs", type=int, default=1, help="worker processes")
-    render.add_argument(
-        "--config",
-        type=Path,
-        help="JSON config whose task reader finds the "
-        "records (default: any WFDB record); its preprocess.image settings "
-        "give the defaults below",
-    )
-    render.add_argument("--dpi", type=float, help="pixels per inch (default 100)")
-    render.add_argument("--paper", choices=("a4", "letter"), help="paper size (default a4)")
-    render.add_argument("--grid", help="grid colour: red, pink, orange or grey (default red)")
-    render.add_argument(
-        "--variation",
-        action="store_true",
-        help="add scan-like rotation, blur, noise, contrast and header text",
-    )
-    render.add_argument("--seed", type=int, default=0, help="seed of the variation")
-    render.add_argument("--no-progress", action="store_true", help="no progress bar")
-    render.set_defaults(func=run_render)
 
 
 def _add_convert(subparsers: argparse._SubParsersAction) -> None:

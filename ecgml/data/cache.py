@@ -57,7 +57,7 @@ from ecgml.data.records import RecordError
 from ecgml.data.samples import SampleKind, sample_kind_of
 from ecgml.data.sources import FoundRecord
 from ecgml.data.tabular import record_columns
-from ecgml.files import atomic_write, locked
+from ecgml.files import atomic_write, locked, write_json
 
 __all__ = ["META", "REPORT", "Cache", "prepare_cache", "read_index", "write_labels", "write_meta"]
 
@@ -219,8 +219,7 @@ def prepare_cache(
     Returns:
         The report that was written to ``prepare_report.json``.
     """
-    preprocess = preprocess or PreprocessConfig()
-    labels = labels or LabelConfig()
+    preprocess, labels = preprocess or PreprocessConfig(), labels or LabelConfig()
     kind = _checked_kind(preprocess, samples, baseline, min_quality)
     out = Path(out) if shard is None else part_folder(Path(out), shard)
     out.mkdir(parents=True, exist_ok=True)
@@ -230,13 +229,10 @@ def prepare_cache(
         source = get_reader(reader, reader_options)
         found = source.find(data_dirs)
         previous = load_previous(out, preprocess, source, baseline, kind)
-        kept, skipped = unique_ids(found)
-        if shard is not None:
-            kept, skipped = shard_records(kept, skipped, shard)
+        kept, skipped = shard_records(*unique_ids(found), shard)
         gate = QualityGate(min_quality, skipped)
         rows, todo = reused_rows(previous, kept, gate)
-        shape = kind.row_shape(preprocess)
-        writer = Writer(out, shape)
+        writer = Writer(out, shape := kind.row_shape(preprocess))
         settings = {"reader_options": source.options, "baseline": baseline, "samples": kind.name}
         meta = partial(write_meta, out, preprocess, labels, reader, **settings)
         meta(complete=False)  # written first, so that an interrupted run resumes
@@ -253,9 +249,9 @@ def prepare_cache(
         meta(complete=True)
         counts = {"found": len(found), "new": n_new, "unchanged": len(kept) - len(todo)}
         facts = {**counts, "jobs": jobs, "reader": reader, "min_quality": min_quality}
-        facts["started"] = started
+        facts |= {"started": started}
         report = prepare_report(out, data_dirs, index, previous, kind, y, labels, skipped, facts)
-        atomic_write(out / REPORT, lambda p: p.write_text(json.dumps(report, indent=2) + "\n"))
+        write_json(out / REPORT, report)
         return report
 
 

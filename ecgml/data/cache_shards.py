@@ -69,10 +69,12 @@ def part_folder(out: Path, shard: tuple[int, int]) -> Path:
 
 
 def shard_records(
-    kept: list[FoundRecord], skipped: list[dict[str, str]], shard: tuple[int, int]
+    kept: list[FoundRecord], skipped: list[dict[str, str]], shard: tuple[int, int] | None
 ) -> tuple[list[FoundRecord], list[dict[str, str]]]:
     """The records of ``kept`` and the skipped duplicates that belong to ``shard``
-    (a duplicate goes with the id it repeats)."""
+    (a duplicate goes with the id it repeats); all of them for no shard."""
+    if shard is None:
+        return kept, skipped
     i, n = shard
     mine = [r for r in kept if shard_of(r.record_id, n) == i]
     return mine, [s for s in skipped if shard_of(s["record_id"], n) == i]
