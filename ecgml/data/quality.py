@@ -20,8 +20,9 @@ Each lead of a record (its signal as read, in mV, at its own rate) is checked fo
 
 The QRS amplitude of a lead is the median peak-to-peak within 50 ms of each R
 peak; the R peaks are found once per record by NeuroKit2 (``ecg_clean``,
-``ecg_peaks``) on its widest-ranging usable lead, and the band powers come from
-NeuroKit2's ``signal_power`` (Welch). Flat lines and clipping are our own: the
+``ecg_peaks``) on its widest-ranging usable lead, and the band powers are
+NeuroKit2's ``signal_power`` (Welch), computed for all leads in one SciPy call
+as NeuroKit2 computes them for one (:func:`_band_shares`). Flat lines and clipping are our own: the
 only related NeuroKit2 measure, ``signal_flatline``, is relative to the lead's
 largest step and calls a perfectly constant lead 0 % flat.
 
@@ -151,7 +152,7 @@ def _band_shares(signal: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]
     that, the spectral density integrated by the trapezoid rule over each band
     (its lower edge in, its upper edge out), a band with no power counted as none.
     Here every lead goes through one ``scipy.signal.welch`` call and no pandas,
-    which makes the checks some ten times faster; ``tests/data/test_quality.py``
+    which makes the checks 2.5 to 5 times faster (bench/prepare.py); ``tests/data/test_quality.py``
     holds the two to 1e-9.
     """
     n = signal.shape[0]
