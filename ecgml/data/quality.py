@@ -152,8 +152,8 @@ def _band_shares(signal: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]
     that, the spectral density integrated by the trapezoid rule over each band
     (its lower edge in, its upper edge out), a band with no power counted as none.
     Here every lead goes through one ``scipy.signal.welch`` call and no pandas,
-    which makes the checks 2.5 to 5 times faster (bench/prepare.py); ``tests/data/test_quality.py``
-    holds the two to 1e-9.
+    which makes the checks 2.5 to 5 times faster (``bench/prepare.py``);
+    ``tests/data/test_quality.py`` holds the two to 1e-9.
     """
     n = signal.shape[0]
     nyquist = fs / 2
