@@ -129,11 +129,12 @@ def _wfdb_readable(stem: Path) -> Iterator[Path]:
 
 
 def _other_format(path: str | Path) -> Record | None:
-    """The record of a file in a registered one-record format (EDF, BDF:
-    :mod:`ecgml.data.formats`); ``None`` for a WFDB path."""
-    from ecgml.data.formats import RECORD_SUFFIXES, read_one
+    """The record of a file in a registered one-record format (EDF, BDF, DICOM,
+    the XML formats: :mod:`ecgml.data.formats`; a DICOM or EDF file without an
+    extension, by its first bytes); ``None`` for a WFDB path."""
+    from ecgml.data.formats import is_record_file, read_one
 
-    if Path(path).suffix.lower() not in RECORD_SUFFIXES:
+    if not is_record_file(path):
         return None
     return read_one(path)
 

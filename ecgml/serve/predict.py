@@ -51,7 +51,8 @@ def find_inputs(
     """Header paths for what the user named: folders (walked recursively), ``.hea``
     files, or record paths without an extension; files with the sample kind's
     other ``suffixes`` too (an image run's PNG and JPEG files, named or in the
-    folders). Where the run's ``reader`` finds records
+    folders), and for a run that reads record files, DICOM and EDF files without
+    an extension, known by their first bytes. Where the run's ``reader`` finds records
     its own way (a label table's folder or file,
     :meth:`~ecgml.data.readers.Reader.find_inputs`), the files it names.
 
@@ -66,10 +67,8 @@ def find_inputs(
         elif item.is_dir():
             headers += [r.path for r in find_records([item])]
             if suffixes:
-                headers += sorted(
-                    p.resolve() for p in item.rglob("*") if p.suffix.lower() in suffixes
-                )
-        elif item.is_file() and (item.suffix == ".hea" or item.suffix.lower() in suffixes):
+                headers += sorted(p.resolve() for p in item.rglob("*") if _taken(p, suffixes))
+        elif item.is_file() and (item.suffix == ".hea" or _taken(item, suffixes)):
             headers.append(item.resolve())
         elif item.with_suffix(".hea").is_file():
             headers.append(item.with_suffix(".hea").resolve())
@@ -81,6 +80,16 @@ def find_inputs(
                 "a record path without extension, or a folder)"
             )
     return list(dict.fromkeys(headers))
+
+
+def _taken(path: Path, suffixes: Sequence[str]) -> bool:
+    """Whether a file is an input besides WFDB headers: one of the ``suffixes``, or,
+    where those take record files, a DICOM or EDF file without an extension."""
+    from ecgml.data.formats import RECORD_SUFFIXES, is_record_file
+
+    if path.suffix.lower() in suffixes:
+        return True
+    return not path.suffix and set(RECORD_SUFFIXES) <= set(suffixes) and is_record_file(path)
 
 
 PRINTOUTS = "printouts"

@@ -225,6 +225,25 @@ def test_dicom_waveform_reads_back_in_millivolts(tmp_path):
     assert format_of(renamed) == "dicom"
 
 
+def test_a_dicom_file_without_an_extension_is_found_and_read(tmp_path, write_wfdb):
+    pytest.importorskip("pydicom")
+    from ecgml.data.formats import RECORD_SUFFIXES
+    from ecgml.data.records import read_record
+    from ecgml.serve.predict import find_inputs
+
+    folder = tmp_path / "data"
+    header = write_wfdb("W1", directory=folder)
+    signal = sine_signal(5000, fs=500.0)
+    exported = write_dicom(folder / "IM0001.dcm", signal, 500.0).rename(folder / "IM0001")
+    (folder / "RECORDS").write_text("W1\n")  # a text file without an extension: not a record
+    found = find_inputs([folder], suffixes=RECORD_SUFFIXES)
+    assert sorted(p.name for p in found) == ["IM0001", header.name]
+    assert find_inputs([exported], suffixes=RECORD_SUFFIXES) == [exported.resolve()]
+    assert find_inputs([folder], suffixes=()) == [header.resolve()]  # a run of images: no DICOM
+    record = read_record(exported)
+    np.testing.assert_allclose(record.signal, signal, atol=5e-4 + 1e-6)
+
+
 def test_bad_dicom_files_are_refused_with_their_reason(tmp_path):
     pytest.importorskip("pydicom")
     signal = sine_signal(1000, fs=500.0)

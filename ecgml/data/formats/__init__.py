@@ -27,6 +27,7 @@ __all__ = [
     "Format",
     "MissingExtra",
     "format_of",
+    "is_record_file",
     "read_one",
     "read_records",
 ]
@@ -100,6 +101,15 @@ def format_of(path: str | Path) -> str | None:
             return name
     suffix = path.suffix.lower()
     return next((name for name, fmt in FORMATS.items() if suffix in fmt.suffixes), None)
+
+
+def is_record_file(path: str | Path) -> bool:
+    """Whether ``path`` is a file of a one-record format: by its extension, or, for
+    a file without one (DICOM exports often have none), by its first bytes."""
+    path = Path(path)
+    if path.suffix.lower() in RECORD_SUFFIXES:
+        return True
+    return not path.suffix and path.is_file() and format_of(path) in ("dicom", "edf")
 
 
 def read_records(path: str | Path, **options: Any) -> Iterator[Record | RecordError]:
