@@ -245,9 +245,9 @@ def test_the_user_picks_a_class_to_explain_and_sees_the_overlay_and_lead_bars(
     assert bad.status_code == 400 and "not one of this run's classes" in bad.json["error"]
 
 
-def test_an_edf_export_is_uploaded_and_predicted_as_its_wfdb_record(client, served, ensemble):
+def _edf_bytes(record) -> bytes:
+    """A WFDB record written again as EDF, in mV over +-10 mV."""
     edfio = pytest.importorskip("edfio")
-    record = read_record(served["records"] / "D00101.hea")
     signals = [
         edfio.EdfSignal(
             record.signal[:, k].astype(np.float64),
@@ -260,9 +260,33 @@ def test_an_edf_export_is_uploaded_and_predicted_as_its_wfdb_record(client, serv
     ]
     content = io.BytesIO()
     edfio.Edf(signals).write(content)
-    response = _post(client, {"files": [(io.BytesIO(content.getvalue()), "D00101.edf")]})
+    return content.getvalue()
+
+
+def test_an_edf_export_is_uploaded_and_predicted_as_its_wfdb_record(client, served, ensemble):
+    record = read_record(served["records"] / "D00101.hea")
+    response = _post(client, {"files": [(io.BytesIO(_edf_bytes(record)), "D00101.edf")]})
     assert response.status_code == 200, response.json
     [result] = response.json["records"]
     expected = ensemble.predict(record.signal, fs=500, lead_names=record.header.lead_names)
     got = [c["probability"] for c in result["classes"]]
     np.testing.assert_allclose(got, expected.y_score, atol=1e-3)  # 16 bits over +-10 mV
+
+
+def test_a_zip_of_an_edf_export_and_a_wfdb_record(client, served, ensemble):
+    edf_record = read_record(served["records"] / "D00101.hea")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("export/D00101.edf", _edf_bytes(edf_record))
+        for path in sorted(served["records"].glob("D00102.*")):
+            archive.write(path, f"export/{path.name}")
+    response = _post(
+        client, {"files": [(io.BytesIO(buffer.getvalue()), "mixed.zip")]}, url="/api/predict?plot=0"
+    )
+    assert response.status_code == 200, response.json
+    results = {r["record"]: r for r in response.json["records"]}
+    assert sorted(results) == ["D00101", "D00102"]
+    header = edf_record.header
+    expected = ensemble.predict(edf_record.signal, fs=500, lead_names=header.lead_names)
+    got = [c["probability"] for c in results["D00101"]["classes"]]
+    np.testing.assert_allclose(got, expected.y_score, atol=1e-3)
