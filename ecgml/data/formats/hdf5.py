@@ -22,12 +22,12 @@ from ecgml.data.formats.record import millivolt_record, to_millivolts
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.record_types import Record, RecordError
 
-__all__ = ["SUFFIXES", "read_hdf5"]
+__all__ = ["SUFFIXES", "read_hdf5", "trimmed"]
 
 SUFFIXES = (".hdf5", ".h5")
 
 
-def _trimmed(tracing: np.ndarray) -> np.ndarray:
+def trimmed(tracing: np.ndarray) -> np.ndarray:
     """The tracing without the all-zero samples at its two ends."""
     nonzero = np.flatnonzero(np.any(tracing != 0, axis=1))
     if not len(nonzero):
@@ -87,7 +87,7 @@ def read_hdf5(
         lead_names = standard_leads(leads)
         for k in range(data.shape[0]):
             rid = str(names[k].decode() if isinstance(names[k], bytes) else names[k])
-            signal = _trimmed(np.asarray(data[k], dtype=np.float32)) * np.float32(factor)
+            signal = trimmed(np.asarray(data[k], dtype=np.float32)) * np.float32(factor)
             if not len(signal):
                 yield RecordError(rid, f"{path.name}: tracing {k} is all zeros")
                 continue

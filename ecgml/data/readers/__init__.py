@@ -15,7 +15,7 @@ from typing import Any
 from ecgml.data.readers.base import READERS, Reader
 
 # The built-in modules, each registering its readers, in the order errors list them.
-BUILT_IN = ("cinc2020", "cinc2017", "mitbih", "ptb", "images", "ptbxl", "table")
+BUILT_IN = ("cinc2020", "cinc2017", "mitbih", "ptb", "images", "ptbxl", "table", "code15")
 for _module in BUILT_IN:
     importlib.import_module(f"ecgml.data.readers.{_module}")
 
