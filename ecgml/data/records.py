@@ -131,9 +131,13 @@ def _wfdb_readable(stem: Path) -> Iterator[Path]:
 def _other_format(path: str | Path) -> Record | None:
     """The record of a file in a registered one-record format (EDF, BDF, DICOM,
     the XML formats: :mod:`ecgml.data.formats`; a DICOM or EDF file without an
-    extension, by its first bytes); ``None`` for a WFDB path."""
+    extension, by its first bytes; one tracing of an HDF5 cohort file as
+    ``FILE.hdf5::ID``, at 400 Hz in mV); ``None`` for a WFDB path."""
     from ecgml.data.formats import is_record_file, read_one
+    from ecgml.data.formats.hdf5 import read_tracing, tracing_of
 
+    if tracing_of(path) is not None:  # one tracing of a cohort file, FILE.hdf5::ID
+        return read_tracing(path)
     if not is_record_file(path):
         return None
     return read_one(path)

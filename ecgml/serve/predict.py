@@ -52,7 +52,8 @@ def find_inputs(
     files, or record paths without an extension; files with the sample kind's
     other ``suffixes`` too (an image run's PNG and JPEG files, named or in the
     folders), and for a run that reads record files, DICOM and EDF files without
-    an extension, known by their first bytes. Where the run's ``reader`` finds records
+    an extension, known by their first bytes, and each tracing of an HDF5 cohort
+    file (``FILE.hdf5::ID``). Where the run's ``reader`` finds records
     its own way (a label table's folder or file,
     :meth:`~ecgml.data.readers.Reader.find_inputs`), the files it names.
 
@@ -68,8 +69,11 @@ def find_inputs(
             headers += [r.path for r in find_records([item])]
             if suffixes:
                 headers += sorted(p.resolve() for p in item.rglob("*") if _taken(p, suffixes))
+                headers += _tracings(sorted(item.rglob("*")), suffixes)
         elif item.is_file() and (item.suffix == ".hea" or _taken(item, suffixes)):
             headers.append(item.resolve())
+        elif item.is_file() and _tracings([item], suffixes):
+            headers += _tracings([item], suffixes)
         elif item.with_suffix(".hea").is_file():
             headers.append(item.with_suffix(".hea").resolve())
         elif Path(f"{item}.hea").is_file():  # a record name with a dot in it
@@ -90,6 +94,17 @@ def _taken(path: Path, suffixes: Sequence[str]) -> bool:
     if path.suffix.lower() in suffixes:
         return True
     return not path.suffix and set(RECORD_SUFFIXES) <= set(suffixes) and is_record_file(path)
+
+
+def _tracings(paths: Sequence[Path], suffixes: Sequence[str]) -> list[Path]:
+    """A path per tracing (``FILE.hdf5::ID``) of the HDF5 cohort files among ``paths``,
+    where the ``suffixes`` take record files."""
+    from ecgml.data.formats import RECORD_SUFFIXES
+    from ecgml.data.formats.hdf5 import SUFFIXES, tracing_paths
+
+    if not set(RECORD_SUFFIXES) <= set(suffixes):
+        return []
+    return [t for p in paths if p.suffix.lower() in SUFFIXES for t in tracing_paths(p)]
 
 
 PRINTOUTS = "printouts"

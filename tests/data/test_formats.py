@@ -182,6 +182,28 @@ def test_an_edf_record_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):
     assert from_edf.prepared.header.lead_names == tuple(STANDARD_LEADS)
 
 
+def test_each_tracing_of_an_hdf5_cohort_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):
+    pytest.importorskip("h5py")
+    from ecgml.inference.presets import load_preset
+    from ecgml.serve.predict import find_inputs
+
+    rng = np.random.default_rng(1)
+    signals = [sine_signal(4000, fs=400.0) * a + 0.05 * rng.normal(size=(4000, 12)) for a in (1, 2)]
+    folder = tmp_path / "cohort"
+    folder.mkdir()
+    write_code15(folder / "exams_part0.hdf5", np.stack(signals).astype(np.float32), [11, 12])
+    twin = write_wfdb("twin", signals[1], fs=400.0, directory=tmp_path / "wfdb")
+    model = load_preset("ptbxl-superclass")
+    found = find_inputs([folder], suffixes=model.task.samples.input_suffixes)
+    assert [p.name for p in found] == ["exams_part0.hdf5::11", "exams_part0.hdf5::12"]
+    named = find_inputs([folder / "exams_part0.hdf5"], suffixes=model.task.samples.input_suffixes)
+    assert named == found
+    assert [model.task.reader.record_id_at(p) for p in found] == ["11", "12"]
+    from_hdf5, from_wfdb = model.predict_paths([found[1], twin])
+    assert from_hdf5.problem is None, from_hdf5.problem
+    np.testing.assert_allclose(from_hdf5.answer.y_score, from_wfdb.answer.y_score, atol=1e-3)
+
+
 def test_a_label_table_of_edf_files_prepares_a_cache(tmp_path):
     from ecgml.data.cache import Cache, prepare_cache
     from ecgml.data.labels import LabelConfig

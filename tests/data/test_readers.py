@@ -18,7 +18,16 @@ SINGLE = PreprocessConfig(leads=("ECG",), fs=300, window=3000, window_policy="al
 
 
 def test_readers_are_registered_by_name():
-    assert READER_NAMES == ("cinc2020", "cinc2017", "mitbih", "ptb", "images", "ptbxl", "table")
+    assert READER_NAMES == (
+        "cinc2020",
+        "cinc2017",
+        "mitbih",
+        "ptb",
+        "images",
+        "ptbxl",
+        "table",
+        "code15",
+    )
     assert get_reader("cinc2017").name == "cinc2017"
     with pytest.raises(ValueError, match="unknown reader 'cinc2019'"):
         get_reader("cinc2019")

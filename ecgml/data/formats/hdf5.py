@@ -13,6 +13,7 @@ conversion of CODE-15 % reads them, unless ``units`` says otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,20 @@ from ecgml.data.formats.record import millivolt_record, to_millivolts
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.record_types import Record, RecordError
 
-__all__ = ["SUFFIXES", "read_hdf5", "trimmed"]
+__all__ = [
+    "SEPARATOR",
+    "SUFFIXES",
+    "read_hdf5",
+    "read_tracing",
+    "tracing_ids",
+    "tracing_of",
+    "tracing_paths",
+    "trimmed",
+]
 
 SUFFIXES = (".hdf5", ".h5")
+# one tracing of a cohort file as a path of its own: FILE.hdf5::EXAM_ID
+SEPARATOR = "::"
 
 
 def trimmed(tracing: np.ndarray) -> np.ndarray:
@@ -92,3 +104,72 @@ def read_hdf5(
                 yield RecordError(rid, f"{path.name}: tracing {k} is all zeros")
                 continue
             yield millivolt_record(path, rid, signal, fs, lead_names, comments={"tracing": str(k)})
+
+
+@cache
+def _ids(path: Path, mtime_ns: int, ids: str) -> dict[str, int]:
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        values = np.asarray(handle[ids])
+    return {str(v.decode() if isinstance(v, bytes) else v): k for k, v in enumerate(values)}
+
+
+def tracing_ids(path: str | Path, ids: str = "exam_id") -> dict[str, int]:
+    """Each tracing id of a cohort file, with its row (read once per file version).
+
+    Raises:
+        RecordError: the file does not open or has no ``ids`` dataset.
+    """
+    path = Path(path).resolve()
+    try:
+        return _ids(path, path.stat().st_mtime_ns, ids)
+    except (OSError, KeyError) as exc:
+        raise RecordError(path.stem, f"cannot read the {ids} of {path.name}: {exc}") from None
+
+
+def tracing_paths(path: str | Path) -> list[Path]:
+    """A path per tracing of a cohort file (``FILE::ID``), in the file's order."""
+    return [Path(f"{Path(path).resolve()}{SEPARATOR}{i}") for i in tracing_ids(path)]
+
+
+def tracing_of(path: str | Path) -> tuple[Path, str] | None:
+    """``(file, id)`` of a ``FILE.hdf5::ID`` path; ``None`` for any other path."""
+    file, separator, rid = str(path).rpartition(SEPARATOR)
+    if not separator or Path(file).suffix.lower() not in SUFFIXES:
+        return None
+    return Path(file), rid
+
+
+def read_tracing(
+    path: str | Path,
+    *,
+    fs: float = 400.0,
+    units: str = "mV",
+    leads: Sequence[str] = STANDARD_LEADS,
+    tracings: str = "tracings",
+    ids: str = "exam_id",
+) -> Record:
+    """The record of one ``FILE.hdf5::ID`` path, read as :func:`read_hdf5` reads each.
+
+    Raises:
+        RecordError: not such a path, no such id, or an all-zero tracing.
+    """
+    import h5py
+
+    where = tracing_of(path)
+    if where is None:
+        raise RecordError(Path(path).stem, f"not a path of one HDF5 tracing (FILE{SEPARATOR}ID)")
+    file, rid = where
+    row = tracing_ids(file, ids).get(rid)
+    if row is None:
+        raise RecordError(rid, f"{file.name} has no tracing {rid}")
+    factor = to_millivolts(units)
+    if factor is None:
+        raise RecordError(rid, f"units {units!r} is not a voltage (mV, uV, V)")
+    with h5py.File(file, "r") as handle:
+        signal = trimmed(np.asarray(handle[tracings][row], dtype=np.float32))
+    if not len(signal):
+        raise RecordError(rid, f"{file.name}: tracing {rid} is all zeros")
+    lead_names = standard_leads(leads)
+    return millivolt_record(Path(path), rid, signal * np.float32(factor), fs, lead_names)

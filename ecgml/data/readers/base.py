@@ -75,8 +75,12 @@ class Reader:
         return None
 
     def record_id_at(self, path: str | Path) -> str:
-        """The id of the record at ``path`` (``summary.csv``'s ``record`` column)."""
-        return Path(path).stem
+        """The id of the record at ``path`` (``summary.csv``'s ``record`` column): the
+        file's stem, or a cohort file's tracing id (``FILE.hdf5::ID``)."""
+        from ecgml.data.formats.hdf5 import tracing_of
+
+        where = tracing_of(path)
+        return Path(path).stem if where is None else where[1]
 
     def metadata(self, path: str | Path) -> dict[str, Any]:
         """A record's ``age``, ``sex``, ``height``, ``weight`` and ``notes`` for a run's

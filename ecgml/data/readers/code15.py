@@ -27,19 +27,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ecgml.data.formats.hdf5 import SUFFIXES, trimmed
-from ecgml.data.formats.leads import standard_leads
-from ecgml.data.formats.record import millivolt_record, to_millivolts
-from ecgml.data.preprocess import STANDARD_LEADS
+from ecgml.data.formats.hdf5 import SEPARATOR, SUFFIXES, read_tracing, tracing_ids, tracing_of
+from ecgml.data.formats.record import to_millivolts
 from ecgml.data.readers.base import READERS, Reader
 from ecgml.data.records import Record, RecordError
 from ecgml.data.sources import FoundRecord, file_key
 
 TABLE = "exams.csv"
-SEPARATOR = "::"
 CLASSES: dict[str, str] = {
     "1dAVb": "first-degree AV block",
     "RBBB": "right bundle branch block",
@@ -71,21 +67,11 @@ def _exams(folder: Path) -> pd.DataFrame:
 _PATIENTS: dict[str, str] = {}
 
 
-@cache
-def _ids(path: Path, mtime_ns: int) -> dict[str, int]:
-    """Each exam id of an HDF5 file, with its row."""
-    import h5py
-
-    with h5py.File(path, "r") as handle:
-        ids = np.asarray(handle["exam_id"])
-    return {str(i.decode() if isinstance(i, bytes) else i): k for k, i in enumerate(ids)}
-
-
 def _split(path: str | Path) -> tuple[Path, str]:
-    file, _, exam = str(path).rpartition(SEPARATOR)
-    if not file:
+    where = tracing_of(path)
+    if where is None:
         raise RecordError(Path(path).stem, f"not a CODE-15 % exam path (FILE{SEPARATOR}EXAM_ID)")
-    return Path(file), exam
+    return where
 
 
 @READERS.add
@@ -116,7 +102,7 @@ class Code15Reader(Reader):
                 _PATIENTS.update(table["patient_id"].dropna().items())
             for file in sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES):
                 key = f"{file_key(file)}|{table_key}"
-                for exam in _ids(file, file.stat().st_mtime_ns):
+                for exam in tracing_ids(file):
                     path = Path(f"{file}{SEPARATOR}{exam}")
                     found.append(FoundRecord(path, root.name, key, name=exam))
         found.sort(key=lambda r: str(r.path))
@@ -130,25 +116,11 @@ class Code15Reader(Reader):
         return file, exam, table.loc[exam]
 
     def read(self, path: str | Path) -> Record:
-        import h5py
-
-        file, exam = _split(path)
-        try:
-            k = _ids(file, file.stat().st_mtime_ns)[exam]
-            with h5py.File(file, "r") as handle:
-                tracing = np.asarray(handle["tracings"][k], dtype=np.float32)
-        except (OSError, KeyError) as exc:
-            raise RecordError(exam, f"cannot read exam {exam} of {file.name}: {exc}") from None
-        signal = trimmed(tracing) * np.float32(to_millivolts(self.options["units"]))
-        if not len(signal):  # the files end with an all-zero padding exam, id 0
-            raise RecordError(exam, f"exam {exam} of {file.name} is all zeros")
+        record = read_tracing(path, units=self.options["units"])  # all zeros: the padding
         _, _, row = self._row(path)
-        meta = self._meta(row)
-        record = millivolt_record(
-            Path(path), exam, signal, 400.0, standard_leads(STANDARD_LEADS), **meta
-        )
         labels = tuple(c for c in CLASSES if str(row[c]).strip().lower() in ("true", "1"))
-        return dataclasses.replace(record, header=dataclasses.replace(record.header, dx=labels))
+        header = dataclasses.replace(record.header, dx=labels, **self._meta(row))
+        return dataclasses.replace(record, header=header)
 
     @staticmethod
     def _meta(row: pd.Series) -> dict[str, Any]:
