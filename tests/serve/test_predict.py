@@ -186,3 +186,35 @@ def test_operating_points_say_what_each_threshold_meant_on_validation(served, ba
             np.mean([f["thresholds"][k] for f in folds]), abs=1e-4
         )
     assert (points["objective"] == "f1").all()
+
+
+def test_a_mixed_folder_of_export_formats_gets_a_row_each(served, tmp_path, capsys) -> None:
+    for module in ("pydicom", "edfio", "h5py", "defusedxml"):
+        pytest.importorskip(module)
+    from ecgml.data.preprocess import STANDARD_LEADS
+    from tests.data.format_writers import (
+        MUSE_LEADS,
+        write_code15,
+        write_dicom,
+        write_edf,
+        write_muse,
+    )
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    signal = {p.stem: read_record(p).signal for p in sorted(served["records"].glob("*.hea"))}
+    for path in served["records"].glob("D00101.*"):
+        shutil.copy(path, folder)  # WFDB
+    write_dicom(folder / "D00102.dcm", signal["D00102"], 500.0)
+    write_edf(folder / "D00103.edf", signal["D00103"], 500.0, [f"ECG {n}" for n in STANDARD_LEADS])
+    eight = signal["D00104"][:, [STANDARD_LEADS.index(n) for n in MUSE_LEADS]]
+    write_muse(folder / "D00104.xml", eight, 500)
+    tracing = sps.resample_poly(signal["D00101"], 4, 5, axis=0).astype(np.float32)  # 400 Hz
+    write_code15(folder / "cohort.hdf5", tracing[None], np.array([7]))
+    out = tmp_path / "out"
+    args = ["predict", "--run", str(served["run"]), str(folder), "--out", str(out)]
+    assert ecgml_main([*args, "--no-progress"]) == 0
+    assert "5 of 5 records predicted" in capsys.readouterr().out
+    summary = read_summary(out)
+    assert sorted(summary["record"]) == ["7", "D00101", "D00102", "D00103", "D00104"]
+    assert summary["n_windows"].notna().all()  # none skipped
