@@ -159,6 +159,11 @@ def test_a_file_in_no_format_and_a_missing_library(tmp_path, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "edfio", None)  # as if not installed
     with pytest.raises(MissingExtra, match=r"ecgml\[formats\]"):
         read_records(path)
+    from ecgml.data.formats.hdf5 import tracing_paths
+
+    monkeypatch.setitem(__import__("sys").modules, "h5py", None)
+    with pytest.raises(MissingExtra, match=r"needs h5py: pip install 'ecgml\[formats\]'"):
+        tracing_paths(tmp_path / "cohort.hdf5")
 
 
 def test_an_edf_record_predicts_as_its_wfdb_twin(tmp_path, write_wfdb):

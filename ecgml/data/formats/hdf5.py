@@ -120,8 +120,17 @@ def tracing_ids(path: str | Path, ids: str = "exam_id") -> dict[str, int]:
 
     Raises:
         RecordError: the file does not open or has no ``ids`` dataset.
+        MissingExtra: h5py is not installed.
     """
     path = Path(path).resolve()
+    try:
+        import h5py  # noqa: F401 -- the formats extra
+    except ImportError:
+        from ecgml.data.formats import MissingExtra
+
+        raise MissingExtra(
+            f"reading HDF5 files ({path.name}) needs h5py: pip install 'ecgml[formats]'"
+        ) from None
     try:
         return _ids(path, path.stat().st_mtime_ns, ids)
     except (OSError, KeyError) as exc:
