@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ecgml.data.formats import cart_xml, dicom, edf, hdf5
+from ecgml.data.formats.record import MissingExtra
 from ecgml.data.record_types import Record, RecordError
 
 __all__ = [
@@ -31,10 +32,6 @@ __all__ = [
     "read_one",
     "read_records",
 ]
-
-
-class MissingExtra(ImportError):
-    """A format's library is not installed."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgml.data.formats.leads import standard_leads
-from ecgml.data.formats.record import millivolt_record, to_millivolts
+from ecgml.data.formats.record import MissingExtra, millivolt_record, to_millivolts
 from ecgml.data.preprocess import STANDARD_LEADS
 from ecgml.data.record_types import Record, RecordError
 
@@ -126,8 +126,6 @@ def tracing_ids(path: str | Path, ids: str = "exam_id") -> dict[str, int]:
     try:
         import h5py  # noqa: F401 -- the formats extra
     except ImportError:
-        from ecgml.data.formats import MissingExtra
-
         raise MissingExtra(
             f"reading HDF5 files ({path.name}) needs h5py: pip install 'ecgml[formats]'"
         ) from None

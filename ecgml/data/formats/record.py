@@ -9,10 +9,14 @@ import numpy as np
 
 from ecgml.data.record_types import Record, RecordHeader
 
-__all__ = ["millivolt_record", "to_millivolts"]
+__all__ = ["MissingExtra", "millivolt_record", "to_millivolts"]
 
 # a voltage unit's factor to millivolts; the micro sign and the Greek mu both occur
 _MILLIVOLTS = {"nv": 1e-6, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "mv": 1.0, "v": 1e3}
+
+
+class MissingExtra(ImportError):
+    """A format's library is not installed."""
 
 
 def to_millivolts(unit: str) -> float | None:
