@@ -13,8 +13,10 @@ conversion of CODE-15 % reads them, unless ``units`` says otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -73,12 +75,32 @@ def read_hdf5(
         RecordError: the file does not open, lacks the datasets, or their shapes
             disagree with each other or with ``leads``.
     """
-    import h5py
-
     path = Path(path)
+    factor = _factor(units, path.stem)
+    with _datasets(path, tracings, ids, len(leads)) as (data, names):
+        lead_names = standard_leads(leads)
+        for k in range(data.shape[0]):
+            rid = str(names[k].decode() if isinstance(names[k], bytes) else names[k])
+            where = {"tracing": str(k)}
+            yield _record(path, path.name, rid, data[k], factor, fs, lead_names, comments=where)
+
+
+def _factor(units: str, rid: str) -> float:
     factor = to_millivolts(units)
     if factor is None:
-        raise RecordError(path.stem, f"units {units!r} is not a voltage (mV, uV, V)")
+        raise RecordError(rid, f"units {units!r} is not a voltage (mV, uV, V)")
+    return factor
+
+
+@contextmanager
+def _datasets(path: Path, tracings: str, ids: str, n_leads: int) -> Iterator[tuple[Any, Any]]:
+    """The file's tracings and ids datasets, checked to have the expected layout.
+
+    Raises:
+        RecordError: the file does not open, lacks them, or their shapes disagree.
+    """
+    import h5py
+
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
@@ -90,20 +112,33 @@ def read_hdf5(
                 path.stem, f"{path.name} has no dataset {missing} (it has {sorted(handle)})"
             )
         data, names = handle[tracings], handle[ids]
-        if data.ndim != 3 or data.shape[2] != len(leads) or len(names) != data.shape[0]:
+        if data.ndim != 3 or data.shape[2] != n_leads or len(names) != data.shape[0]:
             raise RecordError(
                 path.stem,
                 f"{path.name}: {tracings} has shape {data.shape} and {ids} {names.shape}; "
-                f"expected (records, samples, {len(leads)}) and (records,)",
+                f"expected (records, samples, {n_leads}) and (records,)",
             )
-        lead_names = standard_leads(leads)
-        for k in range(data.shape[0]):
-            rid = str(names[k].decode() if isinstance(names[k], bytes) else names[k])
-            signal = trimmed(np.asarray(data[k], dtype=np.float32)) * np.float32(factor)
-            if not len(signal):
-                yield RecordError(rid, f"{path.name}: tracing {k} is all zeros")
-                continue
-            yield millivolt_record(path, rid, signal, fs, lead_names, comments={"tracing": str(k)})
+        yield data, names
+
+
+def _record(
+    path: Path,
+    file_name: str,
+    rid: str,
+    raw: np.ndarray,
+    factor: float,
+    fs: float,
+    lead_names: Sequence[str],
+    *,
+    comments: dict[str, str] | None = None,
+) -> Record | RecordError:
+    """One tracing in mV without its zero padding; an all-zero one as the error."""
+    signal = trimmed(np.asarray(raw, dtype=np.float32)) * np.float32(factor)
+    if not len(signal):
+        return RecordError(
+            rid, f"{Path(str(path).split(SEPARATOR)[0]).name}: tracing {rid} is all zeros"
+        )
+    return millivolt_record(path, rid, signal, fs, lead_names, comments=comments)
 
 
 @cache
@@ -162,8 +197,6 @@ def read_tracing(
     Raises:
         RecordError: not such a path, no such id, or an all-zero tracing.
     """
-    import h5py
-
     where = tracing_of(path)
     if where is None:
         raise RecordError(Path(path).stem, f"not a path of one HDF5 tracing (FILE{SEPARATOR}ID)")
@@ -171,12 +204,9 @@ def read_tracing(
     row = tracing_ids(file, ids).get(rid)
     if row is None:
         raise RecordError(rid, f"{file.name} has no tracing {rid}")
-    factor = to_millivolts(units)
-    if factor is None:
-        raise RecordError(rid, f"units {units!r} is not a voltage (mV, uV, V)")
-    with h5py.File(file, "r") as handle:
-        signal = trimmed(np.asarray(handle[tracings][row], dtype=np.float32))
-    if not len(signal):
-        raise RecordError(rid, f"{file.name}: tracing {rid} is all zeros")
-    lead_names = standard_leads(leads)
-    return millivolt_record(Path(path), rid, signal * np.float32(factor), fs, lead_names)
+    factor = _factor(units, rid)
+    with _datasets(file, tracings, ids, len(leads)) as (data, _):
+        record = _record(Path(path), file.name, rid, data[row], factor, fs, standard_leads(leads))
+    if isinstance(record, RecordError):
+        raise record
+    return record
