@@ -34,6 +34,7 @@ from typing import Any
 import pandas as pd
 
 from ecgml.data.readers import Reader
+from ecgml.data.record_types import RecordError
 from ecgml.data.sources import find_records
 from ecgml.inference.ensemble import VOTE_RULES, Ensemble
 from ecgml.inference.predictors import Request, predictor_of
@@ -100,11 +101,17 @@ def _tracings(paths: Sequence[Path], suffixes: Sequence[str]) -> list[Path]:
     """A path per tracing (``FILE.hdf5::ID``) of the HDF5 cohort files among ``paths``,
     where the ``suffixes`` take record files."""
     from ecgml.data.formats import RECORD_SUFFIXES
-    from ecgml.data.formats.hdf5 import SUFFIXES, tracing_paths
+    from ecgml.data.formats.hdf5 import SEPARATOR, SUFFIXES, tracing_paths
 
     if not set(RECORD_SUFFIXES) <= set(suffixes):
         return []
-    return [t for p in paths if p.suffix.lower() in SUFFIXES for t in tracing_paths(p)]
+    found = []
+    for path in (p for p in paths if p.suffix.lower() in SUFFIXES):
+        try:
+            found += tracing_paths(path)
+        except RecordError:  # an unreadable file: one input, skipped with its reason
+            found.append(Path(f"{path.resolve()}{SEPARATOR}"))
+    return found
 
 
 PRINTOUTS = "printouts"

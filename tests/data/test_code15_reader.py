@@ -37,6 +37,7 @@ def code15(tmp_path):
     write_code15(folder / "exams_part0.hdf5", part0, np.array([101, 102, 0]))
     part1 = np.stack([_tracing(7.3, 3), _tracing(10, 4)])
     write_code15(folder / "exams_part1.hdf5", part1, np.array([201, 999]))
+    (folder / "exams_part2.hdf5").write_bytes(b"\x89HDF\r\n\x1a\n truncated")
     rows = [  # exam 999 has no row; exam 0 is padding
         {"exam_id": 101, "age": 60, "is_male": True, "patient_id": 7, "AF": True, "RBBB": True},
         {"exam_id": 102, "age": 45, "is_male": False, "patient_id": 8},
@@ -61,7 +62,8 @@ def test_prepare_reads_the_exams_with_their_labels_patients_and_metadata(code15,
         progress=False,
     )
     reasons = {s["record_id"]: s["reason"] for s in report["skipped"]}
-    assert reasons.keys() == {"0", "999"}
+    assert reasons.keys() == {"0", "999", "exams_part2.hdf5"}  # a broken file stops nothing
+    assert "cannot read" in reasons["exams_part2.hdf5"]
     assert "all zeros" in reasons["0"] and "no row in exams.csv" in reasons["999"]
     cache = Cache(tmp_path / "cache")
     index = cache.index.set_index("record_id")
@@ -82,7 +84,7 @@ def test_exams_read_alone_and_bad_folders_say_what_is_wrong(code15, tmp_path):
     folder, tracings = code15
     reader = get_reader("code15", {"units": "uV"})
     found = {r.record_id: r for r in reader.find([folder])}
-    assert sorted(found) == ["0", "101", "102", "201", "999"]
+    assert sorted(found) == ["0", "101", "102", "201", "999", "exams_part2.hdf5"]
     record = reader.read(found["102"].path)
     assert record.header.fs == FS and record.header.sex == "Female"
     expected = tracings[102][np.any(tracings[102] != 0, axis=1)] / 1000  # microvolts

@@ -102,7 +102,12 @@ class Code15Reader(Reader):
                 _PATIENTS.update(table["patient_id"].dropna().items())
             for file in sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES):
                 key = f"{file_key(file)}|{table_key}"
-                for exam in tracing_ids(file):
+                try:
+                    exams = list(tracing_ids(file))
+                except RecordError:  # read again and skipped with the reason
+                    found.append(FoundRecord(Path(f"{file}{SEPARATOR}"), root.name, key, file.name))
+                    continue
+                for exam in exams:
                     path = Path(f"{file}{SEPARATOR}{exam}")
                     found.append(FoundRecord(path, root.name, key, name=exam))
         found.sort(key=lambda r: str(r.path))
