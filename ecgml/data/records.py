@@ -18,6 +18,7 @@ detector) are the only ones that import ``wfdb``. The types it gives
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -137,7 +138,9 @@ def _other_format(path: str | Path) -> Record | None:
     from ecgml.data.formats.hdf5 import read_tracing, tracing_of
 
     if tracing_of(path) is not None:  # one tracing of a cohort file, FILE.hdf5::ID
-        return read_tracing(path)
+        record = read_tracing(path)
+        said = "HDF5 declares no rate or unit: read at 400 Hz in mV, as CODE-15 % is"
+        return dataclasses.replace(record, warnings=(*record.warnings, said))
     if not is_record_file(path):
         return None
     return read_one(path)

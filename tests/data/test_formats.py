@@ -206,6 +206,7 @@ def test_each_tracing_of_an_hdf5_cohort_predicts_as_its_wfdb_twin(tmp_path, writ
     assert [model.task.reader.record_id_at(p) for p in found] == ["11", "12"]
     from_hdf5, from_wfdb = model.predict_paths([found[1], twin])
     assert from_hdf5.problem is None, from_hdf5.problem
+    assert any("declares no rate or unit" in w for w in from_hdf5.prepared.warnings)
     np.testing.assert_allclose(from_hdf5.answer.y_score, from_wfdb.answer.y_score, atol=1e-3)
 
 
