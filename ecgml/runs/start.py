@@ -27,6 +27,7 @@ from ecgml.data.labels import LabelEncoder
 from ecgml.data.readers import Reader
 from ecgml.data.tabular import warn_notes_leak
 from ecgml.runs.manifest import update_manifest
+from ecgml.runs.processes import barrier
 from ecgml.targets import Target
 from ecgml.task import Task
 from ecgml.training.fit import train_fold
@@ -36,9 +37,9 @@ from ecgml.training.stack import FOREST_INPUT
 from ecgml.training.transfer import init_source
 
 
-def _check_config(run: Path, config: Config) -> None:
+def _check_config(run: Path, config: Config, writes: bool = True) -> None:
     path = run / CONFIG
-    if path.is_file():
+    if path.is_file() or not writes:
         saved = config_from_dict(json.loads(path.read_text()))
         if saved != config:
             raise ValueError(
@@ -128,9 +129,11 @@ def open_run(
     folds: Sequence[int] | None = None,
     *,
     task: Task | None = None,
+    writes: bool = True,
 ) -> tuple[Cache, np.ndarray, np.ndarray, list[int]]:
     """Check the cache against the config, then create or reopen the run folder: its
-    ``config.json``, ``folds.json`` (written once) and ``manifest.json``.
+    ``config.json``, ``folds.json`` (written once) and ``manifest.json``; without
+    ``writes``, reopen a run folder another process has opened, writing nothing.
 
     Args:
         cache_dir: a cache made by ``ecgml prepare``.
@@ -146,15 +149,19 @@ def open_run(
     cache = Cache(cache_dir)
     _check_inputs(cache, config, task)
     run = Path(run)
-    run.mkdir(parents=True, exist_ok=True)
-    _check_config(run, config)
+    if writes:
+        run.mkdir(parents=True, exist_ok=True)
+    _check_config(run, config, writes)
     y, encoder = cache_labels(cache, config, task.target)
+    if not (writes or (run / FOLDS).is_file()):
+        raise FileNotFoundError(f"{run / FOLDS} is missing: the run folder was not opened")
     fold_of = run_folds(run, cache, y, config, task)
     wanted = list(range(config.training.n_folds)) if folds is None else list(folds)
     bad = [k for k in wanted if not 0 <= k < config.training.n_folds]
     if bad:
         raise ValueError(f"fold(s) {bad} do not exist; folds are 0..{config.training.n_folds - 1}")
-    update_manifest(run, cache, config, class_names=list(encoder.class_names))
+    if writes:
+        update_manifest(run, cache, config, class_names=list(encoder.class_names))
     return cache, y, fold_of, wanted
 
 
@@ -166,6 +173,7 @@ def train_run(
     folds: Sequence[int] | None = None,
     verbose: int = 1,
     task: Task | None = None,
+    processes: tuple[int, int] = (0, 1),
 ) -> list[int]:
     """Train the folds of a run that are not done yet, one after the other.
 
@@ -176,12 +184,21 @@ def train_run(
         folds: only these folds (for one job per fold); ``None`` for all.
         verbose: Keras's fit verbosity (1 progress bar, 2 a line per epoch, 0 none).
         task: ``config``'s task, where the caller has resolved it.
+        processes: ``(rank, n)`` of this process in a run trained over ``n`` processes
+            (:mod:`ecgml.runs.processes`, initialised by the caller): process 0
+            opens the run folder and writes it; the others wait for it at each fold.
 
     Returns:
         The folds trained by this call.
     """
     task = task or Task.of(config)
-    cache, y, fold_of, wanted = open_run(cache_dir, run, config, folds, task=task)
+    rank, n = processes
+    if rank == 0:
+        cache, y, fold_of, wanted = open_run(cache_dir, run, config, folds, task=task)
+    if n > 1:
+        barrier("opened")
+    if rank:
+        cache, y, fold_of, wanted = open_run(cache_dir, run, config, folds, task=task, writes=False)
     run = Path(run)
     trained = []
     for fold in wanted:
@@ -191,9 +208,15 @@ def train_run(
         print(
             f"fold {fold}: training ({int(in_training(fold_of, fold).sum())} "
             f"train, {int((fold_of == fold).sum())} validation records)"
+            + (f" over {n} processes" if n > 1 else "")
         )
         started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        done = train_fold(run, fold, cache, y, fold_of, config, task.target, verbose=verbose)
-        update_manifest(run, cache, config, fold=fold, fold_info={"started": started, **done})
+        done = train_fold(
+            run, fold, cache, y, fold_of, config, task.target, verbose=verbose, processes=processes
+        )
+        if done is not None:
+            update_manifest(run, cache, config, fold=fold, fold_info={"started": started, **done})
+        if n > 1:
+            barrier(f"fold {fold}")
         trained.append(fold)
     return trained

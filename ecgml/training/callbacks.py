@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ class FoldCheckpoint(keras.callbacks.Callback):
             (the fold model inside :func:`ecgml.training.augment.training_model`);
             ``None``: the trained model itself. ``last.keras`` keeps the trained
             model, compiled, for resuming.
+        writes: save the files in ``folder``. ``False`` in every process of a run
+            trained over processes but the first: those save into a scratch folder
+            of their own, deleted at the end (saving a model spread over processes
+            takes every process's part).
     """
 
     def __init__(
@@ -48,8 +53,11 @@ class FoldCheckpoint(keras.callbacks.Callback):
         *,
         keep_last: bool = False,
         fold_model: Callable[[keras.Model], keras.Model] | None = None,
+        writes: bool = True,
     ) -> None:
         super().__init__()
+        self.writes = writes
+        self._scratch_dir: tempfile.TemporaryDirectory | None = None
         self.fold_model = fold_model
         self.keep_last = keep_last
         self.folder = folder
@@ -85,11 +93,12 @@ class FoldCheckpoint(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is None:
             raise KeyError(f"monitor {self.monitor!r} is not logged; logged: {sorted(logs or {})}")
+        folder = self.folder if self.writes else self._scratch()
         if self._improved(float(value)):
             self.best, self.best_epoch = float(value), epoch
             best = self.model if self.fold_model is None else self.fold_model(self.model)
-            atomic_save(best, self.folder / BEST)
-        atomic_save(self.model, self.folder / LAST)
+            atomic_save(best, folder / BEST)
+        atomic_save(self.model, folder / LAST)
         state = {
             "epoch": epoch,
             "best": self.best,
@@ -104,7 +113,17 @@ class FoldCheckpoint(keras.callbacks.Callback):
                 for name, cb in self.stateful.items()
             },
         }
-        write_json(self.folder / STATE, state)
+        write_json(folder / STATE, state)
+
+    def _scratch(self) -> Path:
+        if self._scratch_dir is None:
+            self._scratch_dir = tempfile.TemporaryDirectory(prefix="ecgml-checkpoint-")
+        return Path(self._scratch_dir.name)
+
+    def on_train_end(self, logs=None) -> None:
+        if self._scratch_dir is not None:
+            self._scratch_dir.cleanup()
+            self._scratch_dir = None
 
 
 def _plain(value: Any) -> Any:

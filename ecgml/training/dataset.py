@@ -162,6 +162,12 @@ class CacheDataset(keras.utils.PyDataset):
             with records from the start of that epoch's order, so an epoch has
             as many steps as before and serves every record. Ignored with fewer
             records than a batch.
+        process: ``(rank, n)``: serve process ``rank``'s share of every batch of
+            ``batch_size`` records, the ``rank``-th of ``n`` equal slices
+            (:mod:`ecgml.runs.processes`). With ``n > 1`` every batch is full:
+            training batches as ``full_batches``; the last evaluation batch is filled
+            up with repeats that weigh 0, and evaluation batches are
+            ``(x, y, sample_weight)``. Step inputs only.
         **kwargs: ``PyDataset``'s ``workers``, ``use_multiprocessing``, ``max_queue_size``.
     """
 
@@ -186,11 +192,19 @@ class CacheDataset(keras.utils.PyDataset):
         inputs: str = "model",
         device_rows: DeviceRows | None = None,
         full_batches: bool = False,
+        process: tuple[int, int] = (0, 1),
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         if inputs not in INPUTS:
             raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
+        rank, n = process
+        if n > 1 and (inputs != "step" or batch_size % n):
+            raise ValueError(
+                f"over {n} processes, batches are step inputs (training.augment_in 'step') "
+                f"of a size divisible by {n}; got {inputs!r} inputs, batch_size {batch_size}"
+            )
+        self.process = (rank, n)
         augmented = noise_std or lead_mask_prob or time_mask_prob or copy_noise_std
         if inputs == "step" and augmented:
             raise ValueError(
@@ -224,7 +238,7 @@ class CacheDataset(keras.utils.PyDataset):
         self._seed = seed
         self._epoch = 0
         self._order = np.arange(len(self.indices))
-        self.full_batches = full_batches and len(self.indices) >= batch_size
+        self.full_batches = (full_batches and len(self.indices) >= batch_size) or n > 1
         if training:
             self.on_epoch_end()
 
@@ -250,10 +264,7 @@ class CacheDataset(keras.utils.PyDataset):
             rows = rows + (rng.random(len(rows)) * self.n_windows[records]).astype(np.int64)
         y = self.labels[records].astype(np.float32)
         if self.inputs == "step":
-            batch = {"ecg": self._windows(rows), COPY: self.is_copy[positions].astype(np.float32)}
-            if self.features is not None:
-                batch["features"] = self.features[records]
-            return batch, y
+            return self._step_batch(batch, positions, records, rows, y)
         order = np.argsort(rows)  # memmap reads in file order
         x = np.empty((len(rows), self.input_length, self.cache.signals.shape[2]), np.float32)
         excess = self.cache.signals.shape[1] - self.input_length
@@ -269,6 +280,30 @@ class CacheDataset(keras.utils.PyDataset):
         if self.features is not None:
             return {"ecg": x, "features": self.features[records]}, y
         return x, y
+
+    def _step_batch(
+        self,
+        batch: int,
+        positions: np.ndarray,
+        records: np.ndarray,
+        rows: np.ndarray,
+        y: np.ndarray,
+    ) -> tuple:
+        """Whole windows, copy flags (and features) of a batch: this process's share of it,
+        with weights that leave an evaluation batch's fill-up out."""
+        rank, n = self.process
+        if n > 1:
+            per = self.batch_size // n
+            share = slice(rank * per, (rank + 1) * per)
+            real = batch * self.batch_size + np.arange(self.batch_size) < len(self._order)
+            weight = real[share].astype(np.float32)
+            positions, records, rows, y = positions[share], records[share], rows[share], y[share]
+        inputs = {"ecg": self._windows(rows), COPY: self.is_copy[positions].astype(np.float32)}
+        if self.features is not None:
+            inputs["features"] = self.features[records]
+        if n > 1 and not self.training:
+            return inputs, y, weight
+        return inputs, y
 
     def _windows(self, rows: np.ndarray) -> Any:
         """Whole windows at these cache rows: on the device, or read in file order."""

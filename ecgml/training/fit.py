@@ -47,7 +47,7 @@ from ecgml.training.layout import (
     fold_dir,
 )
 from ecgml.training.pipeline import FoldData, fold_data, trainer
-from ecgml.training.runtime import distribution_scope, set_up
+from ecgml.training.runtime import distribution_scope, over_processes, set_up
 from ecgml.training.stack import FOREST_INPUT, Stack
 from ecgml.training.transfer import initialise_from
 
@@ -77,10 +77,12 @@ def _tensorboard(folder: Path, fold: int, every_steps: int) -> list[keras.callba
 
 
 def _callbacks(
-    out: Path, fold: int, t: TrainingConfig, data: FoldData
+    out: Path, fold: int, t: TrainingConfig, data: FoldData, *, writes: bool = True
 ) -> tuple[list[keras.callbacks.Callback], FoldCheckpoint, int]:
     """The fold's callbacks before any of the caller's, its checkpoint, and the epoch
-    it resumes after (0 for a new fold)."""
+    it resumes after (0 for a new fold); without ``writes`` (a process of a run over
+    processes other than the first), the ones that write files are left out and the
+    checkpoint only counts."""
     mode = t.monitor_mode
     callbacks: list[keras.callbacks.Callback] = []
     stateful: dict[str, Any] = {}
@@ -98,18 +100,18 @@ def _callbacks(
         stateful["reduce_lr"] = plateau
     keep_last, fold_model = t.keep_epoch == "last", fold_model_of if data.in_step else None
     checkpoint = FoldCheckpoint(
-        out, t.monitor, mode, stateful, keep_last=keep_last, fold_model=fold_model
+        out, t.monitor, mode, stateful, keep_last=keep_last, fold_model=fold_model, writes=writes
     )
     initial_epoch = checkpoint.restore()
     if initial_epoch:
         print(f"fold {fold}: resuming after epoch {initial_epoch} of {t.epochs}")
-    _trim_history(out / HISTORY, initial_epoch - 1)
-    callbacks += [
-        keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
-        *_tensorboard(out / TENSORBOARD, fold, t.log_every_steps),
-        checkpoint,
-    ]
-    return callbacks, checkpoint, initial_epoch
+    if writes:
+        _trim_history(out / HISTORY, initial_epoch - 1)
+        callbacks += [
+            keras.callbacks.CSVLogger(str(out / HISTORY), append=initial_epoch > 0),
+            *_tensorboard(out / TENSORBOARD, fold, t.log_every_steps),
+        ]
+    return [*callbacks, checkpoint], checkpoint, initial_epoch
 
 
 def _new_trainer(
@@ -207,40 +209,44 @@ def _finish(
     atomic_write(out / MODEL, lambda tmp: shutil.copyfile(out / BEST, tmp))
 
 
-def train_fold(
-    run: Path,
+def _fit(
+    out: Path,
     fold: int,
     cache: Cache,
     y: np.ndarray,
     folds: np.ndarray,
     config: Config,
     target: Target,
+    features: np.ndarray | None,
     *,
-    verbose: int = 1,
-    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> dict[str, Any]:
-    """Train (or resume) one fold; returns what ``done.json`` records.
-
-    ``target`` is the task's target kind (:attr:`ecgml.task.Task.target`);
-    ``extra_callbacks`` run after ecgml's own (a benchmark's timers, say)."""
-    out = fold_dir(run, fold)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    set_up(config.training)
+    verbose: int,
+    extra_callbacks: Sequence[keras.callbacks.Callback],
+    processes: tuple[int, int],
+) -> tuple[FoldData, FoldCheckpoint, int]:
+    """Build or resume the fold's trainer and fit it; returns the fold's data, its
+    checkpoint and its number of training rows with repeats."""
+    rank, n = processes
     train_idx = np.nonzero(in_training(folds, fold))[0]
     val_idx = np.nonzero(folds == fold)[0]
     idx, is_copy = train_idx, None
     if config.training.oversample_min_count:
         idx, is_copy = oversample(train_idx, y[train_idx], config.training.oversample_min_count)
-    features = cache.tabular(config.tabular) if config.tabular.enabled else None
     resumed, t = _resumed_trainer(out, fold, config.training)
     data = fold_data(
-        cache, t, idx, val_idx, labels=y, is_copy=is_copy, features=features, seed=t.seed + fold
+        cache,
+        t,
+        idx,
+        val_idx,
+        labels=y,
+        is_copy=is_copy,
+        features=features,
+        seed=t.seed + fold,
+        process=processes,
     )
     if fold == 0 or verbose:
         print(f"fold {fold}: {data.description}")
-    callbacks, checkpoint, initial_epoch = _callbacks(out, fold, t, data)
-    with distribution_scope(t):
+    callbacks, checkpoint, initial_epoch = _callbacks(out, fold, t, data, writes=rank == 0)
+    with distribution_scope(t, n):
         if initial_epoch:  # the trainer, compiled, with its optimizer's state
             fitted = resumed
         else:
@@ -265,18 +271,68 @@ def train_fold(
             callbacks=[*callbacks, *extra_callbacks],
             verbose=verbose,
         )
+    return data, checkpoint, len(idx)
+
+
+def train_fold(
+    run: Path,
+    fold: int,
+    cache: Cache,
+    y: np.ndarray,
+    folds: np.ndarray,
+    config: Config,
+    target: Target,
+    *,
+    verbose: int = 1,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    processes: tuple[int, int] = (0, 1),
+) -> dict[str, Any] | None:
+    """Train (or resume) one fold; returns what ``done.json`` records.
+
+    ``target`` is the task's target kind (:attr:`ecgml.task.Task.target`);
+    ``extra_callbacks`` run after ecgml's own (a benchmark's timers, say).
+    ``processes``: ``(rank, n)`` of a run trained over ``n`` processes
+    (:mod:`ecgml.runs.processes`): each trains on its share of every batch; only
+    process 0 scores the validation part and writes; the others return ``None``."""
+    out = fold_dir(run, fold)
+    rank, n = processes
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    set_up(config.training)
+    features = cache.tabular(config.tabular) if config.tabular.enabled else None
+    with over_processes(n):
+        data, checkpoint, n_rows = _fit(
+            out,
+            fold,
+            cache,
+            y,
+            folds,
+            config,
+            target,
+            features,
+            verbose=verbose,
+            extra_callbacks=extra_callbacks,
+            processes=processes,
+        )
+    if rank:
+        return None
+    train_idx = np.nonzero(in_training(folds, fold))[0]
+    val_idx = np.nonzero(folds == fold)[0]
     _finish(out, fold, cache, config, y, (train_idx, val_idx), data.train.input_length, features)
     done = {
         "fold": fold,
         "best_epoch": checkpoint.best_epoch,
-        "monitor": t.monitor,
+        "monitor": config.training.monitor,
         "best": checkpoint.best,
         "n_train": len(train_idx),
-        "n_train_with_repeats": len(idx),
+        "n_train_with_repeats": n_rows,
         "n_val": len(val_idx),
         "seconds_this_job": round(time.time() - started, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    if n > 1:
+        done["processes"] = n
     write_json(out / DONE, done)
     for name in (BEST, LAST, STATE):
         (out / name).unlink(missing_ok=True)

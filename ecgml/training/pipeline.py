@@ -72,13 +72,16 @@ def fold_data(
     is_copy: np.ndarray | None,
     features: np.ndarray | None,
     seed: int,
+    process: tuple[int, int] = (0, 1),
 ) -> FoldData:
-    """The datasets of one fold: ``train`` (with its oversampled repeats) and ``val``."""
+    """The datasets of one fold: ``train`` (with its oversampled repeats) and ``val``;
+    ``process``: this process's ``(rank, n)`` (:class:`CacheDataset`)."""
     common = {
         "labels": labels,
         "batch_size": t.batch_size,
         "input_length": t.input_length,
         "features": features,
+        "process": process,
     }
     if t.augment_in == "host":
         train_ds = CacheDataset(

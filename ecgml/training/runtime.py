@@ -37,9 +37,26 @@ def set_up(config: TrainingConfig) -> None:
 
 
 @contextlib.contextmanager
-def distribution_scope(config: TrainingConfig) -> Iterator[None]:
-    """Build and compile the model inside this, for data parallelism over local GPUs."""
-    if not config.data_parallel:
+def over_processes(n: int) -> Iterator[None]:
+    """With ``n > 1`` processes (:mod:`ecgml.runs.processes`), data parallelism over every
+    device of every process while inside: the fold model is loaded or built, and
+    trained, here."""
+    if n == 1:
+        yield
+        return
+    # each process's dataset already serves its own share of every batch
+    keras.distribution.set_distribution(keras.distribution.DataParallel(auto_shard_dataset=False))
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(None)
+
+
+@contextlib.contextmanager
+def distribution_scope(config: TrainingConfig, processes: int = 1) -> Iterator[None]:
+    """Build and compile the model inside this, for data parallelism over local GPUs
+    (with ``processes > 1``, :func:`over_processes` has set it up already)."""
+    if not config.data_parallel or processes > 1:
         yield
         return
     backend = keras.backend.backend()
