@@ -20,6 +20,10 @@ from ecgml.training.config import TrainingConfig
 from ecgml.training.dataset import CacheDataset
 
 pytest.importorskip("jax")
+# These start their own processes, each with its backend: run once, in the default run.
+own_processes = pytest.mark.skipif(
+    os.environ.get("KERAS_BACKEND") == "jax", reason="runs once, in the TensorFlow run"
+)
 
 CONFIG = Config(
     preprocess=PreprocessConfig(window=500),
@@ -81,6 +85,7 @@ def fold_weights(run):
 
 
 @pytest.mark.slow
+@own_processes
 def test_two_processes_train_the_weights_one_process_trains(setup, tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     job = train(setup, one)
@@ -111,6 +116,7 @@ def test_two_processes_train_the_weights_one_process_trains(setup, tmp_path):
 
 
 @pytest.mark.slow
+@own_processes
 def test_a_killed_process_stops_the_others_is_named_and_the_run_resumes(setup, tmp_path):
     run = tmp_path / "run"
     job = train(setup, run, "--processes", "2", "--epochs", "8")
@@ -139,6 +145,7 @@ def test_a_killed_process_stops_the_others_is_named_and_the_run_resumes(setup, t
     assert list(history(run)["epoch"]) == list(range(8))
 
 
+@own_processes
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
