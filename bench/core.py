@@ -39,6 +39,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ from cinc12_splits import make_splits as cinc12_splits
 from common import cell, feature_table, markdown, minutes
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared/data/cinc12"
+WEIGHTS = ROOT.parent / "shared/reference/weights.csv"
+SPLITS_FROM = ROOT / "bench/results/cinc12.json"
 DEEP = {
     "default": ROOT / "configs/default.json",
     "xresnet1d": ROOT / "bench/configs/core-xresnet1d.json",
@@ -141,6 +145,59 @@ def row_scores(row, seed, split, features, y, record_ids, args):
     return (deep[0] + forest[0]) / 2, (deep[1] + forest[1]) / 2, {name: deep[2], **forest[2]}
 
 
+@dataclass
+class Setup:
+    """The records, labels, splits and features every row shares."""
+
+    record_ids: list[str]
+    encoder: LabelEncoder
+    dx: list[list[str]]
+    y: np.ndarray
+    splits: list[Any]
+    features: np.ndarray
+    weights: RewardMatrix
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.encoder.class_names)
+
+
+def load_setup(
+    work: Path,
+    data: Path = DATA,
+    weights: Path = WEIGHTS,
+    splits_from: Path = SPLITS_FROM,
+) -> Setup:
+    """Records, labels and folds as ``bench/cinc12.py`` has them, and the features."""
+    base = prepared("seed", cpu_config(ROOT / "configs/seed.json", 2), [data], work)
+    record_ids = list(base.index["record_id"])
+    encoder = LabelEncoder.from_config(load_config(DEEP["default"]).labels)
+    dx = [d.split(",") if d else [] for d in base.index["dx"]]
+    y = encoder.encode_many(dx)
+    saved = json.loads(splits_from.read_text())
+    folds = outer_folds(work, record_ids, y, list(base.index["patient_id"]), saved)
+    splits = cinc12_splits("oof", folds, base.index["source"].to_numpy(), y, [])
+    features = feature_table(base, work, metadata=True)
+    return Setup(record_ids, encoder, dx, y, splits, features, RewardMatrix.load(weights))
+
+
+def split_scores(
+    row: str, seed: int | None, setup: Setup, work: Path, args: Any = None
+) -> tuple[list, list, dict]:
+    """Each split's ``(validation indices, probabilities)`` and ``(test indices,
+    probabilities)`` of a row, and what each took (a deep row trains where it has not)."""
+    args = args or argparse.Namespace(work=work, data=DATA, max_epochs=None)
+    val_parts, test_parts, info = [], [], {}
+    for split in setup.splits:
+        print(f"== {row} seed {seed} {split.name}", flush=True)
+        val, test, info[split.name] = row_scores(
+            row, seed, split, setup.features, setup.y, setup.record_ids, args
+        )
+        val_parts.append((split.val, val))
+        test_parts.append((split.test, test))
+    return val_parts, test_parts, info
+
+
 def table(results: dict[str, Any]) -> str:
     """Per row: each seed's figures with intervals, and the mean and range over seeds."""
 
@@ -180,16 +237,14 @@ def table(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/cinc12")
-    parser.add_argument(
-        "--weights", type=Path, default=ROOT.parent / "shared/reference/weights.csv"
-    )
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--weights", type=Path, default=WEIGHTS)
     parser.add_argument("--work", type=Path, default=ROOT / "result/bench/core")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/core.json")
     parser.add_argument(
         "--splits-from",
         type=Path,
-        default=ROOT / "bench/results/cinc12.json",
+        default=SPLITS_FROM,
         help="the results file whose outer folds every row uses",
     )
     parser.add_argument("--rows", default=",".join(ROWS), help=f"of {', '.join(ROWS)}")
@@ -210,33 +265,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not found: {path}", file=sys.stderr)
             return 2
     args.work.mkdir(parents=True, exist_ok=True)
-    weights = RewardMatrix.load(args.weights)
-    # records, labels and folds as bench/cinc12.py has them
-    base = prepared("seed", cpu_config(ROOT / "configs/seed.json", 2), [args.data], args.work)
-    record_ids = list(base.index["record_id"])
-    encoder = LabelEncoder.from_config(load_config(DEEP["default"]).labels)
-    dx = [d.split(",") if d else [] for d in base.index["dx"]]
-    y = encoder.encode_many(dx)
-    saved = json.loads(args.splits_from.read_text())
-    folds = outer_folds(args.work, record_ids, y, list(base.index["patient_id"]), saved)
-    splits = cinc12_splits("oof", folds, base.index["source"].to_numpy(), y, [])
-    features = feature_table(base, args.work, metadata=True)
+    setup = load_setup(args.work, args.data, args.weights, args.splits_from)
     for row in rows:
         for seed in [None] if row == "features" else seeds:
-            val_parts, test_parts, info = [], [], {}
-            for split in splits:
-                print(f"== {row} seed {seed} {split.name}", flush=True)
-                val, test, info[split.name] = row_scores(
-                    row, seed, split, features, y, record_ids, args
-                )
-                val_parts.append((split.val, val))
-                test_parts.append((split.test, test))
-            entry = figures(y, val_parts, test_parts, encoder, dx, weights)
+            val_parts, test_parts, info = split_scores(row, seed, setup, args.work, args)
+            entry = figures(setup.y, val_parts, test_parts, setup.encoder, setup.dx, setup.weights)
             entry["splits"] = info
             entry["train_seconds"] = sum(_train_seconds(i) for i in info.values())
             entry["max_epochs"] = args.max_epochs
             key = "forest" if seed is None else f"seed{seed}"
-            _save_row(args, row, key, entry, len(record_ids))
+            _save_row(args, row, key, entry, len(setup.record_ids))
             print(json.dumps(json_safe(entry["intervals"]), indent=1), flush=True)
     return 0
 
