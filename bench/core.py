@@ -60,6 +60,7 @@ from cinc12 import cpu_config, deep_scores, feature_scores, prepared, scored
 from cinc12_splits import MIN_POSITIVES, outer_folds
 from cinc12_splits import make_splits as cinc12_splits
 from common import cell, feature_table, markdown, minutes
+from core_thresholds import row_figures as threshold_ways
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared/data/cinc12"
@@ -270,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         for seed in [None] if row == "features" else seeds:
             val_parts, test_parts, info = split_scores(row, seed, setup, args.work, args)
             entry = figures(setup.y, val_parts, test_parts, setup.encoder, setup.dx, setup.weights)
+            entry["threshold_ways"] = threshold_ways(
+                setup.y, val_parts, test_parts, setup.classes, setup.dx, setup.weights
+            )
             entry["splits"] = info
             entry["train_seconds"] = sum(_train_seconds(i) for i in info.values())
             entry["max_epochs"] = args.max_epochs

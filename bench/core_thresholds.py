@@ -4,10 +4,12 @@ from more or fewer records, or by another objective, on ``bench/core.py``'s rows
     python bench/core_thresholds.py --rows features,preset-full,preset-full+forest --seed 44
     python bench/core_thresholds.py --table
 
-Reads the rows' probabilities from ``bench/core.py``'s work folder (a deep row
-must have been run there with that seed; nothing is trained here) and scores
-the pooled out-of-fold decisions, with the challenge metric, under each way of
-choosing the thresholds. Every way but the last learns only from records the
+``bench/core.py`` scores every row it runs this way too, into the row's
+``threshold_ways`` in ``bench/results/core.json``. This script adds them to rows
+run before that: it reads their probabilities from ``bench/core.py``'s work
+folder (a deep row must have been run there with that seed; nothing is trained
+here). The pooled out-of-fold decisions are scored with the challenge metric,
+under each way of choosing the thresholds. Every way but the last learns only from records the
 scored split's model did not train on, and none from the split's test part:
 
 * ``validation part``: ``bench/core.py``'s own, each split's validation part
@@ -40,14 +42,14 @@ from ecgml.evaluation.bootstrap import bootstrap_figures
 from ecgml.evaluation.challenge import NORMAL_CLASS, multi_hot, scored_arrays
 from ecgml.evaluation.report import json_safe
 from ecgml.evaluation.thresholds import ThresholdOptimizer
+from ecgml.files import locked, write_json
 from ecgml.runs.thresholds import reward_for_classes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import core
 from common import markdown
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench/results/core_thresholds.json"
+OUT = ROOT / "bench/results/core.json"
 WAYS = (
     "validation part",
     "validation part, F1",
@@ -115,6 +117,8 @@ def row_figures(y, val_parts, test_parts, classes, dx, weights) -> dict[str, Any
 
 
 def main(argv: list[str] | None = None) -> int:
+    import core  # the rows' setup and scores (core.py imports this module's ways)
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="features,preset-full,preset-full+forest")
     parser.add_argument("--seed", type=int, default=44, help="the deep rows' training seed")
@@ -125,30 +129,43 @@ def main(argv: list[str] | None = None) -> int:
         print(table(json.loads(OUT.read_text())))
         return 0
     setup = core.load_setup(args.work)
-    results = json.loads(OUT.read_text()) if OUT.is_file() else {"rows": {}}
     for row in args.rows.split(","):
         seed = None if row == "features" else args.seed
-        name = row.removesuffix("+forest")
+        name, key = row.removesuffix("+forest"), "forest" if seed is None else f"seed{seed}"
         if seed is not None and not (args.work / "runs" / f"{name}-seed{seed}").is_dir():
             print(f"{row}: not run with seed {seed} in {args.work}; skipped", file=sys.stderr)
             continue
         val_parts, test_parts, _ = core.split_scores(row, seed, setup, args.work)
-        entry = row_figures(setup.y, val_parts, test_parts, setup.classes, setup.dx, setup.weights)
-        key = row if seed is None else f"{row} seed {seed}"
-        results["rows"][key] = entry
-        print(key, {w: round(e["estimate"], 3) for w, e in entry.items()}, flush=True)
-    results["machine"] = "2 CPU cores, no GPU"
-    OUT.write_text(json.dumps(json_safe(results), indent=1) + "\n")
+        ways = row_figures(setup.y, val_parts, test_parts, setup.classes, setup.dx, setup.weights)
+        with locked(OUT):
+            results = json.loads(OUT.read_text())
+            if key not in results["rows"].get(row, {}):
+                print(f"{row} {key}: not in {OUT}; run bench/core.py first", file=sys.stderr)
+                continue
+            results["rows"][row][key]["threshold_ways"] = ways
+            write_json(OUT, json_safe(results), indent=1)
+        print(row, key, {w: round(e["estimate"], 3) for w, e in ways.items()}, flush=True)
     return 0
 
 
 def table(results: dict[str, Any]) -> str:
-    header = ["row", *WAYS]
+    """The rows of ``core.json`` that have ``threshold_ways``: each way's challenge
+    metric with its interval, and the classes decided per record."""
+    header = ["row", "seed", *WAYS]
 
     def cell(e: dict) -> str:
         return f"{e['estimate']:.3f} ({e['low']:.3f}-{e['high']:.3f}); {e['labels_per_record']:.1f}"
 
-    rows = [[key, *(cell(entry[w]) for w in WAYS)] for key, entry in results["rows"].items()]
+    rows = [
+        [
+            row,
+            key.removeprefix("seed") if key != "forest" else "-",
+            *(cell(e["threshold_ways"][w]) for w in WAYS),
+        ]
+        for row, entries in results["rows"].items()
+        for key, e in sorted(entries.items())
+        if "threshold_ways" in e
+    ]
     return "\n".join(markdown(header, rows))
 
 
