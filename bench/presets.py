@@ -3,6 +3,7 @@
     python bench/presets.py ptbxl-superclass
     python bench/presets.py cinc2017-rhythm
     python bench/presets.py --list
+    python bench/presets.py ptbxl-superclass --check-rebuild 0   # one fold again, compared
 
 Each preset is a five-fold run trained here on every labelled record of its
 data (training is deterministic on a CPU: the same command gives the same
@@ -262,6 +263,39 @@ def raw_against_arrays(name: str, n_records: int = 20) -> dict:
 BUILDERS = {"ptbxl-superclass": build_ptbxl, "cinc2017-rhythm": build_cinc2017}
 
 
+def rebuild_fold(name: str, fold: int) -> dict:
+    """Train fold ``fold`` of the preset's run again, in a folder of its own, by the
+    same steps, and compare its weights with the shipped ones."""
+    import time
+
+    import keras
+    import numpy as np
+    from common import prepared, train_deep
+
+    if name != "ptbxl-superclass":
+        raise SystemExit(f"--check-rebuild is for ptbxl-superclass, not {name}")
+    config = load_config(PTBXL_CONFIG)
+    work = WORK / name
+    cache = prepared(config, [DATA / "ptbxl"], work / "cache")
+    run = work / f"rebuild-fold{fold}"
+    started = time.time()
+    train_deep(cache.path, run, config, folds=[fold])
+    rebuilt = keras.saving.load_model(run / f"fold_{fold}" / "model.keras").get_weights()
+    with np.load(PRESETS_DIR / name / f"fold_{fold}.npz") as shipped:
+        arrays = [shipped[f"w{i}"] for i in range(len(shipped.files))]
+    if [a.shape for a in arrays] != [w.shape for w in rebuilt]:
+        raise SystemExit("the rebuilt fold model's weights are not shaped as the shipped ones")
+    differences = [float(np.abs(a - w).max()) for a, w in zip(arrays, rebuilt, strict=True)]
+    return {
+        "fold": fold,
+        "arrays": len(arrays),
+        "arrays_equal": sum(d == 0.0 for d in differences),
+        "largest_weight_difference": max(differences),
+        "seconds": round(time.time() - started, 1),
+        "machine": "2 CPU cores, no GPU",
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of {tuple(BUILDERS)}")
@@ -271,11 +305,23 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="ptbxl-superclass: raw records against arrays preprocessed as PTB-XL's were",
     )
+    parser.add_argument(
+        "--check-rebuild",
+        type=int,
+        metavar="FOLD",
+        help="ptbxl-superclass: train that fold again and compare it with the shipped weights",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BUILDERS]
     if args.list or not args.names or unknown:
         print("presets: " + ", ".join(BUILDERS))
         return 2 if unknown else 0
+    if args.check_rebuild is not None:
+        for name in args.names:
+            found = rebuild_fold(name, args.check_rebuild)
+            record_result(name, {"rebuild": found})
+            print(f"{name}: {found}")
+        return 0
     if args.check_raw:
         for name in args.names:
             found = raw_against_arrays(name)
