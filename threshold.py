@@ -1,7 +1,7 @@
 """Per-class thresholds for each fold of a trained run, from its validation part only.
 
     python threshold.py --run result/RUN [--objective f1|fbeta|challenge] [--beta 2]
-        [--grid G] [--fallback 0.5] [--weights weights.csv] [--fold K]
+        [--grid G] [--fallback 0.5] [--weights weights.csv] [--fold K] [--pooled]
 
 Writes RUN/fold_K/thresholds.json (thresholds, objective, validation score).
 """

@@ -59,6 +59,13 @@ def add_threshold_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--weights", default="cinc2020", metavar="CSV", help=WEIGHTS_HELP)
     parser.add_argument("--fold", type=int, action="append", metavar="K", help="only fold K")
+    parser.add_argument(
+        "--pooled",
+        action="store_true",
+        help="one set of thresholds from every fold's validation predictions together, "
+        "written for each fold (more records behind each threshold; still none of a "
+        "held-out set's)",
+    )
 
 
 @uses_keras
@@ -74,6 +81,7 @@ def run_threshold(args: argparse.Namespace) -> int:
         fallback=args.fallback,
         weights=weights,
         folds=args.fold,
+        pooled=args.pooled,
     )
     if not results:
         print(

@@ -4,6 +4,13 @@ Fold ``K``'s thresholds are learned from ``fold_K/val_predictions.npz`` only: th
 predictions of fold ``K``'s model on fold ``K``'s validation records, which that
 model never trained on. Before fitting, the record ids in the file are checked
 against the run's ``folds.json``; a file holding any other record is refused.
+
+With ``pooled``, one set of thresholds is learned from every fold's validation
+predictions together (each record scored by the one model that did not train
+on it) and written for every fold: more records behind each threshold, still
+none of the held-out records the ensemble is later scored on. The run's own
+out-of-fold figures would no longer be leak-free under them, and ecgml computes
+none from thresholds.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ def fit_run_thresholds(
     fallback: float = 0.5,
     weights: RewardMatrix | None = None,
     folds: Sequence[int] | None = None,
+    pooled: bool = False,
 ) -> list[dict[str, Any]]:
     """Learn and save ``fold_K/thresholds.json`` for every finished fold.
 
@@ -80,6 +88,8 @@ def fit_run_thresholds(
         objective, beta, grid, fallback: as :class:`ThresholdOptimizer`.
         weights: reward matrix; needed for ``objective="challenge"``.
         folds: only these folds; ``None`` for every finished fold.
+        pooled: learn one set from these folds' validation predictions together,
+            written for each of them (module docstring).
 
     Returns:
         What was written, one dict per fold; empty for a run whose target kind
@@ -90,7 +100,7 @@ def fit_run_thresholds(
     config, encoder, fold_ids = run_info(run)
     if not Task.of(config).target.needs_thresholds:
         return []
-    class_names, abbreviations = list(encoder.class_names), list(encoder.abbreviations)
+    class_names = list(encoder.class_names)
     wanted = range(len(fold_ids)) if folds is None else folds
     done = [k for k in wanted if 0 <= k < len(fold_ids) and is_done(run, k)]
     if not done:
@@ -105,44 +115,61 @@ def fit_run_thresholds(
                 "the run's classes"
             )
         reward, normal = reward_for_classes(weights, class_names), class_names.index(NORMAL_CLASS)
-    written = []
-    for fold in done:
-        data = load_validation(run, fold, fold_ids[fold])
-        optimizer = ThresholdOptimizer(
-            objective,
-            beta=beta,
-            grid=grid,
-            fallback=fallback,
-            weights=reward,
-            normal_index=normal,
-        ).fit(data["y_true"], data["y_score"])
-        result = {
-            "fold": fold,
-            "objective": objective,
-            "beta": beta if objective == "fbeta" else None,
-            "grid": grid,
-            "fallback": fallback,
-            "class_names": class_names,
-            "abbreviations": abbreviations,
-            "thresholds": optimizer.thresholds_.tolist(),
-            "fallback_classes": [
-                c for c, f in zip(class_names, optimizer.fallback_, strict=True) if f
-            ],
-            "class_scores": _listed(optimizer.class_scores_),
-            # what a "yes" meant on this fold's validation part, class by class
-            "sensitivity": _listed(optimizer.sensitivity_),
-            "specificity": _listed(optimizer.specificity_),
-            "validation_score": None if np.isnan(optimizer.score_) else optimizer.score_,
-            "n_validation": len(data["y_true"]),
-            "n_sweeps": optimizer.n_sweeps_,
-            "learned_from": f"fold_{fold}/{PREDICTIONS}",
-            "ecgml_version": __version__,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    parts = {fold: load_validation(run, fold, fold_ids[fold]) for fold in done}
+    if pooled:
+        together = {
+            key: np.concatenate([part[key] for part in parts.values()])
+            for key in ("y_true", "y_score")
         }
-        path = fold_dir(run, fold) / THRESHOLDS
-        write_json(path, result, indent=1)
+        parts = dict.fromkeys(done, together)
+    settings = {"beta": beta, "grid": grid, "fallback": fallback}
+    written, fitted = [], None
+    for fold, data in parts.items():
+        if fitted is None or not pooled:
+            fitted = ThresholdOptimizer(
+                objective, **settings, weights=reward, normal_index=normal
+            ).fit(data["y_true"], data["y_score"])
+        source = f"fold_{fold}/{PREDICTIONS}"
+        if pooled:
+            source = f"fold_K/{PREDICTIONS} of folds {done}, pooled"
+        result = _thresholds_record(fold, objective, settings, encoder, fitted, data, source)
+        write_json(fold_dir(run, fold) / THRESHOLDS, result, indent=1)
         written.append(result)
     return written
+
+
+def _thresholds_record(
+    fold: int,
+    objective: str,
+    settings: dict[str, Any],
+    encoder: LabelEncoder,
+    optimizer: ThresholdOptimizer,
+    data: dict[str, np.ndarray],
+    source: str,
+) -> dict[str, Any]:
+    """What ``fold_K/thresholds.json`` holds."""
+    class_names = list(encoder.class_names)
+    return {
+        "fold": fold,
+        "objective": objective,
+        "beta": settings["beta"] if objective == "fbeta" else None,
+        "grid": settings["grid"],
+        "fallback": settings["fallback"],
+        "class_names": class_names,
+        "abbreviations": list(encoder.abbreviations),
+        "thresholds": optimizer.thresholds_.tolist(),
+        "fallback_classes": [c for c, f in zip(class_names, optimizer.fallback_, strict=True) if f],
+        "class_scores": _listed(optimizer.class_scores_),
+        # what a "yes" meant on the validation records, class by class
+        "sensitivity": _listed(optimizer.sensitivity_),
+        "specificity": _listed(optimizer.specificity_),
+        "validation_score": None if np.isnan(optimizer.score_) else optimizer.score_,
+        "n_validation": len(data["y_true"]),
+        "n_sweeps": optimizer.n_sweeps_,
+        "learned_from": source,
+        "ecgml_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 OPERATING_POINTS = "operating_points.csv"

@@ -60,6 +60,35 @@ def test_threshold_script_writes_each_folds_thresholds(run: Path) -> None:
         )
 
 
+@pytest.mark.parametrize("objective", ["f1", "challenge"])
+def test_pooled_thresholds_learn_once_from_every_folds_validation_part(run, objective) -> None:
+    from ecgml.evaluation.challenge import NORMAL_CLASS, RewardMatrix
+    from ecgml.evaluation.thresholds import ThresholdOptimizer
+    from ecgml.runs.thresholds import reward_for_classes
+
+    assert threshold.main(["--run", str(run), "--objective", objective, "--pooled"]) == 0
+    parts = [np.load(run / f"fold_{k}" / "val_predictions.npz") for k in range(3)]
+    y_true = np.concatenate([p["y_true"] for p in parts])
+    y_score = np.concatenate([p["y_score"] for p in parts])
+    saved = [json.loads((run / f"fold_{k}" / "thresholds.json").read_text()) for k in range(3)]
+    classes = saved[0]["class_names"]
+    reward = None
+    if objective == "challenge":
+        reward = reward_for_classes(RewardMatrix.load("cinc2020"), classes)
+    by_hand = ThresholdOptimizer(
+        objective, weights=reward, normal_index=classes.index(NORMAL_CLASS)
+    ).fit(y_true, y_score)
+    for k, fold in enumerate(saved):
+        assert fold["fold"] == k and fold["objective"] == objective
+        np.testing.assert_allclose(fold["thresholds"], by_hand.thresholds_)
+        assert fold["n_validation"] == len(y_true) == 24
+        assert fold["learned_from"] == "fold_K/val_predictions.npz of folds [0, 1, 2], pooled"
+    # without --pooled, each fold learns from its own part again
+    assert threshold.main(["--run", str(run), "--objective", objective]) == 0
+    own = [json.loads((run / f"fold_{k}" / "thresholds.json").read_text()) for k in range(3)]
+    assert [f["n_validation"] for f in own] == [len(p["y_true"]) for p in parts]
+
+
 def test_challenge_objective_runs_on_a_real_run(run: Path) -> None:
     assert threshold.main(["--run", str(run), "--objective", "challenge"]) == 0
     saved = json.loads((run / "fold_0" / "thresholds.json").read_text())
