@@ -179,11 +179,12 @@ def operating_points(threshold_info: Sequence[dict[str, Any]]) -> pd.DataFrame |
     """What each class's decision threshold meant on validation, one row per class.
 
     Every fold model's threshold was learned on, and measured on, its own
-    validation part. The table gives, per class, the mean, lowest and highest
-    threshold over the folds and the mean, lowest and highest validation
-    sensitivity and specificity at it, with the number of folds that had
-    positives. The ensemble's vote itself has no leak-free validation figure:
-    every training record was trained on by the other folds' models.
+    validation part (or every fold's together, with ``pooled``). The table gives,
+    per class, the mean, lowest and highest threshold over the folds and the mean,
+    lowest and highest validation sensitivity and specificity at it, with the
+    number of folds that had positives. The ensemble's vote itself has no
+    leak-free validation figure: every training record was trained on by the
+    other folds' models.
 
     Returns:
         ``None`` for thresholds written before ``thresholds.json`` kept the
