@@ -209,6 +209,11 @@ def _finish(
     atomic_write(out / MODEL, lambda tmp: shutil.copyfile(out / BEST, tmp))
 
 
+def _parts(folds: np.ndarray, fold: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation records of ``fold``."""
+    return np.nonzero(in_training(folds, fold))[0], np.nonzero(folds == fold)[0]
+
+
 def _fit(
     out: Path,
     fold: int,
@@ -226,8 +231,7 @@ def _fit(
     """Build or resume the fold's trainer and fit it; returns the fold's data, its
     checkpoint and its number of training rows with repeats."""
     rank, n = processes
-    train_idx = np.nonzero(in_training(folds, fold))[0]
-    val_idx = np.nonzero(folds == fold)[0]
+    train_idx, val_idx = _parts(folds, fold)
     idx, is_copy = train_idx, None
     if config.training.oversample_min_count:
         idx, is_copy = oversample(train_idx, y[train_idx], config.training.oversample_min_count)
@@ -317,8 +321,7 @@ def train_fold(
         )
     if rank:
         return None
-    train_idx = np.nonzero(in_training(folds, fold))[0]
-    val_idx = np.nonzero(folds == fold)[0]
+    train_idx, val_idx = _parts(folds, fold)
     _finish(out, fold, cache, config, y, (train_idx, val_idx), data.train.input_length, features)
     done = {
         "fold": fold,
