@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ecgml.rpeaks import clean_leads, r_peaks
+
 RHYTHM = (
     "n_beats",
     "heart_rate",
@@ -192,39 +194,15 @@ def _clean_and_detect(
 ) -> tuple[np.ndarray, int, np.ndarray]:
     """Each lead cleaned by NeuroKit2, the rhythm lead's index and its R peaks (none
     where detection fails)."""
-    import neurokit2 as nk
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cleaned = _ecg_clean(signal, int(fs))
+        cleaned = clean_leads(signal, int(fs))
         lead = next((names.index(x.lower()) for x in RHYTHM_LEADS if x.lower() in names), 0)
         try:
-            _, info = nk.ecg_peaks(cleaned[:, lead], sampling_rate=int(fs))
-            rpeaks = np.asarray(info["ECG_R_Peaks"], dtype=np.int64)
+            rpeaks = r_peaks(cleaned[:, lead], int(fs))
         except Exception:
             rpeaks = np.zeros(0, dtype=np.int64)
     return cleaned, lead, rpeaks
-
-
-def _ecg_clean(signal: np.ndarray, fs: int) -> np.ndarray:
-    """Every lead as NeuroKit2's ``ecg_clean`` (its default method) cleans it: a
-    5th-order Butterworth high-pass at 0.5 Hz forward and backward, then a moving
-    average one mains period (50 Hz) long, forward and backward. The same two
-    filters run over all leads at once here (one filter design, no per-lead calls);
-    ``tests/test_baseline.py`` holds the result to NeuroKit2's within 1e-9. A lead
-    with missing samples goes to NeuroKit2, which fills them."""
-    import neurokit2 as nk
-    from scipy import signal as sps
-
-    if not np.isfinite(signal).all():
-        return np.column_stack(
-            [nk.ecg_clean(signal[:, k], sampling_rate=fs) for k in range(signal.shape[1])]
-        )
-    sos = sps.butter(5, 0.5, btype="highpass", output="sos", fs=fs)
-    x = sps.sosfiltfilt(sos, np.ascontiguousarray(signal.T), axis=-1)
-    kernel = np.ones(int(fs / 50) if fs >= 100 else 2)
-    cleaned = sps.filtfilt(kernel, [len(kernel)], x, method="pad", axis=-1)
-    return np.ascontiguousarray(cleaned.T)
 
 
 def _features_of_cleaned(

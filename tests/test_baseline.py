@@ -153,15 +153,28 @@ def test_single_lead_features_share_the_twelve_lead_ones_and_tell_rhythms_apart(
 def test_the_leads_are_cleaned_as_neurokit_cleans_each(fs):
     import neurokit2 as nk
 
-    from ecgml.baseline import _ecg_clean
+    from ecgml.rpeaks import clean_leads
 
     rng = np.random.default_rng(fs)
     t = np.arange(10 * fs) / fs
     signal = np.column_stack(
         [np.sin(2 * np.pi * 1.1 * t) + 0.3 * t, rng.normal(size=len(t)), np.full(len(t), 2.0)]
     )
-    cleaned = _ecg_clean(signal, fs)
+    cleaned = clean_leads(signal, fs)
     for k in range(signal.shape[1]):
-        expected = nk.ecg_clean(signal[:, k], sampling_rate=fs)
-        np.testing.assert_allclose(cleaned[:, k], expected, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(cleaned[:, k], nk.ecg_clean(signal[:, k], sampling_rate=fs))
     assert cleaned.flags.c_contiguous and np.abs(cleaned[:, 2]).max() < 1e-6  # no offset left
+
+
+@pytest.mark.parametrize("fs", [500, 300, 100])
+def test_r_peaks_are_neurokits_ecg_peaks(fs):
+    import neurokit2 as nk
+
+    from ecgml.rpeaks import clean_leads, r_peaks
+
+    ecg = nk.ecg_simulate(duration=12, sampling_rate=fs, heart_rate=75, random_state=fs)
+    cleaned = clean_leads(ecg[:, None], fs)[:, 0]
+    _, info = nk.ecg_peaks(cleaned, sampling_rate=fs)
+    found = r_peaks(cleaned, fs)
+    assert len(found) >= 12
+    np.testing.assert_array_equal(found, info["ECG_R_Peaks"])

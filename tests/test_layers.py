@@ -2,7 +2,7 @@
 
 data -> models -> presets -> training -> evaluation -> config -> task -> runs ->
 inference -> tune / serve / cli, with the small top-level modules (losses,
-metrics, optimizers, baseline, files) beside them and the target kinds between
+metrics, optimizers, baseline, rpeaks, files) beside them and the target kinds between
 models and training. ``presets`` reads the files of the models that ship in the
 package (loading one as a predictor is ``inference``'s). ``evaluation`` scores
 predictions and knows nothing of runs. ``config`` holds data only: the sections
@@ -24,8 +24,9 @@ from tests.conftest import REPO
 
 PACKAGE = REPO / "ecgml"
 # what each layer may import besides itself; the top-level helpers (losses, metrics,
-# optimizers, baseline, files, the package's version) import nothing of ecgml
-HELPERS = {"ecgml", "files", "registries", "losses", "metrics", "optimizers", "baseline"}
+# optimizers, baseline, rpeaks, files, the package's version) import nothing of ecgml
+# but files (and baseline rpeaks)
+HELPERS = {"ecgml", "files", "registries", "losses", "metrics", "optimizers", "baseline", "rpeaks"}
 LOWER = {
     "printout": set(),
     "data": {"printout"},
@@ -80,6 +81,7 @@ LOWER = {
 }
 for _name in HELPERS - {"ecgml"}:
     LOWER[_name] = {"files"} if _name != "files" else set()
+LOWER["baseline"] = {"files", "rpeaks"}  # the features find R peaks as the quality checks do
 UPPER = {"evaluation", "config", "task", "runs", "inference", "serve", "tune", "cli"}
 
 

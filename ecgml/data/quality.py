@@ -19,8 +19,9 @@ Each lead of a record (its signal as read, in mV, at its own rate) is checked fo
   have no millivolt to judge).
 
 The QRS amplitude of a lead is the median peak-to-peak within 50 ms of each R
-peak; the R peaks are found once per record by NeuroKit2 (``ecg_clean``,
-``ecg_peaks``) on its widest-ranging usable lead, and the band powers are
+peak; the R peaks are found once per record by NeuroKit2 (``ecg_clean``, and
+``ecg_findpeaks`` as ``ecg_peaks`` calls it) on its widest-ranging usable lead,
+and the band powers are
 NeuroKit2's ``signal_power`` (Welch), computed for all leads in one SciPy call
 as NeuroKit2 computes them for one (:func:`_band_shares`). Flat lines and clipping are our own: the
 only related NeuroKit2 measure, ``signal_flatline``, is relative to the lead's
@@ -35,6 +36,7 @@ records each check flags and what it catches and misses.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -101,42 +103,50 @@ def _longest_run(x: np.ndarray) -> int:
 
 
 def _clipped_share(x: np.ndarray) -> float:
+    """The share of samples at the lead's maximum or minimum in runs of ``CLIP_RUN``
+    or more."""
     at_edge = (x == x.max()) | (x == x.min())
-    change = np.flatnonzero(np.diff(at_edge.astype(np.int8)) != 0) + 1
-    runs = np.split(at_edge, change)
-    return sum(len(r) for r in runs if r[0] and len(r) >= CLIP_RUN) / len(x)
+    edges = np.diff(np.concatenate(([0], at_edge.view(np.int8), [0])))
+    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
+    return int(runs[runs >= CLIP_RUN].sum()) / len(x)
 
 
 def _r_peaks(signal: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
-    import neurokit2 as nk  # imported when first needed: it takes a second or two
+    from ecgml.rpeaks import clean_leads, r_peaks
 
     if not usable.any():
         return np.zeros(0, dtype=int)
-    spread = np.percentile(signal, 99, axis=0) - np.percentile(signal, 1, axis=0)
-    lead = int(np.argmax(np.where(usable, spread, -np.inf)))
+    high, low = np.percentile(signal, [99, 1], axis=0)
+    lead = int(np.argmax(np.where(usable, high - low, -np.inf)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NeuroKit2 warns on short or odd traces
         try:
-            cleaned = nk.ecg_clean(signal[:, lead], sampling_rate=fs)
-            _, info = nk.ecg_peaks(cleaned, sampling_rate=fs)
+            return r_peaks(clean_leads(signal[:, lead : lead + 1], fs)[:, 0], fs)
         except (ValueError, IndexError, ZeroDivisionError):
             return np.zeros(0, dtype=int)
-    return np.asarray(info["ECG_R_Peaks"], dtype=int)
 
 
 def _qrs_amplitude(x: np.ndarray, peaks: np.ndarray, fs: float) -> float:
+    """The median peak-to-peak of ``x`` within ``QRS_HALF_S`` of each peak (cut at the
+    record's ends); without two peaks, the 0.5-99.5 percentile range."""
+    if len(peaks) < 2:
+        return float(np.percentile(x, 99.5) - np.percentile(x, 0.5))  # no beats found
     half = max(1, round(QRS_HALF_S * fs))
-    spans = [np.ptp(x[max(0, p - half) : p + half + 1]) for p in peaks]
-    if len(spans) >= 2:
-        return float(np.median(spans))
-    return float(np.percentile(x, 99.5) - np.percentile(x, 0.5))  # no beats found
+    # repeating the end samples changes no window's maximum or minimum
+    windows = np.pad(x, half, mode="edge")[peaks[:, None] + np.arange(2 * half + 1)]
+    return float(np.median(windows.max(axis=1) - windows.min(axis=1)))
 
 
-def _baseline_ranges(signal: np.ndarray, fs: float, sos: np.ndarray) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _baseline_lowpass(fs: float) -> np.ndarray:
+    return sps.butter(2, BASELINE_HZ, btype="low", fs=fs, output="sos")
+
+
+def _baseline_ranges(signal: np.ndarray, fs: float) -> np.ndarray:
     """How far each lead's baseline moves: its range within each 10 s stretch, the
     median over the stretches (a long recording may drift slowly without wandering).
     One filter call for every lead."""
-    baseline = sps.sosfiltfilt(sos, np.ascontiguousarray(signal.T), axis=-1)
+    baseline = sps.sosfiltfilt(_baseline_lowpass(fs), np.ascontiguousarray(signal.T), axis=-1)
     n, step = signal.shape[0], round(BASELINE_SPAN_S * fs)
     starts = range(0, max(n - step, 0) + 1, step)
     spans = np.array([np.ptp(baseline[:, i : i + step], axis=-1) for i in starts])
@@ -215,9 +225,8 @@ def assess(
         [not flat[k] and _clipped_share(signal[:, k]) >= CLIP_SHARE for k in range(n_leads)]
     )
     peaks = _r_peaks(signal, fs, ~flat & ~clipped)
-    baseline_sos = sps.butter(2, BASELINE_HZ, btype="low", fs=fs, output="sos")
     mains_shares, high_shares = _band_shares(signal, fs)
-    wander = _baseline_ranges(signal, fs, baseline_sos) if n >= 3 * fs else np.zeros(n_leads)
+    wander = _baseline_ranges(signal, fs) if n >= 3 * fs else np.zeros(n_leads)
     qrs: list[float | None] = []
     for k in range(n_leads):
         x = signal[:, k]

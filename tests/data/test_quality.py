@@ -162,3 +162,24 @@ def test_the_band_shares_are_neurokits_signal_power(fs, seconds) -> None:
         np.testing.assert_allclose((mains[k], high[k]), expected, rtol=0, atol=1e-9)
     assert high[1] > 0.2 and mains[3] == high[3] == 0.0
     assert mains[0] > 0.1 if fs > 102 else mains[0] == 0.0  # no mains band under 51 Hz Nyquist
+
+
+def test_the_qrs_amplitude_is_the_median_span_around_each_peak_cut_at_the_ends():
+    from ecgml.data.quality import _qrs_amplitude
+
+    x = np.random.default_rng(3).normal(size=1000)
+    fs, half = 200.0, 10  # 50 ms at 200 Hz
+    peaks = np.array([0, 4, 300, 650, 995, 999])  # the first two and last two reach past an end
+    spans = [np.ptp(x[max(0, p - half) : p + half + 1]) for p in peaks]
+    assert _qrs_amplitude(x, peaks, fs) == float(np.median(spans))
+    one = np.array([300])  # fewer than two beats: the percentile range
+    assert _qrs_amplitude(x, one, fs) == float(np.percentile(x, 99.5) - np.percentile(x, 0.5))
+
+
+def test_only_runs_of_three_or_more_at_an_extreme_count_as_clipped():
+    from ecgml.data.quality import _clipped_share
+
+    x = np.array([0.0, 5, 5, 5, 1, 5, 5, 2, -3, -3, -3, -3, 1, 0, 5, 5, 5, 5])
+    # at the maximum 5 or minimum -3: runs of 3, 2 (too short), 4 and 4 (at the end)
+    assert _clipped_share(x) == (3 + 4 + 4) / len(x)
+    assert _clipped_share(np.array([1.0, 2.0, 3.0])) == 0.0  # runs of one at each end
