@@ -62,7 +62,7 @@ from common import prepared as common_prepared
 
 ROOT = Path(__file__).resolve().parent.parent
 DEEP = {
-    "default": ROOT / "configs/default.json",
+    "default": ROOT / "configs/se-resnet.json",
     "seed": ROOT / "configs/seed.json",
     # the default as first fixed, before this benchmark ran (docs/benchmarks.md)
     "default-v1": ROOT / "bench/configs/default-v1.json",

@@ -9,7 +9,7 @@ fixed and saved before any row ran, taken from ``bench/results/cinc12.json``):
 for outer fold K a model trains on three folds, learns its thresholds on fold
 K+1 and predicts fold K. Rows:
 
-* ``default``: ``configs/default.json`` (SE-ResNet at 500 Hz) from scratch.
+* ``default``: ``configs/se-resnet.json`` (SE-ResNet at 500 Hz) from scratch.
 * ``xresnet1d``: the ``ptbxl-superclass`` preset's preprocessing (100 Hz,
   0.5-40 Hz band-pass before resampling, z-score per lead) and recipe
   (xresnet1d50, AdamW, one cycle, 50 epochs, 2.5 s crops) from scratch, batch 32
@@ -67,7 +67,7 @@ DATA = ROOT.parent / "shared/data/cinc12"
 WEIGHTS = ROOT.parent / "shared/reference/weights.csv"
 SPLITS_FROM = ROOT / "bench/results/cinc12.json"
 DEEP = {
-    "default": ROOT / "configs/default.json",
+    "default": ROOT / "configs/se-resnet.json",
     "xresnet1d": ROOT / "bench/configs/core-xresnet1d.json",
     "preset-frozen": ROOT / "bench/configs/core-preset-frozen.json",
     "preset-scaled": ROOT / "bench/configs/core-preset-scaled.json",

@@ -8,7 +8,7 @@ it ranks last, or a random one, and see how far the decided class's probability 
 
 Two tasks on real records, settings fixed before anything was scored:
 
-* ``cinc12``: ``configs/default.json`` (the SE-ResNet, 500 Hz) on
+* ``cinc12``: ``configs/se-resnet.json`` (the SE-ResNet, 500 Hz) on
   ``../shared/data/cinc12``; the held-out part is outer fold 0 of the cinc12
   benchmark's five outer folds (``bench/cinc12_splits.py``, seed 42, patients
   kept together); the rest trains three folds (seed 42).
@@ -69,7 +69,7 @@ from common import cell, markdown, minutes, prepared, train_deep
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared/data"
 TASKS = {
-    "cinc12": (ROOT / "configs/default.json", SHARED / "cinc12"),
+    "cinc12": (ROOT / "configs/se-resnet.json", SHARED / "cinc12"),
     "ptbxl": (ROOT / "bench/configs/ptbxl-xresnet1d.json", SHARED / "ptbxl"),
 }
 N_FOLDS, SEED, N_BOOT = 3, 42, 1000

@@ -3,7 +3,7 @@
     python bench/gpu.py                  # on a GPU machine (JAX backend by default)
     python bench/gpu.py --tiny           # smoke mode: small models and data, any CPU
 
-For ``configs/default.json`` (CinC 2020) and ``configs/cinc2017.json``, in
+For ``configs/se-resnet.json`` (CinC 2020) and ``configs/cinc2017.json``, in
 float32 and mixed bfloat16, at batch 32 and 256, on a synthetic cache of
 ``--records`` records of the config's window and leads (random signals: the
 timings depend on shapes, not values), each combination runs in a process of

@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CONFIGS = {"cinc2020": ROOT / "configs/default.json", "cinc2017": ROOT / "configs/cinc2017.json"}
+CONFIGS = {"cinc2020": ROOT / "configs/se-resnet.json", "cinc2017": ROOT / "configs/cinc2017.json"}
 PRECISIONS = ("float32", "mixed_bfloat16")
 CINC2020_RECORDS = 43_000
 N_TRAIN, N_VAL = 0.8 * CINC2020_RECORDS, 0.2 * CINC2020_RECORDS

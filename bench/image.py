@@ -17,7 +17,7 @@ Rows:
 * ``image``: ``configs/image.json``, the printouts (one clean, two varied per
   record) at 288x408 grey through MobileNetV3 Small (minimalistic).
 * ``image-clean``: the same with one clean rendering per record (no variation).
-* ``signal``: the SE-ResNet of ``configs/default.json`` on the signals of the
+* ``signal``: the SE-ResNet of ``configs/se-resnet.json`` on the signals of the
   same records and classes, float32 without XLA, the same epochs.
 * ``forest``: a random forest on ecgml's hand-crafted features
   (:mod:`ecgml.baseline`), class-balanced.
@@ -55,7 +55,7 @@ from common import prepared  # noqa: E402
 
 DATA = ROOT.parent / "shared/data/cinc12"
 IMAGE_CONFIG = ROOT / "configs/image.json"
-SIGNAL_CONFIG = ROOT / "configs/default.json"
+SIGNAL_CONFIG = ROOT / "configs/se-resnet.json"
 ROWS = ("image", "image-clean", "signal", "forest", "majority")
 SEED = 42
 

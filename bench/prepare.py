@@ -50,7 +50,7 @@ SHARED = ROOT.parent / "shared/data"
 OUT = ROOT / "bench/results/prepare.json"
 SETS = {  # name: (config whose reader reads it, folder); the forest's features are on
     "ptbxl": ("configs/ptbxl-arrays.json", "ptbxl"),
-    "cinc12": ("configs/default.json", "cinc12"),
+    "cinc12": ("configs/se-resnet.json", "cinc12"),
     "cinc2017": ("configs/cinc2017.json", "cinc2017"),
 }
 STAGES = ("read", "filter", "quality", "features", "write")

@@ -29,7 +29,7 @@ from common import markdown
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared/data"
 SETS = {  # name: (config whose reader reads it, folder)
-    "cinc12": ("configs/default.json", "cinc12"),
+    "cinc12": ("configs/se-resnet.json", "cinc12"),
     "ptbxl": ("configs/ptbxl-arrays.json", "ptbxl"),
     "cinc2017": ("configs/cinc2017.json", "cinc2017"),
     "mitbih": ("configs/mitbih.json", "mitdb"),

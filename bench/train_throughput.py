@@ -1,6 +1,6 @@
 """Training throughput of a config's model, and the input pipeline's own throughput.
 
-    python bench/train_throughput.py --cache result/demo/cache --config configs/default.json
+    python bench/train_throughput.py --cache result/demo/cache --config configs/se-resnet.json
 
 Prints samples/s of training steps (a fixed in-memory batch: the model alone),
 samples/s of the cache input pipeline with the config's augmentation (no
@@ -35,7 +35,7 @@ from ecgml.training.dataset import CacheDataset
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True)
-    parser.add_argument("--config", type=Path, default=Path("configs/default.json"))
+    parser.add_argument("--config", type=Path, default=Path("configs/se-resnet.json"))
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10, help="timed training steps")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first (compilation)")

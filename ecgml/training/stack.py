@@ -5,7 +5,8 @@ With the config's ``stack.forest`` on, each fold also trains
 training records' age, sex and hand-crafted features (the ``tabular.baseline``
 block, which ``ecgml prepare`` then caches), and learns, per class, the weight
 ``w`` in 0, 1/(grid - 1), ..., 1 of ``w * deep + (1 - w) * forest`` that gives the
-highest AUROC on the fold's validation predictions. The fold's validation
+highest AUROC on the fold's validation predictions (or takes ``stack.weight``
+for every class, fixed before any record is seen). The fold's validation
 predictions (from which ``threshold.py`` learns) and every later prediction are
 that weighted mean. Only the fold's validation records choose the weights: none
 of them trained the deep model or the forest.
@@ -39,11 +40,15 @@ class StackConfig:
         n_estimators: trees per class.
         grid: weights tried per class, evenly spaced from 0 (the forest alone) to
             1 (the deep model alone).
+        weight: the deep model's weight for every class, in [0, 1], instead of
+            weights learned on the validation records (``grid`` is then unused);
+            ``0.5`` is the plain mean of the two.
     """
 
     forest: bool = False
     n_estimators: int = 300
     grid: int = 11
+    weight: float | None = None
 
     def __post_init__(self) -> None:
         if self.n_estimators < 1 or self.grid < 2:
@@ -51,6 +56,8 @@ class StackConfig:
                 f"n_estimators must be positive and grid at least 2, got "
                 f"{self.n_estimators}, {self.grid}"
             )
+        if self.weight is not None and not 0.0 <= self.weight <= 1.0:
+            raise ValueError(f"weight must be in [0, 1] or null, got {self.weight}")
 
 
 def stack_weights(
@@ -105,11 +112,14 @@ class Stack:
         *,
         seed: int,
     ) -> Stack:
-        """The forest from the training records, the weights from the validation ones."""
+        """The forest from the training records, the weights from the validation ones
+        (or ``config.weight``)."""
         from ecgml.baseline import FeatureClassifier
 
         forest = FeatureClassifier(n_estimators=config.n_estimators, random_state=seed)
         forest.fit(x_train, y_train)
+        if config.weight is not None:
+            return cls(forest, np.full(y_train.shape[1], config.weight))
         weights = stack_weights(y_val, deep_val, forest.predict_proba(x_val), config.grid)
         return cls(forest, weights)
 
