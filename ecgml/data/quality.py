@@ -20,11 +20,11 @@ Each lead of a record (its signal as read, in mV, at its own rate) is checked fo
 
 The QRS amplitude of a lead is the median peak-to-peak within 50 ms of each R
 peak; the R peaks are found once per record by NeuroKit2 (``ecg_clean``, and
-``ecg_findpeaks`` as ``ecg_peaks`` calls it) on its widest-ranging usable lead,
-and the band powers are
-NeuroKit2's ``signal_power`` (Welch), computed for all leads in one SciPy call
-as NeuroKit2 computes them for one (:func:`_band_shares`). Flat lines and clipping are our own: the
-only related NeuroKit2 measure, ``signal_flatline``, is relative to the lead's
+``ecg_findpeaks`` as ``ecg_peaks`` calls it: :mod:`ecgml.rpeaks`) on its
+widest-ranging usable lead, and the band powers are NeuroKit2's
+``signal_power`` (Welch), computed for all leads in one SciPy call as NeuroKit2
+computes them for one (:func:`_band_shares`). Flat lines and clipping are our
+own: the only related NeuroKit2 measure, ``signal_flatline``, is relative to the lead's
 largest step and calls a perfectly constant lead 0 % flat.
 
 The record's verdict is ``good`` (nothing found), ``acceptable`` (problems in at
