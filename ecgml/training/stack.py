@@ -56,8 +56,11 @@ class StackConfig:
                 f"n_estimators must be positive and grid at least 2, got "
                 f"{self.n_estimators}, {self.grid}"
             )
-        if self.weight is not None and not 0.0 <= self.weight <= 1.0:
-            raise ValueError(f"weight must be in [0, 1] or null, got {self.weight}")
+        w = self.weight
+        if w is not None and (isinstance(w, bool) or not isinstance(w, int | float)):
+            raise ValueError(f"weight must be a number in [0, 1] or null, got {w!r}")
+        if w is not None and not 0.0 <= w <= 1.0:
+            raise ValueError(f"weight must be in [0, 1] or null, got {w}")
 
 
 def stack_weights(

@@ -32,3 +32,9 @@ def test_a_fixed_weight_mixes_every_class_by_it_whatever_the_validation_records(
 def test_a_weight_outside_0_to_1_is_refused(weight):
     with pytest.raises(ValueError, match=r"weight must be in \[0, 1\]"):
         StackConfig(forest=True, weight=weight)
+
+
+@pytest.mark.parametrize("weight", ["half", True])
+def test_a_weight_that_is_not_a_number_is_refused(weight):
+    with pytest.raises(ValueError, match=r"weight must be a number in \[0, 1\] or null"):
+        StackConfig(forest=True, weight=weight)
