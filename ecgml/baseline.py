@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ecgml.delineation import delineate
 from ecgml.rpeaks import clean_leads, r_peaks
 
 RHYTHM = (
@@ -67,14 +68,12 @@ def _rhythm(rpeaks: np.ndarray, fs: float) -> list[float]:
 
 
 def _intervals(cleaned: np.ndarray, rpeaks: np.ndarray, fs: float) -> list[float]:
-    import neurokit2 as nk
-
     if len(rpeaks) < 3:
         return [math.nan] * len(INTERVALS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, waves = nk.ecg_delineate(cleaned, rpeaks, sampling_rate=int(fs), method="dwt")
+            waves = delineate(cleaned, rpeaks, int(fs))
     except Exception:
         return [math.nan] * len(INTERVALS)
 

@@ -6,7 +6,8 @@ and find R peaks with its default detector. Here the cleaning runs over every
 lead at once with one filter design per rate, and the detector is called
 without the per-sample pandas frame ``ecg_peaks`` builds around it: the same
 numbers (``tests/test_baseline.py`` holds the cleaning to NeuroKit2's bit for
-bit) at a fraction of the time (``bench/prepare.py``).
+bit) at a fraction of the time (``bench/prepare.py``). The waves are delineated
+the same way in :mod:`ecgml.delineation`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 data -> models -> presets -> training -> evaluation -> config -> task -> runs ->
 inference -> tune / serve / cli, with the small top-level modules (losses,
-metrics, optimizers, baseline, rpeaks, files) beside them and the target kinds between
+metrics, optimizers, baseline, rpeaks, delineation, files) beside them and the target kinds between
 models and training. ``presets`` reads the files of the models that ship in the
 package (loading one as a predictor is ``inference``'s). ``evaluation`` scores
 predictions and knows nothing of runs. ``config`` holds data only: the sections
@@ -24,9 +24,10 @@ from tests.conftest import REPO
 
 PACKAGE = REPO / "ecgml"
 # what each layer may import besides itself; the top-level helpers (losses, metrics,
-# optimizers, baseline, rpeaks, files, the package's version) import nothing of ecgml
-# but files (and baseline rpeaks)
-HELPERS = {"ecgml", "files", "registries", "losses", "metrics", "optimizers", "baseline", "rpeaks"}
+# optimizers, baseline, rpeaks, delineation, files, the package's version) import
+# nothing of ecgml but files (and baseline rpeaks and delineation)
+HELPERS = {"ecgml", "files", "registries", "losses", "metrics", "optimizers", "baseline"}
+HELPERS |= {"rpeaks", "delineation"}
 LOWER = {
     "printout": set(),
     "data": {"printout"},
@@ -81,7 +82,8 @@ LOWER = {
 }
 for _name in HELPERS - {"ecgml"}:
     LOWER[_name] = {"files"} if _name != "files" else set()
-LOWER["baseline"] = {"files", "rpeaks"}  # the features find R peaks as the quality checks do
+# the features find R peaks as the quality checks do, and delineate the waves
+LOWER["baseline"] = {"files", "rpeaks", "delineation"}
 UPPER = {"evaluation", "config", "task", "runs", "inference", "serve", "tune", "cli"}
 
 
