@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ecgml.delineation import delineate
+from ecgml.delineation import average_qrs_quality, delineate
 from ecgml.rpeaks import clean_leads, r_peaks
 
 RHYTHM = (
@@ -254,7 +254,6 @@ def single_lead_feature_names() -> list[str]:
 def _quality(raw: np.ndarray, cleaned: np.ndarray, rpeaks: np.ndarray, fs: float) -> list[float]:
     """Signal-quality features: how alike the beats are, how peaked the signal, where
     its power lies, how much of it is flat."""
-    import neurokit2 as nk
     from scipy import signal as sps
     from scipy import stats
 
@@ -263,10 +262,7 @@ def _quality(raw: np.ndarray, cleaned: np.ndarray, rpeaks: np.ndarray, fs: float
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                quality = nk.ecg_quality(
-                    cleaned, rpeaks=rpeaks, sampling_rate=int(fs), method="averageQRS"
-                )
-            template = float(np.nanmean(quality))
+                template = average_qrs_quality(cleaned, rpeaks, int(fs))
         except Exception:
             template = math.nan
     freqs, power = sps.welch(raw, fs=fs, nperseg=min(len(raw), int(4 * fs)))
@@ -294,7 +290,7 @@ def extract_single_lead_features(signal: np.ndarray, fs: float) -> np.ndarray:
     The rhythm features (RR irregularity), the intervals with the share of beats
     that have a P wave, the median beat's morphology and QRS width, as for 12
     leads (:func:`extract_features`), and signal-quality features: the mean
-    correlation of each beat with the average beat (NeuroKit2's ``averageQRS``),
+    closeness of each beat to the average beat (NeuroKit2's ``averageQRS``),
     kurtosis and skewness, the share of power in 5-15 Hz (QRS) and below 1 Hz
     (baseline wander), and the share of flat samples. The CinC 2017 entries'
     "feature-based approach" used features of these three kinds.

@@ -1,15 +1,17 @@
-"""The P, QRS and T waves of one lead delineated as NeuroKit2 does it, faster.
+"""The waves of one lead delineated, and its beats compared, as NeuroKit2 does it,
+faster.
 
 The forest's interval features (:mod:`ecgml.baseline`) come from NeuroKit2's
-wavelet delineation, ``ecg_delineate(cleaned, rpeaks, method="dwt")`` (version
-0.3.0). Three parts of it cost most of its time without doing the work: the Q
-peaks, which bound the search for the QRS onset, are found in one pandas frame
-per beat (``ecg_segment``); the wavelet transform runs to scales the search never
-reads; and the T and P peak search takes the maximum of a window with Python's
-``max`` once per candidate. Here the Q peaks are found on plain arrays, the
-transform stops at the scales read, and the window maximum is taken once; the
-rest is NeuroKit2's own functions. The points are NeuroKit2's exactly
-(``tests/test_delineation.py``; ``bench/prepare.py`` has the time).
+wavelet delineation, ``ecg_delineate(cleaned, rpeaks, method="dwt")``, and the
+single-lead features' beat-likeness from its ``ecg_quality(method="averageQRS")``
+(version 0.3.0). Both cut the lead into beats in one pandas frame per beat
+(``ecg_segment``), and the quality pivots them into a table; the delineation
+also runs its wavelet transform to scales its search never reads, and takes a
+window's maximum with Python's ``max`` once per candidate peak. Here the beats
+are cut from one array, the transform stops at the scales read and the window
+maximum is taken once; NeuroKit2's own functions do the rest of the
+delineation. The points are NeuroKit2's exactly and the quality the same to
+about 1e-15 (``tests/test_delineation.py``; ``bench/prepare.py`` has the time).
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     import neurokit2 as nk
 
     dwt = _nk_dwt()
-    if len(cleaned) < fs * 4:
-        raise ValueError(f"expected at least 4 s to delineate, got {len(cleaned) / fs:.2f} s")
-    qpeaks = _q_peaks(cleaned, rpeaks, fs)
+    try:
+        qpeaks = _q_peaks(cleaned, rpeaks, fs)
+    except _UnevenBeats:
+        _, waves = nk.ecg_delineate(cleaned, rpeaks, sampling_rate=fs, method="dwt")
+        return {name: waves[name] for name in WAVES}
     ecg = nk.signal_resample(cleaned, sampling_rate=fs, desired_sampling_rate=_RATE)
     rr = dwt._dwt_resample_points(rpeaks, fs, _RATE)
     degree = dwt._dwt_adjust_parameters(rr, _RATE, target="degree")
@@ -69,24 +73,41 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     return out
 
 
-def _q_peaks(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> list[float]:
-    """The Q peak before each R peak, as NeuroKit2's DWT delineation finds it: the last
-    trough, of prominence at least 5 % of the range, in the part of the beat up to the
-    R peak. Beats run from 35 % of the mean RR interval before the R peak to 65 %
-    after it (``ecg_segment``), the record padded with NaN beyond its ends."""
+def _beats(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> tuple[list[np.ndarray], int]:
+    """Each beat as NeuroKit2's ``ecg_segment`` cuts it, and how many of a beat's
+    samples come up to its R peak. A beat runs from 35 % of the mean RR interval
+    before the R peak to 65 % after it, the lead padded with NaN beyond its ends;
+    NeuroKit2 labels its samples with evenly spaced times from start to end, and
+    the samples at times up to 0 come up to the R peak. Raises ``ValueError`` for
+    a lead under 4 s, as ``ecg_segment`` does."""
     import neurokit2 as nk
-    from scipy import signal as sps
 
+    if len(cleaned) < fs * 4:
+        raise ValueError(f"expected at least 4 s to segment, got {len(cleaned) / fs:.2f} s")
     heart_rate = np.mean(nk.signal_rate(rpeaks, sampling_rate=fs, desired_length=len(cleaned)))
     window = 60 / heart_rate
     start, end = -(0.35 * window), (1 - 0.35) * window
     pad = int((end - start) * fs)
     padded = np.concatenate([np.full(pad, np.nan), cleaned, np.full(pad, np.nan)])
+    beats = [padded[int(r + pad + start * fs) : int(r + pad + end * fs)] for r in rpeaks]
+    if len({len(beat) for beat in beats}) != 1:  # only where rounding cuts one sample more
+        raise _UnevenBeats
+    return beats, int(np.count_nonzero(np.linspace(start, end, num=len(beats[0])) <= 0))
+
+
+class _UnevenBeats(Exception):
+    """Beats of two lengths: NeuroKit2's own route is taken (see the callers)."""
+
+
+def _q_peaks(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> list[float]:
+    """The Q peak before each R peak, as NeuroKit2's DWT delineation finds it: the last
+    trough, of prominence at least 5 % of the range, in the part of the beat
+    (:func:`_beats`) up to the R peak."""
+    from scipy import signal as sps
+
+    beats, before = _beats(cleaned, rpeaks, fs)
     qpeaks = []
-    for r in rpeaks:
-        beat = padded[int(r + pad + start * fs) : int(r + pad + end * fs)]
-        # NeuroKit2 labels a beat's samples with evenly spaced times from start to end
-        before = int(np.count_nonzero(np.linspace(start, end, num=len(beat)) <= 0))
+    for r, beat in zip(rpeaks, beats, strict=True):
         left = beat[:before]
         troughs, _ = sps.find_peaks(-left)
         prominence = sps.peak_prominences(-left, troughs)[0]
@@ -96,6 +117,39 @@ def _q_peaks(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> list[float]:
         kept = troughs[~(prominence < least)]
         qpeaks.append(float(r - (before - kept[-1])) if len(kept) else np.nan)
     return qpeaks
+
+
+def average_qrs_quality(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> float:
+    """The mean over the lead's samples of NeuroKit2's
+    ``ecg_quality(cleaned, rpeaks, sampling_rate=fs, method="averageQRS")``: each
+    whole beat (:func:`_beats`; one that runs past an end is not whole and scores
+    0) scored by how close it lies to the average beat, the mean of its z-scored
+    samples, rescaled so that the closest beat scores 1 and the farthest 0, and
+    each sample given the score of the beat it follows. The same number to about
+    1e-15 (its sums run in another order) without a pandas table of beats."""
+    import neurokit2 as nk
+
+    try:
+        beats, _ = _beats(cleaned, rpeaks, fs)
+    except _UnevenBeats:
+        quality = nk.ecg_quality(cleaned, rpeaks=rpeaks, sampling_rate=fs, method="averageQRS")
+        return float(np.nanmean(quality))
+    table = np.stack(beats)
+    whole = ~np.isnan(table).any(axis=1)
+    if not whole.any():
+        raise ValueError("no whole beat to compare")
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # one beat, a constant sample
+        z = (table[whole] - np.nanmean(table[whole], axis=0)) / np.nanstd(
+            table[whole], axis=0, ddof=1
+        )
+        distance = np.abs(np.nanmean(z, axis=1))
+        low, high = np.nanmin(distance), np.nanmax(distance)
+        distance = np.abs(1 / (high - low) * (distance - low) - 1)
+        scores = np.zeros(len(beats))
+        scores[whole] = distance
+        follows = np.searchsorted(rpeaks, np.arange(len(cleaned)), side="right") - 1
+        return float(np.nanmean(scores[np.maximum(follows, 0)]))
 
 
 def _tp_peaks(ecg: np.ndarray, rpeaks: list, scales: np.ndarray, degree: int) -> tuple[list, list]:
