@@ -6,7 +6,7 @@ wavelet delineation, ``ecg_delineate(cleaned, rpeaks, method="dwt")``, and the
 single-lead features' beat-likeness from its ``ecg_quality(method="averageQRS")``
 (version 0.3.0). Both cut the lead into beats in one pandas frame per beat
 (``ecg_segment``), and the quality pivots them into a table; the delineation
-also runs its wavelet transform to scales its search never reads, and takes a
+also runs its wavelet transform at scales its search never reads, and takes a
 window's maximum with Python's ``max`` once per candidate peak. Here the beats
 are cut from one array, the transform stops at the scales read and the window
 maximum is taken once; NeuroKit2's own functions do the rest of the
@@ -55,8 +55,10 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     degree = dwt._dwt_adjust_parameters(rr, _RATE, target="degree")
     # scales 2 + degree and 3 + degree are read; where that is outside NeuroKit2's
     # nine, all nine, so that the indexing (and any error) is NeuroKit2's
-    rows = degree + 4 if degree + 2 >= 0 and degree + 3 <= 8 else 9
-    scales = dwt._dwt_compute_multiscales(ecg, rows)
+    if degree + 2 >= 0 and degree + 3 <= 8:
+        scales = _scales(ecg, degree + 3)
+    else:
+        scales = dwt._dwt_compute_multiscales(ecg, 9)
     tpeaks, ppeaks = _tp_peaks(ecg, rr, scales, degree)
     qr = dwt._dwt_resample_points(qpeaks, fs, _RATE)
     onsets, _ = dwt._dwt_delineate_qrs_bounds(rr, scales, ppeaks, tpeaks, qr, sampling_rate=_RATE)
@@ -70,6 +72,30 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
         if points and points[-1] >= len(cleaned):
             points[-1] = np.nan
         out[name] = [x for x in points if x > 0 or np.isnan(x)]
+    return out
+
+
+def _scales(ecg: np.ndarray, last: int) -> np.ndarray:
+    """Rows ``last - 1`` and ``last`` of NeuroKit2's ``_dwt_compute_multiscales(ecg, 9)``
+    by the same operations, the rows before them NaN: the scale-``p`` detail is the
+    signal smoothed at scales ``0..p-1`` (each a [1, 3, 3, 1] / 8 kernel spread
+    ``2**p`` apart) and differenced ``2**p`` apart, each shifted back by ``2**p``.
+    NeuroKit2 also details the first scales and smooths at the last, which no row
+    read needs."""
+    from scipy import signal as sps
+
+    out = np.full((last + 1, len(ecg)), np.nan)
+    x = np.array(ecg)
+    for p in range(last + 1):
+        gap = np.zeros(2**p - 1)
+        smooth = np.r_[1.0 / 8, gap, 3.0 / 8, gap, 3.0 / 8, gap, 1.0 / 8]
+        if p >= last - 1:
+            detail = sps.convolve(x, np.r_[2, gap, -2], mode="full")
+            detail[: -(2**p)] = detail[2**p :]
+            out[p] = detail[: len(ecg)]
+        if p < last:
+            x = sps.convolve(x, smooth, mode="full")
+            x[: -(2**p)] = x[2**p :]
     return out
 
 

@@ -136,3 +136,16 @@ def test_the_points_are_neurokits_on_real_records(folder):
         assert quality == pytest.approx(neurokits_quality(cleaned, rpeaks, fs), abs=1e-9)
         compared += 1
     assert compared >= 20
+
+
+@pytest.mark.parametrize("last", [2, 5, 8])
+def test_the_two_scales_read_are_neurokits_bit_for_bit(last):
+    import importlib
+
+    dwt = importlib.import_module("neurokit2.ecg.ecg_delineate")
+    ecg = nk.ecg_simulate(duration=10, sampling_rate=2000, heart_rate=65, random_state=last)
+    theirs = dwt._dwt_compute_multiscales(ecg, 9)
+    mine = delineation._scales(ecg, last)
+    assert mine.shape == (last + 1, len(ecg))
+    np.testing.assert_array_equal(mine[last - 1 :], theirs[last - 1 : last + 1])
+    assert np.isnan(mine[: last - 1]).all()  # not computed: a read would show
