@@ -8,10 +8,11 @@ single-lead features' beat-likeness from its ``ecg_quality(method="averageQRS")`
 (``ecg_segment``), and the quality pivots them into a table; the delineation
 also runs its wavelet transform at scales its search never reads, and takes a
 window's maximum with Python's ``max`` once per candidate peak. Here the beats
-are cut from one array, the transform stops at the scales read and the window
-maximum is taken once; NeuroKit2's own functions do the rest of the
-delineation. The points are NeuroKit2's exactly and the quality the same to
-about 1e-15 (``tests/test_delineation.py``; ``bench/prepare.py`` has the time).
+are cut from one array, only the two scales read are computed (by the same
+operations, bit for bit) and the window maximum is taken once; NeuroKit2's own
+functions do the rest of the delineation. The points are NeuroKit2's exactly
+and the quality the same to about 1e-15 (``tests/test_delineation.py``;
+``bench/prepare.py`` has the time).
 """
 
 from __future__ import annotations
