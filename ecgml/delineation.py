@@ -89,12 +89,12 @@ def _scales(ecg: np.ndarray, last: int) -> np.ndarray:
     x = np.array(ecg)
     for p in range(last + 1):
         gap = np.zeros(2**p - 1)
-        smooth = np.r_[1.0 / 8, gap, 3.0 / 8, gap, 3.0 / 8, gap, 1.0 / 8]
         if p >= last - 1:
             detail = sps.convolve(x, np.r_[2, gap, -2], mode="full")
             detail[: -(2**p)] = detail[2**p :]
             out[p] = detail[: len(ecg)]
         if p < last:
+            smooth = np.r_[1.0 / 8, gap, 3.0 / 8, gap, 3.0 / 8, gap, 1.0 / 8]
             x = sps.convolve(x, smooth, mode="full")
             x[: -(2**p)] = x[2**p :]
     return out
@@ -197,21 +197,26 @@ def _tp_peaks(ecg: np.ndarray, rpeaks: list, scales: np.ndarray, degree: int) ->
         return abs(seconds - p2r)
 
     tpeaks, ppeaks = [], []
+    normalise = dwt._dwt_normalize_window
     for r in rpeaks:
         t_window = slice(r + edge, r + 2 * int(rt * _RATE))
-        tpeaks.append(_wave_peak(ecg, scales[3 + degree], t_window, 0.25, t_penalty))
+        t_scale = scales[3 + degree]
+        tpeaks.append(_wave_peak(ecg, t_scale, t_window, 0.25, t_penalty, normalise))
         p_window = slice(r - 2 * int(p2r * _RATE), r - edge)
-        ppeaks.append(_wave_peak(ecg, scales[2 + degree], p_window, 0.02, p_penalty))
+        p_scale = scales[2 + degree]
+        ppeaks.append(_wave_peak(ecg, p_scale, p_window, 0.02, p_penalty, normalise))
     return tpeaks, ppeaks
 
 
-def _wave_peak(ecg: np.ndarray, scale: np.ndarray, window: slice, epsilon: float, penalty):
+def _wave_peak(
+    ecg: np.ndarray, scale: np.ndarray, window: slice, epsilon: float, penalty, normalise
+):
     """The wave's peak in ``window``: of the zero crossings of the scale between a
-    positive and the next negative extremum, the one whose normalised amplitude less
-    its latency penalty (seconds from the window's start) is highest; NaN if none."""
+    positive and the next negative extremum, the one whose amplitude (``normalise``d
+    within the window) less its latency penalty (seconds from the window's start)
+    is highest; NaN if none."""
     from scipy import signal as sps
 
-    dwt = _nk_dwt()
     local = scale[window]
     if len(local) == 0:
         return np.nan
@@ -225,7 +230,7 @@ def _wave_peak(ecg: np.ndarray, scale: np.ndarray, window: slice, epsilon: float
     for a, b in itertools.pairwise(peaks):
         if local[a] > 0 and local[b] < 0:
             if amplitude is None:
-                amplitude = dwt._dwt_normalize_window(ecg[window], _AMPLITUDE_WEIGHT)
+                amplitude = normalise(ecg[window], _AMPLITUDE_WEIGHT)
             zero = int(np.nonzero(np.abs(np.diff(np.sign(local[a : b + 1]))) > 0)[0][0]) + a
             candidates.append(zero)
             scores.append(amplitude[zero] - penalty(float(zero) / _RATE))
