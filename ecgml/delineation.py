@@ -46,6 +46,8 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     import neurokit2 as nk
 
     dwt = _nk_dwt()
+    if len(rpeaks) == 0:  # NeuroKit2 returns no points, as here
+        return {name: [] for name in WAVES}
     try:
         qpeaks = _q_peaks(cleaned, rpeaks, fs)
     except _UnevenBeats:
@@ -156,6 +158,8 @@ def average_qrs_quality(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> flo
     1e-15 (its sums run in another order) without a pandas table of beats."""
     import neurokit2 as nk
 
+    if len(rpeaks) == 0:  # NeuroKit2 scores every sample NaN
+        return float("nan")
     try:
         beats, _ = _beats(cleaned, rpeaks, fs)
     except _UnevenBeats:

@@ -149,3 +149,13 @@ def test_the_two_scales_read_are_neurokits_bit_for_bit(last):
     assert mine.shape == (last + 1, len(ecg))
     np.testing.assert_array_equal(mine[last - 1 :], theirs[last - 1 : last + 1])
     assert np.isnan(mine[: last - 1]).all()  # not computed: a read would show
+
+
+def test_no_r_peaks_give_no_points_and_no_quality_as_in_neurokit():
+    fs = 500
+    cleaned = np.random.default_rng(0).normal(size=10 * fs)
+    none = np.array([], dtype=np.int64)
+    assert delineate(cleaned, none, fs) == {name: [] for name in WAVES}
+    assert all(len(points) == 0 for points in neurokits(cleaned, none, fs).values())
+    assert np.isnan(average_qrs_quality(cleaned, none, fs))
+    assert np.isnan(neurokits_quality(cleaned, none, fs))
