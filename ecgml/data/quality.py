@@ -93,22 +93,33 @@ def meets(verdict: str, minimum: str) -> bool:
     return VERDICTS.index(verdict) >= VERDICTS.index(minimum)
 
 
-def _longest_run(x: np.ndarray) -> int:
-    """The longest run of identical consecutive samples."""
-    if len(x) == 0:
-        return 0
-    change = np.flatnonzero(np.diff(x) != 0)
-    edges = np.concatenate(([-1], change, [len(x) - 1]))
-    return int(np.diff(edges).max())
+def _longest_runs(leads: np.ndarray) -> np.ndarray:
+    """The longest run of identical consecutive samples in each row of ``leads``
+    ``(n_leads, n_samples)``."""
+    n_leads, n = leads.shape
+    if n == 0:
+        return np.zeros(n_leads, dtype=np.int64)
+    # a run ends where the next sample differs, and at each row's end; -1 opens the first
+    ends = np.ones((n_leads, n + 1), dtype=bool)
+    ends[:, 1:n] = leads[:, 1:] != leads[:, :-1]
+    rows, cols = np.nonzero(ends)
+    lengths = np.diff(cols)  # across two rows this is negative, below every real run
+    return np.maximum.reduceat(lengths, np.searchsorted(rows, np.arange(n_leads)))
 
 
-def _clipped_share(x: np.ndarray) -> float:
-    """The share of samples at the lead's maximum or minimum in runs of ``CLIP_RUN``
-    or more."""
-    at_edge = (x == x.max()) | (x == x.min())
-    edges = np.diff(np.concatenate(([0], at_edge.view(np.int8), [0])))
-    runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return int(runs[runs >= CLIP_RUN].sum()) / len(x)
+def _clipped_shares(leads: np.ndarray) -> np.ndarray:
+    """Per row of ``leads`` ``(n_leads, n_samples)``, the share of samples at the
+    row's maximum or minimum in runs of ``CLIP_RUN`` or more."""
+    n_leads, n = leads.shape
+    at_edge = np.zeros((n_leads, n + 2), dtype=np.int8)
+    at_edge[:, 1:-1] = (leads == leads.max(axis=1, keepdims=True)) | (
+        leads == leads.min(axis=1, keepdims=True)
+    )
+    edges = np.diff(at_edge, axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    runs = np.nonzero(edges == -1)[1] - starts  # rows are padded, so ends pair with starts
+    long = runs >= CLIP_RUN
+    return np.bincount(rows[long], weights=runs[long], minlength=n_leads) / n
 
 
 def _r_peaks(signal: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
@@ -116,7 +127,7 @@ def _r_peaks(signal: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
 
     if not usable.any():
         return np.zeros(0, dtype=int)
-    high, low = np.percentile(signal, [99, 1], axis=0)
+    high, low = np.percentile(signal.T, [99, 1], axis=1)  # a lead's samples side by side
     lead = int(np.argmax(np.where(usable, high - low, -np.inf)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # NeuroKit2 warns on short or odd traces
@@ -126,15 +137,18 @@ def _r_peaks(signal: np.ndarray, fs: float, usable: np.ndarray) -> np.ndarray:
             return np.zeros(0, dtype=int)
 
 
-def _qrs_amplitude(x: np.ndarray, peaks: np.ndarray, fs: float) -> float:
-    """The median peak-to-peak of ``x`` within ``QRS_HALF_S`` of each peak (cut at the
-    record's ends); without two peaks, the 0.5-99.5 percentile range."""
+def _qrs_amplitudes(signal: np.ndarray, peaks: np.ndarray, fs: float) -> np.ndarray:
+    """Per lead of ``signal`` ``(n_samples, n_leads)``, the median peak-to-peak within
+    ``QRS_HALF_S`` of each peak (cut at the record's ends); without two peaks, the
+    0.5-99.5 percentile range."""
     if len(peaks) < 2:
-        return float(np.percentile(x, 99.5) - np.percentile(x, 0.5))  # no beats found
+        high, low = np.percentile(signal, [99.5, 0.5], axis=0)  # no beats found
+        return high - low
     half = max(1, round(QRS_HALF_S * fs))
     # repeating the end samples changes no window's maximum or minimum
-    windows = np.pad(x, half, mode="edge")[peaks[:, None] + np.arange(2 * half + 1)]
-    return float(np.median(windows.max(axis=1) - windows.min(axis=1)))
+    padded = np.pad(signal, ((half, half), (0, 0)), mode="edge")
+    windows = padded[peaks[:, None] + np.arange(2 * half + 1)]  # (peak, sample, lead)
+    return np.median(windows.max(axis=1) - windows.min(axis=1), axis=0)
 
 
 @functools.lru_cache(maxsize=32)
@@ -214,29 +228,23 @@ def assess(
         raise ValueError(f"signal {signal.shape} does not match {len(lead_names)} lead names")
     signal = np.nan_to_num(signal)
     n, n_leads = signal.shape
-    found: dict[int, list[str]] = {k: [] for k in range(n_leads)}
-    flat = np.array(
-        [
-            np.ptp(signal[:, k]) < FLAT_PTP_MV or _longest_run(signal[:, k]) >= FLAT_RUN_S * fs
-            for k in range(n_leads)
-        ]
-    )
-    clipped = np.array(
-        [not flat[k] and _clipped_share(signal[:, k]) >= CLIP_SHARE for k in range(n_leads)]
-    )
+    leads = np.ascontiguousarray(signal.T)
+    flat = (np.ptp(leads, axis=1) < FLAT_PTP_MV) | (_longest_runs(leads) >= FLAT_RUN_S * fs)
+    clipped = ~flat & (_clipped_shares(leads) >= CLIP_SHARE)
     peaks = _r_peaks(signal, fs, ~flat & ~clipped)
     mains_shares, high_shares = _band_shares(signal, fs)
     wander = _baseline_ranges(signal, fs) if n >= 3 * fs else np.zeros(n_leads)
+    amplitudes = _qrs_amplitudes(signal, peaks, fs)
+    found: dict[int, list[str]] = {k: [] for k in range(n_leads)}
     qrs: list[float | None] = []
     for k in range(n_leads):
-        x = signal[:, k]
         if flat[k]:
             found[k].append("flat")
             qrs.append(None)
             continue
         if clipped[k]:
             found[k].append("clipping")
-        amplitude = _qrs_amplitude(x, peaks, fs)
+        amplitude = float(amplitudes[k])
         qrs.append(round(amplitude, 4))
         if mains_shares[k] >= POWERLINE_SHARE:
             found[k].append("powerline")

@@ -165,21 +165,45 @@ def test_the_band_shares_are_neurokits_signal_power(fs, seconds) -> None:
 
 
 def test_the_qrs_amplitude_is_the_median_span_around_each_peak_cut_at_the_ends():
-    from ecgml.data.quality import _qrs_amplitude
+    from ecgml.data.quality import _qrs_amplitudes
 
-    x = np.random.default_rng(3).normal(size=1000)
+    signal = np.random.default_rng(3).normal(size=(1000, 3))
     fs, half = 200.0, 10  # 50 ms at 200 Hz
     peaks = np.array([0, 4, 300, 650, 995, 999])  # the first two and last two reach past an end
-    spans = [np.ptp(x[max(0, p - half) : p + half + 1]) for p in peaks]
-    assert _qrs_amplitude(x, peaks, fs) == float(np.median(spans))
+    for k, amplitude in enumerate(_qrs_amplitudes(signal, peaks, fs)):
+        x = signal[:, k]
+        assert amplitude == np.median([np.ptp(x[max(0, p - half) : p + half + 1]) for p in peaks])
     one = np.array([300])  # fewer than two beats: the percentile range
-    assert _qrs_amplitude(x, one, fs) == float(np.percentile(x, 99.5) - np.percentile(x, 0.5))
+    for k, amplitude in enumerate(_qrs_amplitudes(signal, one, fs)):
+        x = signal[:, k]
+        assert amplitude == np.percentile(x, 99.5) - np.percentile(x, 0.5)
 
 
 def test_only_runs_of_three_or_more_at_an_extreme_count_as_clipped():
-    from ecgml.data.quality import _clipped_share
+    from ecgml.data.quality import _clipped_shares
 
-    x = np.array([0.0, 5, 5, 5, 1, 5, 5, 2, -3, -3, -3, -3, 1, 0, 5, 5, 5, 5])
-    # at the maximum 5 or minimum -3: runs of 3, 2 (too short), 4 and 4 (at the end)
-    assert _clipped_share(x) == (3 + 4 + 4) / len(x)
-    assert _clipped_share(np.array([1.0, 2.0, 3.0])) == 0.0  # runs of one at each end
+    leads = np.array(
+        [
+            [0.0, 5, 5, 5, 1, 5, 5, 2, -3, -3, -3, -3, 1, 0, 5, 5, 5, 5],
+            [1.0, 2.0, 3.0, *[2.0] * 15],  # runs of one at each extreme
+            [7.0] * 18,  # constant: every sample is at an extreme
+        ]
+    )
+    # row 0 at its maximum 5 or minimum -3: runs of 3, 2 (too short), 4 and 4 (at the end)
+    assert list(_clipped_shares(leads)) == [(3 + 4 + 4) / 18, 0.0, 1.0]
+
+
+def test_the_longest_run_of_equal_samples_is_found_in_every_lead():
+    from ecgml.data.quality import _longest_runs
+
+    leads = np.array(
+        [
+            [1.0, 1, 1, 2, 3, 4, 5, 6, 7, 8],  # at the start
+            [1.0, 2, 3, 4, 5, 6, 0, 0, 0, 0],  # at the end
+            [1.0, 2, 2, 3, 3, 3, 3, 3, 4, 4],  # in the middle
+            [0.0] * 10,  # the whole lead
+            np.arange(10.0),  # no two alike
+        ]
+    )
+    assert list(_longest_runs(leads)) == [3, 4, 5, 10, 1]
+    assert list(_longest_runs(np.zeros((2, 0)))) == [0, 0]
