@@ -6,13 +6,17 @@ wavelet delineation, ``ecg_delineate(cleaned, rpeaks, method="dwt")``, and the
 single-lead features' beat-likeness from its ``ecg_quality(method="averageQRS")``
 (version 0.3.0). Both cut the lead into beats in one pandas frame per beat
 (``ecg_segment``), and the quality pivots them into a table; the delineation
-also runs its wavelet transform at scales its search never reads, and takes a
-window's maximum with Python's ``max`` once per candidate peak. Here the beats
-are cut from one array, only the two scales read are computed (by the same
-operations, bit for bit) and the window maximum is taken once; NeuroKit2's own
-functions do the rest of the delineation. The points are NeuroKit2's exactly
-and the quality the same to about 1e-15 (``tests/test_delineation.py``;
-``bench/prepare.py`` has the time).
+also resamples the lead to 2 kHz with SciPy's ``zoom``, which interpolates point
+by point, runs its wavelet transform at scales its search never reads, by
+convolutions with mostly-zero kernels, and takes a window's maximum with
+Python's ``max`` once per candidate peak. Here the beats are cut from one array,
+the resampling is zoom's arithmetic over the whole array at once (bit for bit),
+only the two scales read are computed, each kernel as the sum of its four terms
+(the same to about 1e-15), and the window maximum is taken once; NeuroKit2's own
+functions do the rest of the delineation. The points are NeuroKit2's exactly on
+the simulated and real leads of ``tests/test_delineation.py`` and on the shared
+records ``docs/benchmarks.md`` reports, and the quality the same to about 1e-15
+(``bench/prepare.py`` has the time).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     except _UnevenBeats:
         _, waves = nk.ecg_delineate(cleaned, rpeaks, sampling_rate=fs, method="dwt")
         return {name: waves[name] for name in WAVES}
-    ecg = nk.signal_resample(cleaned, sampling_rate=fs, desired_sampling_rate=_RATE)
+    ecg = _resample(cleaned, fs)
     rr = dwt._dwt_resample_points(rpeaks, fs, _RATE)
     degree = dwt._dwt_adjust_parameters(rr, _RATE, target="degree")
     # scales 2 + degree and 3 + degree are read; where that is outside NeuroKit2's
@@ -78,27 +82,66 @@ def delineate(cleaned: np.ndarray, rpeaks: np.ndarray, fs: int) -> dict[str, lis
     return out
 
 
+def _resample(cleaned: np.ndarray, fs: int) -> np.ndarray:
+    """The lead at 2 kHz as NeuroKit2's ``signal_resample`` (its default method)
+    gives it, ``scipy.ndimage.zoom`` with a cubic spline, bit for bit: SciPy's own
+    spline coefficients, evaluated at zoom's points with its weights and its
+    mirrored ends, over the whole array at once where zoom loops in C point by
+    point (``tests/test_delineation.py``)."""
+    from scipy import ndimage
+
+    n = len(cleaned)
+    wanted = int(np.round(n * _RATE / fs))
+    if wanted == n:
+        return cleaned
+    factor = wanted / n  # NeuroKit2's; zoom makes round(n * factor) points of it
+    m = round(n * factor)
+    if n < 4 or m < 2:
+        return ndimage.zoom(cleaned, factor)
+    coefficients = ndimage.spline_filter1d(cleaned, 3, mode="constant", output=np.float64)
+    at = np.arange(m, dtype=np.float64) * ((n - 1) / (m - 1))
+    below = np.floor(at)
+    y = at - below
+    z = 1.0 - y
+    w0 = z * z * z / 6.0
+    w1 = (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0
+    w2 = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
+    w3 = 1.0 - w0 - w1 - w2
+    # the four coefficients from below - 1, the array mirrored by two at each end
+    padded = np.concatenate([coefficients[2:0:-1], coefficients, coefficients[-2:-4:-1]])
+    first = below.astype(np.intp) + 1
+    out = padded[first] * w0 + padded[first + 1] * w1 + padded[first + 2] * w2
+    out += padded[first + 3] * w3
+    out[at > n - 1] = 0.0  # past the end: zoom's constant
+    return out
+
+
 def _scales(ecg: np.ndarray, last: int) -> np.ndarray:
-    """Rows ``last - 1`` and ``last`` of NeuroKit2's ``_dwt_compute_multiscales(ecg, 9)``
-    by the same operations, the rows before them NaN: the scale-``p`` detail is the
-    signal smoothed at scales ``0..p-1`` (each a [1, 3, 3, 1] / 8 kernel spread
-    ``2**p`` apart) and differenced ``2**p`` apart, each shifted back by ``2**p``.
+    """Rows ``last - 1`` and ``last`` of NeuroKit2's ``_dwt_compute_multiscales(ecg, 9)``,
+    the rows before them NaN: the scale-``p`` detail is the signal smoothed at scales
+    ``0..p-1`` (each a [1, 3, 3, 1] / 8 kernel spread ``g = 2**p`` apart) and
+    differenced ``g`` apart, each shifted back by ``g``. NeuroKit2 convolves with
+    the spread kernels, zeros and all (and SciPy may do it by FFT); here each
+    kernel is a sum of its four shifted terms, which gives the same rows to about
+    1e-15 of their range in a third of the time (``tests/test_delineation.py``).
     NeuroKit2 also details the first scales and smooths at the last, which no row
     read needs."""
-    from scipy import signal as sps
-
     out = np.full((last + 1, len(ecg)), np.nan)
-    x = np.array(ecg)
+    x = np.asarray(ecg, dtype=np.float64)
     for p in range(last + 1):
-        gap = np.zeros(2**p - 1)
-        if p >= last - 1:
-            detail = sps.convolve(x, np.r_[2, gap, -2], mode="full")
-            detail[: -(2**p)] = detail[2**p :]
-            out[p] = detail[: len(ecg)]
-        if p < last:
-            smooth = np.r_[1.0 / 8, gap, 3.0 / 8, gap, 3.0 / 8, gap, 1.0 / 8]
-            x = sps.convolve(x, smooth, mode="full")
-            x[: -(2**p)] = x[2**p :]
+        g, n = 2**p, len(x)
+        if p >= last - 1:  # the full convolution with [2, 0.., -2], shifted back by g
+            detail = np.zeros(n + g)
+            detail[:n] = 2 * x
+            detail[g:] -= 2 * x
+            out[p] = detail[g : g + len(ecg)]
+        if p < last:  # the full convolution with [1, 0.., 3, 0.., 3, 0.., 1] / 8, shifted
+            smooth = np.zeros(n + 3 * g)
+            for k, weight in enumerate((1 / 8, 3 / 8, 3 / 8, 1 / 8)):
+                smooth[k * g : k * g + n] += weight * x
+            # shifted back by g; the last g samples stay where they are, as NeuroKit2 leaves them
+            smooth[:-g] = smooth[g:].copy()
+            x = smooth
     return out
 
 
