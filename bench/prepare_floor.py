@@ -140,6 +140,8 @@ def floor_times(name: str, n_records: int) -> dict:
             windows.append(window.astype(np.float64))
             rates.add(record.header.fs)
             done += 1
+        if done == 0:
+            raise SystemExit(f"no readable record of {name} in {SHARED / SETS[base][1]}")
         batched = _batched_ms(signals, windows, rates.pop(), p.fs) if len(rates) == 1 else None
     ms = {step: round(1000 * t / done, 3) for step, t in seconds.items()}
     core = round(sum(ms.get(step, 0.0) for step in STEPS), 3)
@@ -161,6 +163,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200, help="records drawn per set")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
+    unknown = set(args.sets.split(",")) - set(FLOOR_SETS)
+    if unknown:
+        parser.error(f"unknown set(s) {sorted(unknown)}; known: {', '.join(FLOOR_SETS)}")
     if not args.table:
         rows = json.loads(OUT.read_text())["rows"] if OUT.exists() else []
         for name in args.sets.split(","):

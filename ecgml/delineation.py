@@ -245,12 +245,12 @@ def _tp_peaks(ecg: np.ndarray, rpeaks: list, scales: np.ndarray, degree: int) ->
 
     tpeaks, ppeaks = [], []
     normalise = dwt._dwt_normalize_window
+    t_scale, p_scale = scales[3 + degree], scales[2 + degree]
+    t_reach, p_reach = 2 * int(rt * _RATE), 2 * int(p2r * _RATE)
     for r in rpeaks:
-        t_window = slice(r + edge, r + 2 * int(rt * _RATE))
-        t_scale = scales[3 + degree]
+        t_window = slice(r + edge, r + t_reach)
         tpeaks.append(_wave_peak(ecg, t_scale, t_window, 0.25, t_penalty, normalise))
-        p_window = slice(r - 2 * int(p2r * _RATE), r - edge)
-        p_scale = scales[2 + degree]
+        p_window = slice(r - p_reach, r - edge)
         ppeaks.append(_wave_peak(ecg, p_scale, p_window, 0.02, p_penalty, normalise))
     return tpeaks, ppeaks
 
